@@ -1,0 +1,1 @@
+namespace Logits.TorchSharp; internal static class Placeholder { }

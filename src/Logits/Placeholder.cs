@@ -1,0 +1,1 @@
+namespace Logits; internal static class Placeholder { }
