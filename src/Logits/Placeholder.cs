@@ -1,1 +1,0 @@
-namespace Logits; internal static class Placeholder { }

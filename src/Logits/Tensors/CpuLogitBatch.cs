@@ -1,0 +1,138 @@
+using System;
+using Logits.Tensors.Cpu;
+
+namespace Logits.Tensors;
+
+/// <summary>
+/// A <c>[rows, vocab]</c> logit batch in managed CPU memory, row-major, processed by the SIMD CPU kernels.
+/// </summary>
+/// <remarks>
+/// The batch either owns a new zero-filled array or wraps caller memory (no copy). Rows are contiguous
+/// spans of <see cref="LogitBatch.Vocab"/> floats; <see cref="GetRow(int)"/> gives one.
+/// </remarks>
+public sealed class CpuLogitBatch : LogitBatch
+{
+    private readonly Memory<float> _data;
+
+    /// <summary>Allocates a zero-filled batch.</summary>
+    /// <param name="rows">Number of rows, at least 1.</param>
+    /// <param name="vocab">Vocabulary size, at least 1.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A dimension is below 1, or the product exceeds <see cref="Array.MaxLength"/>.</exception>
+    public CpuLogitBatch(int rows, int vocab)
+        : base(rows, vocab)
+    {
+        if ((long)rows * vocab > Array.MaxLength)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(rows), rows, $"rows * vocab must not exceed {Array.MaxLength}");
+        }
+
+        _data = new float[rows * vocab];
+    }
+
+    /// <summary>Wraps existing row-major memory without copying.</summary>
+    /// <param name="data">Exactly <c>rows * vocab</c> floats; the batch reads and writes them in place.</param>
+    /// <param name="rows">Number of rows, at least 1.</param>
+    /// <param name="vocab">Vocabulary size, at least 1.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A dimension is below 1.</exception>
+    /// <exception cref="ArgumentException"><paramref name="data"/> is not <c>rows * vocab</c> long.</exception>
+    public CpuLogitBatch(Memory<float> data, int rows, int vocab)
+        : base(rows, vocab)
+    {
+        if (data.Length != (long)rows * vocab)
+        {
+            ThrowHelper.ThrowArgument(nameof(data), $"has {data.Length} elements but rows * vocab = {(long)rows * vocab} are required.");
+        }
+
+        _data = data;
+    }
+
+    /// <summary>The CPU kernel set shared by every CPU batch.</summary>
+    public override ILogitKernels Kernels => CpuKernels.Instance;
+
+    /// <summary>The batch's memory, row-major.</summary>
+    public Memory<float> Memory => _data;
+
+    /// <summary>The batch's values as one row-major span.</summary>
+    /// <returns>A span over all <c>Rows * Vocab</c> values.</returns>
+    public Span<float> AsSpan() => _data.Span;
+
+    /// <summary>One row as a span.</summary>
+    /// <param name="row">The row index.</param>
+    /// <returns>The row's <see cref="LogitBatch.Vocab"/> values.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="row"/> is outside <c>[0, Rows)</c>.</exception>
+    public Span<float> GetRow(int row)
+    {
+        if ((uint)row >= (uint)Rows)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(row), row, $"must be in [0, {Rows})");
+        }
+
+        return _data.Span.Slice(row * Vocab, Vocab);
+    }
+
+    /// <summary>Creates a batch of one row that copies <paramref name="values"/>.</summary>
+    /// <param name="values">The logits of the row; at least one.</param>
+    /// <returns>A new single-row batch.</returns>
+    /// <exception cref="ArgumentException"><paramref name="values"/> is empty.</exception>
+    public static CpuLogitBatch FromRow(ReadOnlySpan<float> values)
+    {
+        if (values.IsEmpty)
+        {
+            ThrowHelper.ThrowArgument(nameof(values), "must hold at least one logit.");
+        }
+
+        var batch = new CpuLogitBatch(1, values.Length);
+        values.CopyTo(batch.AsSpan());
+        return batch;
+    }
+
+    /// <summary>Creates a batch that copies row-major <paramref name="values"/>.</summary>
+    /// <param name="values">Exactly <c>rows * vocab</c> logits.</param>
+    /// <param name="rows">Number of rows, at least 1.</param>
+    /// <param name="vocab">Vocabulary size, at least 1.</param>
+    /// <returns>A new batch.</returns>
+    /// <exception cref="ArgumentException"><paramref name="values"/> has the wrong length.</exception>
+    public static CpuLogitBatch FromRows(ReadOnlySpan<float> values, int rows, int vocab)
+    {
+        var batch = new CpuLogitBatch(rows, vocab);
+        batch.CopyFrom(values);
+        return batch;
+    }
+
+    /// <inheritdoc />
+    public override LogitBatch CreateLike() => new CpuLogitBatch(Rows, Vocab);
+
+    /// <inheritdoc />
+    public override void CopyFrom(ReadOnlySpan<float> source)
+    {
+        if (source.Length != Length)
+        {
+            ThrowHelper.ThrowArgument(nameof(source), $"has {source.Length} elements but {Length} are required.");
+        }
+
+        source.CopyTo(_data.Span);
+    }
+
+    /// <inheritdoc />
+    public override void CopyTo(Span<float> destination)
+    {
+        if (destination.Length < Length)
+        {
+            ThrowHelper.ThrowArgument(nameof(destination), $"has {destination.Length} elements but {Length} are required.");
+        }
+
+        _data.Span.CopyTo(destination);
+    }
+
+    /// <inheritdoc />
+    public override void CopyRowTo(int row, Span<float> destination)
+    {
+        var source = GetRow(row);
+        if (destination.Length < Vocab)
+        {
+            ThrowHelper.ThrowArgument(nameof(destination), $"has {destination.Length} elements but {Vocab} are required.");
+        }
+
+        source.CopyTo(destination);
+    }
+}

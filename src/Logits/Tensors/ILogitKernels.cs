@@ -1,0 +1,158 @@
+using System;
+
+namespace Logits.Tensors;
+
+/// <summary>
+/// The primitive operations every backend implements on <see cref="LogitBatch"/> rows. Algorithms
+/// (processors, selectors, samplers) are written once against this set.
+/// </summary>
+/// <remarks>
+/// <para>Common contract (both backends, pinned by tests):</para>
+/// <list type="bullet">
+/// <item>All batches in one call must have the same shape and backend; otherwise
+/// <see cref="ArgumentException"/> naming the parameter. Per-row spans (thresholds, k, p, uniforms and
+/// per-row destinations) must be exactly <see cref="LogitBatch.Rows"/> long.</item>
+/// <item>Every operation that writes a batch may do so in place (<c>destination</c> the same object as
+/// <c>x</c>).</item>
+/// <item>NaN and <c>+∞</c> are never valid logits: the operation throws <see cref="InvalidLogitsException"/>
+/// naming the first offending row and token (spec/sampling.md §2.4). Element-wise operations check
+/// their output, so an overflow they cause is reported with their stage name.</item>
+/// <item><c>-∞</c> marks a removed token and stays <c>-∞</c>. Operations that need a distribution
+/// (softmax, log-softmax, logsumexp, argmax, top-p, sampling) throw <see cref="NoViableTokenException"/>
+/// naming the row when every entry of a row is <c>-∞</c>.</item>
+/// <item>Reductions subtract the row maximum first; nothing overflows for finite logits of any size.</item>
+/// <item>CPU and torch results agree within 1e-5 relative; thresholds and tokens agree except for
+/// inputs within rounding distance of a decision boundary.</item>
+/// </list>
+/// </remarks>
+public interface ILogitKernels
+{
+    /// <summary>A short name of the backend and device, e.g. <c>"cpu"</c> or <c>"torch:cpu"</c>.</summary>
+    string Name { get; }
+
+    /// <summary>Stable softmax of every row: <c>p_i = exp(z_i - m) / Σ_j exp(z_j - m)</c>, <c>m = max_j z_j</c>.</summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="destination">Receives the probabilities (may be <paramref name="x"/>).</param>
+    /// <remarks><c>-∞</c> gives probability 0. Unlike <c>TensorPrimitives.SoftMax</c>, logits above 88.7 do not overflow.</remarks>
+    /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
+    /// <exception cref="NoViableTokenException">A row is all <c>-∞</c>.</exception>
+    void Softmax(LogitBatch x, LogitBatch destination);
+
+    /// <summary>Stable log-softmax of every row: <c>z_i - m - ln Σ_j exp(z_j - m)</c>.</summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="destination">Receives the log-probabilities (may be <paramref name="x"/>).</param>
+    /// <remarks><c>-∞</c> stays <c>-∞</c>; the sum is at least 1, so its logarithm is always finite.</remarks>
+    /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
+    /// <exception cref="NoViableTokenException">A row is all <c>-∞</c>.</exception>
+    void LogSoftmax(LogitBatch x, LogitBatch destination);
+
+    /// <summary>Per-row log-sum-exp, <c>m + ln Σ_j exp(z_j - m)</c>.</summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="destination">One value per row.</param>
+    /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
+    /// <exception cref="NoViableTokenException">A row is all <c>-∞</c>.</exception>
+    void LogSumExp(LogitBatch x, Span<float> destination);
+
+    /// <summary>Multiplies every entry by <paramref name="factor"/> (temperature is <c>factor = 1/T</c>).</summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="factor">A finite factor greater than 0, so <c>-∞</c> stays <c>-∞</c>.</param>
+    /// <param name="destination">Receives <c>factor * x</c> (may be <paramref name="x"/>).</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="factor"/> is not finite and positive.</exception>
+    /// <exception cref="InvalidLogitsException">An input is NaN/<c>+∞</c> or a product overflows (stage <c>"scale"</c>).</exception>
+    void Scale(LogitBatch x, float factor, LogitBatch destination);
+
+    /// <summary>Affine combination of up to three batches: <c>destination = a·x + b·y + c·z</c>, element-wise.</summary>
+    /// <param name="a">Coefficient of <paramref name="x"/>; finite.</param>
+    /// <param name="x">The first batch.</param>
+    /// <param name="b">Coefficient of <paramref name="y"/>; finite; 0 skips the term.</param>
+    /// <param name="y">The second batch; may be <see langword="null"/> only when <paramref name="b"/> is 0.</param>
+    /// <param name="c">Coefficient of <paramref name="z"/>; finite; 0 skips the term.</param>
+    /// <param name="z">The third batch; may be <see langword="null"/> only when <paramref name="c"/> is 0.</param>
+    /// <param name="destination">Receives the combination (may alias any input).</param>
+    /// <remarks>
+    /// A term whose coefficient is 0 contributes nothing, so <c>0·(-∞)</c> never makes NaN. Other
+    /// terms follow IEEE arithmetic: a <c>-∞</c> with a positive coefficient makes <c>-∞</c>; a result
+    /// that is NaN (<c>∞ - ∞</c>) or <c>+∞</c> (a <c>-∞</c> with a negative coefficient) throws
+    /// <see cref="InvalidLogitsException"/> with stage <c>"affine"</c>. Methods that need another rule
+    /// for <c>-∞</c> (CFG, STEER) mask before combining.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException">A coefficient is not finite.</exception>
+    /// <exception cref="ArgumentNullException">A batch with a non-zero coefficient is null.</exception>
+    /// <exception cref="InvalidLogitsException">An input is NaN/<c>+∞</c> or a result is NaN/<c>+∞</c>.</exception>
+    void Affine(float a, LogitBatch x, float b, LogitBatch? y, float c, LogitBatch? z, LogitBatch destination);
+
+    /// <summary>Per-row argmax; ties go to the lowest index and <c>-0 = +0</c>.</summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="destination">One token id per row.</param>
+    /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
+    /// <exception cref="NoViableTokenException">A row is all <c>-∞</c> (never token 0).</exception>
+    void ArgMax(LogitBatch x, Span<int> destination);
+
+    /// <summary>Sets every entry strictly below its row's threshold to <c>-∞</c>; others are copied unchanged.</summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="thresholds">One threshold per row; not NaN. <c>-∞</c> keeps everything; a threshold
+    /// above the row maximum empties the row.</param>
+    /// <param name="destination">Receives the masked logits (may be <paramref name="x"/>).</param>
+    /// <exception cref="ArgumentOutOfRangeException">A threshold is NaN.</exception>
+    /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
+    void MaskBelow(LogitBatch x, ReadOnlySpan<float> thresholds, LogitBatch destination);
+
+    /// <summary>The <c>k</c>-th largest value of each row, counting duplicates.</summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="k">Per row, in <c>[1, Vocab]</c>.</param>
+    /// <param name="destination">One value per row: <c>-∞</c> when <c>k</c> exceeds the number of finite entries.</param>
+    /// <remarks>Keeping <c>z_i ≥</c> this value is top-k with ties at the boundary kept (spec/sampling.md §3a).</remarks>
+    /// <exception cref="ArgumentOutOfRangeException">A <c>k</c> is outside <c>[1, Vocab]</c>.</exception>
+    /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
+    void KthLargest(LogitBatch x, ReadOnlySpan<int> k, Span<float> destination);
+
+    /// <summary>The top-p (nucleus) cut of each row: the value <c>τ</c> such that keeping <c>z_i ≥ τ</c> keeps the nucleus.</summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="p">Per row, in <c>[0, 1]</c>, used in double precision exactly as given.</param>
+    /// <param name="minTokensToKeep">At least 1: the cut keeps at least <c>min(minTokensToKeep, |F|)</c> tokens.</param>
+    /// <param name="destination">One threshold per row.</param>
+    /// <remarks>
+    /// The inclusive rule of spec/sampling.md §3a: walking the finite tokens by value descending and
+    /// accumulating <c>p_i</c> in float64, <c>n</c> is the smallest count whose mass is
+    /// <c>≥ p - 1e-6</c>, raised to <c>min(minTokensToKeep, |F|)</c>; <c>τ</c> is the <c>n</c>-th value, so
+    /// tie groups stay whole. <c>p = 0</c> gives the maximum; <c>p ≥ 1</c> gives <c>-∞</c> (keep all).
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="p"/> has a value outside <c>[0, 1]</c>
+    /// or <paramref name="minTokensToKeep"/> is below 1.</exception>
+    /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
+    /// <exception cref="NoViableTokenException">A row is all <c>-∞</c>.</exception>
+    void TopPThreshold(LogitBatch x, ReadOnlySpan<double> p, int minTokensToKeep, Span<float> destination);
+
+    /// <summary>Reads <c>x[r, tokenIds[r, j]]</c> for a fixed number of ids per row.</summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="tokenIds">Row-major ids, <c>Rows * n</c> of them; negative ids are padding.</param>
+    /// <param name="destination">Same length as <paramref name="tokenIds"/>; padding gives 0.</param>
+    /// <exception cref="ArgumentException">The lengths do not fit the batch.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An id is at least <c>Vocab</c> (the message names row and position).</exception>
+    void Gather(LogitBatch x, ReadOnlySpan<int> tokenIds, Span<float> destination);
+
+    /// <summary>Adds <c>values[r, j]</c> to <c>destination[r, tokenIds[r, j]]</c> in place; repeated ids accumulate.</summary>
+    /// <param name="destination">The logits to update.</param>
+    /// <param name="tokenIds">Row-major ids, <c>Rows * n</c> of them; negative ids are padding and skipped.</param>
+    /// <param name="values">Same length as <paramref name="tokenIds"/>; finite or <c>-∞</c> (a ban).</param>
+    /// <remarks><c>-∞</c> is sticky: adding anything to <c>-∞</c> leaves <c>-∞</c>.</remarks>
+    /// <exception cref="ArgumentException">The lengths do not fit the batch.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An id is at least <c>Vocab</c>, or a value is NaN or <c>+∞</c>.</exception>
+    /// <exception cref="InvalidLogitsException">A touched entry is (or becomes) NaN or <c>+∞</c>.</exception>
+    void ScatterAdd(LogitBatch destination, ReadOnlySpan<int> tokenIds, ReadOnlySpan<float> values);
+
+    /// <summary>Samples one token per row from <c>softmax(x)</c> by inverse CDF with the given uniforms.</summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="uniforms">One <c>u ∈ [0, 1)</c> per row.</param>
+    /// <param name="destination">One token id per row.</param>
+    /// <remarks>
+    /// With <c>w_i = exp(z_i - m)</c> and <c>S = Σ w</c>, returns the smallest <c>i</c> (scanning ascending
+    /// ids) with <c>u·S &lt; C_i = Σ_{j≤i} w_j</c>, <c>C</c> accumulated in float64 (spec/sampling.md §3e).
+    /// A token with <c>w = 0</c> is never returned: if rounding leaves <c>u·S ≥ C_last</c>, the last
+    /// index with <c>w &gt; 0</c> is returned.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException">A uniform is outside <c>[0, 1)</c>.</exception>
+    /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
+    /// <exception cref="NoViableTokenException">A row is all <c>-∞</c>.</exception>
+    void Sample(LogitBatch x, ReadOnlySpan<double> uniforms, Span<int> destination);
+}

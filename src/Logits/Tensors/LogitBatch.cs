@@ -1,0 +1,104 @@
+using System;
+
+namespace Logits.Tensors;
+
+/// <summary>
+/// A <c>[rows, vocab]</c> batch of float32 logits, held in CPU memory (<see cref="CpuLogitBatch"/>)
+/// or in a torch tensor (<c>Logits.TorchSharp.TorchLogitBatch</c>).
+/// </summary>
+/// <remarks>
+/// Algorithms never ask which backend holds a batch: they call the primitive operations of
+/// <see cref="Kernels"/>, which every backend implements with the same semantics
+/// (see <see cref="ILogitKernels"/>). Batches passed to one kernel call must come from the same
+/// backend (and, for torch, the same device).
+/// </remarks>
+public abstract class LogitBatch : IDisposable
+{
+    /// <summary>Initialises the shape.</summary>
+    /// <param name="rows">Number of rows, at least 1.</param>
+    /// <param name="vocab">Vocabulary size (row length), at least 1.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rows"/> or <paramref name="vocab"/> is below 1.</exception>
+    protected LogitBatch(int rows, int vocab)
+    {
+        if (rows < 1)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(rows), rows, "must be at least 1");
+        }
+
+        if (vocab < 1)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(vocab), vocab, "must be at least 1");
+        }
+
+        Rows = rows;
+        Vocab = vocab;
+    }
+
+    /// <summary>The number of rows (sequences) in the batch.</summary>
+    public int Rows { get; }
+
+    /// <summary>The vocabulary size: the length of every row.</summary>
+    public int Vocab { get; }
+
+    /// <summary>The number of elements, <c>Rows * Vocab</c>.</summary>
+    public long Length => (long)Rows * Vocab;
+
+    /// <summary>The primitive operations of the backend that holds this batch.</summary>
+    public abstract ILogitKernels Kernels { get; }
+
+    /// <summary>Creates a zero-filled batch of the same shape on the same backend and device.</summary>
+    /// <returns>A new batch the caller owns (and disposes).</returns>
+    public abstract LogitBatch CreateLike();
+
+    /// <summary>Copies row-major values (<c>Rows * Vocab</c> of them) into the batch.</summary>
+    /// <param name="source">Row-major values, exactly <see cref="Length"/> long.</param>
+    /// <exception cref="ArgumentException"><paramref name="source"/> has the wrong length.</exception>
+    public abstract void CopyFrom(ReadOnlySpan<float> source);
+
+    /// <summary>Copies the batch, row-major, into <paramref name="destination"/>.</summary>
+    /// <param name="destination">At least <see cref="Length"/> elements.</param>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is too short.</exception>
+    public abstract void CopyTo(Span<float> destination);
+
+    /// <summary>Copies one row into <paramref name="destination"/>.</summary>
+    /// <param name="row">The row index.</param>
+    /// <param name="destination">At least <see cref="Vocab"/> elements.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="row"/> is outside <c>[0, Rows)</c>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is too short.</exception>
+    public abstract void CopyRowTo(int row, Span<float> destination);
+
+    /// <summary>Returns a row-major copy of the batch as a new array.</summary>
+    /// <returns>The values, <c>Rows * Vocab</c> of them.</returns>
+    public float[] ToArray()
+    {
+        var result = new float[Length];
+        CopyTo(result);
+        return result;
+    }
+
+    /// <summary>Releases the batch's storage (a no-op for managed CPU memory).</summary>
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Releases resources held by the backend.</summary>
+    /// <param name="disposing"><see langword="true"/> when called from <see cref="Dispose()"/>.</param>
+    protected virtual void Dispose(bool disposing)
+    {
+    }
+
+    /// <summary>Throws unless <paramref name="other"/> has this batch's shape.</summary>
+    /// <param name="other">The batch to compare.</param>
+    /// <param name="paramName">The parameter name to report.</param>
+    /// <exception cref="ArgumentException">The shapes differ.</exception>
+    protected internal void EnsureSameShape(LogitBatch other, string paramName)
+    {
+        ArgumentNullException.ThrowIfNull(other, paramName);
+        if (other.Rows != Rows || other.Vocab != Vocab)
+        {
+            ThrowHelper.ThrowArgument(paramName, $"has shape [{other.Rows}, {other.Vocab}] but [{Rows}, {Vocab}] is required.");
+        }
+    }
+}
