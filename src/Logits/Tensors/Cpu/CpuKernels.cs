@@ -1,8 +1,13 @@
 using System;
+using System.Buffers;
 
 namespace Logits.Tensors.Cpu;
 
-/// <summary>The SIMD CPU implementation of <see cref="ILogitKernels"/> over <see cref="CpuLogitBatch"/> rows.</summary>
+/// <summary>
+/// The SIMD CPU implementation of <see cref="ILogitKernels"/>: row work on <see cref="Span{T}"/> with
+/// <c>TensorPrimitives</c> and <see cref="System.Numerics.Vector{T}"/> loops, rows in parallel for
+/// large batches (<see cref="RowRunner"/>). One file per operation.
+/// </summary>
 internal sealed partial class CpuKernels : ILogitKernels
 {
     public static CpuKernels Instance { get; } = new();
@@ -13,27 +18,38 @@ internal sealed partial class CpuKernels : ILogitKernels
 
     public string Name => "cpu";
 
-    public void Softmax(LogitBatch x, LogitBatch destination) => throw new NotImplementedException();
+    private static CpuLogitBatch AsCpu(LogitBatch batch, string paramName)
+    {
+        ArgumentNullException.ThrowIfNull(batch, paramName);
+        if (batch is not CpuLogitBatch cpu)
+        {
+            ThrowHelper.ThrowArgument(paramName, $"is a batch of backend '{batch.Kernels.Name}'; every batch of a CPU kernel call must be a CpuLogitBatch.");
+            return null!;
+        }
 
-    public void LogSoftmax(LogitBatch x, LogitBatch destination) => throw new NotImplementedException();
+        return cpu;
+    }
 
-    public void LogSumExp(LogitBatch x, Span<float> destination) => throw new NotImplementedException();
+    private static CpuLogitBatch AsCpuLike(CpuLogitBatch reference, LogitBatch batch, string paramName)
+    {
+        var cpu = AsCpu(batch, paramName);
+        reference.EnsureSameShape(cpu, paramName);
+        return cpu;
+    }
 
-    public void Scale(LogitBatch x, float factor, LogitBatch destination) => throw new NotImplementedException();
+    private static void EnsurePerRow(int rows, int length, string paramName)
+    {
+        if (length != rows)
+        {
+            ThrowHelper.ThrowArgument(paramName, $"has {length} elements but the batch has {rows} rows; one value per row is required.");
+        }
+    }
 
-    public void Affine(float a, LogitBatch x, float b, LogitBatch? y, float c, LogitBatch? z, LogitBatch destination) => throw new NotImplementedException();
-
-    public void ArgMax(LogitBatch x, Span<int> destination) => throw new NotImplementedException();
-
-    public void MaskBelow(LogitBatch x, ReadOnlySpan<float> thresholds, LogitBatch destination) => throw new NotImplementedException();
-
-    public void KthLargest(LogitBatch x, ReadOnlySpan<int> k, Span<float> destination) => throw new NotImplementedException();
-
-    public void TopPThreshold(LogitBatch x, ReadOnlySpan<double> p, int minTokensToKeep, Span<float> destination) => throw new NotImplementedException();
-
-    public void Gather(LogitBatch x, ReadOnlySpan<int> tokenIds, Span<float> destination) => throw new NotImplementedException();
-
-    public void ScatterAdd(LogitBatch destination, ReadOnlySpan<int> tokenIds, ReadOnlySpan<float> values) => throw new NotImplementedException();
-
-    public void Sample(LogitBatch x, ReadOnlySpan<double> uniforms, Span<int> destination) => throw new NotImplementedException();
+    /// <summary>A pooled copy of a small per-row span, so a parallel job (a struct, not a ref struct) can read it.</summary>
+    private static T[] RentCopy<T>(ReadOnlySpan<T> values)
+    {
+        var array = ArrayPool<T>.Shared.Rent(values.Length);
+        values.CopyTo(array);
+        return array;
+    }
 }

@@ -1,0 +1,61 @@
+using System;
+using System.Buffers;
+using System.Numerics;
+
+namespace Logits.Tensors.Cpu;
+
+internal sealed partial class CpuKernels
+{
+    public void ArgMax(LogitBatch x, Span<int> destination)
+    {
+        var source = AsCpu(x, nameof(x));
+        EnsurePerRow(source.Rows, destination.Length, nameof(destination));
+        var results = ArrayPool<int>.Shared.Rent(source.Rows);
+        try
+        {
+            RowRunner.Run(source.Rows, source.Vocab, new ArgMaxJob(source.Memory, results, source.Vocab));
+            results.AsSpan(0, source.Rows).CopyTo(destination);
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(results);
+        }
+    }
+
+    /// <summary>
+    /// The lowest index holding the row maximum. Float equality makes <c>-0 = +0</c>, unlike
+    /// <c>TensorPrimitives.IndexOfMax</c>, which prefers +0 and returns 0 for an all -∞ row.
+    /// </summary>
+    internal static int ArgMaxRow(ReadOnlySpan<float> x, int row)
+    {
+        float m = RowMath.NonEmptyMax(x, row, "argmax");
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && x.Length >= Vector<float>.Count)
+        {
+            var target = new Vector<float>(m);
+            for (; i <= x.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                if (Vector.EqualsAny(new Vector<float>(x.Slice(i)), target))
+                {
+                    break;
+                }
+            }
+        }
+
+        for (; i < x.Length; i++)
+        {
+            if (x[i] == m)
+            {
+                return i;
+            }
+        }
+
+        // Unreachable: the maximum is an element of the row.
+        throw new InvalidOperationException("The row maximum was not found in the row.");
+    }
+
+    private readonly struct ArgMaxJob(Memory<float> x, int[] results, int vocab) : IRowJob
+    {
+        public void Run(int row) => results[row] = ArgMaxRow(x.Span.Slice(row * vocab, vocab), row);
+    }
+}

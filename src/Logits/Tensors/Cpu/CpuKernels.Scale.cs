@@ -1,0 +1,69 @@
+using System;
+using System.Numerics;
+
+namespace Logits.Tensors.Cpu;
+
+internal sealed partial class CpuKernels
+{
+    public void Scale(LogitBatch x, float factor, LogitBatch destination)
+    {
+        var source = AsCpu(x, nameof(x));
+        var target = AsCpuLike(source, destination, nameof(destination));
+        if (!(factor > 0) || !float.IsFinite(factor))
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(factor), factor, "must be finite and greater than 0");
+        }
+
+        RowRunner.Run(source.Rows, source.Vocab, new ScaleJob(source.Memory, target.Memory, source.Vocab, factor));
+    }
+
+    /// <summary><c>destination = factor * x</c> with NaN/+∞ checks fused into the loop; in place allowed.</summary>
+    internal static void ScaleRow(ReadOnlySpan<float> x, float factor, Span<float> destination, int row)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && x.Length >= Vector<float>.Count)
+        {
+            var scale = new Vector<float>(factor);
+            for (; i <= x.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var input = new Vector<float>(x.Slice(i));
+                var result = input * scale;
+                if (RowMath.AnyInvalid(input) || RowMath.AnyInvalid(result))
+                {
+                    ScaleScalar(x.Slice(i, Vector<float>.Count), factor, destination.Slice(i), row, i);
+                    continue;
+                }
+
+                result.CopyTo(destination.Slice(i));
+            }
+        }
+
+        ScaleScalar(x.Slice(i), factor, destination.Slice(i), row, i);
+    }
+
+    private static void ScaleScalar(ReadOnlySpan<float> x, float factor, Span<float> destination, int row, int offset)
+    {
+        for (int j = 0; j < x.Length; j++)
+        {
+            float input = x[j];
+            if (RowMath.IsInvalid(input))
+            {
+                ThrowHelper.ThrowInvalidLogits(row, offset + j, input, "input");
+            }
+
+            float result = input * factor;
+            if (RowMath.IsInvalid(result))
+            {
+                ThrowHelper.ThrowInvalidLogits(row, offset + j, result, "scale");
+            }
+
+            destination[j] = result;
+        }
+    }
+
+    private readonly struct ScaleJob(Memory<float> x, Memory<float> destination, int vocab, float factor) : IRowJob
+    {
+        public void Run(int row) =>
+            ScaleRow(x.Span.Slice(row * vocab, vocab), factor, destination.Span.Slice(row * vocab, vocab), row);
+    }
+}

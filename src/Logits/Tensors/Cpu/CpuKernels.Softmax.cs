@@ -1,0 +1,90 @@
+using System;
+using System.Buffers;
+using System.Numerics.Tensors;
+
+namespace Logits.Tensors.Cpu;
+
+internal sealed partial class CpuKernels
+{
+    public void Softmax(LogitBatch x, LogitBatch destination)
+    {
+        var source = AsCpu(x, nameof(x));
+        var target = AsCpuLike(source, destination, nameof(destination));
+        RowRunner.Run(source.Rows, source.Vocab, new SoftmaxJob(source.Memory, target.Memory, source.Vocab, logarithm: false));
+    }
+
+    public void LogSoftmax(LogitBatch x, LogitBatch destination)
+    {
+        var source = AsCpu(x, nameof(x));
+        var target = AsCpuLike(source, destination, nameof(destination));
+        RowRunner.Run(source.Rows, source.Vocab, new SoftmaxJob(source.Memory, target.Memory, source.Vocab, logarithm: true));
+    }
+
+    public void LogSumExp(LogitBatch x, Span<float> destination)
+    {
+        var source = AsCpu(x, nameof(x));
+        EnsurePerRow(source.Rows, destination.Length, nameof(destination));
+        var results = ArrayPool<float>.Shared.Rent(source.Rows);
+        try
+        {
+            RowRunner.Run(source.Rows, source.Vocab, new LogSumExpJob(source.Memory, results, source.Vocab));
+            results.AsSpan(0, source.Rows).CopyTo(destination);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(results);
+        }
+    }
+
+    /// <summary>Stable softmax of one row: <c>exp(x - m) / S</c>; in place allowed.</summary>
+    internal static void SoftmaxRow(ReadOnlySpan<float> x, Span<float> destination, int row)
+    {
+        float m = RowMath.NonEmptyMax(x, row, "softmax");
+        TensorPrimitives.Subtract(x, m, destination);
+        TensorPrimitives.Exp(destination, destination);
+        double sum = RowMath.SumChunked(destination);
+
+        // sum >= 1 because the maximum contributes exp(0) = 1.
+        TensorPrimitives.Multiply(destination, (float)(1.0 / sum), destination);
+    }
+
+    /// <summary>Stable log-softmax of one row: <c>(x - m) - ln S</c>; in place allowed.</summary>
+    internal static void LogSoftmaxRow(ReadOnlySpan<float> x, Span<float> destination, int row)
+    {
+        float m = RowMath.NonEmptyMax(x, row, "log-softmax");
+        float logSum = (float)Math.Log(RowMath.SumExpShifted(x, m));
+
+        // Two steps rather than x - (m + ln S): x - m is exact near the maximum, which keeps the
+        // log-probabilities of likely tokens accurate even for logits of magnitude 1e4.
+        TensorPrimitives.Subtract(x, m, destination);
+        TensorPrimitives.Subtract(destination, logSum, destination);
+    }
+
+    internal static float LogSumExpRow(ReadOnlySpan<float> x, int row)
+    {
+        float m = RowMath.NonEmptyMax(x, row, "logsumexp");
+        return (float)(m + Math.Log(RowMath.SumExpShifted(x, m)));
+    }
+
+    private readonly struct SoftmaxJob(Memory<float> x, Memory<float> destination, int vocab, bool logarithm) : IRowJob
+    {
+        public void Run(int row)
+        {
+            var source = x.Span.Slice(row * vocab, vocab);
+            var target = destination.Span.Slice(row * vocab, vocab);
+            if (logarithm)
+            {
+                LogSoftmaxRow(source, target, row);
+            }
+            else
+            {
+                SoftmaxRow(source, target, row);
+            }
+        }
+    }
+
+    private readonly struct LogSumExpJob(Memory<float> x, float[] results, int vocab) : IRowJob
+    {
+        public void Run(int row) => results[row] = LogSumExpRow(x.Span.Slice(row * vocab, vocab), row);
+    }
+}

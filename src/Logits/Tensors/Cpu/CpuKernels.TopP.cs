@@ -1,0 +1,120 @@
+using System;
+using System.Buffers;
+
+namespace Logits.Tensors.Cpu;
+
+internal sealed partial class CpuKernels
+{
+    /// <summary>The first window of the adaptive-k top-p search (spec/sampling.md §5.2).</summary>
+    internal const int TopPInitialWindow = 256;
+
+    /// <summary>The top-p stopping tolerance of spec/sampling.md §3a (library decision).</summary>
+    internal const double TopPTolerance = 1e-6;
+
+    public void TopPThreshold(LogitBatch x, ReadOnlySpan<double> p, int minTokensToKeep, Span<float> destination)
+    {
+        var source = AsCpu(x, nameof(x));
+        EnsurePerRow(source.Rows, p.Length, nameof(p));
+        EnsurePerRow(source.Rows, destination.Length, nameof(destination));
+        for (int r = 0; r < p.Length; r++)
+        {
+            if (!(p[r] >= 0 && p[r] <= 1))
+            {
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(p), p[r], $"must be in [0, 1] (row {r})");
+            }
+        }
+
+        if (minTokensToKeep < 1)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(minTokensToKeep), minTokensToKeep, "must be at least 1");
+        }
+
+        var ps = RentCopy(p);
+        var results = ArrayPool<float>.Shared.Rent(source.Rows);
+        try
+        {
+            RowRunner.Run(source.Rows, source.Vocab, new TopPJob(source.Memory, ps, minTokensToKeep, results, source.Vocab));
+            results.AsSpan(0, source.Rows).CopyTo(destination);
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(ps);
+            ArrayPool<float>.Shared.Return(results);
+        }
+    }
+
+    /// <summary>
+    /// The inclusive top-p cut of one row without a full sort: the exact log-sum-exp of the whole row,
+    /// then the top-K window (selected, then sorted), growing K ×4 until the window's mass reaches p.
+    /// Because the normaliser covers the whole row, the result equals the full-sort result.
+    /// </summary>
+    internal static float TopPThresholdRow(ReadOnlySpan<float> x, double p, int minTokensToKeep, int row)
+    {
+        float m = RowMath.NonEmptyMax(x, row, "top-p");
+        if (p >= 1)
+        {
+            return float.NegativeInfinity;
+        }
+
+        double logSum = m + Math.Log(RowMath.SumExpShifted(x, m));
+        double target = p - TopPTolerance;
+        int window = Math.Min(x.Length, Math.Max(TopPInitialWindow, minTokensToKeep));
+        var scratch = ArrayPool<float>.Shared.Rent(x.Length);
+        try
+        {
+            var values = scratch.AsSpan(0, x.Length);
+            while (true)
+            {
+                x.CopyTo(values);
+                var top = values[..window];
+                if (window < x.Length)
+                {
+                    Selection.SelectKthLargest(values, window);
+                }
+
+                top.Sort(static (a, b) => b.CompareTo(a));
+
+                // The window holds every finite token when it reaches the whole row or ends in -inf.
+                bool complete = window == x.Length || float.IsNegativeInfinity(top[^1]);
+                double cumulative = 0;
+                int finiteInWindow = 0;
+                int count = -1;
+                for (int i = 0; i < top.Length && !float.IsNegativeInfinity(top[i]); i++)
+                {
+                    finiteInWindow++;
+                    cumulative += Math.Exp(top[i] - logSum);
+                    if (count < 0 && cumulative >= target)
+                    {
+                        count = i + 1;
+                    }
+                }
+
+                if (count < 0 && !complete)
+                {
+                    window = (int)Math.Min(x.Length, 4L * window);
+                    continue;
+                }
+
+                if (count < 0)
+                {
+                    // Rounding left the total mass just short of p: keep every finite token.
+                    count = finiteInWindow;
+                }
+
+                // minTokensToKeep <= window unless the window already holds every finite token.
+                count = Math.Max(count, Math.Min(minTokensToKeep, finiteInWindow));
+                return top[count - 1];
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(scratch);
+        }
+    }
+
+    private readonly struct TopPJob(Memory<float> x, double[] p, int minTokensToKeep, float[] results, int vocab) : IRowJob
+    {
+        public void Run(int row) =>
+            results[row] = TopPThresholdRow(x.Span.Slice(row * vocab, vocab), p[row], minTokensToKeep, row);
+    }
+}
