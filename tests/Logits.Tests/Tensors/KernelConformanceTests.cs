@@ -13,7 +13,7 @@ namespace Logits.Tests.Tensors;
 /// <see cref="ReferenceKernels"/> over every shape of <see cref="LogitData"/>. Each backend derives
 /// a class that says how to build a batch; the tests are the same for all backends.
 /// </summary>
-public abstract class KernelConformanceTests
+public abstract partial class KernelConformanceTests
 {
     /// <summary>Builds a batch of the backend under test from row-major values.</summary>
     protected abstract LogitBatch Create(float[] values, int rows, int vocab);

@@ -23,7 +23,7 @@ internal sealed partial class CpuKernels : ILogitKernels
         ArgumentNullException.ThrowIfNull(batch, paramName);
         if (batch is not CpuLogitBatch cpu)
         {
-            ThrowHelper.ThrowArgument(paramName, $"is a batch of backend '{batch.Kernels.Name}'; every batch of a CPU kernel call must be a CpuLogitBatch.");
+            ThrowHelper.ThrowArgument(paramName, $"is a {batch.GetType().Name}; every batch of a CPU kernel call must be a CpuLogitBatch.");
             return null!;
         }
 
