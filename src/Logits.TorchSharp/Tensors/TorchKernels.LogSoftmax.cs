@@ -7,16 +7,19 @@ internal sealed partial class TorchKernels
 {
     /// <inheritdoc />
     /// <remarks>
-    /// <c>torch.log_softmax</c> computes <c>z - m - ln Σ exp(z - m)</c>; <c>-∞</c> stays <c>-∞</c> and, with empty
-    /// rows rejected first, the sum is at least 1.
+    /// <c>(z - m) - ln Σ exp(z - m)</c> with <c>m</c> the checked row maximum; <c>-∞</c> stays <c>-∞</c> and, with
+    /// empty rows rejected first, the sum is at least 1. The sum is torch's cascade <c>sum</c> reduction, for
+    /// the same accuracy reason as <see cref="Softmax"/>.
     /// </remarks>
     public void LogSoftmax(LogitBatch x, LogitBatch destination)
     {
         var input = RequireTorch(x, nameof(x));
         var output = RequireLike(input, destination, nameof(destination));
-        CheckedRowMax(input.Tensor, "input", "log-softmax");
+        float[] maxima = CheckedRowMax(input.Tensor, "input", "log-softmax");
 
         using var scope = NewDisposeScope();
-        output.Tensor.copy_(input.Tensor.log_softmax(1));
+        var shifted = input.Tensor.sub(Column(maxima, input.Device));
+        var logSums = shifted.exp().sum(1, keepdim: true).log_();
+        output.Tensor.copy_(shifted.sub_(logSums));
     }
 }
