@@ -1,1 +1,0 @@
-namespace Logits.TorchSharp; internal static class Placeholder { }

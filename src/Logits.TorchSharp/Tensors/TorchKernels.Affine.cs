@@ -1,0 +1,59 @@
+using System;
+using Logits.Tensors;
+using static TorchSharp.torch;
+
+namespace Logits.TorchSharp.Tensors;
+
+internal sealed partial class TorchKernels
+{
+    /// <inheritdoc />
+    /// <remarks>
+    /// Computed in float32 as <c>(a·x + b·y) + c·z</c> into a temporary. A zero coefficient skips its term
+    /// entirely, <paramref name="a"/> included (so <c>0·(-∞)</c> never makes NaN; all three zero gives zeros).
+    /// Any non-null batch must match <paramref name="x"/>'s shape and device, even when its term is skipped.
+    /// A NaN or <c>+∞</c> in the result throws with stage <c>"affine"</c> and leaves the destination unchanged.
+    /// </remarks>
+    public void Affine(float a, LogitBatch x, float b, LogitBatch? y, float c, LogitBatch? z, LogitBatch destination)
+    {
+        RequireFinite(a, nameof(a));
+        RequireFinite(b, nameof(b));
+        RequireFinite(c, nameof(c));
+        var first = RequireTorch(x, nameof(x));
+        if (b != 0)
+        {
+            ArgumentNullException.ThrowIfNull(y);
+        }
+
+        if (c != 0)
+        {
+            ArgumentNullException.ThrowIfNull(z);
+        }
+
+        var second = y is null ? null : RequireLike(first, y, nameof(y));
+        var third = z is null ? null : RequireLike(first, z, nameof(z));
+        var output = RequireLike(first, destination, nameof(destination));
+
+        using var scope = NewDisposeScope();
+        var result = a != 0 ? first.Tensor.mul(a) : zeros_like(first.Tensor);
+        if (b != 0)
+        {
+            result.add_(second!.Tensor, b);
+        }
+
+        if (c != 0)
+        {
+            result.add_(third!.Tensor, c);
+        }
+
+        CheckedRowMax(result, "affine", emptyStage: null);
+        output.Tensor.copy_(result);
+    }
+
+    private static void RequireFinite(float coefficient, string paramName)
+    {
+        if (!float.IsFinite(coefficient))
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(paramName, coefficient, "must be finite");
+        }
+    }
+}

@@ -1,0 +1,25 @@
+using Logits.Tensors;
+using static TorchSharp.torch;
+
+namespace Logits.TorchSharp.Tensors;
+
+internal sealed partial class TorchKernels
+{
+    /// <inheritdoc />
+    /// <remarks>
+    /// <c>(z - m) - ln Σ exp(z - m)</c> with <c>m</c> the checked row maximum; <c>-∞</c> stays <c>-∞</c> and, with
+    /// empty rows rejected first, the sum is at least 1. The sum is torch's cascade <c>sum</c> reduction, for
+    /// the same accuracy reason as <see cref="Softmax"/>.
+    /// </remarks>
+    public void LogSoftmax(LogitBatch x, LogitBatch destination)
+    {
+        var input = RequireTorch(x, nameof(x));
+        var output = RequireLike(input, destination, nameof(destination));
+        float[] maxima = CheckedRowMax(input.Tensor, "input", "log-softmax");
+
+        using var scope = NewDisposeScope();
+        var shifted = input.Tensor.sub(Column(maxima, input.Device));
+        var logSums = shifted.exp().sum(1, keepdim: true).log_();
+        output.Tensor.copy_(shifted.sub_(logSums));
+    }
+}

@@ -1,0 +1,27 @@
+using Logits.Tensors;
+using static TorchSharp.torch;
+
+namespace Logits.TorchSharp.Tensors;
+
+internal sealed partial class TorchKernels
+{
+    /// <inheritdoc />
+    /// <remarks>
+    /// The product is computed into a temporary and checked there: a NaN or <c>+∞</c> in it (from the input,
+    /// or a finite logit overflowing) throws with stage <c>"scale"</c> and leaves the destination unchanged.
+    /// </remarks>
+    public void Scale(LogitBatch x, float factor, LogitBatch destination)
+    {
+        var input = RequireTorch(x, nameof(x));
+        var output = RequireLike(input, destination, nameof(destination));
+        if (!float.IsFinite(factor) || factor <= 0)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(factor), factor, "must be finite and greater than 0");
+        }
+
+        using var scope = NewDisposeScope();
+        var result = input.Tensor.mul(factor);
+        CheckedRowMax(result, "scale", emptyStage: null);
+        output.Tensor.copy_(result);
+    }
+}

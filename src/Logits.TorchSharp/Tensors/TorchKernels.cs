@@ -1,0 +1,140 @@
+using System;
+using System.Diagnostics.CodeAnalysis;
+using Logits.Tensors;
+using static TorchSharp.torch;
+
+namespace Logits.TorchSharp.Tensors;
+
+/// <summary>The torch implementation of <see cref="ILogitKernels"/> over <see cref="TorchLogitBatch"/> tensors.</summary>
+/// <remarks>
+/// Every operation runs torch ops on the tensor's device; every temporary tensor lives in a
+/// <c>torch.NewDisposeScope()</c> and inputs are never disposed. Per-row scalars cross to the host once
+/// per call (row maxima for the NaN/+∞/empty-row checks, and the per-row results). Results are computed
+/// into temporaries, checked, and only then copied into the destination, so a failed call leaves the
+/// destination unchanged (ScatterAdd excepted: it updates in place, then checks the touched entries).
+/// </remarks>
+internal sealed partial class TorchKernels : ILogitKernels
+{
+    private TorchKernels()
+    {
+    }
+
+    /// <summary>The one kernel set, shared by every torch batch on every device.</summary>
+    public static TorchKernels Instance { get; } = new();
+
+    /// <summary>A singleton serves every device, so the name does not include one.</summary>
+    public string Name => "torch";
+
+    /// <summary>Returns <paramref name="batch"/> as a torch batch, or throws naming the parameter.</summary>
+    private static TorchLogitBatch RequireTorch(LogitBatch batch, string paramName)
+    {
+        ArgumentNullException.ThrowIfNull(batch, paramName);
+        return batch as TorchLogitBatch ?? throw new ArgumentException(
+            $"'{paramName}' is a {batch.GetType().Name}; the torch kernels need a {nameof(TorchLogitBatch)} (all batches of one call share a backend).",
+            paramName);
+    }
+
+    /// <summary>Returns <paramref name="other"/> as a torch batch with the shape and device of <paramref name="x"/>.</summary>
+    private static TorchLogitBatch RequireLike(TorchLogitBatch x, LogitBatch other, string paramName)
+    {
+        var batch = RequireTorch(other, paramName);
+        x.EnsureSameShape(batch, paramName);
+        Device expected = x.Device;
+        Device actual = batch.Device;
+        if (expected.type != actual.type || expected.index != actual.index)
+        {
+            ThrowHelper.ThrowArgument(paramName, $"is on device {actual} but {expected} is required (all batches of one call share a device).");
+        }
+
+        return batch;
+    }
+
+    /// <summary>Throws unless a per-row span is exactly <paramref name="rows"/> long.</summary>
+    private static void RequireRowLength(int length, int rows, string paramName)
+    {
+        if (length != rows)
+        {
+            ThrowHelper.ThrowArgument(paramName, $"has {length} elements but one per row ({rows}) is required.");
+        }
+    }
+
+    /// <summary>
+    /// Per-row maxima of <paramref name="x"/> on the host, after the contract's checks: a row whose maximum
+    /// is NaN or <c>+∞</c> (both propagate through max) throws <see cref="InvalidLogitsException"/> at its first
+    /// such token with <paramref name="stage"/>; when <paramref name="emptyStage"/> is given, an all-<c>-∞</c>
+    /// row throws <see cref="NoViableTokenException"/>. Rows are checked in order, so the lowest offending row
+    /// wins whichever error it has (as the reference does).
+    /// </summary>
+    private static float[] CheckedRowMax(Tensor x, string stage, string? emptyStage)
+    {
+        float[] maxima;
+        using (var scope = NewDisposeScope())
+        {
+            maxima = ToHostSingle(x.amax(new long[] { 1 }));
+        }
+
+        for (int row = 0; row < maxima.Length; row++)
+        {
+            float max = maxima[row];
+            if (float.IsNaN(max) || float.IsPositiveInfinity(max))
+            {
+                ThrowInvalidInRow(x, row, stage);
+            }
+
+            if (emptyStage is not null && float.IsNegativeInfinity(max))
+            {
+                ThrowHelper.ThrowNoViableToken(row, emptyStage);
+            }
+        }
+
+        return maxima;
+    }
+
+    /// <summary>Finds the first NaN or <c>+∞</c> token of a row (cold path) and throws.</summary>
+    [DoesNotReturn]
+    private static void ThrowInvalidInRow(Tensor x, int row, string stage)
+    {
+        int token;
+        float value;
+        using (var scope = NewDisposeScope())
+        {
+            var values = x.select(0, row);
+            var invalid = values.isnan().logical_or(values.isposinf()).to_type(ScalarType.Int32);
+
+            // argmax returns the first maximal index, i.e. the lowest invalid token.
+            token = (int)invalid.argmax().item<long>();
+            value = values.select(0, token).item<float>();
+        }
+
+        ThrowHelper.ThrowInvalidLogits(row, token, value, stage);
+    }
+
+    /// <summary>Copies a float32 tensor to a new host array.</summary>
+    private static float[] ToHostSingle(Tensor tensor)
+    {
+        var result = new float[tensor.numel()];
+        TorchLogitBatch.CopyToHost(tensor, result);
+        return result;
+    }
+
+    /// <summary>Copies an integer tensor to a new host array of 64-bit values.</summary>
+    private static long[] ToHostInt64(Tensor tensor)
+    {
+        using var scope = NewDisposeScope();
+        var staging = tensor.to_type(ScalarType.Int64).to(CPU).contiguous();
+        using var accessor = staging.data<long>();
+        return accessor.ToArray();
+    }
+
+    /// <summary>A <c>[rows, 1]</c> column tensor on <paramref name="device"/> (created in the caller's scope).</summary>
+    private static Tensor Column(double[] values, Device device) =>
+        tensor(values, new long[] { values.Length, 1 }, ScalarType.Float64, device);
+
+    /// <summary>A <c>[rows, 1]</c> column tensor on <paramref name="device"/> (created in the caller's scope).</summary>
+    private static Tensor Column(float[] values, Device device) =>
+        tensor(values, new long[] { values.Length, 1 }, ScalarType.Float32, device);
+
+    /// <summary>A <c>[rows, n]</c> index tensor on <paramref name="device"/> (created in the caller's scope).</summary>
+    private static Tensor Indices(long[] values, int rows, Device device) =>
+        tensor(values, new long[] { rows, values.Length / rows }, ScalarType.Int64, device);
+}

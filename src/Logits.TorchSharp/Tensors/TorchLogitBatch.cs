@@ -1,0 +1,200 @@
+using System;
+using Logits.Tensors;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Logits.TorchSharp.Tensors;
+
+/// <summary>
+/// A <c>[rows, vocab]</c> logit batch held in a 2-D float32 torch tensor, processed by torch kernels on
+/// the tensor's device.
+/// </summary>
+/// <remarks>
+/// <para>A batch either owns its tensor (the constructor, <see cref="FromArray"/>, <see cref="FromCpu"/>,
+/// <see cref="CreateLike"/>) and disposes it with the batch, or wraps a caller's tensor
+/// (<see cref="Wrap"/>) without copying and without taking ownership.</para>
+/// <para>An owned tensor is detached from any active <c>torch.NewDisposeScope()</c>, so the batch, not the
+/// scope, decides its lifetime. A wrapped tensor may be a non-contiguous view (for example a slice of
+/// model output): kernels read it through torch ops and write it with <c>copy_</c>, so views work.</para>
+/// </remarks>
+public sealed class TorchLogitBatch : LogitBatch
+{
+    private readonly bool _ownsTensor;
+
+    /// <summary>Allocates a zero-filled batch that owns its tensor.</summary>
+    /// <param name="rows">Number of rows, at least 1.</param>
+    /// <param name="vocab">Vocabulary size, at least 1.</param>
+    /// <param name="device">The device; <see langword="null"/> means the CPU.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A dimension is below 1.</exception>
+    public TorchLogitBatch(int rows, int vocab, Device? device = null)
+        : base(rows, vocab)
+    {
+        Tensor = zeros(new long[] { rows, vocab }, ScalarType.Float32, device ?? CPU).DetachFromDisposeScope();
+        _ownsTensor = true;
+    }
+
+    private TorchLogitBatch(Tensor tensor, bool ownsTensor)
+        : base(checked((int)tensor.shape[0]), checked((int)tensor.shape[1]))
+    {
+        Tensor = tensor;
+        _ownsTensor = ownsTensor;
+    }
+
+    /// <summary>The torch kernel set shared by every torch batch.</summary>
+    public override ILogitKernels Kernels => TorchKernels.Instance;
+
+    /// <summary>The underlying <c>[Rows, Vocab]</c> float32 tensor (possibly a non-contiguous view when wrapped).</summary>
+    public Tensor Tensor { get; }
+
+    /// <summary>The device the tensor lives on.</summary>
+    public Device Device => Tensor.device;
+
+    /// <summary>Wraps an existing 2-D float32 tensor without copying; the batch does not dispose it.</summary>
+    /// <param name="tensor">A <c>[rows, vocab]</c> float32 tensor with both dimensions at least 1; kernels
+    /// read and write it in place.</param>
+    /// <returns>A batch over <paramref name="tensor"/>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="tensor"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="tensor"/> is not 2-D float32, has an empty
+    /// dimension, or a dimension above <see cref="int.MaxValue"/>.</exception>
+    public static TorchLogitBatch Wrap(Tensor tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        if (tensor.dtype != ScalarType.Float32)
+        {
+            ThrowHelper.ThrowArgument(nameof(tensor), $"has dtype {tensor.dtype} but Float32 is required.");
+        }
+
+        if (tensor.Dimensions != 2)
+        {
+            ThrowHelper.ThrowArgument(nameof(tensor), $"has {tensor.Dimensions} dimensions but a 2-D [rows, vocab] tensor is required.");
+        }
+
+        long rows = tensor.shape[0];
+        long vocab = tensor.shape[1];
+        if (rows < 1 || vocab < 1 || rows > int.MaxValue || vocab > int.MaxValue)
+        {
+            ThrowHelper.ThrowArgument(nameof(tensor), $"has shape [{rows}, {vocab}]; both dimensions must be in [1, {int.MaxValue}].");
+        }
+
+        return new TorchLogitBatch(tensor, ownsTensor: false);
+    }
+
+    /// <summary>Creates a batch that owns a copy of row-major <paramref name="values"/>.</summary>
+    /// <param name="values">Exactly <c>rows * vocab</c> logits.</param>
+    /// <param name="rows">Number of rows, at least 1.</param>
+    /// <param name="vocab">Vocabulary size, at least 1.</param>
+    /// <param name="device">The device; <see langword="null"/> means the CPU.</param>
+    /// <returns>A new batch the caller owns.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">A dimension is below 1.</exception>
+    /// <exception cref="ArgumentException"><paramref name="values"/> has the wrong length.</exception>
+    public static TorchLogitBatch FromArray(ReadOnlySpan<float> values, int rows, int vocab, Device? device = null)
+    {
+        if (values.Length != (long)rows * vocab)
+        {
+            ThrowHelper.ThrowArgument(nameof(values), $"has {values.Length} elements but rows * vocab = {(long)rows * vocab} are required.");
+        }
+
+        var batch = new TorchLogitBatch(rows, vocab, device);
+        batch.CopyFrom(values);
+        return batch;
+    }
+
+    /// <summary>Creates a batch that owns a copy of a CPU batch.</summary>
+    /// <param name="batch">The CPU batch to copy.</param>
+    /// <param name="device">The device; <see langword="null"/> means the CPU.</param>
+    /// <returns>A new batch of the same shape the caller owns.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="batch"/> is null.</exception>
+    public static TorchLogitBatch FromCpu(CpuLogitBatch batch, Device? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        return FromArray(batch.AsSpan(), batch.Rows, batch.Vocab, device);
+    }
+
+    /// <inheritdoc />
+    public override LogitBatch CreateLike() => new TorchLogitBatch(Rows, Vocab, Device);
+
+    /// <inheritdoc />
+    public override void CopyFrom(ReadOnlySpan<float> source)
+    {
+        if (source.Length != Length)
+        {
+            ThrowHelper.ThrowArgument(nameof(source), $"has {source.Length} elements but {Length} are required.");
+        }
+
+        if (IsHostContiguous(Tensor))
+        {
+            using var accessor = Tensor.data<float>();
+            accessor.CopyFrom(source, 0, 0);
+            return;
+        }
+
+        // Views and device tensors are filled through a contiguous CPU staging tensor.
+        using var scope = NewDisposeScope();
+        var staging = empty(new long[] { Rows, Vocab }, ScalarType.Float32, CPU);
+        using (var accessor = staging.data<float>())
+        {
+            accessor.CopyFrom(source, 0, 0);
+        }
+
+        Tensor.copy_(staging);
+    }
+
+    /// <inheritdoc />
+    public override void CopyTo(Span<float> destination)
+    {
+        if (destination.Length < Length)
+        {
+            ThrowHelper.ThrowArgument(nameof(destination), $"has {destination.Length} elements but {Length} are required.");
+        }
+
+        CopyToHost(Tensor, destination[..checked((int)Length)]);
+    }
+
+    /// <inheritdoc />
+    public override void CopyRowTo(int row, Span<float> destination)
+    {
+        if ((uint)row >= (uint)Rows)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(row), row, $"must be in [0, {Rows})");
+        }
+
+        if (destination.Length < Vocab)
+        {
+            ThrowHelper.ThrowArgument(nameof(destination), $"has {destination.Length} elements but {Vocab} are required.");
+        }
+
+        using var scope = NewDisposeScope();
+        CopyToHost(Tensor.select(0, row), destination[..Vocab]);
+    }
+
+    /// <summary>Disposes the tensor when the batch owns it; a wrapped tensor is left to its owner.</summary>
+    /// <param name="disposing"><see langword="true"/> when called from <see cref="LogitBatch.Dispose()"/>.</param>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && _ownsTensor)
+        {
+            Tensor.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    /// <summary>Copies a float32 tensor of exactly <c>destination.Length</c> elements to host memory, row-major.</summary>
+    internal static void CopyToHost(Tensor source, Span<float> destination)
+    {
+        if (IsHostContiguous(source))
+        {
+            using var accessor = source.data<float>();
+            accessor.CopyTo(destination, 0, 0);
+            return;
+        }
+
+        using var scope = NewDisposeScope();
+        var staging = source.to(CPU).contiguous();
+        using var stagingAccessor = staging.data<float>();
+        stagingAccessor.CopyTo(destination, 0, 0);
+    }
+
+    private static bool IsHostContiguous(Tensor tensor) =>
+        tensor.device_type == DeviceType.CPU && tensor.is_contiguous();
+}
