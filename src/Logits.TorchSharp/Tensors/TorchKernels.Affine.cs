@@ -11,7 +11,8 @@ internal sealed partial class TorchKernels
     /// Computed in float32 as <c>(a·x + b·y) + c·z</c> into a temporary. A zero coefficient skips its term
     /// entirely, <paramref name="a"/> included (so <c>0·(-∞)</c> never makes NaN; all three zero gives zeros).
     /// Any non-null batch must match <paramref name="x"/>'s shape and device, even when its term is skipped.
-    /// A NaN or <c>+∞</c> in the result throws with stage <c>"affine"</c> and leaves the destination unchanged.
+    /// A NaN or <c>+∞</c> in a used input throws with stage <c>"input"</c>; one the combination makes (<c>∞ - ∞</c>,
+    /// overflow, <c>-∞</c> times a negative coefficient) with stage <c>"affine"</c>; the destination is then unchanged.
     /// </remarks>
     public void Affine(float a, LogitBatch x, float b, LogitBatch? y, float c, LogitBatch? z, LogitBatch destination)
     {
@@ -45,7 +46,7 @@ internal sealed partial class TorchKernels
             result.add_(third!.Tensor, c);
         }
 
-        CheckedRowMax(result, "affine", emptyStage: null);
+        CheckElementwise(result, "affine", a != 0 ? first.Tensor : null, b != 0 ? second!.Tensor : null, c != 0 ? third!.Tensor : null);
         output.Tensor.copy_(result);
     }
 

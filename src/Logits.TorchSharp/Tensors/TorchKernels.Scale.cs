@@ -7,8 +7,8 @@ internal sealed partial class TorchKernels
 {
     /// <inheritdoc />
     /// <remarks>
-    /// The product is computed into a temporary and checked there: a NaN or <c>+∞</c> in it (from the input,
-    /// or a finite logit overflowing) throws with stage <c>"scale"</c> and leaves the destination unchanged.
+    /// The product is computed into a temporary and checked there: a NaN or <c>+∞</c> input throws with stage
+    /// <c>"input"</c>, a finite logit overflowing with stage <c>"scale"</c>; the destination is then unchanged.
     /// </remarks>
     public void Scale(LogitBatch x, float factor, LogitBatch destination)
     {
@@ -21,7 +21,7 @@ internal sealed partial class TorchKernels
 
         using var scope = NewDisposeScope();
         var result = input.Tensor.mul(factor);
-        CheckedRowMax(result, "scale", emptyStage: null);
+        CheckElementwise(result, "scale", input.Tensor);
         output.Tensor.copy_(result);
     }
 }

@@ -90,6 +90,46 @@ internal sealed partial class TorchKernels : ILogitKernels
         return maxima;
     }
 
+    /// <summary>
+    /// The check of an element-wise kernel, matching the CPU loop: the first (row, token) where an input or the
+    /// result is NaN or <c>+∞</c> throws; stage <c>"input"</c> when an input holds the bad value there, else
+    /// <paramref name="stage"/> (an overflow or <c>∞ - ∞</c> caused by the kernel itself).
+    /// </summary>
+    private static void CheckElementwise(Tensor result, string stage, params Tensor?[] inputs)
+    {
+        using var scope = NewDisposeScope();
+        var bad = result.isnan().logical_or(result.isposinf());
+        foreach (var input in inputs)
+        {
+            if (input is not null)
+            {
+                bad = bad.logical_or(input.isnan().logical_or(input.isposinf()));
+            }
+        }
+
+        if (!bad.any().item<bool>())
+        {
+            return;
+        }
+
+        var rowHasBad = bad.any(1).to_type(ScalarType.Int32);
+        int row = (int)rowHasBad.argmax().item<long>();
+        int token = (int)bad.select(0, row).to_type(ScalarType.Int32).argmax().item<long>();
+        foreach (var input in inputs)
+        {
+            if (input is not null)
+            {
+                float inputValue = input.select(0, row).select(0, token).item<float>();
+                if (float.IsNaN(inputValue) || float.IsPositiveInfinity(inputValue))
+                {
+                    ThrowHelper.ThrowInvalidLogits(row, token, inputValue, "input");
+                }
+            }
+        }
+
+        ThrowHelper.ThrowInvalidLogits(row, token, result.select(0, row).select(0, token).item<float>(), stage);
+    }
+
     /// <summary>Finds the first NaN or <c>+∞</c> token of a row (cold path) and throws.</summary>
     [DoesNotReturn]
     private static void ThrowInvalidInRow(Tensor x, int row, string stage)

@@ -39,9 +39,9 @@ public static class ReferenceKernels
         return m;
     }
 
-    public static double LogSumExp(float[] row, int rowIndex)
+    public static double LogSumExp(float[] row, int rowIndex, string stage = "logsumexp")
     {
-        double m = NonEmptyMax(row, rowIndex, "logsumexp");
+        double m = NonEmptyMax(row, rowIndex, stage);
         double s = 0;
         foreach (float z in row)
         {
@@ -70,7 +70,8 @@ public static class ReferenceKernels
         var result = new double[x.Length];
         for (int i = 0; i < x.Length; i++)
         {
-            double v = a * x[i];
+            // A zero coefficient skips its term (so 0 * -inf never makes NaN), as the contract says.
+            double v = a != 0 ? a * x[i] : 0;
             if (b != 0)
             {
                 v += b * y![i];
@@ -114,7 +115,7 @@ public static class ReferenceKernels
     /// <summary>Top-p by the spec's rule, by a full sort; also returns the decision margin for boundary-aware tests.</summary>
     public static (float Threshold, double Margin) TopPThreshold(float[] row, int rowIndex, double p, int minTokensToKeep)
     {
-        double lse = LogSumExp(row, rowIndex);
+        double lse = LogSumExp(row, rowIndex, "top-p");
         if (p >= 1)
         {
             return (float.NegativeInfinity, double.PositiveInfinity);

@@ -33,8 +33,8 @@ public sealed class TorchKernelsErrorTests
         new object[] { "kth-largest", "input" },
         new object[] { "top-p", "input" },
         new object[] { "sample", "input" },
-        new object[] { "scale", "scale" },
-        new object[] { "affine", "affine" },
+        new object[] { "scale", "input" },
+        new object[] { "affine", "input" },
     };
 
     /// <summary>Every kernel that needs a distribution, with its stage name.</summary>
