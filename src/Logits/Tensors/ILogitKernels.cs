@@ -141,6 +141,18 @@ public interface ILogitKernels
     /// <exception cref="InvalidLogitsException">A touched entry is (or becomes) NaN or <c>+∞</c>.</exception>
     void ScatterAdd(LogitBatch destination, ReadOnlySpan<int> tokenIds, ReadOnlySpan<float> values);
 
+    /// <summary>Writes <c>destination[r, tokenIds[r, j]] = values[r, j]</c> in place; for a repeated id the last value wins.</summary>
+    /// <param name="destination">The logits to update.</param>
+    /// <param name="tokenIds">Row-major ids, <c>Rows * n</c> of them; negative ids are padding and skipped.</param>
+    /// <param name="values">Same length as <paramref name="tokenIds"/>; finite or <c>-∞</c>.</param>
+    /// <remarks>
+    /// The one kernel that may turn <c>-∞</c> back into a finite value: forced tokens (forced BOS/EOS) and
+    /// allow-lists (gather the allowed values, mask the row, scatter them back) are built on it.
+    /// </remarks>
+    /// <exception cref="ArgumentException">The lengths do not fit the batch.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An id is at least <c>Vocab</c>, or a value is NaN or <c>+∞</c>.</exception>
+    void Scatter(LogitBatch destination, ReadOnlySpan<int> tokenIds, ReadOnlySpan<float> values);
+
     /// <summary>Samples one token per row from <c>softmax(x)</c> by inverse CDF with the given uniforms.</summary>
     /// <param name="x">The logits.</param>
     /// <param name="uniforms">One <c>u ∈ [0, 1)</c> per row.</param>

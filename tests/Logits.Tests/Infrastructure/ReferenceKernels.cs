@@ -158,6 +158,20 @@ public static class ReferenceKernels
         return result;
     }
 
+    public static float[] Scatter(float[] row, IReadOnlyList<int> ids, IReadOnlyList<float> values)
+    {
+        var result = (float[])row.Clone();
+        for (int j = 0; j < ids.Count; j++)
+        {
+            if (ids[j] >= 0)
+            {
+                result[ids[j]] = values[j];
+            }
+        }
+
+        return result;
+    }
+
     /// <summary>Inverse-CDF sampling in double precision; also returns the distance of u·S to the nearest CDF step.</summary>
     public static (int Token, double Margin) Sample(float[] row, int rowIndex, double u)
     {

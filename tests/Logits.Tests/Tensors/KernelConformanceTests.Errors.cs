@@ -154,6 +154,14 @@ public abstract partial class KernelConformanceTests
     }
 
     [Fact]
+    public void Scatter_can_revive_a_removed_token_and_the_last_repeated_value_wins()
+    {
+        using var x = Create(new[] { 1f, NegInf, 2f, 5f }, 1, 4);
+        x.Kernels.Scatter(x, new[] { 1, 3, 3, -1 }, new[] { 0f, 7f, NegInf, float.NaN });
+        x.ToArray().Should().Equal(1f, 0f, 2f, NegInf);
+    }
+
+    [Fact]
     public void Invalid_arguments_name_the_parameter()
     {
         using var x = Create(new[] { 1f, 2f, 3f, 4f, 5f, 6f }, 2, 3);
@@ -178,6 +186,8 @@ public abstract partial class KernelConformanceTests
         ParamNameOf(() => k.ScatterAdd(x, new[] { 0, 3 }, new[] { 1f, 1f })).Should().Be("tokenIds");
         ParamNameOf(() => k.ScatterAdd(x, new[] { 0, 1 }, new[] { 1f, float.NaN })).Should().Be("values");
         ParamNameOf(() => k.ScatterAdd(x, new[] { 0, 1 }, new[] { float.PositiveInfinity, 1f })).Should().Be("values");
+        ParamNameOf(() => k.Scatter(x, new[] { 0, 3 }, new[] { 1f, 1f })).Should().Be("tokenIds");
+        ParamNameOf(() => k.Scatter(x, new[] { 0, 1 }, new[] { 1f, float.NaN })).Should().Be("values");
     }
 
     [Fact]

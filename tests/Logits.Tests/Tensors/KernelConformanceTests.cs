@@ -279,7 +279,7 @@ public abstract partial class KernelConformanceTests
 
     [Theory]
     [MemberData(nameof(VocabCases))]
-    public void Gather_and_ScatterAdd_match_reference(int vocab)
+    public void Gather_Scatter_and_ScatterAdd_match_reference(int vocab)
     {
         foreach (int rows in RowsFor(vocab))
         {
@@ -291,10 +291,13 @@ public abstract partial class KernelConformanceTests
             var ids = Enumerable.Range(0, rows * perRow).Select(i => i % perRow == 8 ? -1 : rng.Next(Math.Min(vocab, 5))).ToArray();
             var values = Enumerable.Range(0, rows * perRow).Select(i => i % perRow == 7 ? float.NegativeInfinity : (float)(rng.NextDouble() * 4 - 2)).ToArray();
             using var x = Create(data, rows, vocab);
+            using var set = Create(data, rows, vocab);
             var gathered = new float[ids.Length];
             x.Kernels.Gather(x, ids, gathered);
             x.Kernels.ScatterAdd(x, ids, values);
             var scattered = x.ToArray();
+            set.Kernels.Scatter(set, ids, values);
+            var written = set.ToArray();
             for (int r = 0; r < rows; r++)
             {
                 var row = LogitData.Row(data, vocab, r);
@@ -305,6 +308,8 @@ public abstract partial class KernelConformanceTests
 
                 var expected = ReferenceKernels.ScatterAdd(row, ids.Skip(r * perRow).Take(perRow).ToArray(), values.Skip(r * perRow).Take(perRow).ToArray());
                 AssertRowClose(LogitData.Row(scattered, vocab, r), expected, r, "scatter-add", MaxAbsFinite(row));
+                var expectedWritten = ReferenceKernels.Scatter(row, ids.Skip(r * perRow).Take(perRow).ToArray(), values.Skip(r * perRow).Take(perRow).ToArray());
+                LogitData.Row(written, vocab, r).Should().Equal(expectedWritten, $"scatter, row {r}");
             }
         }
     }

@@ -38,9 +38,9 @@ internal sealed partial class CpuKernels
         ValidateIds(tokenIds, perRow, target.Vocab, nameof(tokenIds));
         for (int i = 0; i < values.Length; i++)
         {
-            if (RowMath.IsInvalid(values[i]))
+            if (tokenIds[i] >= 0 && RowMath.IsInvalid(values[i]))
             {
-                ThrowHelper.ThrowArgumentOutOfRange(nameof(values), values[i], $"must be finite or -infinity (row {i / Math.Max(perRow, 1)}, position {i % Math.Max(perRow, 1)})");
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(values), values[i], $"must be finite or -infinity (row {i / perRow}, position {i % perRow})");
             }
         }
 
@@ -70,6 +70,34 @@ internal sealed partial class CpuKernels
                 }
 
                 row[id] = result;
+            }
+        }
+    }
+
+    public void Scatter(LogitBatch destination, ReadOnlySpan<int> tokenIds, ReadOnlySpan<float> values)
+    {
+        var target = AsCpu(destination, nameof(destination));
+        int perRow = IdsPerRow(target, tokenIds.Length, nameof(tokenIds));
+        if (values.Length != tokenIds.Length)
+        {
+            ThrowHelper.ThrowArgument(nameof(values), $"has {values.Length} elements but tokenIds has {tokenIds.Length}.");
+        }
+
+        ValidateIds(tokenIds, perRow, target.Vocab, nameof(tokenIds));
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (tokenIds[i] >= 0 && RowMath.IsInvalid(values[i]))
+            {
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(values), values[i], $"must be finite or -infinity (row {i / perRow}, position {i % perRow})");
+            }
+        }
+
+        var data = target.AsSpan();
+        for (int i = 0; i < tokenIds.Length; i++)
+        {
+            if (tokenIds[i] >= 0)
+            {
+                data[((i / perRow) * target.Vocab) + tokenIds[i]] = values[i];
             }
         }
     }
