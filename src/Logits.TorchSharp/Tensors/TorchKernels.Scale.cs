@@ -1,3 +1,4 @@
+using System;
 using Logits.Tensors;
 using static TorchSharp.torch;
 
@@ -10,17 +11,21 @@ internal sealed partial class TorchKernels
     /// The product is computed into a temporary and checked there: a NaN or <c>+∞</c> input throws with stage
     /// <c>"input"</c>, a finite logit overflowing with stage <c>"scale"</c>; the destination is then unchanged.
     /// </remarks>
-    public void Scale(LogitBatch x, float factor, LogitBatch destination)
+    public void Scale(LogitBatch x, ReadOnlySpan<float> factors, LogitBatch destination)
     {
         var input = RequireTorch(x, nameof(x));
         var output = RequireLike(input, destination, nameof(destination));
-        if (!float.IsFinite(factor) || factor <= 0)
+        RequireRowLength(factors.Length, input.Rows, nameof(factors));
+        for (int r = 0; r < factors.Length; r++)
         {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(factor), factor, "must be finite and greater than 0");
+            if (!float.IsFinite(factors[r]) || factors[r] <= 0)
+            {
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(factors), factors[r], $"must be finite and greater than 0 (row {r})");
+            }
         }
 
         using var scope = NewDisposeScope();
-        var result = input.Tensor.mul(factor);
+        var result = input.Tensor.mul(Column(factors.ToArray(), input.Device));
         CheckElementwise(result, "scale", input.Tensor);
         output.Tensor.copy_(result);
     }

@@ -53,13 +53,14 @@ public interface ILogitKernels
     /// <exception cref="NoViableTokenException">A row is all <c>-∞</c>.</exception>
     void LogSumExp(LogitBatch x, Span<float> destination);
 
-    /// <summary>Multiplies every entry by <paramref name="factor"/> (temperature is <c>factor = 1/T</c>).</summary>
+    /// <summary>Multiplies every entry of row <c>r</c> by <c>factors[r]</c> (temperature is <c>factor = 1/T</c>).</summary>
     /// <param name="x">The logits.</param>
-    /// <param name="factor">A finite factor greater than 0, so <c>-∞</c> stays <c>-∞</c>.</param>
-    /// <param name="destination">Receives <c>factor * x</c> (may be <paramref name="x"/>).</param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="factor"/> is not finite and positive.</exception>
-    /// <exception cref="InvalidLogitsException">An input is NaN/<c>+∞</c> or a product overflows (stage <c>"scale"</c>).</exception>
-    void Scale(LogitBatch x, float factor, LogitBatch destination);
+    /// <param name="factors">One finite factor greater than 0 per row, so <c>-∞</c> stays <c>-∞</c>.
+    /// <see cref="LogitKernelsExtensions.Scale(ILogitKernels, LogitBatch, float, LogitBatch)"/> takes one factor for all rows.</param>
+    /// <param name="destination">Receives <c>factors[r] * x[r, i]</c> (may be <paramref name="x"/>).</param>
+    /// <exception cref="ArgumentOutOfRangeException">A factor is not finite and positive.</exception>
+    /// <exception cref="InvalidLogitsException">An input is NaN/<c>+∞</c> (stage <c>"input"</c>) or a product overflows (stage <c>"scale"</c>).</exception>
+    void Scale(LogitBatch x, ReadOnlySpan<float> factors, LogitBatch destination);
 
     /// <summary>Affine combination of up to three batches: <c>destination = a·x + b·y + c·z</c>, element-wise.</summary>
     /// <param name="a">Coefficient of <paramref name="x"/>; finite.</param>

@@ -170,6 +170,8 @@ public abstract partial class KernelConformanceTests
         ParamNameOf(() => k.Scale(x, -1f, x)).Should().Be("factor");
         ParamNameOf(() => k.Scale(x, float.NaN, x)).Should().Be("factor");
         ParamNameOf(() => k.Scale(x, float.PositiveInfinity, x)).Should().Be("factor");
+        ParamNameOf(() => k.Scale(x, new[] { 1f, 0f }, x)).Should().Be("factors");
+        ParamNameOf(() => k.Scale(x, new[] { float.NaN, 1f }, x)).Should().Be("factors");
         ParamNameOf(() => k.Affine(float.NaN, x, 0f, null, 0f, null, x)).Should().Be("a");
         ParamNameOf(() => k.Affine(1f, x, float.PositiveInfinity, x, 0f, null, x)).Should().Be("b");
         ParamNameOf(() => k.Affine(1f, x, 0f, null, float.NegativeInfinity, x, x)).Should().Be("c");

@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using FluentAssertions;
+using Logits.Tensors;
 using Logits.TorchSharp.Tensors;
 using TorchSharp;
 using Xunit;

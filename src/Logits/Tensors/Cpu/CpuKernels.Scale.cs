@@ -5,16 +5,28 @@ namespace Logits.Tensors.Cpu;
 
 internal sealed partial class CpuKernels
 {
-    public void Scale(LogitBatch x, float factor, LogitBatch destination)
+    public void Scale(LogitBatch x, ReadOnlySpan<float> factors, LogitBatch destination)
     {
         var source = AsCpu(x, nameof(x));
         var target = AsCpuLike(source, destination, nameof(destination));
-        if (!(factor > 0) || !float.IsFinite(factor))
+        EnsurePerRow(source.Rows, factors.Length, nameof(factors));
+        for (int r = 0; r < factors.Length; r++)
         {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(factor), factor, "must be finite and greater than 0");
+            if (!(factors[r] > 0) || !float.IsFinite(factors[r]))
+            {
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(factors), factors[r], $"must be finite and greater than 0 (row {r})");
+            }
         }
 
-        RowRunner.Run(source.Rows, source.Vocab, new ScaleJob(source.Memory, target.Memory, source.Vocab, factor));
+        var copy = RentCopy(factors);
+        try
+        {
+            RowRunner.Run(source.Rows, source.Vocab, new ScaleJob(source.Memory, target.Memory, source.Vocab, copy));
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(copy);
+        }
     }
 
     /// <summary><c>destination = factor * x</c> with NaN/+∞ checks fused into the loop; in place allowed.</summary>
@@ -61,9 +73,9 @@ internal sealed partial class CpuKernels
         }
     }
 
-    private readonly struct ScaleJob(Memory<float> x, Memory<float> destination, int vocab, float factor) : IRowJob
+    private readonly struct ScaleJob(Memory<float> x, Memory<float> destination, int vocab, float[] factors) : IRowJob
     {
         public void Run(int row) =>
-            ScaleRow(x.Span.Slice(row * vocab, vocab), factor, destination.Span.Slice(row * vocab, vocab), row);
+            ScaleRow(x.Span.Slice(row * vocab, vocab), factors[row], destination.Span.Slice(row * vocab, vocab), row);
     }
 }
