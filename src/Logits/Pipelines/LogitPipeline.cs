@@ -1,0 +1,176 @@
+using System;
+using System.Collections.Generic;
+using Logits.Processing;
+using Logits.Selection;
+using Logits.Tensors;
+
+namespace Logits.Pipelines;
+
+/// <summary>An explicit, ordered list of processors ending in exactly one selector.</summary>
+/// <remarks>
+/// <para>The order is the user's: presets only pre-fill the list (spec/sampling.md §4). Every call first
+/// checks the logits (NaN/<c>+∞</c> throw <see cref="InvalidLogitsException"/> with stage <c>"input"</c>);
+/// with <see cref="CheckEveryStage"/> each processor's output is checked too, so an overflow is attributed
+/// to the processor that caused it.</para>
+/// <para>With a <see cref="GreedySelector"/>, argmax-invariant processors are skipped (spec §5.5).</para>
+/// <para>A pipeline holding stateful processors or a seeded selector is not thread-safe: give each
+/// thread or sequence group its own <see cref="Clone"/>.</para>
+/// </remarks>
+public sealed class LogitPipeline
+{
+    private readonly ILogitProcessor[] _processors;
+
+    /// <summary>Creates a pipeline.</summary>
+    /// <param name="processors">The processors, run in this order.</param>
+    /// <param name="selector">The selector that ends the pipeline.</param>
+    /// <param name="checkEveryStage">Re-check for NaN/<c>+∞</c> after every processor (Checked mode).</param>
+    /// <exception cref="ArgumentNullException">An argument or a processor is null.</exception>
+    public LogitPipeline(IEnumerable<ILogitProcessor> processors, ITokenSelector selector, bool checkEveryStage = false)
+    {
+        ArgumentNullException.ThrowIfNull(processors);
+        ArgumentNullException.ThrowIfNull(selector);
+        var list = new List<ILogitProcessor>();
+        foreach (var processor in processors)
+        {
+            if (processor is null)
+            {
+                ThrowHelper.ThrowArgument(nameof(processors), "holds a null processor.");
+            }
+
+            list.Add(processor);
+        }
+
+        _processors = list.ToArray();
+        Selector = selector;
+        CheckEveryStage = checkEveryStage;
+    }
+
+    /// <summary>The processors, in order.</summary>
+    public IReadOnlyList<ILogitProcessor> Processors => _processors;
+
+    /// <summary>The selector.</summary>
+    public ITokenSelector Selector { get; }
+
+    /// <summary>Whether every processor's output is checked for NaN/<c>+∞</c> (Checked mode).</summary>
+    public bool CheckEveryStage { get; }
+
+    /// <summary>Starts a fluent definition.</summary>
+    /// <returns>A new builder.</returns>
+    public static LogitPipelineBuilder CreateBuilder() => new();
+
+    /// <summary>Runs the processors on <paramref name="logits"/> in place (no selection).</summary>
+    /// <param name="logits">The batch.</param>
+    /// <param name="contexts">One context per row.</param>
+    /// <exception cref="InvalidLogitsException">A logit is NaN or <c>+∞</c> on entry (or, in Checked mode, after a stage).</exception>
+    public void Process(LogitBatch logits, IReadOnlyList<SamplingContext> contexts)
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        ArgumentNullException.ThrowIfNull(contexts);
+        if (contexts.Count != logits.Rows)
+        {
+            ThrowHelper.ThrowArgument(nameof(contexts), $"has {contexts.Count} contexts but the batch has {logits.Rows} rows.");
+        }
+
+        Check(logits, "input");
+        bool greedy = Selector is GreedySelector;
+        foreach (var processor in _processors)
+        {
+            if (greedy && processor.IsArgmaxInvariant)
+            {
+                continue;
+            }
+
+            processor.Process(logits, contexts);
+            if (CheckEveryStage)
+            {
+                Check(logits, processor.Name);
+            }
+        }
+    }
+
+    /// <summary>Processes <paramref name="logits"/> in place, selects one token per row, and tells stateful steps.</summary>
+    /// <param name="logits">The batch (modified in place).</param>
+    /// <param name="contexts">One context per row.</param>
+    /// <param name="destination">One token id per row.</param>
+    /// <exception cref="InvalidLogitsException">A logit is NaN or <c>+∞</c>.</exception>
+    /// <exception cref="NoViableTokenException">A row has no finite logit left.</exception>
+    public void Sample(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, Span<int> destination)
+    {
+        Process(logits, contexts);
+        Selector.SelectTokens(logits, contexts, destination);
+        for (int r = 0; r < logits.Rows; r++)
+        {
+            foreach (var processor in _processors)
+            {
+                (processor as IStatefulSampler)?.Accept(r, destination[r]);
+            }
+
+            (Selector as IStatefulSampler)?.Accept(r, destination[r]);
+        }
+    }
+
+    /// <summary>Samples one token for a single-row batch.</summary>
+    /// <param name="logits">A batch of one row (modified in place).</param>
+    /// <param name="context">The row's context.</param>
+    /// <returns>The selected token id.</returns>
+    public int Sample(LogitBatch logits, SamplingContext context)
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        ArgumentNullException.ThrowIfNull(context);
+        if (logits.Rows != 1)
+        {
+            ThrowHelper.ThrowArgument(nameof(logits), $"has {logits.Rows} rows; this overload takes a single row.");
+        }
+
+        Span<int> token = stackalloc int[1];
+        Sample(logits, new[] { context }, token);
+        return token[0];
+    }
+
+    /// <summary>Returns every stateful step to its construction state.</summary>
+    public void Reset()
+    {
+        foreach (var processor in _processors)
+        {
+            (processor as IStatefulSampler)?.Reset();
+        }
+
+        (Selector as IStatefulSampler)?.Reset();
+    }
+
+    /// <summary>A pipeline with deep copies of every stateful step (stateless steps are shared).</summary>
+    /// <returns>The copy.</returns>
+    public LogitPipeline Clone()
+    {
+        var processors = new ILogitProcessor[_processors.Length];
+        for (int i = 0; i < processors.Length; i++)
+        {
+            processors[i] = _processors[i] is IStatefulSampler stateful ? (ILogitProcessor)stateful.Clone() : _processors[i];
+        }
+
+        var selector = Selector is IStatefulSampler statefulSelector ? (ITokenSelector)statefulSelector.Clone() : Selector;
+        return new LogitPipeline(processors, selector, CheckEveryStage);
+    }
+
+    /// <summary>One checked max pass; a NaN/+inf found after a stage is attributed to that stage.</summary>
+    private static void Check(LogitBatch logits, string stage)
+    {
+        int rows = logits.Rows;
+        var ones = LogitProcessorBuffers.RentInts(rows);
+        var maxima = LogitProcessorBuffers.RentFloats(rows);
+        try
+        {
+            Array.Fill(ones, 1, 0, rows);
+            logits.Kernels.KthLargest(logits, ones.AsSpan(0, rows), maxima.AsSpan(0, rows));
+        }
+        catch (InvalidLogitsException error) when (stage != "input")
+        {
+            throw new InvalidLogitsException(error.Row, error.TokenIndex, error.Value, stage);
+        }
+        finally
+        {
+            LogitProcessorBuffers.Return(ones);
+            LogitProcessorBuffers.Return(maxima);
+        }
+    }
+}

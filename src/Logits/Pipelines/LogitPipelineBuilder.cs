@@ -1,0 +1,89 @@
+using System;
+using System.Collections.Generic;
+using Logits.Processing;
+using Logits.Processing.Truncation;
+using Logits.Processing.Warping;
+using Logits.Selection;
+
+namespace Logits.Pipelines;
+
+/// <summary>Fluent definition of a <see cref="LogitPipeline"/>: processors in call order, then a selector.</summary>
+/// <remarks>
+/// <code>
+/// var pipeline = LogitPipeline.CreateBuilder()
+///     .TopK(40).TopP(0.95).MinP(0.05).Temperature(0.8f)
+///     .Multinomial(seed: 42);
+/// </code>
+/// Families of processors add their own extension methods to this builder.
+/// </remarks>
+public sealed class LogitPipelineBuilder
+{
+    private readonly List<ILogitProcessor> _processors = new();
+    private bool _checkEveryStage;
+
+    /// <summary>The processors added so far, in order.</summary>
+    public IReadOnlyList<ILogitProcessor> Processors => _processors;
+
+    /// <summary>Appends a processor (built-in or custom).</summary>
+    /// <param name="processor">The processor.</param>
+    /// <returns>This builder.</returns>
+    public LogitPipelineBuilder Add(ILogitProcessor processor)
+    {
+        ArgumentNullException.ThrowIfNull(processor);
+        _processors.Add(processor);
+        return this;
+    }
+
+    /// <summary>Re-checks for NaN/<c>+∞</c> after every processor (Checked mode).</summary>
+    /// <param name="enabled">Whether to check every stage.</param>
+    /// <returns>This builder.</returns>
+    public LogitPipelineBuilder CheckEveryStage(bool enabled = true)
+    {
+        _checkEveryStage = enabled;
+        return this;
+    }
+
+    /// <summary>Appends <see cref="TemperatureProcessor"/>.</summary>
+    /// <param name="temperature">The temperature (below 1e-5: greedy).</param>
+    /// <returns>This builder.</returns>
+    public LogitPipelineBuilder Temperature(PerRow<float> temperature) => Add(new TemperatureProcessor(temperature));
+
+    /// <summary>Appends <see cref="TopKProcessor"/>.</summary>
+    /// <param name="k">K ≥ 1.</param>
+    /// <param name="minTokensToKeep">At least 1.</param>
+    /// <param name="tieMode">Tie handling at the boundary.</param>
+    /// <returns>This builder.</returns>
+    public LogitPipelineBuilder TopK(PerRow<int> k, int minTokensToKeep = 1, TopKTieMode tieMode = TopKTieMode.IncludeTies) =>
+        Add(new TopKProcessor(k, minTokensToKeep, tieMode));
+
+    /// <summary>Appends <see cref="TopPProcessor"/>.</summary>
+    /// <param name="p">P in <c>[0, 1]</c>.</param>
+    /// <param name="minTokensToKeep">At least 1.</param>
+    /// <returns>This builder.</returns>
+    public LogitPipelineBuilder TopP(PerRow<double> p, int minTokensToKeep = 1) => Add(new TopPProcessor(p, minTokensToKeep));
+
+    /// <summary>Appends <see cref="MinPProcessor"/>.</summary>
+    /// <param name="minP">Pmin in <c>[0, 1]</c>.</param>
+    /// <param name="minTokensToKeep">At least 1.</param>
+    /// <returns>This builder.</returns>
+    public LogitPipelineBuilder MinP(PerRow<double> minP, int minTokensToKeep = 1) => Add(new MinPProcessor(minP, minTokensToKeep));
+
+    /// <summary>Ends the pipeline with a selector.</summary>
+    /// <param name="selector">The selector.</param>
+    /// <returns>The pipeline.</returns>
+    public LogitPipeline Select(ITokenSelector selector) => new(_processors, selector, _checkEveryStage);
+
+    /// <summary>Ends the pipeline with greedy selection (argmax-invariant processors are then skipped).</summary>
+    /// <returns>The pipeline.</returns>
+    public LogitPipeline Greedy() => Select(GreedySelector.Instance);
+
+    /// <summary>Ends the pipeline with seeded multinomial sampling.</summary>
+    /// <param name="seed">The batch seed; row <c>r</c> uses <c>seed + r</c>.</param>
+    /// <returns>The pipeline.</returns>
+    public LogitPipeline Multinomial(ulong seed) => Select(new MultinomialSelector(seed));
+
+    /// <summary>Ends the pipeline with seeded Gumbel-max (exponential race) sampling.</summary>
+    /// <param name="seed">The batch seed; row <c>r</c> uses <c>seed + r</c>.</param>
+    /// <returns>The pipeline.</returns>
+    public LogitPipeline Gumbel(ulong seed) => Select(new GumbelSelector(seed));
+}

@@ -1,0 +1,106 @@
+using System;
+using System.Collections.Generic;
+using Logits.Tensors;
+
+namespace Logits.Processing;
+
+/// <summary>
+/// Base class of the built-in processors: validates the call, checks the logits (NaN/+∞ throw with stage
+/// <c>"input"</c>), hands the row maxima to <see cref="ProcessCore"/>, and makes all-<c>-∞</c> rows pass
+/// through unchanged (spec/sampling.md §1.3), so subclasses never see an empty row.
+/// </summary>
+public abstract class LogitProcessor : ILogitProcessor
+{
+    /// <inheritdoc />
+    public abstract string Name { get; }
+
+    /// <inheritdoc />
+    public abstract bool IsArgmaxInvariant { get; }
+
+    /// <inheritdoc />
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException">The number of contexts or of per-row parameters differs from the rows.</exception>
+    /// <exception cref="InvalidLogitsException">A logit is NaN or <c>+∞</c>.</exception>
+    public void Process(LogitBatch logits, IReadOnlyList<SamplingContext> contexts)
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        ArgumentNullException.ThrowIfNull(contexts);
+        if (contexts.Count != logits.Rows)
+        {
+            ThrowHelper.ThrowArgument(nameof(contexts), $"has {contexts.Count} contexts but the batch has {logits.Rows} rows.");
+        }
+
+        EnsureRows(logits.Rows);
+        int rows = logits.Rows;
+        var maxima = LogitProcessorBuffers.RentFloats(rows);
+        var ones = LogitProcessorBuffers.RentInts(rows);
+        try
+        {
+            Array.Fill(ones, 1, 0, rows);
+
+            // The first largest value is the checked row maximum: one pass that also rejects NaN/+inf.
+            logits.Kernels.KthLargest(logits, ones.AsSpan(0, rows), maxima.AsSpan(0, rows));
+            int empty = 0;
+            for (int r = 0; r < rows; r++)
+            {
+                if (float.IsNegativeInfinity(maxima[r]))
+                {
+                    empty++;
+                }
+            }
+
+            if (empty == 0)
+            {
+                ProcessCore(logits, contexts, maxima.AsSpan(0, rows));
+            }
+            else
+            {
+                ProcessWithEmptyRows(logits, contexts, maxima.AsSpan(0, rows));
+            }
+        }
+        finally
+        {
+            LogitProcessorBuffers.Return(maxima);
+            LogitProcessorBuffers.Return(ones);
+        }
+    }
+
+    /// <summary>Rewrites every row in place; no row is all <c>-∞</c>.</summary>
+    /// <param name="logits">The batch, already checked for NaN/+∞.</param>
+    /// <param name="contexts">One context per row.</param>
+    /// <param name="rowMax">The maximum of each row (finite).</param>
+    protected abstract void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax);
+
+    /// <summary>Checks that per-row parameters fit a batch of <paramref name="rows"/> rows.</summary>
+    /// <param name="rows">The batch's row count.</param>
+    /// <exception cref="ArgumentException">A per-row parameter has another count.</exception>
+    protected virtual void EnsureRows(int rows)
+    {
+    }
+
+    /// <summary>
+    /// The rare path: empty rows get a temporary finite entry (token 0 = 0) so every kernel can run, and are
+    /// masked back to all <c>-∞</c> afterwards. Other rows are processed exactly as usual.
+    /// </summary>
+    private void ProcessWithEmptyRows(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, Span<float> rowMax)
+    {
+        int rows = logits.Rows;
+        var ids = new int[rows];
+        var zeros = new float[rows];
+        var restore = new float[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            bool isEmpty = float.IsNegativeInfinity(rowMax[r]);
+            ids[r] = isEmpty ? 0 : -1;
+            restore[r] = isEmpty ? float.PositiveInfinity : float.NegativeInfinity;
+            if (isEmpty)
+            {
+                rowMax[r] = 0;
+            }
+        }
+
+        logits.Kernels.Scatter(logits, ids, zeros);
+        ProcessCore(logits, contexts, rowMax);
+        logits.Kernels.MaskBelow(logits, restore, logits);
+    }
+}

@@ -1,0 +1,96 @@
+using System;
+using System.Collections.Generic;
+
+namespace Logits.Processing;
+
+/// <summary>
+/// What a processor or selector may read about one row besides its logits: the token history
+/// (prompt followed by output), where the prompt ends, the end-of-sequence ids and the row index.
+/// </summary>
+/// <remarks>
+/// The owner (a generator or the caller) updates the history between steps with
+/// <see cref="SetHistory"/>; processors only read. Negative history ids are padding and are ignored by
+/// every processor (spec/sampling.md §3b).
+/// </remarks>
+public sealed class SamplingContext
+{
+    private static readonly int[] NoIds = Array.Empty<int>();
+
+    /// <summary>Creates the context of <paramref name="row"/> with an empty history.</summary>
+    /// <param name="row">The row index in the batch, reported in errors.</param>
+    /// <param name="eosTokenIds">End-of-sequence ids (may be empty); copied.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="row"/> is negative.</exception>
+    /// <exception cref="ArgumentException">An EOS id is negative.</exception>
+    public SamplingContext(int row = 0, IEnumerable<int>? eosTokenIds = null)
+    {
+        if (row < 0)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(row), row, "must be at least 0");
+        }
+
+        Row = row;
+        var ids = eosTokenIds is null ? NoIds : new List<int>(eosTokenIds).ToArray();
+        foreach (int id in ids)
+        {
+            if (id < 0)
+            {
+                ThrowHelper.ThrowArgument(nameof(eosTokenIds), $"holds the negative id {id}.");
+            }
+        }
+
+        EosTokenIds = ids;
+    }
+
+    /// <summary>The row index in the batch.</summary>
+    public int Row { get; }
+
+    /// <summary>The token history, prompt first, then the generated tokens.</summary>
+    public ReadOnlyMemory<int> History { get; private set; }
+
+    /// <summary>How many leading history tokens are the prompt.</summary>
+    public int PromptLength { get; private set; }
+
+    /// <summary>The number of generated tokens: <c>History.Length - PromptLength</c>.</summary>
+    public int Generated => History.Length - PromptLength;
+
+    /// <summary>The end-of-sequence token ids.</summary>
+    public IReadOnlyList<int> EosTokenIds { get; }
+
+    /// <summary>Replaces the history (no copy: the caller keeps the memory alive and unchanged while it is used).</summary>
+    /// <param name="history">Prompt followed by output tokens.</param>
+    /// <param name="promptLength">How many leading tokens are the prompt, in <c>[0, history.Length]</c>.</param>
+    /// <returns>This context.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="promptLength"/> is outside <c>[0, history.Length]</c>.</exception>
+    public SamplingContext SetHistory(ReadOnlyMemory<int> history, int promptLength)
+    {
+        if (promptLength < 0 || promptLength > history.Length)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(promptLength), promptLength, $"must be in [0, {history.Length}] (the history length)");
+        }
+
+        History = history;
+        PromptLength = promptLength;
+        return this;
+    }
+
+    /// <summary>Creates one context per row, each with an empty history.</summary>
+    /// <param name="rows">The number of rows, at least 1.</param>
+    /// <param name="eosTokenIds">End-of-sequence ids shared by all rows.</param>
+    /// <returns>The contexts, indexed by row.</returns>
+    public static SamplingContext[] ForRows(int rows, IEnumerable<int>? eosTokenIds = null)
+    {
+        if (rows < 1)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(rows), rows, "must be at least 1");
+        }
+
+        var ids = eosTokenIds is null ? null : new List<int>(eosTokenIds);
+        var contexts = new SamplingContext[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            contexts[r] = new SamplingContext(r, ids);
+        }
+
+        return contexts;
+    }
+}

@@ -1,0 +1,80 @@
+using System;
+using System.Collections.Generic;
+using Logits.Tensors;
+
+namespace Logits.Processing.Truncation;
+
+/// <summary>Top-p (nucleus): keeps the shortest rank-order prefix whose probability mass reaches <c>P</c>.</summary>
+/// <remarks>
+/// Rule (spec/sampling.md §3a, inclusive form): walking the finite tokens by value descending with a float64
+/// running mass, <c>n</c> is the smallest count whose mass is <c>≥ P - 1e-6</c> (library decision: a prefix
+/// that reaches <c>P</c> exactly in real numbers stops there whatever the float32 rounding), raised to
+/// <c>min(minTokensToKeep, |F|)</c>; keep <c>z_i ≥</c> the n-th value, so tie groups stay whole. <c>P = 0</c>
+/// keeps the top tie group; <c>P = 1</c> is a no-op. No full sort: the CPU kernel selects a growing
+/// top-K window. Argmax-invariant.
+/// </remarks>
+public sealed class TopPProcessor : LogitProcessor
+{
+    /// <summary>Creates the processor.</summary>
+    /// <param name="p">P in <c>[0, 1]</c>, for every row or per row, held as float64 exactly as given.</param>
+    /// <param name="minTokensToKeep">At least 1.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A P is outside <c>[0, 1]</c> or NaN, or <paramref name="minTokensToKeep"/> is below 1.</exception>
+    public TopPProcessor(PerRow<double> p, int minTokensToKeep = 1)
+    {
+        foreach (double value in p.Values())
+        {
+            if (!(value >= 0 && value <= 1))
+            {
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(p), value, "must be in [0, 1]");
+            }
+        }
+
+        P = p;
+        MinTokensToKeep = Truncation.ValidateMinTokensToKeep(minTokensToKeep);
+    }
+
+    /// <summary>P, for every row or per row.</summary>
+    public PerRow<double> P { get; }
+
+    /// <summary>The minimum number of tokens kept.</summary>
+    public int MinTokensToKeep { get; }
+
+    /// <inheritdoc />
+    public override string Name => "top-p";
+
+    /// <inheritdoc />
+    public override bool IsArgmaxInvariant => true;
+
+    /// <inheritdoc />
+    protected override void EnsureRows(int rows) => P.EnsureRows(rows, Name);
+
+    /// <inheritdoc />
+    protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)
+    {
+        int rows = logits.Rows;
+        var p = LogitProcessorBuffers.RentDoubles(rows);
+        var thresholds = LogitProcessorBuffers.RentFloats(rows);
+        try
+        {
+            bool any = false;
+            for (int r = 0; r < rows; r++)
+            {
+                p[r] = P.For(r);
+                any |= p[r] < 1;
+            }
+
+            if (!any)
+            {
+                return;
+            }
+
+            logits.Kernels.TopPThreshold(logits, p.AsSpan(0, rows), MinTokensToKeep, thresholds.AsSpan(0, rows));
+            logits.Kernels.MaskBelow(logits, thresholds.AsSpan(0, rows), logits);
+        }
+        finally
+        {
+            LogitProcessorBuffers.Return(p);
+            LogitProcessorBuffers.Return(thresholds);
+        }
+    }
+}

@@ -1,0 +1,50 @@
+using System;
+using Logits.Tensors;
+
+namespace Logits.Processing.Truncation;
+
+/// <summary>The shared last step of every truncation processor: honour <c>minTokensToKeep</c>, then mask.</summary>
+internal static class Truncation
+{
+    /// <summary>Throws unless <paramref name="minTokensToKeep"/> is at least 1.</summary>
+    public static int ValidateMinTokensToKeep(int minTokensToKeep)
+    {
+        if (minTokensToKeep < 1)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(minTokensToKeep), minTokensToKeep, "must be at least 1");
+        }
+
+        return minTokensToKeep;
+    }
+
+    /// <summary>
+    /// Sets every entry below its row's threshold to -∞, after lowering each threshold to the
+    /// <paramref name="minTokensToKeep"/>-th largest value, so at least that many finite tokens survive
+    /// (a filtered token is never resurrected: -∞ stays below any threshold).
+    /// </summary>
+    public static void KeepAtLeastAndMask(LogitBatch logits, Span<float> thresholds, int minTokensToKeep)
+    {
+        int rows = logits.Rows;
+        if (minTokensToKeep > 1)
+        {
+            var k = LogitProcessorBuffers.RentInts(rows);
+            var kth = LogitProcessorBuffers.RentFloats(rows);
+            try
+            {
+                Array.Fill(k, Math.Min(minTokensToKeep, logits.Vocab), 0, rows);
+                logits.Kernels.KthLargest(logits, k.AsSpan(0, rows), kth.AsSpan(0, rows));
+                for (int r = 0; r < rows; r++)
+                {
+                    thresholds[r] = Math.Min(thresholds[r], kth[r]);
+                }
+            }
+            finally
+            {
+                LogitProcessorBuffers.Return(k);
+                LogitProcessorBuffers.Return(kth);
+            }
+        }
+
+        logits.Kernels.MaskBelow(logits, thresholds, logits);
+    }
+}

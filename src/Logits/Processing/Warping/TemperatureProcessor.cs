@@ -1,0 +1,110 @@
+using System;
+using System.Collections.Generic;
+using Logits.Tensors;
+
+namespace Logits.Processing.Warping;
+
+/// <summary>Temperature: divides logits by <c>T</c>; below <see cref="GreedyThreshold"/> it keeps only the argmax.</summary>
+/// <remarks>
+/// <para>Rule (spec/sampling.md §3a): if <c>T &lt; 1e-5</c> (including <c>T ≤ 0</c>, as llama.cpp treats
+/// negative temperatures), keep only the maximum (lowest index on ties) at its value and set all others
+/// to <c>-∞</c>; otherwise <c>z_i ← z_i / T</c>, computed as a multiplication by <c>1/T</c>.</para>
+/// <para>Argmax-invariant. Per-row temperatures are allowed.</para>
+/// </remarks>
+public sealed class TemperatureProcessor : LogitProcessor
+{
+    /// <summary>The greedy cut-off <c>T_ε = 1e-5</c> (vLLM's value).</summary>
+    public const float GreedyThreshold = 1e-5f;
+
+    /// <summary>Creates the processor.</summary>
+    /// <param name="temperature">Finite temperature(s); values below 1e-5 mean greedy.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A temperature is NaN or infinite.</exception>
+    public TemperatureProcessor(PerRow<float> temperature)
+    {
+        foreach (float t in temperature.Values())
+        {
+            if (!float.IsFinite(t))
+            {
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(temperature), t, "must be finite (values below 1e-5 mean greedy)");
+            }
+        }
+
+        Temperature = temperature;
+    }
+
+    /// <summary>The temperature, for every row or per row.</summary>
+    public PerRow<float> Temperature { get; }
+
+    /// <inheritdoc />
+    public override string Name => "temperature";
+
+    /// <inheritdoc />
+    public override bool IsArgmaxInvariant => true;
+
+    /// <inheritdoc />
+    protected override void EnsureRows(int rows) => Temperature.EnsureRows(rows, Name);
+
+    /// <inheritdoc />
+    protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)
+    {
+        int rows = logits.Rows;
+        var factors = LogitProcessorBuffers.RentFloats(rows);
+        try
+        {
+            bool anyGreedy = false;
+            bool anyScaled = false;
+            for (int r = 0; r < rows; r++)
+            {
+                float t = Temperature.For(r);
+                bool greedy = t < GreedyThreshold;
+                anyGreedy |= greedy;
+                anyScaled |= !greedy && t != 1f;
+                factors[r] = greedy ? 1f : (float)(1.0 / t);
+            }
+
+            if (anyScaled)
+            {
+                logits.Kernels.Scale(logits, factors.AsSpan(0, rows), logits);
+            }
+
+            if (anyGreedy)
+            {
+                KeepOnlyArgMax(logits, rows);
+            }
+        }
+        finally
+        {
+            LogitProcessorBuffers.Return(factors);
+        }
+    }
+
+    private void KeepOnlyArgMax(LogitBatch logits, int rows)
+    {
+        var tokens = LogitProcessorBuffers.RentInts(rows);
+        var values = LogitProcessorBuffers.RentFloats(rows);
+        var thresholds = LogitProcessorBuffers.RentFloats(rows);
+        try
+        {
+            logits.Kernels.ArgMax(logits, tokens.AsSpan(0, rows));
+            for (int r = 0; r < rows; r++)
+            {
+                bool greedy = Temperature.For(r) < GreedyThreshold;
+                thresholds[r] = greedy ? float.PositiveInfinity : float.NegativeInfinity;
+                if (!greedy)
+                {
+                    tokens[r] = -1;
+                }
+            }
+
+            logits.Kernels.Gather(logits, tokens.AsSpan(0, rows), values.AsSpan(0, rows));
+            logits.Kernels.MaskBelow(logits, thresholds.AsSpan(0, rows), logits);
+            logits.Kernels.Scatter(logits, tokens.AsSpan(0, rows), values.AsSpan(0, rows));
+        }
+        finally
+        {
+            LogitProcessorBuffers.Return(tokens);
+            LogitProcessorBuffers.Return(values);
+            LogitProcessorBuffers.Return(thresholds);
+        }
+    }
+}

@@ -1,0 +1,105 @@
+using System;
+using System.Collections.Generic;
+using Logits.Processing;
+using Logits.Randomness;
+using Logits.Tensors;
+
+namespace Logits.Selection;
+
+/// <summary>Exponential race (Gumbel-max): <c>argmax (z_i - ln E_i)</c> with <c>E_i = -ln U_i</c>.</summary>
+/// <remarks>
+/// Rule (spec/sampling.md §3e): draw an open uniform <c>U_i</c> for each finite token in ascending id order,
+/// then return <c>argmax (z_i - ln E_i)</c> (= <c>argmax p_i / E_i</c>), ties to the lowest id. This samples
+/// exactly from <c>softmax(z)</c> without normalising, at the cost of <c>|F|</c> uniforms per row; rows are
+/// read to the host, so both backends give the same token for the same seed. Stateful like
+/// <see cref="MultinomialSelector"/>.
+/// </remarks>
+public sealed class GumbelSelector : ITokenSelector, IStatefulSampler
+{
+    private Xoshiro256StarStar[] _streams = Array.Empty<Xoshiro256StarStar>();
+    private float[] _row = Array.Empty<float>();
+
+    /// <summary>Creates the selector.</summary>
+    /// <param name="seed">The batch seed; row <c>r</c> uses <c>seed + r</c>.</param>
+    public GumbelSelector(ulong seed) => Seed = seed;
+
+    /// <summary>The batch seed.</summary>
+    public ulong Seed { get; }
+
+    /// <inheritdoc />
+    public string Name => "gumbel";
+
+    /// <inheritdoc />
+    public void SelectTokens(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, Span<int> destination)
+    {
+        SelectorGuards.Validate(logits, contexts, destination);
+        int rows = logits.Rows;
+        SelectorGuards.EnsureStreams(ref _streams, Seed, rows);
+        if (_row.Length < logits.Vocab)
+        {
+            _row = new float[logits.Vocab];
+        }
+
+        for (int r = 0; r < rows; r++)
+        {
+            var row = _row.AsSpan(0, logits.Vocab);
+            logits.CopyRowTo(r, row);
+            destination[r] = SelectRow(row, _streams[r], r);
+        }
+    }
+
+    /// <summary>The exponential race over one row; the scores are computed in float64.</summary>
+    internal static int SelectRow(ReadOnlySpan<float> row, IRandomSource random, int rowIndex)
+    {
+        int best = -1;
+        double bestScore = double.NegativeInfinity;
+        for (int i = 0; i < row.Length; i++)
+        {
+            float z = row[i];
+            if (!(z < float.PositiveInfinity))
+            {
+                ThrowHelper.ThrowInvalidLogits(rowIndex, i, z, "input");
+            }
+
+            if (float.IsNegativeInfinity(z))
+            {
+                continue;
+            }
+
+            double e = -Math.Log(random.NextOpenDouble());
+            double score = z - Math.Log(e);
+            if (best < 0 || score > bestScore)
+            {
+                best = i;
+                bestScore = score;
+            }
+        }
+
+        if (best < 0)
+        {
+            ThrowHelper.ThrowNoViableToken(rowIndex, "gumbel");
+        }
+
+        return best;
+    }
+
+    /// <inheritdoc />
+    public void Accept(int row, int token)
+    {
+    }
+
+    /// <inheritdoc />
+    public void Reset() => _streams = Array.Empty<Xoshiro256StarStar>();
+
+    /// <inheritdoc />
+    public IStatefulSampler Clone()
+    {
+        var copy = new GumbelSelector(Seed) { _streams = new Xoshiro256StarStar[_streams.Length] };
+        for (int r = 0; r < _streams.Length; r++)
+        {
+            copy._streams[r] = (Xoshiro256StarStar)_streams[r].Clone();
+        }
+
+        return copy;
+    }
+}
