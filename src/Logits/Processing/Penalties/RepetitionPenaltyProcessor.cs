@@ -18,7 +18,9 @@ namespace Logits.Processing.Penalties;
 /// <para>With <see cref="NormalizeFirst"/> (HF's <c>normalize</c>), every row is first replaced by its stable
 /// log-softmax (all values ≤ 0), so every penalised token is multiplied by θ.</para>
 /// <para>Sparse: the distinct ids come from sorting the window on the host; their values are gathered,
-/// rewritten in float64 and scattered back. Not argmax-invariant; the result depends on the sign of the raw
+/// rewritten in float64 and rounded once (a result below <c>-float.MaxValue</c> becomes <c>-∞</c>; one above
+/// <c>float.MaxValue</c>, e.g. a huge logit divided by a tiny θ, throws <see cref="InvalidLogitsException"/> with
+/// this processor's stage) and scattered back. Not argmax-invariant; the result depends on the sign of the raw
 /// logit, so adding a constant to a row changes it (spec §2.6).</para>
 /// </remarks>
 public sealed class RepetitionPenaltyProcessor : LogitProcessor

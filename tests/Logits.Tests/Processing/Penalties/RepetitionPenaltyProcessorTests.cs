@@ -73,6 +73,16 @@ public abstract class RepetitionPenaltyProcessorTests
         AssertRowClose(result, new[] { 4.0, -0.5, 0.5, 0.0, 1.0 }, 1, "θ=0.5");
     }
 
+    [Fact]
+    public void Overflow_below_bans_and_above_throws()
+    {
+        RunOne(new[] { -3e38f, 1f }, new RepetitionPenaltyProcessor(10), new[] { 0 }).Should().Equal(float.NegativeInfinity, 1f);
+
+        using var batch = Create(new[] { 3e38f, 1f }, 1, 2);
+        var act = () => new RepetitionPenaltyProcessor(0.1).Process(batch, Context(new[] { 0 }));
+        act.Should().Throw<InvalidLogitsException>().Which.Stage.Should().Be("repetition-penalty");
+    }
+
     [Theory]
     [MemberData(nameof(PenaltyTestSupport.VocabCases), MemberType = typeof(PenaltyTestSupport))]
     public void Matches_reference_with_per_row_parameters(int vocab)
