@@ -1,0 +1,208 @@
+using System;
+using System.Collections.Generic;
+using Logits.Tensors;
+
+namespace Logits.Processing.Penalties;
+
+/// <summary>
+/// The shared engine of the repetition, frequency and presence penalties: one scan of each row's history
+/// window, a sort of the window's ids (no O(V) work), then Gather → host rewrite in float64 → Scatter.
+/// </summary>
+internal static class CountPenalties
+{
+    private const int RepetitionBit = 2;
+    private const int FrequencyPresenceBit = 1;
+
+    /// <summary>Throws unless every value is finite and greater than 0.</summary>
+    public static PerRow<double> ValidateRepetition(PerRow<double> penalty, string paramName)
+    {
+        foreach (double value in penalty.Values())
+        {
+            if (!(value > 0) || !double.IsFinite(value))
+            {
+                ThrowHelper.ThrowArgumentOutOfRange(paramName, value, "must be finite and greater than 0 (1 = no penalty)");
+            }
+        }
+
+        return penalty;
+    }
+
+    /// <summary>Throws unless every value is finite.</summary>
+    public static PerRow<double> ValidateAdditive(PerRow<double> penalty, string paramName)
+    {
+        foreach (double value in penalty.Values())
+        {
+            if (!double.IsFinite(value))
+            {
+                ThrowHelper.ThrowArgumentOutOfRange(paramName, value, "must be finite (0 = no penalty)");
+            }
+        }
+
+        return penalty;
+    }
+
+    /// <summary>
+    /// Applies, per row, the repetition penalty <paramref name="repetition"/> over its window, then
+    /// <c>z_t -= c_t·α_f + [c_t &gt; 0]·α_p</c> over the frequency/presence window.
+    /// </summary>
+    public static void Apply(
+        LogitBatch logits,
+        IReadOnlyList<SamplingContext> contexts,
+        PerRow<double> repetition,
+        PenaltyScope repetitionScope,
+        PerRow<double> frequency,
+        PerRow<double> presence,
+        PenaltyScope frequencyPresenceScope,
+        int window,
+        bool normalizeFirst,
+        string stage)
+    {
+        if (normalizeFirst)
+        {
+            // HF's normalize: the row becomes log-probabilities (all ≤ 0), so every penalised token is multiplied.
+            logits.Kernels.LogSoftmax(logits, logits);
+        }
+
+        int rows = logits.Rows;
+        int longest = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            longest = Math.Max(longest, contexts[r].History.Length);
+        }
+
+        if (longest == 0)
+        {
+            return;
+        }
+
+        var keys = ArrayPoolLongs.Rent(longest);
+        var edits = new SparseRowEdits(rows, Math.Min(longest, 1024));
+        try
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                CollectRow(contexts[r], r, logits.Vocab, keys, ref edits, repetition.For(r), repetitionScope, frequency.For(r), presence.For(r), frequencyPresenceScope, window);
+                edits.EndRow();
+            }
+
+            if (!edits.Prepare(logits, gather: true))
+            {
+                return;
+            }
+
+            for (int r = 0; r < rows; r++)
+            {
+                double theta = repetition.For(r);
+                double alphaF = frequency.For(r);
+                double alphaP = presence.For(r);
+                for (int e = edits.RowStart(r); e < edits.RowEnd(r); e++)
+                {
+                    ref float slot = ref edits.Value(r, e);
+                    double z = slot;
+                    if ((edits.Flag(e) & RepetitionBit) != 0)
+                    {
+                        // Divide positives, multiply negatives (0 stays 0): dividing a negative would raise it.
+                        z = z > 0 ? z / theta : z * theta;
+                    }
+
+                    int count = edits.Count(e);
+                    if (count > 0)
+                    {
+                        z -= (count * alphaF) + alphaP;
+                    }
+
+                    slot = ToLogit(z, r, edits.Id(e), stage);
+                }
+            }
+
+            edits.Scatter(logits);
+        }
+        finally
+        {
+            edits.Dispose();
+            ArrayPoolLongs.Return(keys);
+        }
+    }
+
+    /// <summary>Rounds a float64 result once: below <c>-float.MaxValue</c> is a ban (<c>-∞</c>); above is an overflow error.</summary>
+    public static float ToLogit(double value, int row, int id, string stage)
+    {
+        if (value < -float.MaxValue)
+        {
+            return float.NegativeInfinity;
+        }
+
+        if (!(value <= float.MaxValue))
+        {
+            ThrowHelper.ThrowInvalidLogits(row, id, float.PositiveInfinity, stage);
+        }
+
+        return (float)value;
+    }
+
+    private static void CollectRow(
+        SamplingContext context,
+        int row,
+        int vocab,
+        long[] keys,
+        ref SparseRowEdits edits,
+        double theta,
+        PenaltyScope repetitionScope,
+        double alphaF,
+        double alphaP,
+        PenaltyScope frequencyPresenceScope,
+        int window)
+    {
+        bool repetitionActive = theta != 1;
+        bool frequencyPresenceActive = alphaF != 0 || alphaP != 0;
+        if (!repetitionActive && !frequencyPresenceActive)
+        {
+            return;
+        }
+
+        var history = context.History.Span;
+        int repetitionStart = repetitionActive
+            ? PenaltyHistory.WindowStart(history, PenaltyHistory.ScopeStart(context, repetitionScope), window)
+            : int.MaxValue;
+        int frequencyPresenceStart = frequencyPresenceActive
+            ? PenaltyHistory.WindowStart(history, PenaltyHistory.ScopeStart(context, frequencyPresenceScope), window)
+            : int.MaxValue;
+
+        // One scan of the union of both windows; each id is tagged with the windows it lies in, so a sort
+        // groups the occurrences of a token together with no per-vocabulary table.
+        int n = 0;
+        for (int position = Math.Min(repetitionStart, frequencyPresenceStart); position < history.Length; position++)
+        {
+            int id = history[position];
+            if (id < 0)
+            {
+                continue;
+            }
+
+            if (id >= vocab)
+            {
+                PenaltyHistory.ThrowIdOutOfRange(id, position, row, vocab);
+            }
+
+            long tags = (position >= repetitionStart ? RepetitionBit : 0) | (position >= frequencyPresenceStart ? FrequencyPresenceBit : 0);
+            keys[n++] = ((long)id << 2) | tags;
+        }
+
+        var sorted = keys.AsSpan(0, n);
+        sorted.Sort();
+        int i = 0;
+        while (i < n)
+        {
+            int id = (int)(sorted[i] >> 2);
+            int count = 0;
+            int flag = 0;
+            for (; i < n && (int)(sorted[i] >> 2) == id; i++)
+            {
+                count += (int)(sorted[i] & FrequencyPresenceBit);
+                flag |= (int)(sorted[i] & RepetitionBit);
+            }
+
+            edits.Add(id, count, flag);
+        }
+    }
+}

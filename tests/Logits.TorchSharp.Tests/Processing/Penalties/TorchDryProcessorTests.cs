@@ -1,0 +1,11 @@
+using Logits.Tensors;
+using Logits.Tests.Processing.Penalties;
+using Logits.TorchSharp.Tensors;
+
+namespace Logits.TorchSharp.Tests.Processing.Penalties;
+
+/// <summary>The shared DryProcessor tests (spec vectors, reference, validation) on the TorchSharp backend.</summary>
+public sealed class TorchDryProcessorTests : DryProcessorTests
+{
+    protected override LogitBatch Create(float[] values, int rows, int vocab) => TorchLogitBatch.FromArray(values, rows, vocab);
+}
