@@ -20,12 +20,13 @@ internal static class Truncation
     /// <summary>
     /// Sets every entry below its row's threshold to -∞, after lowering each threshold to the
     /// <paramref name="minTokensToKeep"/>-th largest value, so at least that many finite tokens survive
-    /// (a filtered token is never resurrected: -∞ stays below any threshold).
+    /// (a filtered token is never resurrected: -∞ stays below any threshold). With
+    /// <paramref name="minTokensToKeep"/> = 1 this caps a cut above the row maximum at the maximum, so a
+    /// truncation can never empty a row.
     /// </summary>
     public static void KeepAtLeastAndMask(LogitBatch logits, Span<float> thresholds, int minTokensToKeep)
     {
         int rows = logits.Rows;
-        if (minTokensToKeep > 1)
         {
             var k = LogitProcessorBuffers.RentInts(rows);
             var kth = LogitProcessorBuffers.RentFloats(rows);
