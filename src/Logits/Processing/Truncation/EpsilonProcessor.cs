@@ -58,8 +58,9 @@ public sealed class EpsilonProcessor : LogitProcessor
             logits.Kernels.LogSumExp(logits, thresholds.AsSpan(0, rows));
             for (int r = 0; r < rows; r++)
             {
-                // ln p_i ≥ ln ε  ⇔  z_i ≥ lse + ln ε
-                thresholds[r] = (float)(thresholds[r] + Math.Log(Epsilon.For(r)));
+                // ln p_i ≥ ln ε  ⇔  z_i ≥ lse + ln ε. Capped at the row maximum: when even the top token is
+                // below ε, the cut must not empty the row (KeepAtLeastAndMask only lowers it for m_keep > 1).
+                thresholds[r] = Math.Min((float)(thresholds[r] + Math.Log(Epsilon.For(r))), rowMax[r]);
             }
 
             Truncation.KeepAtLeastAndMask(logits, thresholds.AsSpan(0, rows), MinTokensToKeep);

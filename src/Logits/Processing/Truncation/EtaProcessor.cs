@@ -65,7 +65,8 @@ public sealed class EtaProcessor : LogitProcessor
                 logits.CopyRowTo(r, z);
                 double lse = HostRowMath.LogSumExp(z, out _, out _);
                 double entropy = HostRowMath.Entropy(z, lse);
-                thresholds[r] = (float)(lse + Math.Log(Eta(Epsilon.For(r), entropy)));
+                // Capped at the row maximum so a cut above every token keeps the top one (m_keep = 1).
+                thresholds[r] = Math.Min((float)(lse + Math.Log(Eta(Epsilon.For(r), entropy))), rowMax[r]);
             }
 
             Truncation.KeepAtLeastAndMask(logits, thresholds.AsSpan(0, rows), MinTokensToKeep);
