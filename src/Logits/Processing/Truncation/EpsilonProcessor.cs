@@ -1,0 +1,73 @@
+using System;
+using System.Collections.Generic;
+using Logits.Tensors;
+
+namespace Logits.Processing.Truncation;
+
+/// <summary>Epsilon sampling: keeps tokens whose probability is at least <c>ε</c>.</summary>
+/// <remarks>
+/// Rule (spec/sampling.md §3a; Hewitt et al., "Truncation Sampling as Language Model Desmoothing",
+/// arXiv 2210.15191; HF <c>EpsilonLogitsWarper</c>): keep <c>p_i ≥ ε</c>, computed without a softmax as
+/// <c>z_i ≥ lse + ln ε</c> (the row's log-sum-exp from the kernel, the threshold in float64 rounded to float32
+/// once), then honour <c>minTokensToKeep</c> by value. <c>ε ∈ (0, 1)</c> as in HF; the paper's useful range is
+/// about 3e-4 to 9e-4. Argmax-invariant: when even the top token is below <c>ε</c> (a flat row over a large
+/// vocabulary), <c>minTokensToKeep ≥ 1</c> keeps it.
+/// </remarks>
+public sealed class EpsilonProcessor : LogitProcessor
+{
+    /// <summary>Creates the processor.</summary>
+    /// <param name="epsilon">ε in <c>(0, 1)</c>, for every row or per row.</param>
+    /// <param name="minTokensToKeep">At least 1.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An ε is outside <c>(0, 1)</c> or NaN, or <paramref name="minTokensToKeep"/> is below 1.</exception>
+    public EpsilonProcessor(PerRow<double> epsilon, int minTokensToKeep = 1)
+    {
+        foreach (double value in epsilon.Values())
+        {
+            if (!(value > 0 && value < 1))
+            {
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(epsilon), value, "must be in (0, 1)");
+            }
+        }
+
+        Epsilon = epsilon;
+        MinTokensToKeep = Truncation.ValidateMinTokensToKeep(minTokensToKeep);
+    }
+
+    /// <summary>ε, for every row or per row.</summary>
+    public PerRow<double> Epsilon { get; }
+
+    /// <summary>The minimum number of tokens kept.</summary>
+    public int MinTokensToKeep { get; }
+
+    /// <inheritdoc />
+    public override string Name => "epsilon";
+
+    /// <inheritdoc />
+    public override bool IsArgmaxInvariant => true;
+
+    /// <inheritdoc />
+    protected override void EnsureRows(int rows) => Epsilon.EnsureRows(rows, Name);
+
+    /// <inheritdoc />
+    protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)
+    {
+        int rows = logits.Rows;
+        var thresholds = LogitProcessorBuffers.RentFloats(rows);
+        try
+        {
+            logits.Kernels.LogSumExp(logits, thresholds.AsSpan(0, rows));
+            for (int r = 0; r < rows; r++)
+            {
+                // ln p_i ≥ ln ε  ⇔  z_i ≥ lse + ln ε. Capped at the row maximum: when even the top token is
+                // below ε, the cut must not empty the row (KeepAtLeastAndMask only lowers it for m_keep > 1).
+                thresholds[r] = Math.Min((float)(thresholds[r] + Math.Log(Epsilon.For(r))), rowMax[r]);
+            }
+
+            Truncation.KeepAtLeastAndMask(logits, thresholds.AsSpan(0, rows), MinTokensToKeep);
+        }
+        finally
+        {
+            LogitProcessorBuffers.Return(thresholds);
+        }
+    }
+}

@@ -1,0 +1,168 @@
+using System;
+using System.Collections.Generic;
+using Logits.Tensors;
+
+namespace Logits.Processing.Warping;
+
+/// <summary>Dynamic (entropy-based) temperature: a temperature between <c>T0 − Δ</c> and <c>T0 + Δ</c> chosen by the row's normalised entropy.</summary>
+/// <remarks>
+/// <para>Rule (spec/sampling.md §3a; llama.cpp <c>temp_ext</c>, citing Zhu et al., arXiv 2309.02772): a no-op when
+/// <c>|F| ≤ 1</c>. Otherwise <c>Hn = H / ln|F|</c> (entropy over the finite tokens, float64, on the host),
+/// <c>lo = max(0, T0 − Δ)</c>, <c>T = lo + (T0 + Δ − lo)·Hn^Exponent</c>, then Temperature(<c>T</c>) is applied with
+/// its greedy rule: <c>T &lt; 1e-5</c> (including <c>T ≤ 0</c>) keeps only the maximum (lowest index on ties).</para>
+/// <para>Confident (low-entropy) rows are sharpened towards <c>lo</c>; flat rows are flattened towards <c>T0 + Δ</c>.
+/// <c>Δ = 0</c> is plain temperature <c>T0</c>. Argmax-invariant.</para>
+/// </remarks>
+public sealed class DynamicTemperatureProcessor : LogitProcessor
+{
+    /// <summary>Creates the processor.</summary>
+    /// <param name="temperature">The centre temperature <c>T0</c>, finite (below 1e-5: greedy), for every row or per row.</param>
+    /// <param name="delta">The range <c>Δ ≥ 0</c>, finite, for every row or per row.</param>
+    /// <param name="exponent">The exponent applied to the normalised entropy, finite and greater than 0.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A temperature is not finite, a Δ is negative or not finite, or
+    /// <paramref name="exponent"/> is not finite and positive.</exception>
+    public DynamicTemperatureProcessor(PerRow<float> temperature, PerRow<float> delta, float exponent = 1f)
+    {
+        foreach (float t in temperature.Values())
+        {
+            if (!float.IsFinite(t))
+            {
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(temperature), t, "must be finite (values below 1e-5 mean greedy)");
+            }
+        }
+
+        foreach (float d in delta.Values())
+        {
+            if (!(d >= 0) || !float.IsFinite(d))
+            {
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(delta), d, "must be finite and at least 0");
+            }
+        }
+
+        if (!(exponent > 0) || !float.IsFinite(exponent))
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(exponent), exponent, "must be finite and greater than 0");
+        }
+
+        Temperature = temperature;
+        Delta = delta;
+        Exponent = exponent;
+    }
+
+    /// <summary>The centre temperature <c>T0</c>, for every row or per row.</summary>
+    public PerRow<float> Temperature { get; }
+
+    /// <summary>The range <c>Δ</c>, for every row or per row.</summary>
+    public PerRow<float> Delta { get; }
+
+    /// <summary>The exponent applied to the normalised entropy.</summary>
+    public float Exponent { get; }
+
+    /// <inheritdoc />
+    public override string Name => "dynamic-temperature";
+
+    /// <inheritdoc />
+    public override bool IsArgmaxInvariant => true;
+
+    /// <inheritdoc />
+    protected override void EnsureRows(int rows)
+    {
+        Temperature.EnsureRows(rows, Name);
+        Delta.EnsureRows(rows, Name);
+    }
+
+    /// <summary>The temperature for a row of normalised entropy <paramref name="normalizedEntropy"/>.</summary>
+    internal static double TemperatureFor(double t0, double delta, double exponent, double normalizedEntropy)
+    {
+        double lo = Math.Max(0, t0 - delta);
+        return lo + ((t0 + delta - lo) * Math.Pow(normalizedEntropy, exponent));
+    }
+
+    /// <inheritdoc />
+    protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)
+    {
+        int rows = logits.Rows;
+        int vocab = logits.Vocab;
+        var row = LogitProcessorBuffers.RentFloats(vocab);
+        var factors = LogitProcessorBuffers.RentFloats(rows);
+        var greedy = LogitProcessorBuffers.RentInts(rows);
+        try
+        {
+            bool anyGreedy = false;
+            bool anyScaled = false;
+            for (int r = 0; r < rows; r++)
+            {
+                factors[r] = 1f;
+                greedy[r] = 0;
+                var z = row.AsSpan(0, vocab);
+                logits.CopyRowTo(r, z);
+                double lse = HostRowMath.LogSumExp(z, out int finite, out _);
+                if (finite <= 1)
+                {
+                    continue;
+                }
+
+                double normalized = HostRowMath.Entropy(z, lse) / Math.Log(finite);
+                double t = TemperatureFor(Temperature.For(r), Delta.For(r), Exponent, normalized);
+                if (t < TemperatureProcessor.GreedyThreshold)
+                {
+                    greedy[r] = 1;
+                    anyGreedy = true;
+                }
+                else
+                {
+                    factors[r] = (float)(1.0 / t);
+                    anyScaled |= factors[r] != 1f;
+                }
+            }
+
+            if (anyScaled)
+            {
+                logits.Kernels.Scale(logits, factors.AsSpan(0, rows), logits);
+            }
+
+            if (anyGreedy)
+            {
+                KeepOnlyArgMax(logits, greedy);
+            }
+        }
+        finally
+        {
+            LogitProcessorBuffers.Return(row);
+            LogitProcessorBuffers.Return(factors);
+            LogitProcessorBuffers.Return(greedy);
+        }
+    }
+
+    /// <summary>Temperature's greedy rule for the rows flagged in <paramref name="greedy"/>: keep the argmax at its value.</summary>
+    private static void KeepOnlyArgMax(LogitBatch logits, int[] greedy)
+    {
+        int rows = logits.Rows;
+        var tokens = LogitProcessorBuffers.RentInts(rows);
+        var values = LogitProcessorBuffers.RentFloats(rows);
+        var thresholds = LogitProcessorBuffers.RentFloats(rows);
+        try
+        {
+            logits.Kernels.ArgMax(logits, tokens.AsSpan(0, rows));
+            for (int r = 0; r < rows; r++)
+            {
+                bool isGreedy = greedy[r] != 0;
+                thresholds[r] = isGreedy ? float.PositiveInfinity : float.NegativeInfinity;
+                if (!isGreedy)
+                {
+                    tokens[r] = -1;
+                }
+            }
+
+            logits.Kernels.Gather(logits, tokens.AsSpan(0, rows), values.AsSpan(0, rows));
+            logits.Kernels.MaskBelow(logits, thresholds.AsSpan(0, rows), logits);
+            logits.Kernels.Scatter(logits, tokens.AsSpan(0, rows), values.AsSpan(0, rows));
+        }
+        finally
+        {
+            LogitProcessorBuffers.Return(tokens);
+            LogitProcessorBuffers.Return(values);
+            LogitProcessorBuffers.Return(thresholds);
+        }
+    }
+}

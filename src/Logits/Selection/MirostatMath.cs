@@ -1,0 +1,162 @@
+using System;
+using Logits.Randomness;
+
+namespace Logits.Selection;
+
+/// <summary>The steps mirostat v1 and v2 share: row checks, the truncated multinomial draw, and the μ update.</summary>
+internal static class MirostatMath
+{
+    /// <summary>ln 2, to turn nats into bits.</summary>
+    public const double Ln2 = 0.69314718055994530942;
+
+    /// <summary>Throws for NaN/+∞ (stage "input") or an all -∞ row; returns the number of finite entries.</summary>
+    public static int CheckRow(ReadOnlySpan<float> row, int rowIndex, string stage)
+    {
+        int finite = 0;
+        for (int i = 0; i < row.Length; i++)
+        {
+            float z = row[i];
+            if (!(z < float.PositiveInfinity))
+            {
+                ThrowHelper.ThrowInvalidLogits(rowIndex, i, z, "input");
+            }
+
+            if (!float.IsNegativeInfinity(z))
+            {
+                finite++;
+            }
+        }
+
+        if (finite == 0)
+        {
+            ThrowHelper.ThrowNoViableToken(rowIndex, stage);
+        }
+
+        return finite;
+    }
+
+    /// <summary>
+    /// The multinomial rule of spec/sampling.md §3e over the tokens with <c>z_i ≥ cutoff</c>: with
+    /// <c>w_i = exp(z_i - m)</c> and <c>S' = Σ_kept w</c> (float64), the smallest id with <c>u·S' &lt; C_i</c>, scanning
+    /// ascending ids; if rounding leaves <c>u·S' ≥ C_last</c>, the last kept id with <c>w &gt; 0</c>.
+    /// </summary>
+    /// <param name="row">The row; holds at least one finite value and the cutoff is at most its maximum.</param>
+    /// <param name="cutoff">Tokens with <c>z &lt; cutoff</c> are truncated away.</param>
+    /// <param name="u">A uniform in <c>[0, 1)</c>.</param>
+    /// <param name="probability">The renormalised probability <c>q' = w_sel / S'</c> of the returned token.</param>
+    public static int Draw(ReadOnlySpan<float> row, double cutoff, double u, out double probability)
+    {
+        float max = float.NegativeInfinity;
+        foreach (float z in row)
+        {
+            max = Math.Max(max, z);
+        }
+
+        double sum = 0;
+        foreach (float z in row)
+        {
+            if (z >= cutoff)
+            {
+                sum += Math.Exp((double)z - max);
+            }
+        }
+
+        double target = u * sum;
+        double cumulative = 0;
+        int last = -1;
+        double lastWeight = 0;
+        for (int i = 0; i < row.Length; i++)
+        {
+            float z = row[i];
+            if (!(z >= cutoff))
+            {
+                continue;
+            }
+
+            double w = Math.Exp((double)z - max);
+            if (w <= 0)
+            {
+                continue;
+            }
+
+            cumulative += w;
+            last = i;
+            lastWeight = w;
+            if (target < cumulative)
+            {
+                probability = w / sum;
+                return i;
+            }
+        }
+
+        probability = lastWeight / sum;
+        return last;
+    }
+
+    /// <summary>The renormalised probability <c>q'</c> of <paramref name="token"/> among the tokens with <c>z ≥ cutoff</c> (0 if truncated).</summary>
+    public static double RenormalisedProbability(ReadOnlySpan<float> row, double cutoff, int token)
+    {
+        float max = float.NegativeInfinity;
+        foreach (float z in row)
+        {
+            max = Math.Max(max, z);
+        }
+
+        double sum = 0;
+        foreach (float z in row)
+        {
+            if (z >= cutoff)
+            {
+                sum += Math.Exp((double)z - max);
+            }
+        }
+
+        return row[token] >= cutoff ? Math.Exp((double)row[token] - max) / sum : 0;
+    }
+
+    /// <summary>The update <c>μ ← μ − η·(−log₂ q' − τ)</c>, with <c>q'</c> the renormalised probability of the selected token.</summary>
+    public static double NextMu(double mu, double tau, double eta, double probability) =>
+        mu - (eta * ((-Math.Log(probability) / Ln2) - tau));
+
+    /// <summary>Grows the per-row state: streams seeded <c>seed + r</c> and <c>μ = initialMu</c> for new rows.</summary>
+    public static void EnsureRows(ref Xoshiro256StarStar[] streams, ref double[] mu, ulong seed, double initialMu, int rows)
+    {
+        if (mu.Length < rows)
+        {
+            int start = mu.Length;
+            Array.Resize(ref mu, rows);
+            for (int r = start; r < rows; r++)
+            {
+                mu[r] = initialMu;
+            }
+        }
+
+        SelectorGuards.EnsureStreams(ref streams, seed, rows);
+    }
+
+    /// <summary>Deep copies of the streams.</summary>
+    public static Xoshiro256StarStar[] CloneStreams(Xoshiro256StarStar[] streams)
+    {
+        var copy = new Xoshiro256StarStar[streams.Length];
+        for (int r = 0; r < streams.Length; r++)
+        {
+            copy[r] = (Xoshiro256StarStar)streams[r].Clone();
+        }
+
+        return copy;
+    }
+
+    /// <summary>Validation shared by both versions.</summary>
+    public static void Validate(double tau, double eta)
+    {
+        if (!(tau > 0) || !double.IsFinite(tau))
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(tau), tau, "must be finite and greater than 0 (target surprise in bits)");
+        }
+
+        if (!(eta >= 0) || !double.IsFinite(eta))
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(eta), eta, "must be finite and at least 0 (learning rate)");
+        }
+    }
+}

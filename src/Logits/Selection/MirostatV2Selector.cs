@@ -1,0 +1,134 @@
+using System;
+using System.Collections.Generic;
+using Logits.Processing;
+using Logits.Randomness;
+using Logits.Tensors;
+
+namespace Logits.Selection;
+
+/// <summary>Mirostat 2.0: keeps the tokens whose surprise is at most <c>μ</c>, samples, and steers <c>μ</c> towards the target surprise.</summary>
+/// <remarks>
+/// <para>Rule (spec/sampling.md §3a; Basu et al., "Mirostat: A Neural Text Decoding Algorithm that Directly Controls
+/// Perplexity", arXiv 2007.14966; llama.cpp <c>mirostat_v2</c>), per row and call:</para>
+/// <list type="number">
+/// <item>Keep the finite tokens with surprise <c>−log₂ p_i ≤ μ</c> (<c>p</c> the float64 softmax of the row); if none,
+/// keep the top tie group.</item>
+/// <item>Renormalise over the kept tokens and draw with the multinomial rule of §3e (one uniform from the row's
+/// xoshiro256** stream, seeded <c>Seed + r</c>).</item>
+/// <item>Update <c>μ ← μ − Eta·(−log₂ q'_sel − Tau)</c>, with <c>q'</c> the <b>renormalised</b> probability of the
+/// selected token (llama.cpp's behaviour).</item>
+/// </list>
+/// <para>State: per-row <c>μ</c> (initially <c>2·Tau</c>) and RNG. <c>μ</c> updates at selection, so
+/// <see cref="Accept"/> does nothing; <see cref="Reset"/> sets <c>μ = 2·Tau</c> and reseeds; <see cref="Clone"/>
+/// copies both. Rows are read to the host, so both backends give the same token for the same seed.</para>
+/// </remarks>
+public sealed class MirostatV2Selector : ITokenSelector, IStatefulSampler
+{
+    private Xoshiro256StarStar[] _streams = Array.Empty<Xoshiro256StarStar>();
+    private double[] _mu = Array.Empty<double>();
+    private float[] _row = Array.Empty<float>();
+
+    /// <summary>Creates the selector.</summary>
+    /// <param name="seed">The batch seed; row <c>r</c> uses <c>seed + r</c>.</param>
+    /// <param name="tau">The target surprise <c>τ</c> in bits, finite and greater than 0 (llama.cpp's default is 5).</param>
+    /// <param name="eta">The learning rate <c>η ≥ 0</c>, finite (default 0.1; 0 keeps <c>μ</c> fixed).</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="tau"/> or <paramref name="eta"/> is out of range.</exception>
+    public MirostatV2Selector(ulong seed, double tau = 5, double eta = 0.1)
+    {
+        MirostatMath.Validate(tau, eta);
+        Seed = seed;
+        Tau = tau;
+        Eta = eta;
+    }
+
+    /// <summary>The batch seed.</summary>
+    public ulong Seed { get; }
+
+    /// <summary>The target surprise <c>τ</c>, in bits.</summary>
+    public double Tau { get; }
+
+    /// <summary>The learning rate <c>η</c>.</summary>
+    public double Eta { get; }
+
+    /// <inheritdoc />
+    public string Name => "mirostat-v2";
+
+    /// <inheritdoc />
+    public void SelectTokens(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, Span<int> destination)
+    {
+        SelectorGuards.Validate(logits, contexts, destination);
+        int rows = logits.Rows;
+        MirostatMath.EnsureRows(ref _streams, ref _mu, Seed, 2 * Tau, rows);
+        if (_row.Length < logits.Vocab)
+        {
+            _row = new float[logits.Vocab];
+        }
+
+        for (int r = 0; r < rows; r++)
+        {
+            var row = _row.AsSpan(0, logits.Vocab);
+            logits.CopyRowTo(r, row);
+            MirostatMath.CheckRow(row, r, Name);
+            double cutoff = Cutoff(row, _mu[r]);
+            destination[r] = MirostatMath.Draw(row, cutoff, _streams[r].NextDouble(), out double probability);
+            _mu[r] = MirostatMath.NextMu(_mu[r], Tau, Eta, probability);
+        }
+    }
+
+    /// <summary>The current <c>μ</c> of <paramref name="row"/> (<c>2·Tau</c> before its first selection).</summary>
+    internal double MuOf(int row)
+    {
+        MirostatMath.EnsureRows(ref _streams, ref _mu, Seed, 2 * Tau, row + 1);
+        return _mu[row];
+    }
+
+    /// <summary>
+    /// The smallest logit whose surprise <c>−log₂ p</c> is at most <paramref name="mu"/>: keeping <c>z ≥</c> it keeps
+    /// exactly those tokens (surprise falls as <c>z</c> rises). When no token qualifies, the row maximum (the top tie group).
+    /// </summary>
+    internal static double Cutoff(ReadOnlySpan<float> row, double mu)
+    {
+        double lse = 0;
+        double max = double.NegativeInfinity;
+        foreach (float z in row)
+        {
+            max = Math.Max(max, z);
+        }
+
+        foreach (float z in row)
+        {
+            lse += Math.Exp(z - max);
+        }
+
+        lse = max + Math.Log(lse);
+        double cutoff = double.PositiveInfinity;
+        foreach (float z in row)
+        {
+            if (!float.IsNegativeInfinity(z) && -(z - lse) / MirostatMath.Ln2 <= mu)
+            {
+                cutoff = Math.Min(cutoff, z);
+            }
+        }
+
+        return double.IsPositiveInfinity(cutoff) ? max : cutoff;
+    }
+
+    /// <inheritdoc />
+    public void Accept(int row, int token)
+    {
+    }
+
+    /// <inheritdoc />
+    public void Reset()
+    {
+        _streams = Array.Empty<Xoshiro256StarStar>();
+        _mu = Array.Empty<double>();
+    }
+
+    /// <inheritdoc />
+    public IStatefulSampler Clone() => new MirostatV2Selector(Seed, Tau, Eta)
+    {
+        _streams = MirostatMath.CloneStreams(_streams),
+        _mu = (double[])_mu.Clone(),
+    };
+}
