@@ -54,7 +54,12 @@ public sealed class MinLengthProcessor : LogitProcessor
     /// <exception cref="ArgumentOutOfRangeException">An EOS or stop id is at least the vocabulary size.</exception>
     protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)
     {
-        TokenIdSets.EnsureBelowVocab(TokenIdSets.Max(_banned), logits.Vocab, "eosTokenIds");
+        TokenIdSets.EnsureBelowVocab(EosTokenIds[^1], logits.Vocab, "eosTokenIds");
+        if (StopTokenIds.Count > 0)
+        {
+            TokenIdSets.EnsureBelowVocab(StopTokenIds[^1], logits.Vocab, "stopTokenIds");
+        }
+
         int rows = logits.Rows;
         var active = TokenIdSets.RentFlags(rows);
         try
