@@ -21,7 +21,8 @@ namespace Logits.Processing.Guidance;
 /// pass, <c>k = V</c>, that gives the row minimum) are read to the host to list those ids; they are set to 0
 /// before the combination and written back afterwards (<c>-∞</c>, or the gathered <c>c_i</c>).</para>
 /// <para>One unconditional batch is created per call with <see cref="LogitBatch.CreateLike"/> (the processor is
-/// immutable and may be shared). Not argmax-invariant.</para>
+/// immutable and may be shared). Not argmax-invariant. The same combination on host rows, without a provider, is
+/// <see cref="ClassifierFreeGuidance.Combine"/>.</para>
 /// </remarks>
 public sealed class ClassifierFreeGuidanceProcessor : LogitProcessor
 {

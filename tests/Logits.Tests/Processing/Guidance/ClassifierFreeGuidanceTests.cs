@@ -44,6 +44,38 @@ public abstract class ClassifierFreeGuidanceTests : ConstraintTestBase
         provider.Calls.Should().Be(1);
     }
 
+    [Theory]
+    [InlineData(1f, new[] { -2.407606, -1.407606, -0.407606 })]
+    [InlineData(1.5f, new[] { -3.407606, -1.407606, 0.592394 })]
+    [InlineData(3f, new[] { -6.407606, -1.407606, 3.592394 })]
+    [InlineData(0.5f, new[] { -1.407606, -1.407606, -1.407606 })]
+    public void Plain_function_matches_the_spec_vectors(float scale, double[] expected)
+    {
+        var destination = new float[3];
+        ClassifierFreeGuidance.Combine(Conditional, Unconditional, scale, destination);
+        AssertClose(destination, expected, $"plain CFG scale {scale}", scale: 10);
+    }
+
+    [Fact]
+    public void Plain_function_follows_the_non_finite_rules()
+    {
+        var z = new[] { NegInf, 2f, 3f, 0f };
+        var uncond = new[] { 1f, 2f, NegInf, 5f };
+        var destination = new float[4];
+        ClassifierFreeGuidance.Combine(z, uncond, -0.5f, destination);
+        AssertClose(destination, ReferenceConstraints.Cfg(z, uncond, -0.5), "plain CFG with -inf", scale: 10);
+        ClassifierFreeGuidance.Combine(new[] { NegInf, NegInf }, new[] { 1f, 2f }, 2f, destination.AsSpan(0, 2));
+        destination.Take(2).Should().OnlyContain(v => float.IsNegativeInfinity(v));
+        FluentActions.Invoking(() => ClassifierFreeGuidance.Combine(new[] { 1f }, new[] { float.NaN }, 2f, new float[1]))
+            .Should().Throw<InvalidLogitsException>().Which.Stage.Should().Be("cfg-unconditional");
+        FluentActions.Invoking(() => ClassifierFreeGuidance.Combine(new[] { float.PositiveInfinity }, new[] { 1f }, 2f, new float[1]))
+            .Should().Throw<InvalidLogitsException>().Which.Stage.Should().Be("input");
+        FluentActions.Invoking(() => ClassifierFreeGuidance.Combine(new[] { 1f }, new[] { 1f, 2f }, 2f, new float[1]))
+            .Should().Throw<ArgumentException>().Which.ParamName.Should().Be("unconditional");
+        FluentActions.Invoking(() => ClassifierFreeGuidance.Combine(new[] { 1f }, new[] { 1f }, float.NaN, new float[1]))
+            .Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be("scale");
+    }
+
     [Fact]
     public void Scale_one_outputs_c_and_does_not_call_the_provider()
     {
