@@ -1,0 +1,145 @@
+using System;
+using System.Collections.Generic;
+using Logits.Tensors;
+
+namespace Logits.Processing.Constraints;
+
+/// <summary>Exponential-decay length penalty: raises the EOS logits exponentially once <c>StartIndex</c> tokens were generated.</summary>
+/// <remarks>
+/// <para>Rule (spec/sampling.md §3c; HF <c>ExponentialDecayLengthPenalty</c>): with
+/// <c>k = Generated − StartIndex</c>, when <c>k &gt; 0</c>, every EOS id with a finite logit gets
+/// <c>z_eos ← z_eos + |z_eos|·(DecayFactor^k − 1)</c>, evaluated in float64 and rounded to float32 once.</para>
+/// <para>Edge cases: an overflow to <c>+∞</c> (in float64, or when rounding to float32) becomes
+/// <c>float.MaxValue</c>; <c>z_eos = 0</c> gets no boost (never <c>0·∞ = NaN</c>, even after
+/// <c>DecayFactor^k</c> overflows); a <c>-∞</c> EOS logit stays <c>-∞</c>; duplicate EOS ids are applied
+/// once. EOS ids must be below the vocabulary size (checked on first use). Not argmax-invariant.</para>
+/// </remarks>
+public sealed class ExponentialDecayLengthPenaltyProcessor : LogitProcessor
+{
+    private readonly int[] _eos;
+
+    /// <summary>Creates the processor.</summary>
+    /// <param name="startIndex">At least 0: the number of generated tokens after which the boost starts.</param>
+    /// <param name="decayFactor">Finite and greater than 1: the growth factor per generated token.</param>
+    /// <param name="eosTokenIds">The EOS ids: at least one, each ≥ 0; duplicates are applied once.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="startIndex"/> is negative, or
+    /// <paramref name="decayFactor"/> is not finite or not greater than 1.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="eosTokenIds"/> is null.</exception>
+    /// <exception cref="ArgumentException">No EOS id is given, or an id is negative.</exception>
+    public ExponentialDecayLengthPenaltyProcessor(int startIndex, double decayFactor, IEnumerable<int> eosTokenIds)
+    {
+        if (startIndex < 0)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(startIndex), startIndex, "must be at least 0");
+        }
+
+        if (!(decayFactor > 1) || !double.IsFinite(decayFactor))
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(decayFactor), decayFactor, "must be finite and greater than 1");
+        }
+
+        StartIndex = startIndex;
+        DecayFactor = decayFactor;
+        _eos = TokenIdSets.Distinct(eosTokenIds, nameof(eosTokenIds), allowEmpty: false);
+    }
+
+    /// <summary>The number of generated tokens after which the boost starts.</summary>
+    public int StartIndex { get; }
+
+    /// <summary>The growth factor per generated token beyond <see cref="StartIndex"/>.</summary>
+    public double DecayFactor { get; }
+
+    /// <summary>The EOS ids (sorted, distinct).</summary>
+    public IReadOnlyList<int> EosTokenIds => _eos;
+
+    /// <inheritdoc />
+    public override string Name => "exponential-decay-length-penalty";
+
+    /// <inheritdoc />
+    public override bool IsArgmaxInvariant => false;
+
+    /// <summary>The boosted value of one finite EOS logit after <paramref name="k"/> ≥ 1 steps past the start.</summary>
+    /// <param name="z">The EOS logit (finite).</param>
+    /// <param name="decayFactor">The growth factor.</param>
+    /// <param name="k">The number of generated tokens past the start.</param>
+    /// <returns>The new logit, at most <c>float.MaxValue</c>.</returns>
+    internal static float Boost(float z, double decayFactor, int k)
+    {
+        if (z == 0)
+        {
+            // |z| = 0: no boost, and no 0·∞ when the power overflows.
+            return z;
+        }
+
+        double boosted = z + (Math.Abs((double)z) * (Math.Pow(decayFactor, k) - 1));
+        float rounded = (float)boosted;
+        return float.IsPositiveInfinity(rounded) ? float.MaxValue : rounded;
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ArgumentOutOfRangeException">An EOS id is at least the vocabulary size.</exception>
+    protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)
+    {
+        TokenIdSets.EnsureBelowVocab(TokenIdSets.Max(_eos), logits.Vocab, "eosTokenIds");
+        int rows = logits.Rows;
+        int width = _eos.Length;
+        bool any = false;
+        for (int r = 0; r < rows; r++)
+        {
+            any |= (long)contexts[r].Generated - StartIndex > 0;
+        }
+
+        if (!any)
+        {
+            return;
+        }
+
+        var ids = LogitProcessorBuffers.RentInts(rows * width);
+        var values = LogitProcessorBuffers.RentFloats(rows * width);
+        try
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                var rowIds = ids.AsSpan(r * width, width);
+                if ((long)contexts[r].Generated - StartIndex > 0)
+                {
+                    _eos.CopyTo(rowIds);
+                }
+                else
+                {
+                    rowIds.Fill(-1);
+                }
+            }
+
+            logits.Kernels.Gather(logits, ids.AsSpan(0, rows * width), values.AsSpan(0, rows * width));
+            for (int r = 0; r < rows; r++)
+            {
+                int k = contexts[r].Generated - StartIndex;
+                for (int j = 0; j < width; j++)
+                {
+                    int index = (r * width) + j;
+                    if (ids[index] < 0)
+                    {
+                        continue;
+                    }
+
+                    if (float.IsNegativeInfinity(values[index]))
+                    {
+                        // A removed EOS stays removed: nothing to write.
+                        ids[index] = -1;
+                        continue;
+                    }
+
+                    values[index] = Boost(values[index], DecayFactor, k);
+                }
+            }
+
+            logits.Kernels.Scatter(logits, ids.AsSpan(0, rows * width), values.AsSpan(0, rows * width));
+        }
+        finally
+        {
+            LogitProcessorBuffers.Return(ids);
+            LogitProcessorBuffers.Return(values);
+        }
+    }
+}

@@ -1,0 +1,77 @@
+using System;
+using System.Collections.Generic;
+using Logits.Tensors;
+
+namespace Logits.Processing.Constraints;
+
+/// <summary>Forced EOS: at the last position allowed by <c>MaxLength</c>, only the EOS ids are possible.</summary>
+/// <remarks>
+/// <para>Rule (spec/sampling.md §3c; HF <c>ForcedEOSTokenLogitsProcessor</c>): when
+/// <c>|history| = MaxLength − 1</c> (prompt + output), every token becomes <c>-∞</c> except the EOS ids,
+/// which are set to 0 (even if they were <c>-∞</c>: forced tokens are the one exception to "−∞ is
+/// sticky"). Other steps are unchanged.</para>
+/// <para>Library decision: a row that is already all <c>-∞</c> stays all <c>-∞</c> (the
+/// <see cref="LogitProcessor"/> base passes empty rows through unchanged), so an upstream constraint that
+/// emptied the row is reported by the selector rather than silently overridden.</para>
+/// <para>EOS ids must be below the vocabulary size (checked on first use). Not argmax-invariant.</para>
+/// </remarks>
+public sealed class ForcedEosProcessor : LogitProcessor
+{
+    private readonly int[] _eos;
+
+    /// <summary>Creates the processor.</summary>
+    /// <param name="maxLength">At least 1: the maximum history length (prompt + output).</param>
+    /// <param name="eosTokenIds">The EOS ids: at least one, each ≥ 0.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxLength"/> is below 1.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="eosTokenIds"/> is null.</exception>
+    /// <exception cref="ArgumentException">No EOS id is given, or an id is negative.</exception>
+    public ForcedEosProcessor(int maxLength, IEnumerable<int> eosTokenIds)
+    {
+        if (maxLength < 1)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(maxLength), maxLength, "must be at least 1");
+        }
+
+        MaxLength = maxLength;
+        _eos = TokenIdSets.Distinct(eosTokenIds, nameof(eosTokenIds), allowEmpty: false);
+    }
+
+    /// <summary>The maximum history length (prompt + output).</summary>
+    public int MaxLength { get; }
+
+    /// <summary>The EOS ids (sorted, distinct).</summary>
+    public IReadOnlyList<int> EosTokenIds => _eos;
+
+    /// <inheritdoc />
+    public override string Name => "forced-eos";
+
+    /// <inheritdoc />
+    public override bool IsArgmaxInvariant => false;
+
+    /// <inheritdoc />
+    /// <exception cref="ArgumentOutOfRangeException">An EOS id is at least the vocabulary size.</exception>
+    protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)
+    {
+        TokenIdSets.EnsureBelowVocab(TokenIdSets.Max(_eos), logits.Vocab, "eosTokenIds");
+        int rows = logits.Rows;
+        var active = TokenIdSets.RentFlags(rows);
+        try
+        {
+            bool any = false;
+            for (int r = 0; r < rows; r++)
+            {
+                active[r] = contexts[r].History.Length == MaxLength - 1;
+                any |= active[r];
+            }
+
+            if (any)
+            {
+                TokenIdSets.ForceInRows(logits, _eos, active.AsSpan(0, rows));
+            }
+        }
+        finally
+        {
+            TokenIdSets.Return(active);
+        }
+    }
+}

@@ -1,0 +1,27 @@
+using System;
+using System.Collections.Generic;
+using Logits.Tensors;
+
+namespace Logits.Processing.Constraints;
+
+/// <summary>Logit normalisation: replaces every row by its stable log-softmax.</summary>
+/// <remarks>
+/// Rule (spec/sampling.md §3c; HF <c>LogitNormalization</c>): <c>z_i ← z_i − m − ln Σ_F exp(z_j − m)</c>
+/// over the finite tokens; <c>-∞</c> stays <c>-∞</c>. Used before beam scores are accumulated.
+/// Subtracting one constant per row cannot change the argmax: argmax-invariant.
+/// </remarks>
+public sealed class LogitNormalizationProcessor : LogitProcessor
+{
+    /// <summary>The shared instance (the processor has no parameters).</summary>
+    public static LogitNormalizationProcessor Instance { get; } = new();
+
+    /// <inheritdoc />
+    public override string Name => "logit-normalization";
+
+    /// <inheritdoc />
+    public override bool IsArgmaxInvariant => true;
+
+    /// <inheritdoc />
+    protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax) =>
+        logits.Kernels.LogSoftmax(logits, logits);
+}

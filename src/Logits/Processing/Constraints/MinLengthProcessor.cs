@@ -1,0 +1,97 @@
+using System;
+using System.Collections.Generic;
+using Logits.Tensors;
+
+namespace Logits.Processing.Constraints;
+
+/// <summary>Min length: bans the EOS (and extra stop) ids while the whole history is shorter than <c>MinLength</c>.</summary>
+/// <remarks>
+/// <para>Rule (spec/sampling.md §3c; HF <c>MinLengthLogitsProcessor</c>, which counts prompt and output):
+/// while <c>|history| &lt; MinLength</c>, every EOS id and extra stop id becomes <c>-∞</c>. <c>MinLength = 0</c>
+/// is a no-op. For a count of generated tokens only, use <see cref="MinNewTokensProcessor"/>.</para>
+/// <para>The ids must be below the vocabulary size (checked on first use). Not argmax-invariant.</para>
+/// </remarks>
+public sealed class MinLengthProcessor : LogitProcessor
+{
+    private readonly int[] _banned;
+
+    /// <summary>Creates the processor.</summary>
+    /// <param name="minLength">At least 0: the history length (prompt + output) below which EOS is banned.</param>
+    /// <param name="eosTokenIds">The EOS ids: at least one, each ≥ 0.</param>
+    /// <param name="stopTokenIds">Optional extra stop ids banned too (as vLLM's <c>min_tokens</c>).</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="minLength"/> is negative.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="eosTokenIds"/> is null.</exception>
+    /// <exception cref="ArgumentException">No EOS id is given, or an id is negative.</exception>
+    public MinLengthProcessor(int minLength, IEnumerable<int> eosTokenIds, IEnumerable<int>? stopTokenIds = null)
+    {
+        if (minLength < 0)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(minLength), minLength, "must be at least 0");
+        }
+
+        MinLength = minLength;
+        EosTokenIds = TokenIdSets.Distinct(eosTokenIds, nameof(eosTokenIds), allowEmpty: false);
+        StopTokenIds = TokenIdSets.Distinct(stopTokenIds ?? Array.Empty<int>(), nameof(stopTokenIds), allowEmpty: true);
+        _banned = TokenIdSets.Distinct(Concat(EosTokenIds, StopTokenIds), nameof(eosTokenIds), allowEmpty: false);
+    }
+
+    /// <summary>The minimum history length (prompt + output).</summary>
+    public int MinLength { get; }
+
+    /// <summary>The EOS ids (sorted, distinct).</summary>
+    public IReadOnlyList<int> EosTokenIds { get; }
+
+    /// <summary>The extra stop ids (sorted, distinct; may be empty).</summary>
+    public IReadOnlyList<int> StopTokenIds { get; }
+
+    /// <inheritdoc />
+    public override string Name => "min-length";
+
+    /// <inheritdoc />
+    public override bool IsArgmaxInvariant => false;
+
+    /// <inheritdoc />
+    /// <exception cref="ArgumentOutOfRangeException">An EOS or stop id is at least the vocabulary size.</exception>
+    protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)
+    {
+        TokenIdSets.EnsureBelowVocab(EosTokenIds[^1], logits.Vocab, "eosTokenIds");
+        if (StopTokenIds.Count > 0)
+        {
+            TokenIdSets.EnsureBelowVocab(StopTokenIds[^1], logits.Vocab, "stopTokenIds");
+        }
+
+        int rows = logits.Rows;
+        var active = TokenIdSets.RentFlags(rows);
+        try
+        {
+            bool any = false;
+            for (int r = 0; r < rows; r++)
+            {
+                active[r] = contexts[r].History.Length < MinLength;
+                any |= active[r];
+            }
+
+            if (any)
+            {
+                TokenIdSets.SetInRows(logits, _banned, float.NegativeInfinity, active.AsSpan(0, rows));
+            }
+        }
+        finally
+        {
+            TokenIdSets.Return(active);
+        }
+    }
+
+    internal static IEnumerable<int> Concat(IReadOnlyList<int> first, IReadOnlyList<int> second)
+    {
+        foreach (int id in first)
+        {
+            yield return id;
+        }
+
+        foreach (int id in second)
+        {
+            yield return id;
+        }
+    }
+}

@@ -1,0 +1,85 @@
+using System;
+using System.Collections.Generic;
+using Logits.Tensors;
+
+namespace Logits.Processing.Constraints;
+
+/// <summary>Min new tokens: bans the EOS (and extra stop) ids while fewer than <c>MinNewTokens</c> tokens were generated.</summary>
+/// <remarks>
+/// <para>Rule (spec/sampling.md §3c; HF <c>MinNewTokensLengthLogitsProcessor</c>, vLLM <c>min_tokens</c>): while
+/// <c>Generated &lt; MinNewTokens</c>, every EOS id and extra stop id becomes <c>-∞</c>. With
+/// <c>MinNewTokens = 2</c>, EOS is banned for output tokens 1 and 2. <c>0</c> is a no-op. The prompt does
+/// not count (see <see cref="MinLengthProcessor"/> for prompt + output).</para>
+/// <para>The ids must be below the vocabulary size (checked on first use). Not argmax-invariant.</para>
+/// </remarks>
+public sealed class MinNewTokensProcessor : LogitProcessor
+{
+    private readonly int[] _banned;
+
+    /// <summary>Creates the processor.</summary>
+    /// <param name="minNewTokens">At least 0: the number of generated tokens below which EOS is banned.</param>
+    /// <param name="eosTokenIds">The EOS ids: at least one, each ≥ 0.</param>
+    /// <param name="stopTokenIds">Optional extra stop ids banned too (as vLLM's <c>min_tokens</c>).</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="minNewTokens"/> is negative.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="eosTokenIds"/> is null.</exception>
+    /// <exception cref="ArgumentException">No EOS id is given, or an id is negative.</exception>
+    public MinNewTokensProcessor(int minNewTokens, IEnumerable<int> eosTokenIds, IEnumerable<int>? stopTokenIds = null)
+    {
+        if (minNewTokens < 0)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(minNewTokens), minNewTokens, "must be at least 0");
+        }
+
+        MinNewTokens = minNewTokens;
+        EosTokenIds = TokenIdSets.Distinct(eosTokenIds, nameof(eosTokenIds), allowEmpty: false);
+        StopTokenIds = TokenIdSets.Distinct(stopTokenIds ?? Array.Empty<int>(), nameof(stopTokenIds), allowEmpty: true);
+        _banned = TokenIdSets.Distinct(MinLengthProcessor.Concat(EosTokenIds, StopTokenIds), nameof(eosTokenIds), allowEmpty: false);
+    }
+
+    /// <summary>The minimum number of generated tokens.</summary>
+    public int MinNewTokens { get; }
+
+    /// <summary>The EOS ids (sorted, distinct).</summary>
+    public IReadOnlyList<int> EosTokenIds { get; }
+
+    /// <summary>The extra stop ids (sorted, distinct; may be empty).</summary>
+    public IReadOnlyList<int> StopTokenIds { get; }
+
+    /// <inheritdoc />
+    public override string Name => "min-new-tokens";
+
+    /// <inheritdoc />
+    public override bool IsArgmaxInvariant => false;
+
+    /// <inheritdoc />
+    /// <exception cref="ArgumentOutOfRangeException">An EOS or stop id is at least the vocabulary size.</exception>
+    protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)
+    {
+        TokenIdSets.EnsureBelowVocab(EosTokenIds[^1], logits.Vocab, "eosTokenIds");
+        if (StopTokenIds.Count > 0)
+        {
+            TokenIdSets.EnsureBelowVocab(StopTokenIds[^1], logits.Vocab, "stopTokenIds");
+        }
+
+        int rows = logits.Rows;
+        var active = TokenIdSets.RentFlags(rows);
+        try
+        {
+            bool any = false;
+            for (int r = 0; r < rows; r++)
+            {
+                active[r] = contexts[r].Generated < MinNewTokens;
+                any |= active[r];
+            }
+
+            if (any)
+            {
+                TokenIdSets.SetInRows(logits, _banned, float.NegativeInfinity, active.AsSpan(0, rows));
+            }
+        }
+        finally
+        {
+            TokenIdSets.Return(active);
+        }
+    }
+}

@@ -1,0 +1,54 @@
+using System;
+using System.Collections.Generic;
+
+namespace Logits.Processing.Constraints;
+
+/// <summary>One entry of <see cref="SequenceBiasProcessor"/>: a token sequence and the bias added to its last token.</summary>
+/// <remarks>
+/// For a sequence <c>s_1 … s_L</c>: <c>L = 1</c> biases <c>s_1</c> at every step; <c>L &gt; 1</c> biases
+/// <c>s_L</c> only when the history ends with <c>s_1 … s_(L-1)</c> (spec/sampling.md §3c).
+/// </remarks>
+public sealed class SequenceBias
+{
+    private readonly int[] _tokens;
+
+    /// <summary>Creates an entry.</summary>
+    /// <param name="tokens">The sequence, at least one id, every id ≥ 0; copied.</param>
+    /// <param name="bias">Finite, or <c>-∞</c> to ban the last token after the prefix.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="tokens"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="tokens"/> is empty or holds a negative id.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="bias"/> is NaN or <c>+∞</c>.</exception>
+    public SequenceBias(IEnumerable<int> tokens, float bias)
+    {
+        ArgumentNullException.ThrowIfNull(tokens);
+        _tokens = new List<int>(tokens).ToArray();
+        if (_tokens.Length == 0)
+        {
+            ThrowHelper.ThrowArgument(nameof(tokens), "must hold at least one token id (an empty sequence has no token to bias).");
+        }
+
+        foreach (int id in _tokens)
+        {
+            if (id < 0)
+            {
+                ThrowHelper.ThrowArgument(nameof(tokens), $"holds the negative token id {id}; token ids are at least 0.");
+            }
+        }
+
+        if (float.IsNaN(bias) || float.IsPositiveInfinity(bias))
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(bias), bias, "must be finite or -infinity");
+        }
+
+        Bias = bias;
+    }
+
+    /// <summary>The sequence; the last token is the one biased.</summary>
+    public IReadOnlyList<int> Tokens => _tokens;
+
+    /// <summary>The bias added to the last token when the prefix matches.</summary>
+    public float Bias { get; }
+
+    /// <summary>The sequence as a span, for the matcher.</summary>
+    internal ReadOnlySpan<int> Span => _tokens;
+}

@@ -1,0 +1,11 @@
+using Logits.Tensors;
+using Logits.Tests.Processing.Constraints;
+using Logits.TorchSharp.Tensors;
+
+namespace Logits.TorchSharp.Tests.Processing.Constraints;
+
+/// <summary>The shared ForcedBos tests on the TorchSharp backend.</summary>
+public sealed class TorchForcedBosTests : ForcedBosTests
+{
+    protected override LogitBatch Create(float[] values, int rows, int vocab) => TorchLogitBatch.FromArray(values, rows, vocab);
+}
