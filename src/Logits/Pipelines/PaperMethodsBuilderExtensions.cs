@@ -1,0 +1,89 @@
+using System;
+using Logits.Processing;
+using Logits.Processing.Guidance;
+using Logits.Processing.Rectification;
+
+namespace Logits.Pipelines;
+
+/// <summary>Fluent methods that add the paper methods' inference processors (Transformer Copilot, STEER) to a pipeline.</summary>
+/// <remarks>
+/// Both combine another model's logits each step, taken from an <see cref="ILogitSource"/>, and belong first
+/// in the chain, on raw model logits:
+/// <code>
+/// var pipeline = LogitPipeline.CreateBuilder()
+///     .CopilotRectification(copilotState, lambda: 1f)
+///     .TopP(0.95).Temperature(0.7f)
+///     .Multinomial(seed: 42);
+///
+/// var steer = LogitPipeline.CreateBuilder()
+///     .SteerPaperSetup(baseModelSource, negativePromptSource)   // STEER, top-k 10, temperature 1
+///     .Multinomial(seed: 7);
+/// </code>
+/// </remarks>
+public static class PaperMethodsBuilderExtensions
+{
+    /// <summary>Appends <see cref="CopilotRectificationProcessor"/> (Transformer Copilot, arXiv 2505.16270).</summary>
+    /// <param name="builder">The pipeline builder.</param>
+    /// <param name="correctionSource">Writes the Copilot's correction <c>f^C</c> for every row each step.</param>
+    /// <param name="lambda">The rectification strength λ, finite and ≥ 0 (default 1).</param>
+    /// <param name="mode">Probability fusion (paper Eq. 8, default) or logit fusion.</param>
+    /// <returns>The builder.</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="lambda"/> or <paramref name="mode"/> is invalid.</exception>
+    public static LogitPipelineBuilder CopilotRectification(
+        this LogitPipelineBuilder builder,
+        ILogitSource correctionSource,
+        float lambda = CopilotFusion.DefaultLambda,
+        CopilotFusionMode mode = CopilotFusionMode.Probability)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.Add(new CopilotRectificationProcessor(correctionSource, lambda, mode));
+    }
+
+    /// <summary>Appends <see cref="SteerProcessor"/> (STEER, arXiv 2308.07645).</summary>
+    /// <param name="builder">The pipeline builder.</param>
+    /// <param name="baseSource">The base model's logits on the same prefix; may be null only when <paramref name="gamma"/> is 0.</param>
+    /// <param name="negativeSource">The expert's logits on the negative prompt plus the generated tokens; may be null only when <paramref name="eta"/> is 0.</param>
+    /// <param name="gamma">γ, finite and ≥ 0 (default 0.2).</param>
+    /// <param name="eta">η, finite and ≥ 0 (default 0.6).</param>
+    /// <returns>The builder.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="builder"/> is null, or a source is null while its coefficient is positive.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="gamma"/> or <paramref name="eta"/> is invalid.</exception>
+    public static LogitPipelineBuilder Steer(
+        this LogitPipelineBuilder builder,
+        ILogitSource? baseSource,
+        ILogitSource? negativeSource,
+        float gamma = Processing.Guidance.Steer.DefaultGamma,
+        float eta = Processing.Guidance.Steer.DefaultEta)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.Add(new SteerProcessor(baseSource, negativeSource, gamma, eta));
+    }
+
+    /// <summary>
+    /// Appends the STEER paper's decoding setup (spec/steer.md §3.2): <see cref="SteerProcessor"/>, then top-k
+    /// (<paramref name="topK"/>, default 10), then temperature (default 1). End the pipeline with a sampler.
+    /// </summary>
+    /// <param name="builder">The pipeline builder.</param>
+    /// <param name="baseSource">The base model's logits on the same prefix; may be null only when <paramref name="gamma"/> is 0.</param>
+    /// <param name="negativeSource">The expert's logits on the negative prompt plus the generated tokens; may be null only when <paramref name="eta"/> is 0.</param>
+    /// <param name="gamma">γ, finite and ≥ 0 (default 0.2).</param>
+    /// <param name="eta">η, finite and ≥ 0 (default 0.6).</param>
+    /// <param name="topK">The top-k applied after STEER, at least 1 (default 10).</param>
+    /// <param name="temperature">The temperature applied last (default 1).</param>
+    /// <returns>The builder.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="builder"/> is null, or a source is null while its coefficient is positive.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A parameter is invalid.</exception>
+    public static LogitPipelineBuilder SteerPaperSetup(
+        this LogitPipelineBuilder builder,
+        ILogitSource? baseSource,
+        ILogitSource? negativeSource,
+        float gamma = Processing.Guidance.Steer.DefaultGamma,
+        float eta = Processing.Guidance.Steer.DefaultEta,
+        int topK = 10,
+        float temperature = 1f)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.Steer(baseSource, negativeSource, gamma, eta).TopK(topK).Temperature(temperature);
+    }
+}
