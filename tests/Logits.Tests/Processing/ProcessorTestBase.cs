@@ -20,7 +20,7 @@ public abstract class ProcessorTestBase
 
     /// <summary>Vocabulary sizes for reference comparisons: 1..67, the vector edges and one real size.</summary>
     public static IEnumerable<int> ReferenceVocabs() =>
-        Enumerable.Range(1, 67).Concat(new[] { 127, 128, 129, 4095, 4096, 4097, 128256 });
+        Enumerable.Range(1, 67).Concat(new[] { 127, 128, 129, 4095, 4096, 4097, 128256, 262144 });
 
     /// <summary>Runs <paramref name="processor"/> on one row and returns the result.</summary>
     protected float[] Run(ILogitProcessor processor, float[] row, SamplingContext? context = null)

@@ -28,7 +28,7 @@ public abstract class ConstraintTestBase
     public static TheoryData<int> VocabCases()
     {
         var data = new TheoryData<int>();
-        foreach (int vocab in Enumerable.Range(1, 67).Concat(new[] { 127, 128, 129, 4095, 4096, 4097, 32000 }))
+        foreach (int vocab in Enumerable.Range(1, 67).Concat(new[] { 127, 128, 129, 4095, 4096, 4097, 32000, 262144 }))
         {
             data.Add(vocab);
         }

@@ -19,7 +19,7 @@ public static class TruncationTestKit
     public static TheoryData<int> Vocabs()
     {
         var data = new TheoryData<int>();
-        foreach (int v in Enumerable.Range(1, 67).Concat(new[] { 127, 128, 129, 4095, 4096, 4097, 32000 }))
+        foreach (int v in Enumerable.Range(1, 67).Concat(new[] { 127, 128, 129, 4095, 4096, 4097, 32000, 262144 }))
         {
             data.Add(v);
         }
