@@ -94,12 +94,6 @@ public sealed class GumbelSelector : ITokenSelector, IStatefulSampler
     /// <inheritdoc />
     public IStatefulSampler Clone()
     {
-        var copy = new GumbelSelector(Seed) { _streams = new Xoshiro256StarStar[_streams.Length] };
-        for (int r = 0; r < _streams.Length; r++)
-        {
-            copy._streams[r] = (Xoshiro256StarStar)_streams[r].Clone();
-        }
-
-        return copy;
+        return new GumbelSelector(Seed) { _streams = SelectorGuards.CloneStreams(_streams) };
     }
 }

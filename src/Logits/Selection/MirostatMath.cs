@@ -134,18 +134,6 @@ internal static class MirostatMath
         SelectorGuards.EnsureStreams(ref streams, seed, rows);
     }
 
-    /// <summary>Deep copies of the streams.</summary>
-    public static Xoshiro256StarStar[] CloneStreams(Xoshiro256StarStar[] streams)
-    {
-        var copy = new Xoshiro256StarStar[streams.Length];
-        for (int r = 0; r < streams.Length; r++)
-        {
-            copy[r] = (Xoshiro256StarStar)streams[r].Clone();
-        }
-
-        return copy;
-    }
-
     /// <summary>Validation shared by both versions.</summary>
     public static void Validate(double tau, double eta)
     {

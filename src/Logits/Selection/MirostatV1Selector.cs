@@ -200,7 +200,7 @@ public sealed class MirostatV1Selector : ITokenSelector, IStatefulSampler
     /// <inheritdoc />
     public IStatefulSampler Clone() => new MirostatV1Selector(Seed, Tau, Eta, M, NVocab)
     {
-        _streams = MirostatMath.CloneStreams(_streams),
+        _streams = SelectorGuards.CloneStreams(_streams),
         _mu = (double[])_mu.Clone(),
     };
 }

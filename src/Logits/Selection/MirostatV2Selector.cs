@@ -128,7 +128,7 @@ public sealed class MirostatV2Selector : ITokenSelector, IStatefulSampler
     /// <inheritdoc />
     public IStatefulSampler Clone() => new MirostatV2Selector(Seed, Tau, Eta)
     {
-        _streams = MirostatMath.CloneStreams(_streams),
+        _streams = SelectorGuards.CloneStreams(_streams),
         _mu = (double[])_mu.Clone(),
     };
 }

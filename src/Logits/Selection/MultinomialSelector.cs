@@ -59,12 +59,6 @@ public sealed class MultinomialSelector : ITokenSelector, IStatefulSampler
     /// <inheritdoc />
     public IStatefulSampler Clone()
     {
-        var copy = new MultinomialSelector(Seed) { _streams = new Xoshiro256StarStar[_streams.Length] };
-        for (int r = 0; r < _streams.Length; r++)
-        {
-            copy._streams[r] = (Xoshiro256StarStar)_streams[r].Clone();
-        }
-
-        return copy;
+        return new MultinomialSelector(Seed) { _streams = SelectorGuards.CloneStreams(_streams) };
     }
 }

@@ -39,4 +39,16 @@ internal static class SelectorGuards
             streams[r] = Xoshiro256StarStar.ForRow(seed, r);
         }
     }
+
+    /// <summary>Deep copies of the streams.</summary>
+    public static Xoshiro256StarStar[] CloneStreams(Xoshiro256StarStar[] streams)
+    {
+        var copy = new Xoshiro256StarStar[streams.Length];
+        for (int r = 0; r < streams.Length; r++)
+        {
+            copy[r] = (Xoshiro256StarStar)streams[r].Clone();
+        }
+
+        return copy;
+    }
 }

@@ -123,7 +123,7 @@ public sealed class DynamicTemperatureProcessor : LogitProcessor
 
             if (anyGreedy)
             {
-                KeepOnlyArgMax(logits, greedy);
+                TemperatureProcessor.KeepOnlyArgMax(logits, greedy);
             }
         }
         finally
@@ -131,38 +131,6 @@ public sealed class DynamicTemperatureProcessor : LogitProcessor
             LogitProcessorBuffers.Return(row);
             LogitProcessorBuffers.Return(factors);
             LogitProcessorBuffers.Return(greedy);
-        }
-    }
-
-    /// <summary>Temperature's greedy rule for the rows flagged in <paramref name="greedy"/>: keep the argmax at its value.</summary>
-    private static void KeepOnlyArgMax(LogitBatch logits, int[] greedy)
-    {
-        int rows = logits.Rows;
-        var tokens = LogitProcessorBuffers.RentInts(rows);
-        var values = LogitProcessorBuffers.RentFloats(rows);
-        var thresholds = LogitProcessorBuffers.RentFloats(rows);
-        try
-        {
-            logits.Kernels.ArgMax(logits, tokens.AsSpan(0, rows));
-            for (int r = 0; r < rows; r++)
-            {
-                bool isGreedy = greedy[r] != 0;
-                thresholds[r] = isGreedy ? float.PositiveInfinity : float.NegativeInfinity;
-                if (!isGreedy)
-                {
-                    tokens[r] = -1;
-                }
-            }
-
-            logits.Kernels.Gather(logits, tokens.AsSpan(0, rows), values.AsSpan(0, rows));
-            logits.Kernels.MaskBelow(logits, thresholds.AsSpan(0, rows), logits);
-            logits.Kernels.Scatter(logits, tokens.AsSpan(0, rows), values.AsSpan(0, rows));
-        }
-        finally
-        {
-            LogitProcessorBuffers.Return(tokens);
-            LogitProcessorBuffers.Return(values);
-            LogitProcessorBuffers.Return(thresholds);
         }
     }
 }

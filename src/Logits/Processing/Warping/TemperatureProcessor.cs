@@ -49,6 +49,7 @@ public sealed class TemperatureProcessor : LogitProcessor
     {
         int rows = logits.Rows;
         var factors = LogitProcessorBuffers.RentFloats(rows);
+        var greedyRows = LogitProcessorBuffers.RentInts(rows);
         try
         {
             bool anyGreedy = false;
@@ -57,6 +58,7 @@ public sealed class TemperatureProcessor : LogitProcessor
             {
                 float t = Temperature.For(r);
                 bool greedy = t < GreedyThreshold;
+                greedyRows[r] = greedy ? 1 : 0;
                 anyGreedy |= greedy;
                 anyScaled |= !greedy && t != 1f;
                 factors[r] = greedy ? 1f : (float)(1.0 / t);
@@ -69,17 +71,20 @@ public sealed class TemperatureProcessor : LogitProcessor
 
             if (anyGreedy)
             {
-                KeepOnlyArgMax(logits, rows);
+                KeepOnlyArgMax(logits, greedyRows);
             }
         }
         finally
         {
             LogitProcessorBuffers.Return(factors);
+            LogitProcessorBuffers.Return(greedyRows);
         }
     }
 
-    private void KeepOnlyArgMax(LogitBatch logits, int rows)
+    /// <summary>Temperature's greedy rule for the rows flagged in <paramref name="greedy"/>: keep the argmax at its value.</summary>
+    internal static void KeepOnlyArgMax(LogitBatch logits, int[] greedy)
     {
+        int rows = logits.Rows;
         var tokens = LogitProcessorBuffers.RentInts(rows);
         var values = LogitProcessorBuffers.RentFloats(rows);
         var thresholds = LogitProcessorBuffers.RentFloats(rows);
@@ -88,9 +93,9 @@ public sealed class TemperatureProcessor : LogitProcessor
             logits.Kernels.ArgMax(logits, tokens.AsSpan(0, rows));
             for (int r = 0; r < rows; r++)
             {
-                bool greedy = Temperature.For(r) < GreedyThreshold;
-                thresholds[r] = greedy ? float.PositiveInfinity : float.NegativeInfinity;
-                if (!greedy)
+                bool isGreedy = greedy[r] != 0;
+                thresholds[r] = isGreedy ? float.PositiveInfinity : float.NegativeInfinity;
+                if (!isGreedy)
                 {
                     tokens[r] = -1;
                 }
