@@ -88,6 +88,34 @@ public abstract partial class KernelConformanceTests
     }
 
     [Theory]
+    [MemberData(nameof(AllKernels))]
+    public void The_lowest_failing_row_is_reported_on_every_run_of_a_large_batch(string kernel)
+    {
+        // Stress for the lowest-row rule on the parallel CPU path (a failure in a later row once hid the
+        // one in an earlier row that had not started yet; RowRunnerTests pins the mechanism directly).
+        const int rows = 64;
+        const int vocab = 32000;
+        var data = new float[rows * vocab];
+        for (int i = 0; i < data.Length; i++)
+        {
+            data[i] = (i % 11) - 5;
+        }
+
+        data[(30 * vocab) + vocab - 1] = float.NaN;
+        for (int r = 33; r < rows; r++)
+        {
+            data[r * vocab] = float.NaN;
+        }
+
+        using var x = Create(data, rows, vocab);
+        for (int attempt = 0; attempt < 10; attempt++)
+        {
+            var error = FluentActions.Invoking(() => RunKernel(kernel, x)).Should().Throw<InvalidLogitsException>().Which;
+            (error.Row, error.TokenIndex).Should().Be((30, vocab - 1), $"{kernel}, attempt {attempt}");
+        }
+    }
+
+    [Theory]
     [MemberData(nameof(DistributionKernels))]
     public void An_all_negative_infinity_row_is_reported_not_turned_into_token_zero(string kernel)
     {

@@ -29,31 +29,51 @@ internal static class RowRunner
             return;
         }
 
-        try
+        // Every row runs even after a failure (Parallel.For would stop scheduling rows after the first
+        // exception, so a failure in row 3 could hide one in row 2); the lowest failing row is reported,
+        // exactly as the serial loop would report it.
+        var failures = new Failures();
+        Parallel.For(0, rows, row =>
         {
-            Parallel.For(0, rows, job.Run);
-        }
-        catch (AggregateException aggregate)
-        {
-            // Report what the serial loop would have reported: the failure of the lowest row.
-            Exception first = aggregate.InnerExceptions[0];
-            int firstRow = int.MaxValue;
-            foreach (Exception inner in aggregate.InnerExceptions)
+            try
             {
-                int row = inner switch
+                job.Run(row);
+            }
+#pragma warning disable CA1031 // Rethrown below: the lowest row's exception, with its original stack trace.
+            catch (Exception error)
+#pragma warning restore CA1031
+            {
+                failures.Record(row, error);
+            }
+        });
+        failures.ThrowIfAny();
+    }
+
+    /// <summary>The failure of the lowest row, collected from parallel row jobs.</summary>
+    private sealed class Failures
+    {
+        private readonly object _gate = new();
+        private int _row = int.MaxValue;
+        private Exception? _error;
+
+        public void Record(int row, Exception error)
+        {
+            lock (_gate)
+            {
+                if (row < _row)
                 {
-                    InvalidLogitsException invalid => invalid.Row,
-                    NoViableTokenException empty => empty.Row,
-                    _ => int.MaxValue - 1,
-                };
-                if (row < firstRow)
-                {
-                    firstRow = row;
-                    first = inner;
+                    _row = row;
+                    _error = error;
                 }
             }
+        }
 
-            ExceptionDispatchInfo.Capture(first).Throw();
+        public void ThrowIfAny()
+        {
+            if (_error is not null)
+            {
+                ExceptionDispatchInfo.Capture(_error).Throw();
+            }
         }
     }
 }
