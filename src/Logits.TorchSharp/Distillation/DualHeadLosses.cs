@@ -50,7 +50,7 @@ public static class DualHeadLosses
         var a = x.mul(0.5).abs();
         // log cosh(u) = |u| + log1p(exp(-2|u|)) - log 2: exp only sees non-positive arguments.
         var terms = a.mul(-2).exp().log1p().add(a).sub(Ln2);
-        return terms.sum().mul(temperature * temperature / rows).MoveToOuterDisposeScope();
+        return Total(terms, temperature * temperature / rows).MoveToOuterDisposeScope();
     }
 
     /// <summary>BinaryKL, <c>(T²/N)·Σ KL(Bernoulli(σ(z_t/T)) ‖ Bernoulli(σ(z¹/T)))</c> in the stable softplus form.</summary>
@@ -75,7 +75,7 @@ public static class DualHeadLosses
         }
 
         var terms = Softplus(xs).sub(Softplus(xt)).sub(xt.sigmoid().mul(xs.sub(xt)));
-        return terms.sum().mul(temperature * temperature / rows).MoveToOuterDisposeScope();
+        return Total(terms, temperature * temperature / rows).MoveToOuterDisposeScope();
     }
 
     /// <summary>Temperature (softmax) KD, <c>(T_kd²/N)·Σ_n KL(softmax(z_t/T_kd) ‖ softmax(z/T_kd))</c> (forward KL).</summary>
@@ -94,7 +94,7 @@ public static class DualHeadLosses
         var logT = nn.functional.log_softmax(t.div(kdTemperature), -1);
         var pT = logT.exp();
         var kl = pT.mul(logT.sub(logS)).masked_fill(pT.le(0), 0);
-        return kl.sum().mul(kdTemperature * kdTemperature / rows).MoveToOuterDisposeScope();
+        return Total(kl, kdTemperature * kdTemperature / rows).MoveToOuterDisposeScope();
     }
 
     /// <summary>Mean cross-entropy <c>−(1/N)·Σ log_softmax(z)[y]</c> with max-shifted log-softmax.</summary>
@@ -147,6 +147,11 @@ public static class DualHeadLosses
             _ => BinaryKLNorm(auxiliaryLogits, teacherLogits, options.Temperature, options.ClampMode, options.ValidateInputs),
         };
     }
+
+    // The N·C terms are accumulated in float64 (a float32 sum over ~10⁵ classes drifts by ~1e-5 relative), then the
+    // scalar is returned in the computation dtype.
+    private static Tensor Total(Tensor terms, double factor) =>
+        terms.sum(ScalarType.Float64).mul(factor).to_type(terms.dtype);
 
     // softplus(x) = max(x, 0) + log1p(exp(-|x|)): exact everywhere (torch's softplus switches to x above 20).
     private static Tensor Softplus(Tensor x) => x.clamp_min(0).add(x.abs().neg().exp().log1p());

@@ -129,7 +129,9 @@ public sealed class DualHeadKdOptions
     /// <summary>The dropout probability of the non-linear auxiliary head.</summary>
     public double NonLinearDropout { get; }
 
-    /// <summary>Whether the PCGrad-style gradient alignment of spec §5 is on.</summary>
+    /// <summary>Whether the PCGrad-style gradient alignment of spec §5 is on. The training loop applies it by calling
+    /// <c>Logits.TorchSharp.Distillation.GradientAligner.Backward</c> with the two weighted components instead of
+    /// backpropagating the total; the loss itself does not change.</summary>
     public bool GradientAlignment { get; }
 
     /// <summary>The epoch (from 1) from which α is 0, or <see langword="null"/>.</summary>
