@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Distillation;
 
-/// <summary>The AlignDistil loss with its per-token and per-sequence diagnostics (spec/aligndistil.md §7).</summary>
+/// <summary>The AlignDistil loss with its per-token and per-sequence diagnostics (spec/aligndistil.md §7; AlignDistil, arXiv 2503.02832).</summary>
 /// <remarks>
 /// Every tensor except <see cref="Loss"/> is detached. Training code should log <see cref="Weights"/>: where the two DPO
 /// models agree the weight approaches <c>β₀/ε</c> (100 by default) and such tokens can dominate the loss (spec §3.6).

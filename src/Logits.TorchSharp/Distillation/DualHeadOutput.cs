@@ -2,7 +2,7 @@ using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Distillation;
 
-/// <summary>The output of a <see cref="DualHeadClassifier"/> forward pass.</summary>
+/// <summary>The output of a <see cref="DualHeadClassifier"/> forward pass (Dual-Head KD, arXiv 2411.08937): main logits, and auxiliary logits in training mode.</summary>
 /// <remarks>The tensors belong to the caller's dispose scope, like any module output.</remarks>
 public sealed class DualHeadOutput
 {
