@@ -33,10 +33,12 @@ public sealed class DualHeadKdLoss
     /// <param name="teacherLogits">Teacher logits <c>z_t</c>, same shape (detached inside).</param>
     /// <param name="labels"><c>[N]</c> integer labels.</param>
     /// <param name="epoch">The current epoch counted from 1, or <see langword="null"/>.</param>
+    /// <param name="validPositions">Optional mask over the leading dimensions for token-level use (<c>[B, S, C]</c> logits,
+    /// <c>[B, S]</c> labels and mask): only marked positions count and <c>N</c> is their number (spec §4.5).</param>
     /// <returns>The loss tensors; the caller disposes them.</returns>
     /// <exception cref="ArgumentException">Shapes differ, or (when validating) a logit is not finite.</exception>
     /// <exception cref="ArgumentOutOfRangeException">(When validating) a label is outside <c>[0, C)</c>.</exception>
-    public DualHeadKdLossResult Compute(Tensor mainLogits, Tensor auxiliaryLogits, Tensor teacherLogits, Tensor labels, int? epoch = null)
+    public DualHeadKdLossResult Compute(Tensor mainLogits, Tensor auxiliaryLogits, Tensor teacherLogits, Tensor labels, int? epoch = null, Tensor? validPositions = null)
     {
         ArgumentNullException.ThrowIfNull(mainLogits);
         ArgumentNullException.ThrowIfNull(auxiliaryLogits);
@@ -46,9 +48,9 @@ public sealed class DualHeadKdLoss
         }
 
         using var scope = NewDisposeScope();
-        var ce = DualHeadLosses.CrossEntropy(mainLogits, labels, Options.ValidateInputs).mul(Options.Gamma);
+        var ce = DualHeadLosses.CrossEntropy(mainLogits, labels, Options.ValidateInputs, validPositions).mul(Options.Gamma);
         double alpha = Options.AlphaAt(epoch);
-        var aux = DualHeadLosses.Auxiliary(auxiliaryLogits, teacherLogits, Options).mul(alpha);
+        var aux = DualHeadLosses.Auxiliary(auxiliaryLogits, teacherLogits, Options, validPositions).mul(alpha);
         var total = ce.add(aux);
         return new DualHeadKdLossResult(total.MoveToOuterDisposeScope(), ce.MoveToOuterDisposeScope(), aux.MoveToOuterDisposeScope());
     }

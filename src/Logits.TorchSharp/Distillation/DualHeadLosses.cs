@@ -34,13 +34,16 @@ public static class DualHeadLosses
     /// <param name="temperature">T, finite and &gt; 0 (the recipe uses 2).</param>
     /// <param name="clampMode">The optional reference clamp.</param>
     /// <param name="validateInputs">Whether to check that both inputs are finite.</param>
+    /// <param name="validPositions">Optional mask over the leading dimensions of the logits (e.g. <c>[B, S]</c> for
+    /// <c>[B, S, C]</c> logits): only the marked positions are used and <c>N</c> is their count (spec §4.5); at least one
+    /// position must be marked. Selecting them synchronises with the host once.</param>
     /// <returns>A scalar tensor.</returns>
     /// <exception cref="ArgumentException">Shapes differ, or (when validating) a logit is not finite.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="temperature"/> is invalid.</exception>
-    public static Tensor BinaryKLNorm(Tensor student, Tensor teacher, double temperature = 2, LogitClampMode clampMode = LogitClampMode.None, bool validateInputs = true)
+    public static Tensor BinaryKLNorm(Tensor student, Tensor teacher, double temperature = 2, LogitClampMode clampMode = LogitClampMode.None, bool validateInputs = true, Tensor? validPositions = null)
     {
         using var scope = NewDisposeScope();
-        var (s, t, rows) = Prepare(student, teacher, temperature, nameof(temperature), validateInputs);
+        var (s, t, rows) = Prepare(student, teacher, temperature, nameof(temperature), validateInputs, validPositions);
         var x = s.sub(t).div(temperature);
         if (clampMode == LogitClampMode.ReferenceClamp)
         {
@@ -59,13 +62,16 @@ public static class DualHeadLosses
     /// <param name="temperature">T, finite and &gt; 0.</param>
     /// <param name="clampMode">The optional reference clamp (on both <c>x_s</c> and <c>x_t</c>).</param>
     /// <param name="validateInputs">Whether to check that both inputs are finite.</param>
+    /// <param name="validPositions">Optional mask over the leading dimensions of the logits (e.g. <c>[B, S]</c> for
+    /// <c>[B, S, C]</c> logits): only the marked positions are used and <c>N</c> is their count (spec §4.5); at least one
+    /// position must be marked. Selecting them synchronises with the host once.</param>
     /// <returns>A scalar tensor.</returns>
     /// <exception cref="ArgumentException">Shapes differ, or (when validating) a logit is not finite.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="temperature"/> is invalid.</exception>
-    public static Tensor BinaryKL(Tensor student, Tensor teacher, double temperature = 2, LogitClampMode clampMode = LogitClampMode.None, bool validateInputs = true)
+    public static Tensor BinaryKL(Tensor student, Tensor teacher, double temperature = 2, LogitClampMode clampMode = LogitClampMode.None, bool validateInputs = true, Tensor? validPositions = null)
     {
         using var scope = NewDisposeScope();
-        var (s, t, rows) = Prepare(student, teacher, temperature, nameof(temperature), validateInputs);
+        var (s, t, rows) = Prepare(student, teacher, temperature, nameof(temperature), validateInputs, validPositions);
         var xs = s.div(temperature);
         var xt = t.div(temperature);
         if (clampMode == LogitClampMode.ReferenceClamp)
@@ -83,13 +89,16 @@ public static class DualHeadLosses
     /// <param name="teacher">Teacher logits, same shape (detached inside).</param>
     /// <param name="kdTemperature">T_kd, finite and &gt; 0.</param>
     /// <param name="validateInputs">Whether to check that both inputs are finite.</param>
+    /// <param name="validPositions">Optional mask over the leading dimensions of the logits (e.g. <c>[B, S]</c> for
+    /// <c>[B, S, C]</c> logits): only the marked positions are used and <c>N</c> is their count (spec §4.5); at least one
+    /// position must be marked. Selecting them synchronises with the host once.</param>
     /// <returns>A scalar tensor.</returns>
     /// <exception cref="ArgumentException">Shapes differ, or (when validating) a logit is not finite.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="kdTemperature"/> is invalid.</exception>
-    public static Tensor SoftmaxKD(Tensor student, Tensor teacher, double kdTemperature = 4, bool validateInputs = true)
+    public static Tensor SoftmaxKD(Tensor student, Tensor teacher, double kdTemperature = 4, bool validateInputs = true, Tensor? validPositions = null)
     {
         using var scope = NewDisposeScope();
-        var (s, t, rows) = Prepare(student, teacher, kdTemperature, nameof(kdTemperature), validateInputs);
+        var (s, t, rows) = Prepare(student, teacher, kdTemperature, nameof(kdTemperature), validateInputs, validPositions);
         var logS = nn.functional.log_softmax(s.div(kdTemperature), -1);
         var logT = nn.functional.log_softmax(t.div(kdTemperature), -1);
         var pT = logT.exp();
@@ -101,10 +110,13 @@ public static class DualHeadLosses
     /// <param name="logits">Main-head logits <c>[N, C]</c>.</param>
     /// <param name="labels"><c>[N]</c> integer labels in <c>[0, C)</c>.</param>
     /// <param name="validateInputs">Whether to check finiteness and the label range.</param>
+    /// <param name="validPositions">Optional mask over the leading dimensions of the logits (e.g. <c>[B, S]</c> for
+    /// <c>[B, S, C]</c> logits): only the marked positions are used and <c>N</c> is their count (spec §4.5); at least one
+    /// position must be marked. Selecting them synchronises with the host once.</param>
     /// <returns>A scalar tensor.</returns>
     /// <exception cref="ArgumentException">Shapes do not fit, or (when validating) a logit is not finite.</exception>
     /// <exception cref="ArgumentOutOfRangeException">(When validating) a label is outside <c>[0, C)</c>.</exception>
-    public static Tensor CrossEntropy(Tensor logits, Tensor labels, bool validateInputs = true)
+    public static Tensor CrossEntropy(Tensor logits, Tensor labels, bool validateInputs = true, Tensor? validPositions = null)
     {
         ArgumentNullException.ThrowIfNull(logits);
         ArgumentNullException.ThrowIfNull(labels);
@@ -117,6 +129,13 @@ public static class DualHeadLosses
         }
 
         var y = labels.reshape(rows, 1).to_type(ScalarType.Int64);
+        if (validPositions is not null)
+        {
+            var selected = ValidRows(validPositions, rows);
+            z = z.index_select(0, selected);
+            y = y.index_select(0, selected);
+        }
+
         if (validateInputs)
         {
             RequireFinite(z, nameof(logits));
@@ -136,15 +155,16 @@ public static class DualHeadLosses
     /// <param name="auxiliaryLogits">Auxiliary-head logits <c>[N, C]</c>.</param>
     /// <param name="teacherLogits">Teacher logits, same shape.</param>
     /// <param name="options">Selects the loss, temperatures and clamp.</param>
+    /// <param name="validPositions">Optional mask of the positions that carry a loss (see <see cref="BinaryKLNorm"/>).</param>
     /// <returns>A scalar tensor.</returns>
-    public static Tensor Auxiliary(Tensor auxiliaryLogits, Tensor teacherLogits, DualHeadKdOptions options)
+    public static Tensor Auxiliary(Tensor auxiliaryLogits, Tensor teacherLogits, DualHeadKdOptions options, Tensor? validPositions = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         return options.AuxiliaryLoss switch
         {
-            DualHeadAuxiliaryLoss.BinaryKL => BinaryKL(auxiliaryLogits, teacherLogits, options.Temperature, options.ClampMode, options.ValidateInputs),
-            DualHeadAuxiliaryLoss.SoftmaxKD => SoftmaxKD(auxiliaryLogits, teacherLogits, options.KdTemperature, options.ValidateInputs),
-            _ => BinaryKLNorm(auxiliaryLogits, teacherLogits, options.Temperature, options.ClampMode, options.ValidateInputs),
+            DualHeadAuxiliaryLoss.BinaryKL => BinaryKL(auxiliaryLogits, teacherLogits, options.Temperature, options.ClampMode, options.ValidateInputs, validPositions),
+            DualHeadAuxiliaryLoss.SoftmaxKD => SoftmaxKD(auxiliaryLogits, teacherLogits, options.KdTemperature, options.ValidateInputs, validPositions),
+            _ => BinaryKLNorm(auxiliaryLogits, teacherLogits, options.Temperature, options.ClampMode, options.ValidateInputs, validPositions),
         };
     }
 
@@ -156,7 +176,7 @@ public static class DualHeadLosses
     // softplus(x) = max(x, 0) + log1p(exp(-|x|)): exact everywhere (torch's softplus switches to x above 20).
     private static Tensor Softplus(Tensor x) => x.clamp_min(0).add(x.abs().neg().exp().log1p());
 
-    private static (Tensor Student, Tensor Teacher, long Rows) Prepare(Tensor student, Tensor teacher, double temperature, string temperatureName, bool validate)
+    private static (Tensor Student, Tensor Teacher, long Rows) Prepare(Tensor student, Tensor teacher, double temperature, string temperatureName, bool validate, Tensor? validPositions)
     {
         ArgumentNullException.ThrowIfNull(student);
         ArgumentNullException.ThrowIfNull(teacher);
@@ -172,6 +192,12 @@ public static class DualHeadLosses
 
         var s = Flatten(student, nameof(student));
         var t = Flatten(teacher.detach(), nameof(teacher));
+        if (validPositions is not null)
+        {
+            var rows = ValidRows(validPositions, s.shape[0]);
+            s = s.index_select(0, rows);
+            t = t.index_select(0, rows);
+        }
         if (t.dtype != s.dtype)
         {
             t = t.to_type(s.dtype);
@@ -187,6 +213,22 @@ public static class DualHeadLosses
         }
 
         return (s, t, s.shape[0]);
+    }
+
+    private static Tensor ValidRows(Tensor validPositions, long rows)
+    {
+        if (validPositions.numel() != rows)
+        {
+            ThrowHelper.ThrowArgument(nameof(validPositions), $"has {validPositions.numel()} elements but the logits have {rows} positions.");
+        }
+
+        var selected = validPositions.reshape(-1).ne(0).nonzero().reshape(-1);
+        if (selected.numel() == 0)
+        {
+            ThrowHelper.ThrowArgument(nameof(validPositions), "marks no position; N must be at least 1.");
+        }
+
+        return selected;
     }
 
     private static Tensor Flatten(Tensor x, string paramName)

@@ -191,6 +191,29 @@ public sealed class TorchDualHeadLossTests
     }
 
     [Fact]
+    public void Token_level_inputs_use_the_valid_positions_and_count_them_as_N()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(3);
+        var s = randn(2, 3, 5, dtype: ScalarType.Float64);
+        var t = randn(2, 3, 5, dtype: ScalarType.Float64);
+        var y = tensor(new long[] { 0, 1, 99, 4, 99, 99 }, new long[] { 2, 3 }); // unmarked labels may be anything
+        var valid = tensor(new[] { true, true, false, true, false, false }, new long[] { 2, 3 });
+        var rows = tensor(new long[] { 0, 1, 3 });
+        var sFlat = s.reshape(6, 5).index_select(0, rows);
+        var tFlat = t.reshape(6, 5).index_select(0, rows);
+        var yFlat = tensor(new long[] { 0, 1, 4 });
+        DualHeadLosses.BinaryKLNorm(s, t, validPositions: valid).ToDouble().Should().BeApproximately(DualHeadLosses.BinaryKLNorm(sFlat, tFlat).ToDouble(), 1e-12);
+        DualHeadLosses.BinaryKL(s, t, validPositions: valid).ToDouble().Should().BeApproximately(DualHeadLosses.BinaryKL(sFlat, tFlat).ToDouble(), 1e-12);
+        DualHeadLosses.SoftmaxKD(s, t, validPositions: valid).ToDouble().Should().BeApproximately(DualHeadLosses.SoftmaxKD(sFlat, tFlat).ToDouble(), 1e-12);
+        DualHeadLosses.CrossEntropy(s, y, validPositions: valid).ToDouble().Should().BeApproximately(DualHeadLosses.CrossEntropy(sFlat, yFlat).ToDouble(), 1e-12);
+        using var total = new DualHeadKdLoss().Compute(s, s, t, y, validPositions: valid);
+        total.Total.ToDouble().Should().BeApproximately(DualHeadLosses.CrossEntropy(sFlat, yFlat).ToDouble() + DualHeadLosses.BinaryKLNorm(sFlat, tFlat).ToDouble(), 1e-12);
+        FluentActions.Invoking(() => DualHeadLosses.BinaryKLNorm(s, t, validPositions: zeros(2, 3))).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("validPositions");
+        FluentActions.Invoking(() => DualHeadLosses.BinaryKLNorm(s, t, validPositions: ones(2, 2))).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("validPositions");
+    }
+
+    [Fact]
     public void Binary_kl_norm_is_symmetric_zero_at_equal_logits_and_finite_for_gaps_of_1e4()
     {
         using var scope = NewDisposeScope();
