@@ -1,0 +1,11 @@
+namespace Logits.Distillation;
+
+/// <summary>The architecture of Dual-Head KD's auxiliary head (spec/dual-head.md §3; Dual-Head KD, arXiv 2411.08937).</summary>
+public enum AuxiliaryHeadKind
+{
+    /// <summary><c>Linear(d → C)</c> (default; the official default flag).</summary>
+    Linear = 0,
+
+    /// <summary><c>Linear(d → H) → Dropout(p) → BatchNorm1d(H) → ReLU → Linear(H → C)</c> (the official quick start for heterogeneous pairs).</summary>
+    NonLinear = 1,
+}
