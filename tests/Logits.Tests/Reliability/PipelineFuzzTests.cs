@@ -34,7 +34,7 @@ public abstract class PipelineFuzzTests
         float.NegativeInfinity, float.PositiveInfinity, float.NaN, float.Epsilon, -float.Epsilon, 1e-40f, 1e30f, -1e30f, 0f, -0f, 88.8f, 1e4f, -1e4f,
     };
 
-    internal static float[] RandomRows(Random rng, int rows, int vocab, bool allowInvalid)
+    public static float[] RandomRows(Random rng, int rows, int vocab, bool allowInvalid)
     {
         var data = new float[rows * vocab];
         for (int r = 0; r < rows; r++)
@@ -68,7 +68,7 @@ public abstract class PipelineFuzzTests
         return data;
     }
 
-    internal static ILogitProcessor RandomProcessor(Random rng, int vocab)
+    public static ILogitProcessor RandomProcessor(Random rng, int vocab)
     {
         int id() => rng.Next(vocab);
         int minKeep() => 1 + rng.Next(3);
@@ -99,7 +99,7 @@ public abstract class PipelineFuzzTests
         }
     }
 
-    internal static ITokenSelector RandomSelector(Random rng) => rng.Next(5) switch
+    public static ITokenSelector RandomSelector(Random rng) => rng.Next(5) switch
     {
         0 => GreedySelector.Instance,
         1 => new MultinomialSelector((ulong)rng.Next()),

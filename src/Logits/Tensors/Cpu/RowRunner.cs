@@ -29,6 +29,16 @@ internal static class RowRunner
             return;
         }
 
+        RunParallel(rows, job);
+    }
+
+    /// <summary>
+    /// The parallel path, in its own method: the lambda captures <paramref name="job"/>, and a closure over a
+    /// parameter is allocated on entry to the method that declares it, which must not be the serial path.
+    /// </summary>
+    private static void RunParallel<TJob>(int rows, TJob job)
+        where TJob : struct, IRowJob
+    {
         // Every row runs even after a failure (Parallel.For would stop scheduling rows after the first
         // exception, so a failure in row 3 could hide one in row 2); the lowest failing row is reported,
         // exactly as the serial loop would report it.
