@@ -41,9 +41,16 @@ internal sealed partial class CpuKernels
             return m;
         }
 
-        var scratch = ArrayPool<float>.Shared.Rent(x.Length);
+        // Small k (top-k 40, 50): one pass with a min-heap; large k: copy and quickselect.
+        bool useHeap = k <= Selection.HeapLimit && k <= x.Length / 8;
+        var scratch = ArrayPool<float>.Shared.Rent(useHeap ? k : x.Length);
         try
         {
+            if (useHeap)
+            {
+                return Selection.TopValues(x, scratch.AsSpan(0, k));
+            }
+
             var values = scratch.AsSpan(0, x.Length);
             x.CopyTo(values);
             return Selection.SelectKthLargest(values, k);

@@ -65,11 +65,19 @@ internal sealed partial class CpuKernels
             var values = scratch.AsSpan(0, x.Length);
             while (true)
             {
-                x.CopyTo(values);
                 var top = values[..window];
-                if (window < x.Length)
+                if (window < x.Length && window <= Selection.HeapLimit && window <= x.Length / 8)
                 {
-                    Selection.SelectKthLargest(values, window);
+                    // One pass with a min-heap leaves exactly the top values of the window in 'top'.
+                    Selection.TopValues(x, top);
+                }
+                else
+                {
+                    x.CopyTo(values);
+                    if (window < x.Length)
+                    {
+                        Selection.SelectKthLargest(values, window);
+                    }
                 }
 
                 top.Sort(static (a, b) => b.CompareTo(a));

@@ -73,6 +73,98 @@ internal static class Selection
         return values[target];
     }
 
+    /// <summary>The largest k for which <see cref="TopValues"/> (one pass with a min-heap) beats a copy and quickselect.</summary>
+    public const int HeapLimit = 1024;
+
+    /// <summary>
+    /// Fills <paramref name="heap"/> (length k ≤ x.Length) with the k largest values of <paramref name="x"/>
+    /// (duplicates counted) as a min-heap, in one pass, and returns the k-th largest (the heap's root).
+    /// A SIMD pre-check skips every vector with no lane above the current root, so after the first few
+    /// thousand elements almost every vector costs one compare. Values must not be NaN (callers check).
+    /// </summary>
+    public static float TopValues(ReadOnlySpan<float> x, Span<float> heap)
+    {
+        int k = heap.Length;
+        x[..k].CopyTo(heap);
+        for (int i = (k / 2) - 1; i >= 0; i--)
+        {
+            SiftDown(heap, i);
+        }
+
+        int n = k;
+        if (System.Numerics.Vector.IsHardwareAccelerated)
+        {
+            int width = System.Numerics.Vector<float>.Count;
+
+            // Scalar up to the first vector boundary after k, then whole vectors.
+            int aligned = Math.Min(x.Length, ((k + width - 1) / width) * width);
+            for (; n < aligned; n++)
+            {
+                Offer(heap, x[n]);
+            }
+
+            for (; n <= x.Length - width; n += width)
+            {
+                var v = new System.Numerics.Vector<float>(x.Slice(n));
+                if (!System.Numerics.Vector.GreaterThanAny(v, new System.Numerics.Vector<float>(heap[0])))
+                {
+                    continue;
+                }
+
+                for (int j = 0; j < width; j++)
+                {
+                    Offer(heap, x[n + j]);
+                }
+            }
+        }
+
+        for (; n < x.Length; n++)
+        {
+            Offer(heap, x[n]);
+        }
+
+        return heap[0];
+    }
+
+    private static void Offer(Span<float> heap, float value)
+    {
+        // Equal to the root changes nothing in the multiset's k-th value, so only strictly larger enters.
+        if (value > heap[0])
+        {
+            heap[0] = value;
+            SiftDown(heap, 0);
+        }
+    }
+
+    private static void SiftDown(Span<float> heap, int index)
+    {
+        int n = heap.Length;
+        float value = heap[index];
+        while (true)
+        {
+            int child = (2 * index) + 1;
+            if (child >= n)
+            {
+                break;
+            }
+
+            if (child + 1 < n && heap[child + 1] < heap[child])
+            {
+                child++;
+            }
+
+            if (heap[child] >= value)
+            {
+                break;
+            }
+
+            heap[index] = heap[child];
+            index = child;
+        }
+
+        heap[index] = value;
+    }
+
     private static float MedianOfThree(float a, float b, float c) =>
         a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
 }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using FluentAssertions;
+using Logits.Tests.Infrastructure;
 using Logits.Processing;
 using Logits.Processing.Constraints;
 using Logits.Tensors;
@@ -9,6 +10,7 @@ using Xunit;
 namespace Logits.Tests.Processing.Constraints;
 
 /// <summary>The CPU path of the fixed-parameter constraint processors allocates nothing per call in steady state.</summary>
+[Collection(AllocationTestGroup.Name)]
 public sealed class ConstraintsAllocationTests
 {
     public static TheoryData<string> Processors() => new()

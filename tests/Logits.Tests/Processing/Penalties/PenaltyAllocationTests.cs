@@ -10,6 +10,7 @@ using static Logits.Tests.Processing.Penalties.PenaltyTestSupport;
 namespace Logits.Tests.Processing.Penalties;
 
 /// <summary>The CPU penalty processors allocate nothing per call in steady state (DESIGN.md quality bars).</summary>
+[Collection(AllocationTestGroup.Name)]
 public sealed class PenaltyAllocationTests
 {
     public static TheoryData<string> ProcessorNames() => new() { "repetition", "normalize", "frequency", "penalties", "dry", "ngram" };
