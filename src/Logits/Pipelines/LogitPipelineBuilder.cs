@@ -59,8 +59,10 @@ public sealed class LogitPipelineBuilder
     /// <summary>Appends <see cref="TopPProcessor"/>.</summary>
     /// <param name="p">P in <c>[0, 1]</c>.</param>
     /// <param name="minTokensToKeep">At least 1.</param>
+    /// <param name="mode">The boundary rule (default inclusive; HF's float32 complement for parity).</param>
     /// <returns>This builder.</returns>
-    public LogitPipelineBuilder TopP(PerRow<double> p, int minTokensToKeep = 1) => Add(new TopPProcessor(p, minTokensToKeep));
+    public LogitPipelineBuilder TopP(PerRow<double> p, int minTokensToKeep = 1, TopPMode mode = TopPMode.Inclusive) =>
+        Add(new TopPProcessor(p, minTokensToKeep, mode));
 
     /// <summary>Appends <see cref="MinPProcessor"/>.</summary>
     /// <param name="minP">Pmin in <c>[0, 1]</c>.</param>

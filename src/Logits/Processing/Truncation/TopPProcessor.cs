@@ -18,9 +18,16 @@ public sealed class TopPProcessor : LogitProcessor
     /// <summary>Creates the processor.</summary>
     /// <param name="p">P in <c>[0, 1]</c>, for every row or per row, held as float64 exactly as given.</param>
     /// <param name="minTokensToKeep">At least 1.</param>
-    /// <exception cref="ArgumentOutOfRangeException">A P is outside <c>[0, 1]</c> or NaN, or <paramref name="minTokensToKeep"/> is below 1.</exception>
-    public TopPProcessor(PerRow<double> p, int minTokensToKeep = 1)
+    /// <param name="mode">The boundary rule: <see cref="TopPMode.Inclusive"/> (default) or HF's float32 complement.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A P is outside <c>[0, 1]</c> or NaN, <paramref name="minTokensToKeep"/> is below 1, or <paramref name="mode"/> is undefined.</exception>
+    public TopPProcessor(PerRow<double> p, int minTokensToKeep = 1, TopPMode mode = TopPMode.Inclusive)
     {
+        if (mode is not (TopPMode.Inclusive or TopPMode.HfComplement))
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(mode), mode, "must be Inclusive or HfComplement");
+        }
+
+        Mode = mode;
         foreach (double value in p.Values())
         {
             if (!(value >= 0 && value <= 1))
@@ -38,6 +45,9 @@ public sealed class TopPProcessor : LogitProcessor
 
     /// <summary>The minimum number of tokens kept.</summary>
     public int MinTokensToKeep { get; }
+
+    /// <summary>The boundary rule.</summary>
+    public TopPMode Mode { get; }
 
     /// <inheritdoc />
     public override string Name => "top-p";
@@ -68,13 +78,93 @@ public sealed class TopPProcessor : LogitProcessor
                 return;
             }
 
-            logits.Kernels.TopPThreshold(logits, p.AsSpan(0, rows), MinTokensToKeep, thresholds.AsSpan(0, rows));
+            if (Mode == TopPMode.HfComplement)
+            {
+                HfComplementThresholds(logits, p, thresholds);
+            }
+            else
+            {
+                logits.Kernels.TopPThreshold(logits, p.AsSpan(0, rows), MinTokensToKeep, thresholds.AsSpan(0, rows));
+            }
+
             logits.Kernels.MaskBelow(logits, thresholds.AsSpan(0, rows), logits);
         }
         finally
         {
             LogitProcessorBuffers.Return(p);
             LogitProcessorBuffers.Return(thresholds);
+        }
+    }
+
+    /// <summary>
+    /// HF's <c>TopPLogitsWarper</c> rule per row, in float32 as HF evaluates it: probabilities by a stable
+    /// softmax, sorted ascending; tokens whose ascending cumulative sum is <c>≤ 1 − P</c> are removed, except
+    /// the last <c>minTokensToKeep</c>. The cut is turned into a value threshold, so tie groups stay whole.
+    /// </summary>
+    private void HfComplementThresholds(LogitBatch logits, double[] p, float[] thresholds)
+    {
+        int vocab = logits.Vocab;
+        var row = LogitProcessorBuffers.RentFloats(vocab);
+        var probabilities = LogitProcessorBuffers.RentFloats(vocab);
+        try
+        {
+            for (int r = 0; r < logits.Rows; r++)
+            {
+                thresholds[r] = float.NegativeInfinity;
+                if (p[r] >= 1)
+                {
+                    continue;
+                }
+
+                var z = row.AsSpan(0, vocab);
+                logits.CopyRowTo(r, z);
+                int finite = 0;
+                float max = float.NegativeInfinity;
+                foreach (float v in z)
+                {
+                    if (v > float.NegativeInfinity)
+                    {
+                        finite++;
+                        max = Math.Max(max, v);
+                    }
+                }
+
+                // Sort the finite logits ascending; probabilities follow the same order.
+                var values = z;
+                values.Sort();
+                var finiteValues = values[(vocab - finite)..];
+                var probs = probabilities.AsSpan(0, finite);
+                float sum = 0f;
+                for (int i = 0; i < finite; i++)
+                {
+                    probs[i] = MathF.Exp(finiteValues[i] - max);
+                    sum += probs[i];
+                }
+
+                float complement = (float)(1 - p[r]);
+                float cumulative = 0f;
+                int removed = 0;
+                for (int i = 0; i < finite; i++)
+                {
+                    cumulative += probs[i] / sum;
+                    if (cumulative <= complement)
+                    {
+                        removed = i + 1;
+                    }
+                    else
+                    {
+                        break;
+                    }
+                }
+
+                removed = Math.Min(removed, Math.Max(0, finite - MinTokensToKeep));
+                thresholds[r] = finiteValues[removed];
+            }
+        }
+        finally
+        {
+            LogitProcessorBuffers.Return(row);
+            LogitProcessorBuffers.Return(probabilities);
         }
     }
 }

@@ -28,6 +28,27 @@ public abstract class TopPTests : ProcessorTestBase
     }
 
     [Theory]
+    [InlineData(0.5, new[] { 0 })]
+    [InlineData(0.8, new[] { 0, 1 })]
+    [InlineData(0.9, new[] { 0, 1, 2 })]
+    [InlineData(0.95, new[] { 0, 1, 2, 3 })]
+    [InlineData(0.0, new[] { 0 })]
+    [InlineData(1.0, new[] { 0, 1, 2, 3, 4, 5 })]
+    public void Hf_complement_mode_matches_the_inclusive_vectors_away_from_the_boundary(double p, int[] kept) =>
+        Kept(Run(new TopPProcessor(p, mode: TopPMode.HfComplement), BaseRow)).Should().Equal(kept);
+
+    [Fact]
+    public void Hf_complement_mode_reproduces_hf_on_the_boundary_case_and_honours_min_tokens()
+    {
+        // spec §3a: for float32 logits ln[0.5, 0.3, 0.1, 0.1] at P = 0.8, HF's complement keeps {0, 1}.
+        var logits = Array.ConvertAll(new[] { 0.5, 0.3, 0.1, 0.1 }, v => (float)Math.Log(v));
+        Kept(Run(new TopPProcessor(0.8, mode: TopPMode.HfComplement), logits)).Should().Equal(0, 1);
+        Kept(Run(new TopPProcessor(0.5, 3, TopPMode.HfComplement), BaseRow)).Should().Equal(0, 1, 2);
+        Kept(Run(new TopPProcessor(0.3, mode: TopPMode.HfComplement), new[] { 1f, 1f, 0f })).Should().Equal(0, 1);
+        FluentActions.Invoking(() => new TopPProcessor(0.5, 1, (TopPMode)9)).Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be("mode");
+    }
+
+    [Theory]
     [InlineData(-0.1)]
     [InlineData(1.1)]
     [InlineData(double.NaN)]
