@@ -134,7 +134,7 @@ public sealed class RaddSampler
     /// <param name="seed">Sequence b draws from <c>Xoshiro256StarStar.ForRow(seed, b)</c>.</param>
     /// <returns>The sequences, reveal log and NFE.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="sequences"/> or <paramref name="length"/> below 1.</exception>
-    public RaddResult Sample(ITimeIndependentDenoiser denoiser, int sequences, int length, ulong seed)
+    public DiffusionResult Sample(ITimeIndependentDenoiser denoiser, int sequences, int length, ulong seed)
     {
         ArgumentNullException.ThrowIfNull(denoiser);
         if (length < 1)
@@ -159,7 +159,7 @@ public sealed class RaddSampler
     /// <param name="seed">Sequence b draws from <c>Xoshiro256StarStar.ForRow(seed, b)</c>.</param>
     /// <returns>The sequences, reveal log and NFE.</returns>
     /// <exception cref="ArgumentException"><paramref name="initial"/> is not a multiple of <paramref name="sequences"/> or holds an id that is neither real nor the mask.</exception>
-    public RaddResult Sample(ITimeIndependentDenoiser denoiser, ReadOnlySpan<int> initial, int sequences, ulong seed) =>
+    public DiffusionResult Sample(ITimeIndependentDenoiser denoiser, ReadOnlySpan<int> initial, int sequences, ulong seed) =>
         Run(denoiser, Validated(denoiser, initial, sequences), sequences, UniformStream.FromSeed(seed, sequences));
 
     /// <summary>As the seeded overload, drawing sequence b's uniforms from <paramref name="streams"/>[b].</summary>
@@ -168,7 +168,7 @@ public sealed class RaddSampler
     /// <param name="streams">One stream per sequence.</param>
     /// <returns>The sequences, reveal log and NFE.</returns>
     /// <exception cref="ArgumentException">The stream count differs from the number of sequences, or invalid ids.</exception>
-    public RaddResult Sample(ITimeIndependentDenoiser denoiser, ReadOnlySpan<int> initial, IReadOnlyList<IRandomSource> streams)
+    public DiffusionResult Sample(ITimeIndependentDenoiser denoiser, ReadOnlySpan<int> initial, IReadOnlyList<IRandomSource> streams)
     {
         ArgumentNullException.ThrowIfNull(streams);
         int sequences = streams.Count;
@@ -182,7 +182,7 @@ public sealed class RaddSampler
     /// <returns>The sequences, reveal log and NFE.</returns>
     /// <exception cref="ArgumentOutOfRangeException">A value outside <c>(0, 1)</c>.</exception>
     /// <exception cref="ArgumentException">A span runs out, the span count differs from the number of sequences, or invalid ids.</exception>
-    public RaddResult Sample(ITimeIndependentDenoiser denoiser, ReadOnlySpan<int> initial, IReadOnlyList<ReadOnlyMemory<double>> uniforms)
+    public DiffusionResult Sample(ITimeIndependentDenoiser denoiser, ReadOnlySpan<int> initial, IReadOnlyList<ReadOnlyMemory<double>> uniforms)
     {
         ArgumentNullException.ThrowIfNull(uniforms);
         int sequences = uniforms.Count;
@@ -210,7 +210,7 @@ public sealed class RaddSampler
         }
     }
 
-    private RaddResult Run(ITimeIndependentDenoiser denoiser, int[] tokens, int sequences, UniformStream[] uniforms)
+    private DiffusionResult Run(ITimeIndependentDenoiser denoiser, int[] tokens, int sequences, UniformStream[] uniforms)
     {
         CheckDenoiser(denoiser);
         int length = tokens.Length / sequences;
@@ -270,6 +270,6 @@ public sealed class RaddSampler
             }
         }
 
-        return new RaddResult(tokens, sequences, length, revealSteps, cache.Evaluations);
+        return new DiffusionResult(tokens, sequences, length, revealSteps, cache.Evaluations);
     }
 }

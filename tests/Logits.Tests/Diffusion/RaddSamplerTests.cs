@@ -104,6 +104,24 @@ public abstract class RaddSamplerTests
     }
 
     [Fact]
+    public void Ordered_sampler_samples_the_data_law()
+    {
+        // Case A1: one position per step in a uniformly random order is exact for any data law.
+        var o = Oracle();
+        var result = new OrderedSampler().Sample(o, Enumerable.Repeat(3, Draws * 4).ToArray(), Draws, seed: 31);
+        var counts = ExactLaws.Counts(result.Tokens, 4);
+        var p = o.Law();
+        var test = ChiSquare.Test(counts, p);
+        test.Rejects(Alpha).Should().BeFalse(test.ToString());
+        ExactLaws.TotalVariation(counts.Select(c => (double)c / Draws).ToArray(), p).Should().BeLessThan(ExactLaws.TvNoiseThreshold(p, Draws));
+        result.FunctionEvaluations.Should().OnlyContain(e => e == 4);
+
+        var ordered = new OrderedSampler().Sample(o, Enumerable.Repeat(3, 8).ToArray(), 2, new[] { 3, 1, 0, 2 }, seed: 1);
+        ordered.RevealSteps.Should().Equal(2, 1, 3, 0, 2, 1, 3, 0);
+        FluentActions.Invoking(() => new OrderedSampler().Sample(o, new[] { 3, 3, 3, 3 }, 1, new[] { 0, 0, 1, 2 }, 0)).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("order");
+    }
+
+    [Fact]
     public void Nfe_law_matches_occupied_bins_and_equals_steps_with_a_reveal()
     {
         const int Runs = 10_000;

@@ -11,7 +11,7 @@ namespace Logits.Tests.Infrastructure;
 /// <see cref="RowWidth"/> hold ln c in the real-token columns; the mask column (if inside the row) holds 9 and unmasked
 /// positions hold 0.
 /// </summary>
-public sealed class MarkovChainOracle : ITimeIndependentDenoiser
+public sealed class MarkovChainOracle : ITimeIndependentDenoiser, IMaskPredictor
 {
     public static readonly double[] Initial = { 0.5, 0.3, 0.2 };
 

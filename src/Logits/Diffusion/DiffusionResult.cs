@@ -3,9 +3,9 @@ using System;
 namespace Logits.Diffusion;
 
 /// <summary>The output of a discrete-diffusion sampler: the sequences, the reveal log and the network-call counts.</summary>
-public sealed class RaddResult
+public sealed class DiffusionResult
 {
-    internal RaddResult(int[] tokens, int sequences, int length, int[] revealSteps, int[] evaluations)
+    internal DiffusionResult(int[] tokens, int sequences, int length, int[] revealSteps, int[] evaluations)
     {
         Tokens = tokens;
         Sequences = sequences;
