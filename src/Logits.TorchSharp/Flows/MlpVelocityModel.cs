@@ -71,7 +71,7 @@ public sealed class MlpVelocityModel : Module<Tensor, Tensor, Tensor>
     /// <param name="hiddenLayers">Hidden layers ≥ 1 (default 2).</param>
     /// <param name="timeFrequencies">F ≥ 0 (default 0: raw t as in the Colab).</param>
     /// <param name="activation">The nonlinearity (default tanh).</param>
-    /// <param name="seed">Seeds torch's global generator before the parameters are initialised.</param>
+    /// <param name="seed">Seeds a private generator that initialises the parameters.</param>
     /// <returns>The model, in training mode.</returns>
     /// <exception cref="ArgumentOutOfRangeException">A size is out of range.</exception>
     public static MlpVelocityModel Create(int dimension, int hiddenWidth = 100, int hiddenLayers = 2, int timeFrequencies = 0, MlpActivation activation = MlpActivation.Tanh, long seed = 0)
@@ -85,8 +85,28 @@ public sealed class MlpVelocityModel : Module<Tensor, Tensor, Tensor>
             ThrowHelper.ThrowArgumentOutOfRange(nameof(activation), activation, "must be a defined MlpActivation");
         }
 
-        random.manual_seed(seed);
-        return new MlpVelocityModel(dimension, hiddenWidth, hiddenLayers, timeFrequencies, activation);
+        var model = new MlpVelocityModel(dimension, hiddenWidth, hiddenLayers, timeFrequencies, activation);
+        model.Initialise(seed);
+        return model;
+    }
+
+    /// <summary>
+    /// Re-draws every weight and bias from <c>U(−1/√fan_in, 1/√fan_in)</c> (PyTorch's default <c>Linear</c> bounds) with a
+    /// private generator, so the result depends on the seed only, not on other users of torch's global generator.
+    /// </summary>
+    private void Initialise(long seed)
+    {
+        using var generator = new Generator((ulong)seed);
+        using var noGrad = no_grad();
+        foreach (var module in _network.modules())
+        {
+            if (module is global::TorchSharp.Modules.Linear linear)
+            {
+                double bound = 1 / Math.Sqrt(linear.in_features);
+                linear.weight!.uniform_(-bound, bound, generator);
+                linear.bias?.uniform_(-bound, bound, generator);
+            }
+        }
     }
 
     /// <summary>A copy with the same architecture and parameter values (e.g. to fine-tune the 2-rectified flow from v¹).</summary>
