@@ -26,7 +26,7 @@ namespace Logits.Flows;
 /// Affine kernel rejects NaN and <c>+∞</c> in its inputs and results, so a field that returns a non-finite value
 /// fails at the next combination with <see cref="InvalidLogitsException"/> (stage <c>"affine"</c> or <c>"input"</c>)
 /// rather than an <see cref="ArithmeticException"/>; the state is then partially updated.</para>
-/// <para>Not implemented: the adaptive Dormand–Prince 5(4) reference solver of §3.5.</para>
+/// <para>The adaptive Dormand–Prince 5(4) reference solver of §3.5 is <see cref="Dopri5Sampler"/>.</para>
 /// </remarks>
 public sealed class FlowSampler
 {

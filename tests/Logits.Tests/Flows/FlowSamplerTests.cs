@@ -337,6 +337,65 @@ public abstract class FlowSamplerTests
     }
 
     [Fact]
+    public void Dopri5_single_step_matches_spec_8_3()
+    {
+        var field = ReferenceFlows.Field((x, _) => new[] { x[0] });
+        using var y = Create(new float[] { 1 }, 1, 1);
+        using var work = new Dopri5Sampler.Workspace(y);
+        field.Evaluate(y, 0, work.K[0]);
+        new Dopri5Sampler().TryStep(field, y, 0, 1, work);
+        double y5 = work.Y5.ToArray()[0];
+        Near(y5, 2.718333, 2e-7);
+        Near(y5 - work.Error.ToArray()[0], 2.718858, 2e-7);
+        y.ToArray()[0].Should().Be(1);
+    }
+
+    [Fact]
+    public void Dopri5_adaptive_runs_land_within_1e_4()
+    {
+        var sampler = new Dopri5Sampler();
+        var linear = ReferenceFlows.Field((x, _) => new[] { x[0] });
+        using (var state = Create(new float[] { 1 }, 1, 1))
+        {
+            var trajectory = new FlowTrajectory();
+            var r = sampler.Sample(linear, state, FlowDirection.Forward, trajectory);
+            state.ToArray()[0].Should().BeApproximately((float)Math.E, 1e-4f);
+            ((r.FunctionEvaluations - 1) % 6).Should().Be(0);
+            r.FunctionEvaluations.Should().BeGreaterThanOrEqualTo(1 + (6 * r.Steps));
+            trajectory.Times[^1].Should().Be(1);
+            r.Steps.Should().Be(trajectory.Count - 1);
+        }
+
+        using (var state = Create(new float[] { 1, -2 }, 1, 2))
+        {
+            sampler.Sample(GaussianMixtureFlow.GaussianShift(4, 0), state);
+            var z = state.ToArray();
+            z[0].Should().BeApproximately(5f, 1e-4f);
+            z[1].Should().BeApproximately(-2f, 1e-4f);
+            sampler.Sample(GaussianMixtureFlow.GaussianShift(4, 0), state, FlowDirection.Backward);
+            z = state.ToArray();
+            z[0].Should().BeApproximately(1f, 2e-4f);
+            z[1].Should().BeApproximately(-2f, 2e-4f);
+        }
+
+        using (var state = Create(new float[] { 0 }, 1, 1))
+        {
+            sampler.Sample(ReferenceFlows.Field((_, t) => new[] { t * t }), state);
+            state.ToArray()[0].Should().BeApproximately(1f / 3, 1e-4f);
+        }
+
+        using (var state = Create(new float[] { 1 }, 1, 1))
+        {
+            FluentActions.Invoking(() => new Dopri5Sampler(maxSteps: 1).Sample(linear, state)).Should().Throw<InvalidOperationException>();
+        }
+
+        FluentActions.Invoking(() => new Dopri5Sampler(relativeTolerance: 0)).Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be("relativeTolerance");
+        FluentActions.Invoking(() => new Dopri5Sampler(absoluteTolerance: -1)).Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be("absoluteTolerance");
+        FluentActions.Invoking(() => new Dopri5Sampler(maxSteps: 0)).Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be("maxSteps");
+        FluentActions.Invoking(() => new Dopri5Sampler(start: 0.5, end: 0.5)).Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be("end");
+    }
+
+    [Fact]
     public void Invalid_arguments_throw()
     {
         FluentActions.Invoking(() => TimeGrid.Uniform(0)).Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be("steps");

@@ -146,6 +146,16 @@ public abstract class FlowTrainingTests
     }
 
     [Fact]
+    public void Edm_mapping_matches_spec_4_4()
+    {
+        EdmMapping.Sigma(0.5).Should().Be(1);
+        EdmMapping.InputScale(0.5).Should().Be(2);
+        Near(EdmMapping.Sigma(0.2), 4);
+        FluentActions.Invoking(() => EdmMapping.Sigma(0)).Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be("t");
+        FluentActions.Invoking(() => EdmMapping.InputScale(0.5, 0)).Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be("delta");
+    }
+
+    [Fact]
     public void U_shaped_density_cdf_and_inverse_match_spec_8_6()
     {
         var p = new[] { (0.0, 2.074629), (0.1, 1.421320), (0.25, 0.850918), (0.5, 0.551441), (0.75, 0.850918), (0.9, 1.421320), (1.0, 2.074629) };
@@ -250,6 +260,15 @@ public abstract class FlowTrainingTests
         }
 
         Near(pairs.TransportCost(), 16, 1e-5);
+        using (var adaptive = ReflowPairs.Generate(field, new Dopri5Sampler(), noise))
+        {
+            var ends = adaptive.End.ToArray();
+            for (int i = 0; i < z0.Length; i++)
+            {
+                Near(ends[i], z0[i] + (i % 2 == 0 ? 4 : 0), 1e-4);
+            }
+        }
+
         using var xt = noise.CreateLike();
         using var target = noise.CreateLike();
         pairs.TrainingBatch(new float[] { 0, 0.5f, 1 }, xt, target);

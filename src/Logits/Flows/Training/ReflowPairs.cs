@@ -35,8 +35,26 @@ public sealed class ReflowPairs : IDisposable
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     public static ReflowPairs Generate(IVelocityField field, FlowSampler sampler, LogitBatch noise)
     {
-        ArgumentNullException.ThrowIfNull(field);
         ArgumentNullException.ThrowIfNull(sampler);
+        return Generate(field, noise, (f, end) => sampler.Sample(f, end));
+    }
+
+    /// <summary>Reflow step 2 with the adaptive reference solver (the official code's RK45 at 1e-5).</summary>
+    /// <param name="field">The k-rectified flow's velocity.</param>
+    /// <param name="sampler">The Dormand–Prince solver (forward).</param>
+    /// <param name="noise">z0 ~ π0; copied, not modified.</param>
+    /// <returns>The pairs; the caller disposes them.</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="InvalidOperationException">The solver exhausted its step budget.</exception>
+    public static ReflowPairs Generate(IVelocityField field, Dopri5Sampler sampler, LogitBatch noise)
+    {
+        ArgumentNullException.ThrowIfNull(sampler);
+        return Generate(field, noise, (f, end) => sampler.Sample(f, end));
+    }
+
+    private static ReflowPairs Generate(IVelocityField field, LogitBatch noise, Func<IVelocityField, LogitBatch, FlowSampleResult> integrate)
+    {
+        ArgumentNullException.ThrowIfNull(field);
         ArgumentNullException.ThrowIfNull(noise);
         var start = noise.CreateLike();
         var end = noise.CreateLike();
@@ -44,7 +62,7 @@ public sealed class ReflowPairs : IDisposable
         {
             FlowSampler.CopyInto(noise, start);
             FlowSampler.CopyInto(noise, end);
-            var result = sampler.Sample(field, end);
+            var result = integrate(field, end);
             return new ReflowPairs(start, end, result.FunctionEvaluations);
         }
         catch
