@@ -37,45 +37,77 @@ internal sealed partial class CpuKernels
 
     /// <summary>
     /// Inverse-CDF sampling of one row without materialising the softmax: a pass for
-    /// <c>S = Σ exp(z - m)</c> and a scan for the first <c>C_i &gt; u·S</c>, both accumulating the same
-    /// float32 exp values sequentially in float64, so <c>C_last = S</c> exactly.
+    /// <c>S = Σ exp(z - m)</c> (float32 SIMD sums of 1024-element chunks, accumulated in float64) and a second
+    /// pass that skips whole chunks by the same sums and scans only the chunk holding <c>u·S</c>, in float64.
+    /// The chunk-boundary values of <c>C</c> equal pass 1's partial sums, so <c>C_last = S</c>; inside a chunk
+    /// <c>C</c> may differ from a fully sequential float64 prefix by float32 rounding of one chunk sum
+    /// (~1e-7 of S), which only matters for a <c>u</c> that close to a step.
     /// </summary>
     internal static int SampleRow(ReadOnlySpan<float> x, double u, int row)
     {
         float m = RowMath.NonEmptyMax(x, row, "sample");
         Span<float> buffer = stackalloc float[SampleChunkLength];
+
+        // Pass 1: S as SIMD chunk sums accumulated in float64 (C at chunk boundaries).
         double total = 0;
         for (int start = 0; start < x.Length; start += SampleChunkLength)
         {
-            var w = ExpChunk(x, start, m, buffer);
-            for (int j = 0; j < w.Length; j++)
-            {
-                total += w[j];
-            }
+            total += TensorPrimitives.Sum(ExpChunk(x, start, m, buffer));
         }
 
+        // Pass 2: skip whole chunks by the same chunk sums, then scan the chunk that holds u·S with a
+        // sequential float64 prefix from that chunk's boundary value.
         double target = u * total;
         double cumulative = 0;
         int lastPositive = -1;
         for (int start = 0; start < x.Length; start += SampleChunkLength)
         {
             var w = ExpChunk(x, start, m, buffer);
+            double chunkSum = TensorPrimitives.Sum(w);
+            if (cumulative + chunkSum <= target)
+            {
+                cumulative += chunkSum;
+                if (chunkSum > 0)
+                {
+                    lastPositive = start + LastPositive(w);
+                }
+
+                continue;
+            }
+
+            double running = cumulative;
             for (int j = 0; j < w.Length; j++)
             {
                 if (w[j] > 0)
                 {
                     lastPositive = start + j;
-                    cumulative += w[j];
-                    if (target < cumulative)
+                    running += w[j];
+                    if (target < running)
                     {
                         return start + j;
                     }
                 }
             }
+
+            // Float rounding put u·S between the chunk's sequential sum and its SIMD sum: move on.
+            cumulative += chunkSum;
         }
 
         // u·S rounded up to S: fall back to the last token with positive weight, never a removed one.
         return lastPositive;
+    }
+
+    private static int LastPositive(ReadOnlySpan<float> w)
+    {
+        for (int j = w.Length - 1; j >= 0; j--)
+        {
+            if (w[j] > 0)
+            {
+                return j;
+            }
+        }
+
+        return -1;
     }
 
     private static Span<float> ExpChunk(ReadOnlySpan<float> x, int start, float m, Span<float> buffer)

@@ -80,20 +80,27 @@ internal sealed partial class CpuKernels
                     }
                 }
 
-                top.Sort(static (a, b) => b.CompareTo(a));
+                // Ascending sort with the primitive comparer (several times faster than a descending
+                // comparison delegate), then walk from the top.
+                top.Sort();
 
                 // The window holds every finite token when it reaches the whole row or ends in -inf.
-                bool complete = window == x.Length || float.IsNegativeInfinity(top[^1]);
+                bool complete = window == x.Length || float.IsNegativeInfinity(top[0]);
                 double cumulative = 0;
                 int finiteInWindow = 0;
                 int count = -1;
-                for (int i = 0; i < top.Length && !float.IsNegativeInfinity(top[i]); i++)
+                for (int i = top.Length - 1; i >= 0 && !float.IsNegativeInfinity(top[i]); i--)
                 {
                     finiteInWindow++;
                     cumulative += Math.Exp(top[i] - logSum);
                     if (count < 0 && cumulative >= target)
                     {
-                        count = i + 1;
+                        count = finiteInWindow;
+                    }
+
+                    if (count >= 0 && finiteInWindow >= minTokensToKeep)
+                    {
+                        break;
                     }
                 }
 
@@ -111,7 +118,7 @@ internal sealed partial class CpuKernels
 
                 // minTokensToKeep <= window unless the window already holds every finite token.
                 count = Math.Max(count, Math.Min(minTokensToKeep, finiteInWindow));
-                return top[count - 1];
+                return top[top.Length - count];
             }
         }
         finally
