@@ -250,6 +250,46 @@ public abstract partial class KernelConformanceTests
     }
 
     [Theory]
+    [InlineData(4097)]
+    [InlineData(32000)]
+    [InlineData(128256)]
+    public void TopPThreshold_on_flat_rows_with_a_large_nucleus_matches_reference(int vocab)
+    {
+        // Flat rows put most tokens in the nucleus (the CPU kernel's value-bucket path), with ties and -inf.
+        var rng = new Random(vocab);
+        const int rows = 3;
+        var data = new float[rows * vocab];
+        for (int i = 0; i < data.Length; i++)
+        {
+            data[i] = (i % 97) == 0 ? float.NegativeInfinity : (i % 5 == 0 ? 0.25f : (float)((rng.NextDouble() * 2) - 1));
+        }
+
+        using var x = Create(data, rows, vocab);
+        int compared = 0;
+        foreach (double p in new[] { 0.5, 0.9, 0.99, 0.999999 })
+        {
+            foreach (int minKeep in new[] { 1, vocab - 10 })
+            {
+                var actual = new float[rows];
+                x.Kernels.TopPThreshold(x, new[] { p, p, p }, minKeep, actual);
+                for (int r = 0; r < rows; r++)
+                {
+                    // Per-token mass here is ~1/V, so boundaries sit far closer than the 1e-5 policy: compare every
+                    // case that float32 probabilities (≤ ~1e-6 of the accumulated mass) cannot decide.
+                    var (expected, margin) = ReferenceKernels.TopPThreshold(LogitData.Row(data, vocab, r), r, p, minKeep);
+                    if (margin > 1e-6)
+                    {
+                        compared++;
+                        actual[r].Should().Be(expected, $"row {r}, p {p}, minKeep {minKeep}");
+                    }
+                }
+            }
+        }
+
+        compared.Should().BePositive("some cases must be far enough from a boundary to compare");
+    }
+
+    [Theory]
     [MemberData(nameof(VocabCases))]
     public void Sample_matches_reference(int vocab)
     {

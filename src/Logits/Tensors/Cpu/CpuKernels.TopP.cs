@@ -1,5 +1,6 @@
 using System;
 using System.Buffers;
+using System.Numerics.Tensors;
 
 namespace Logits.Tensors.Cpu;
 
@@ -107,6 +108,13 @@ internal sealed partial class CpuKernels
                 if (count < 0 && !complete)
                 {
                     window = (int)Math.Min(x.Length, 4L * window);
+                    if (window > Selection.HeapLimit || window > x.Length / 8)
+                    {
+                        // A flat distribution: the nucleus is a large part of the row. Bucket the mass by
+                        // value instead of selecting and sorting ever larger windows.
+                        return TopPByHistogram(x, m, logSum, target, minTokensToKeep, values);
+                    }
+
                     continue;
                 }
 
@@ -125,6 +133,122 @@ internal sealed partial class CpuKernels
         {
             ArrayPool<float>.Shared.Return(scratch);
         }
+    }
+
+    /// <summary>Value buckets below the row maximum used by <see cref="TopPByHistogram"/>.</summary>
+    private const int TopPBuckets = 4096;
+
+    /// <summary>The value range bucketed below the maximum; lower values (p &lt; e^-104) share one tail bucket.</summary>
+    private const double TopPBucketRange = 104;
+
+    /// <summary>
+    /// Top-p for rows whose nucleus is large: one pass puts every finite token's probability (float32 SIMD
+    /// exp, accumulated in float64) into value buckets below the maximum; a walk from the top finds the bucket
+    /// where the mass reaches the target; only that bucket's values are gathered and sorted to find the exact
+    /// cut. Buckets are ordered by value, so the result is the rank-order prefix rule of the sorted method.
+    /// </summary>
+    private static float TopPByHistogram(ReadOnlySpan<float> x, float m, double logSum, double target, int minTokensToKeep, Span<float> scratch)
+    {
+        var mass = ArrayPool<double>.Shared.Rent(TopPBuckets + 1);
+        var counts = ArrayPool<int>.Shared.Rent(TopPBuckets + 1);
+        try
+        {
+            Array.Clear(mass, 0, TopPBuckets + 1);
+            Array.Clear(counts, 0, TopPBuckets + 1);
+            double scale = TopPBuckets / TopPBucketRange;
+
+            // p_i = exp(z_i - m) / S: m is one of the logits, so z - m carries no rounding of a large
+            // log-sum-exp into every probability (that would bias the whole prefix by ~|lse|·2^-24).
+            double inverseSum = Math.Exp(m - logSum);
+            Span<float> buffer = stackalloc float[SampleChunkLength];
+            int finite = 0;
+            for (int start = 0; start < x.Length; start += SampleChunkLength)
+            {
+                var chunk = x.Slice(start, Math.Min(SampleChunkLength, x.Length - start));
+                var w = buffer[..chunk.Length];
+                TensorPrimitives.Subtract(chunk, m, w);
+                TensorPrimitives.Exp(w, w);
+                for (int j = 0; j < chunk.Length; j++)
+                {
+                    float z = chunk[j];
+                    if (float.IsNegativeInfinity(z))
+                    {
+                        continue;
+                    }
+
+                    int bucket = Bucket(m, z, scale);
+                    mass[bucket] += w[j] * inverseSum;
+                    counts[bucket]++;
+                    finite++;
+                }
+            }
+
+            double cumulative = 0;
+            int above = 0;
+            int boundary = -1;
+            for (int b = 0; b <= TopPBuckets; b++)
+            {
+                if (cumulative + mass[b] >= target)
+                {
+                    boundary = b;
+                    break;
+                }
+
+                cumulative += mass[b];
+                above += counts[b];
+            }
+
+            if (boundary < 0)
+            {
+                // Rounding left the total mass just short of p: keep every finite token.
+                return float.NegativeInfinity;
+            }
+
+            // Gather the boundary bucket, sort it, and walk it from the top in float64.
+            int n = 0;
+            foreach (float z in x)
+            {
+                if (!float.IsNegativeInfinity(z) && Bucket(m, z, scale) == boundary)
+                {
+                    scratch[n++] = z;
+                }
+            }
+
+            var bucketValues = scratch[..n];
+            bucketValues.Sort();
+            float threshold = bucketValues[0];
+            int kept = above;
+            for (int i = n - 1; i >= 0; i--)
+            {
+                kept++;
+                cumulative += Math.Exp(bucketValues[i] - logSum);
+                if (cumulative >= target)
+                {
+                    threshold = bucketValues[i];
+                    break;
+                }
+            }
+
+            int mustKeep = Math.Min(minTokensToKeep, finite);
+            if (kept < mustKeep)
+            {
+                x.CopyTo(scratch);
+                threshold = Math.Min(threshold, Selection.SelectKthLargest(scratch[..x.Length], mustKeep));
+            }
+
+            return threshold;
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(mass);
+            ArrayPool<int>.Shared.Return(counts);
+        }
+    }
+
+    private static int Bucket(float m, float z, double scale)
+    {
+        double offset = (m - (double)z) * scale;
+        return offset >= TopPBuckets ? TopPBuckets : (int)offset;
     }
 
     private readonly struct TopPJob(Memory<float> x, double[] p, int minTokensToKeep, float[] results, int vocab) : IRowJob
