@@ -36,13 +36,30 @@ internal sealed partial class CpuKernels
         }
     }
 
+    /// <summary>Elements per chunk of the softmax's fused pass (4 KiB: stays in L1 between the operations).</summary>
+    private const int SoftmaxChunkLength = 1024;
+
+    /// <summary>Rows longer than this (256 KiB of floats) are processed in chunks.</summary>
+    private const int SoftmaxChunkingThreshold = 65536;
+
     /// <summary>Stable softmax of one row: <c>exp(x - m) / S</c>; in place allowed.</summary>
     internal static void SoftmaxRow(ReadOnlySpan<float> x, Span<float> destination, int row)
     {
         float m = RowMath.NonEmptyMax(x, row, "softmax");
-        TensorPrimitives.Subtract(x, m, destination);
-        TensorPrimitives.Exp(destination, destination);
-        double sum = RowMath.SumChunked(destination);
+
+        // Rows that do not fit in L2: subtract, exp and sum one L1-sized chunk at a time, so the row is
+        // streamed from memory once here (and once for the scale) instead of once per operation
+        // (measured: 192 -> 160 µs at V = 128256). Smaller rows: whole-row operations are faster.
+        double sum = 0;
+        int chunkLength = x.Length > SoftmaxChunkingThreshold ? SoftmaxChunkLength : x.Length;
+        for (int start = 0; start < x.Length; start += chunkLength)
+        {
+            int length = Math.Min(chunkLength, x.Length - start);
+            var chunk = destination.Slice(start, length);
+            TensorPrimitives.Subtract(x.Slice(start, length), m, chunk);
+            TensorPrimitives.Exp(chunk, chunk);
+            sum += TensorPrimitives.Sum(chunk);
+        }
 
         // sum >= 1 because the maximum contributes exp(0) = 1.
         TensorPrimitives.Multiply(destination, (float)(1.0 / sum), destination);
@@ -55,9 +72,15 @@ internal sealed partial class CpuKernels
         float logSum = (float)Math.Log(RowMath.SumExpShifted(x, m));
 
         // Two steps rather than x - (m + ln S): x - m is exact near the maximum, which keeps the
-        // log-probabilities of likely tokens accurate even for logits of magnitude 1e4.
-        TensorPrimitives.Subtract(x, m, destination);
-        TensorPrimitives.Subtract(destination, logSum, destination);
+        // log-probabilities of likely tokens accurate even for logits of magnitude 1e4. Chunked, so
+        // the second step reads the first one's output from L1.
+        for (int start = 0; start < x.Length; start += SoftmaxChunkLength)
+        {
+            int length = Math.Min(SoftmaxChunkLength, x.Length - start);
+            var chunk = destination.Slice(start, length);
+            TensorPrimitives.Subtract(x.Slice(start, length), m, chunk);
+            TensorPrimitives.Subtract(chunk, logSum, chunk);
+        }
     }
 
     internal static float LogSumExpRow(ReadOnlySpan<float> x, int row)
