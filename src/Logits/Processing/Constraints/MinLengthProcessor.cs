@@ -13,7 +13,7 @@ namespace Logits.Processing.Constraints;
 /// </remarks>
 public sealed class MinLengthProcessor : LogitProcessor
 {
-    private readonly int[] _banned;
+    private readonly EndOfSequenceBan _ban;
 
     /// <summary>Creates the processor.</summary>
     /// <param name="minLength">At least 0: the history length (prompt + output) below which EOS is banned.</param>
@@ -30,19 +30,17 @@ public sealed class MinLengthProcessor : LogitProcessor
         }
 
         MinLength = minLength;
-        EosTokenIds = TokenIdSets.Distinct(eosTokenIds, nameof(eosTokenIds), allowEmpty: false);
-        StopTokenIds = TokenIdSets.Distinct(stopTokenIds ?? Array.Empty<int>(), nameof(stopTokenIds), allowEmpty: true);
-        _banned = TokenIdSets.Distinct(Concat(EosTokenIds, StopTokenIds), nameof(eosTokenIds), allowEmpty: false);
+        _ban = new EndOfSequenceBan(eosTokenIds, stopTokenIds);
     }
 
     /// <summary>The minimum history length (prompt + output).</summary>
     public int MinLength { get; }
 
     /// <summary>The EOS ids (sorted, distinct).</summary>
-    public IReadOnlyList<int> EosTokenIds { get; }
+    public IReadOnlyList<int> EosTokenIds => _ban.EosTokenIds;
 
     /// <summary>The extra stop ids (sorted, distinct; may be empty).</summary>
-    public IReadOnlyList<int> StopTokenIds { get; }
+    public IReadOnlyList<int> StopTokenIds => _ban.StopTokenIds;
 
     /// <inheritdoc />
     public override string Name => "min-length";
@@ -52,46 +50,6 @@ public sealed class MinLengthProcessor : LogitProcessor
 
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException">An EOS or stop id is at least the vocabulary size.</exception>
-    protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)
-    {
-        TokenIdSets.EnsureBelowVocab(EosTokenIds[^1], logits.Vocab, "eosTokenIds");
-        if (StopTokenIds.Count > 0)
-        {
-            TokenIdSets.EnsureBelowVocab(StopTokenIds[^1], logits.Vocab, "stopTokenIds");
-        }
-
-        int rows = logits.Rows;
-        var active = TokenIdSets.RentFlags(rows);
-        try
-        {
-            bool any = false;
-            for (int r = 0; r < rows; r++)
-            {
-                active[r] = contexts[r].History.Length < MinLength;
-                any |= active[r];
-            }
-
-            if (any)
-            {
-                TokenIdSets.SetInRows(logits, _banned, float.NegativeInfinity, active.AsSpan(0, rows));
-            }
-        }
-        finally
-        {
-            TokenIdSets.Return(active);
-        }
-    }
-
-    internal static IEnumerable<int> Concat(IReadOnlyList<int> first, IReadOnlyList<int> second)
-    {
-        foreach (int id in first)
-        {
-            yield return id;
-        }
-
-        foreach (int id in second)
-        {
-            yield return id;
-        }
-    }
+    protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax) =>
+        _ban.Apply(logits, contexts, MinLength, countPrompt: true);
 }

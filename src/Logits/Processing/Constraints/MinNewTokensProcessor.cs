@@ -14,7 +14,7 @@ namespace Logits.Processing.Constraints;
 /// </remarks>
 public sealed class MinNewTokensProcessor : LogitProcessor
 {
-    private readonly int[] _banned;
+    private readonly EndOfSequenceBan _ban;
 
     /// <summary>Creates the processor.</summary>
     /// <param name="minNewTokens">At least 0: the number of generated tokens below which EOS is banned.</param>
@@ -31,19 +31,17 @@ public sealed class MinNewTokensProcessor : LogitProcessor
         }
 
         MinNewTokens = minNewTokens;
-        EosTokenIds = TokenIdSets.Distinct(eosTokenIds, nameof(eosTokenIds), allowEmpty: false);
-        StopTokenIds = TokenIdSets.Distinct(stopTokenIds ?? Array.Empty<int>(), nameof(stopTokenIds), allowEmpty: true);
-        _banned = TokenIdSets.Distinct(MinLengthProcessor.Concat(EosTokenIds, StopTokenIds), nameof(eosTokenIds), allowEmpty: false);
+        _ban = new EndOfSequenceBan(eosTokenIds, stopTokenIds);
     }
 
     /// <summary>The minimum number of generated tokens.</summary>
     public int MinNewTokens { get; }
 
     /// <summary>The EOS ids (sorted, distinct).</summary>
-    public IReadOnlyList<int> EosTokenIds { get; }
+    public IReadOnlyList<int> EosTokenIds => _ban.EosTokenIds;
 
     /// <summary>The extra stop ids (sorted, distinct; may be empty).</summary>
-    public IReadOnlyList<int> StopTokenIds { get; }
+    public IReadOnlyList<int> StopTokenIds => _ban.StopTokenIds;
 
     /// <inheritdoc />
     public override string Name => "min-new-tokens";
@@ -53,33 +51,6 @@ public sealed class MinNewTokensProcessor : LogitProcessor
 
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException">An EOS or stop id is at least the vocabulary size.</exception>
-    protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)
-    {
-        TokenIdSets.EnsureBelowVocab(EosTokenIds[^1], logits.Vocab, "eosTokenIds");
-        if (StopTokenIds.Count > 0)
-        {
-            TokenIdSets.EnsureBelowVocab(StopTokenIds[^1], logits.Vocab, "stopTokenIds");
-        }
-
-        int rows = logits.Rows;
-        var active = TokenIdSets.RentFlags(rows);
-        try
-        {
-            bool any = false;
-            for (int r = 0; r < rows; r++)
-            {
-                active[r] = contexts[r].Generated < MinNewTokens;
-                any |= active[r];
-            }
-
-            if (any)
-            {
-                TokenIdSets.SetInRows(logits, _banned, float.NegativeInfinity, active.AsSpan(0, rows));
-            }
-        }
-        finally
-        {
-            TokenIdSets.Return(active);
-        }
-    }
+    protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax) =>
+        _ban.Apply(logits, contexts, MinNewTokens, countPrompt: false);
 }
