@@ -1,6 +1,5 @@
 using System;
 using System.Buffers;
-using System.Numerics.Tensors;
 
 namespace Logits.Tensors.Cpu;
 
@@ -36,51 +35,73 @@ internal sealed partial class CpuKernels
     }
 
     /// <summary>
-    /// Inverse-CDF sampling of one row without materialising the softmax: a pass for
-    /// <c>S = Σ exp(z - m)</c> (float32 SIMD sums of 1024-element chunks, accumulated in float64) and a second
-    /// pass that skips whole chunks by the same sums and scans only the chunk holding <c>u·S</c>, in float64.
-    /// The chunk-boundary values of <c>C</c> equal pass 1's partial sums, so <c>C_last = S</c>; inside a chunk
-    /// <c>C</c> may differ from a fully sequential float64 prefix by float32 rounding of one chunk sum
-    /// (~1e-7 of S), which only matters for a <c>u</c> that close to a step.
+    /// Inverse-CDF sampling of one row without materialising the softmax: one pass computes the chunk sums
+    /// <c>Σ exp(z - m)</c> of 1024-element chunks (<see cref="VectorExp"/>, no stores) and their float64 total
+    /// <c>S</c>; a second step skips whole chunks by those sums and recomputes exp only for the chunk holding
+    /// <c>u·S</c>, scanned with a sequential float64 prefix. The chunk-boundary values of <c>C</c> equal the
+    /// partial sums, so <c>C_last = S</c>; inside a chunk <c>C</c> may differ from a fully sequential float64
+    /// prefix by float32 rounding of one chunk sum (~1e-7 of S), which only matters for a <c>u</c> that close
+    /// to a step.
     /// </summary>
     internal static int SampleRow(ReadOnlySpan<float> x, double u, int row)
     {
         float m = RowMath.NonEmptyMax(x, row, "sample");
-        Span<float> buffer = stackalloc float[SampleChunkLength];
-
-        // Pass 1: S as SIMD chunk sums accumulated in float64 (C at chunk boundaries).
-        double total = 0;
-        for (int start = 0; start < x.Length; start += SampleChunkLength)
+        int chunks = (x.Length + SampleChunkLength - 1) / SampleChunkLength;
+        double[]? rented = null;
+        Span<double> chunkSums = chunks <= MaxStackChunks
+            ? stackalloc double[MaxStackChunks]
+            : (rented = ArrayPool<double>.Shared.Rent(chunks));
+        try
         {
-            total += TensorPrimitives.Sum(ExpChunk(x, start, m, buffer));
+            // Pass 1: the chunk sums and S (C at chunk boundaries).
+            double total = 0;
+            for (int c = 0; c < chunks; c++)
+            {
+                int start = c * SampleChunkLength;
+                chunkSums[c] = VectorExp.ExpShiftedSum(x.Slice(start, Math.Min(SampleChunkLength, x.Length - start)), m);
+                total += chunkSums[c];
+            }
+
+            return SampleFromChunkSums(x, m, u * total, chunkSums[..chunks]);
         }
-
-        // Pass 2: skip whole chunks by the same chunk sums, then scan the chunk that holds u·S with a
-        // sequential float64 prefix from that chunk's boundary value.
-        double target = u * total;
-        double cumulative = 0;
-        int lastPositive = -1;
-        for (int start = 0; start < x.Length; start += SampleChunkLength)
+        finally
         {
-            var w = ExpChunk(x, start, m, buffer);
-            double chunkSum = TensorPrimitives.Sum(w);
+            if (rented is not null)
+            {
+                ArrayPool<double>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <summary>Chunk sums kept on the stack up to this many chunks (V ≤ 262144).</summary>
+    private const int MaxStackChunks = 256;
+
+    private static int SampleFromChunkSums(ReadOnlySpan<float> x, float m, double target, ReadOnlySpan<double> chunkSums)
+    {
+        Span<float> buffer = stackalloc float[SampleChunkLength];
+        double cumulative = 0;
+        int lastPositiveChunk = -1;
+        for (int c = 0; c < chunkSums.Length; c++)
+        {
+            double chunkSum = chunkSums[c];
+            if (chunkSum > 0)
+            {
+                lastPositiveChunk = c;
+            }
+
             if (cumulative + chunkSum <= target)
             {
                 cumulative += chunkSum;
-                if (chunkSum > 0)
-                {
-                    lastPositive = start + LastPositive(w);
-                }
-
                 continue;
             }
 
+            int start = c * SampleChunkLength;
+            var w = ExpChunk(x, start, m, buffer);
             double running = cumulative;
             for (int j = 0; j < w.Length; j++)
             {
                 if (w[j] > 0)
                 {
-                    lastPositive = start + j;
                     running += w[j];
                     if (target < running)
                     {
@@ -94,7 +115,8 @@ internal sealed partial class CpuKernels
         }
 
         // u·S rounded up to S: fall back to the last token with positive weight, never a removed one.
-        return lastPositive;
+        int last = lastPositiveChunk * SampleChunkLength;
+        return last + LastPositive(ExpChunk(x, last, m, buffer));
     }
 
     private static int LastPositive(ReadOnlySpan<float> w)
@@ -114,8 +136,7 @@ internal sealed partial class CpuKernels
     {
         var chunk = x.Slice(start, Math.Min(SampleChunkLength, x.Length - start));
         var w = buffer[..chunk.Length];
-        TensorPrimitives.Subtract(chunk, m, w);
-        TensorPrimitives.Exp(w, w);
+        VectorExp.ExpShiftedSum(chunk, m, w);
         return w;
     }
 

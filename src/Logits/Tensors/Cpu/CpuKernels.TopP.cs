@@ -1,6 +1,5 @@
 using System;
 using System.Buffers;
-using System.Numerics.Tensors;
 
 namespace Logits.Tensors.Cpu;
 
@@ -166,8 +165,7 @@ internal sealed partial class CpuKernels
             {
                 var chunk = x.Slice(start, Math.Min(SampleChunkLength, x.Length - start));
                 var w = buffer[..chunk.Length];
-                TensorPrimitives.Subtract(chunk, m, w);
-                TensorPrimitives.Exp(w, w);
+                VectorExp.ExpShiftedSum(chunk, m, w);
                 for (int j = 0; j < chunk.Length; j++)
                 {
                     float z = chunk[j];
