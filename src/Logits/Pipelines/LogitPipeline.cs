@@ -58,6 +58,9 @@ public sealed class LogitPipeline
     /// <returns>A new builder.</returns>
     public static LogitPipelineBuilder CreateBuilder() => new();
 
+    [ThreadStatic]
+    private static SamplingContext[]? t_singleContext;
+
     /// <summary>Runs the processors on <paramref name="logits"/> in place (no selection).</summary>
     /// <param name="logits">The batch.</param>
     /// <param name="contexts">One context per row.</param>
@@ -71,20 +74,28 @@ public sealed class LogitPipeline
             ThrowHelper.ThrowArgument(nameof(contexts), $"has {contexts.Count} contexts but the batch has {logits.Rows} rows.");
         }
 
-        Check(logits, "input");
-        bool greedy = Selector is GreedySelector;
-        foreach (var processor in _processors)
+        logits.EnterPipelineCall();
+        try
         {
-            if (greedy && processor.IsArgmaxInvariant)
+            Check(logits, "input");
+            bool greedy = Selector is GreedySelector;
+            foreach (var processor in _processors)
             {
-                continue;
-            }
+                if (greedy && processor.IsArgmaxInvariant)
+                {
+                    continue;
+                }
 
-            processor.Process(logits, contexts);
-            if (CheckEveryStage)
-            {
-                Check(logits, processor.Name);
+                processor.Process(logits, contexts);
+                if (CheckEveryStage)
+                {
+                    Check(logits, processor.Name);
+                }
             }
+        }
+        finally
+        {
+            logits.ExitPipelineCall();
         }
     }
 
@@ -96,8 +107,18 @@ public sealed class LogitPipeline
     /// <exception cref="NoViableTokenException">A row has no finite logit left.</exception>
     public void Sample(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, Span<int> destination)
     {
-        Process(logits, contexts);
-        Selector.SelectTokens(logits, contexts, destination);
+        ArgumentNullException.ThrowIfNull(logits);
+        logits.EnterPipelineCall();
+        try
+        {
+            Process(logits, contexts);
+            Selector.SelectTokens(logits, contexts, destination);
+        }
+        finally
+        {
+            logits.ExitPipelineCall();
+        }
+
         for (int r = 0; r < logits.Rows; r++)
         {
             foreach (var processor in _processors)
@@ -122,8 +143,25 @@ public sealed class LogitPipeline
             ThrowHelper.ThrowArgument(nameof(logits), $"has {logits.Rows} rows; this overload takes a single row.");
         }
 
+        // One cached one-element list per thread: no allocation per call (a nested call, e.g. from a logit
+        // source running its own pipeline on this thread, finds it in use and allocates its own).
+        var single = t_singleContext ??= new SamplingContext[1];
+        if (single[0] is not null)
+        {
+            single = new SamplingContext[1];
+        }
+
+        single[0] = context;
         Span<int> token = stackalloc int[1];
-        Sample(logits, new[] { context }, token);
+        try
+        {
+            Sample(logits, single, token);
+        }
+        finally
+        {
+            single[0] = null!;
+        }
+
         return token[0];
     }
 

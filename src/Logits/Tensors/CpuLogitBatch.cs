@@ -13,6 +13,9 @@ namespace Logits.Tensors;
 public sealed class CpuLogitBatch : LogitBatch
 {
     private readonly Memory<float> _data;
+    private RowSupport? _support;
+    private int _pipelineDepth;
+    private bool _tracking;
 
     /// <summary>Allocates a zero-filled batch.</summary>
     /// <param name="rows">Number of rows, at least 1.</param>
@@ -50,11 +53,28 @@ public sealed class CpuLogitBatch : LogitBatch
     public override ILogitKernels Kernels => CpuKernels.Instance;
 
     /// <summary>The batch's memory, row-major.</summary>
-    public Memory<float> Memory => _data;
+    public Memory<float> Memory
+    {
+        get
+        {
+            ForgetRowKnowledge();
+            return _data;
+        }
+    }
+
+    /// <summary>The memory as the kernels see it: no effect on what they know about the rows.</summary>
+    internal Memory<float> Storage => _data;
+
+    /// <summary>What the kernels know about the rows during a pipeline call; null outside one.</summary>
+    internal RowSupport? Support => _tracking ? _support : null;
 
     /// <summary>The batch's values as one row-major span.</summary>
     /// <returns>A span over all <c>Rows * Vocab</c> values.</returns>
-    public Span<float> AsSpan() => _data.Span;
+    public Span<float> AsSpan()
+    {
+        ForgetRowKnowledge();
+        return _data.Span;
+    }
 
     /// <summary>One row as a span.</summary>
     /// <param name="row">The row index.</param>
@@ -67,6 +87,7 @@ public sealed class CpuLogitBatch : LogitBatch
             ThrowHelper.ThrowArgumentOutOfRange(nameof(row), row, $"must be in [0, {Rows})");
         }
 
+        Support?.Forget(row);
         return _data.Span.Slice(row * Vocab, Vocab);
     }
 
@@ -110,6 +131,7 @@ public sealed class CpuLogitBatch : LogitBatch
             ThrowHelper.ThrowArgument(nameof(source), $"has {source.Length} elements but {Length} are required.");
         }
 
+        ForgetRowKnowledge();
         source.CopyTo(_data.Span);
     }
 
@@ -127,12 +149,39 @@ public sealed class CpuLogitBatch : LogitBatch
     /// <inheritdoc />
     public override void CopyRowTo(int row, Span<float> destination)
     {
-        var source = GetRow(row);
+        if ((uint)row >= (uint)Rows)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(row), row, $"must be in [0, {Rows})");
+        }
+
         if (destination.Length < Vocab)
         {
             ThrowHelper.ThrowArgument(nameof(destination), $"has {destination.Length} elements but {Vocab} are required.");
         }
 
-        source.CopyTo(destination);
+        _data.Span.Slice(row * Vocab, Vocab).CopyTo(destination);
     }
+
+    /// <inheritdoc />
+    internal override void EnterPipelineCall()
+    {
+        if (_pipelineDepth++ == 0 && RowSupport.Enabled)
+        {
+            _support ??= new RowSupport(Rows);
+            _support.ForgetAll();
+            _tracking = true;
+        }
+    }
+
+    /// <inheritdoc />
+    internal override void ExitPipelineCall()
+    {
+        if (--_pipelineDepth == 0)
+        {
+            _support?.ForgetAll();
+            _tracking = false;
+        }
+    }
+
+    private void ForgetRowKnowledge() => Support?.ForgetAll();
 }

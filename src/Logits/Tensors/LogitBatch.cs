@@ -89,6 +89,20 @@ public abstract class LogitBatch : IDisposable
     {
     }
 
+    /// <summary>
+    /// Marks the start of a pipeline call on this batch (calls nest). Between this and the matching
+    /// <see cref="ExitPipelineCall"/>, a backend may remember facts about rows across kernel calls (the CPU
+    /// backend remembers row supports and maxima; see <c>RowSupport</c>); outside, it remembers nothing.
+    /// </summary>
+    internal virtual void EnterPipelineCall()
+    {
+    }
+
+    /// <summary>Marks the end of a pipeline call started with <see cref="EnterPipelineCall"/>.</summary>
+    internal virtual void ExitPipelineCall()
+    {
+    }
+
     /// <summary>Throws unless <paramref name="other"/> has this batch's shape.</summary>
     /// <param name="other">The batch to compare.</param>
     /// <param name="paramName">The parameter name to report.</param>

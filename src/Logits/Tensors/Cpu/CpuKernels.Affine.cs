@@ -17,22 +17,23 @@ internal sealed partial class CpuKernels
         var terms = new AffineTerms();
         if (a != 0)
         {
-            terms.Add(a, first.Memory);
+            terms.Add(a, first.Storage);
         }
 
         if (b != 0)
         {
             ArgumentNullException.ThrowIfNull(y);
-            terms.Add(b, AsCpuLike(first, y, nameof(y)).Memory);
+            terms.Add(b, AsCpuLike(first, y, nameof(y)).Storage);
         }
 
         if (c != 0)
         {
             ArgumentNullException.ThrowIfNull(z);
-            terms.Add(c, AsCpuLike(first, z, nameof(z)).Memory);
+            terms.Add(c, AsCpuLike(first, z, nameof(z)).Storage);
         }
 
-        RowRunner.Run(first.Rows, first.Vocab, new AffineJob(terms, target.Memory, first.Vocab));
+        target.Support?.ForgetAll();
+        RowRunner.Run(first.Rows, first.Vocab, new AffineJob(terms, target.Storage, first.Vocab));
     }
 
     private static void EnsureFiniteCoefficient(float value, string paramName)

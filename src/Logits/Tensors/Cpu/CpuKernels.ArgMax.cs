@@ -13,7 +13,7 @@ internal sealed partial class CpuKernels
         var results = ArrayPool<int>.Shared.Rent(source.Rows);
         try
         {
-            RowRunner.Run(source.Rows, source.Vocab, new ArgMaxJob(source.Memory, results, source.Vocab));
+            RowRunner.Run(source.Rows, source.Vocab, new ArgMaxJob(source.Storage, results, source.Vocab, source.Support));
             results.AsSpan(0, source.Rows).CopyTo(destination);
         }
         finally
@@ -54,8 +54,19 @@ internal sealed partial class CpuKernels
         throw new InvalidOperationException("The row maximum was not found in the row.");
     }
 
-    private readonly struct ArgMaxJob(Memory<float> x, int[] results, int vocab) : IRowJob
+    private readonly struct ArgMaxJob(Memory<float> x, int[] results, int vocab, RowSupport? support) : IRowJob
     {
-        public void Run(int row) => results[row] = ArgMaxRow(x.Span.Slice(row * vocab, vocab), row);
+        public void Run(int row)
+        {
+            var values = x.Span.Slice(row * vocab, vocab);
+            results[row] = support is not null && support.TryGetSupport(row, out var ids) && ids.Length > 0
+                ? ids[RowSupport.Reduce<ArgMaxReduction, int>(values, ids, row, default)]
+                : ArgMaxRow(values, row);
+        }
+    }
+
+    private readonly struct ArgMaxReduction : IRowReduction<int>
+    {
+        public int Run(ReadOnlySpan<float> x, int row) => ArgMaxRow(x, row);
     }
 }

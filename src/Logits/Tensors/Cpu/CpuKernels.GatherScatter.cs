@@ -14,7 +14,7 @@ internal sealed partial class CpuKernels
         }
 
         ValidateIds(tokenIds, perRow, source.Vocab, nameof(tokenIds));
-        var data = source.AsSpan();
+        var data = source.Storage.Span;
         for (int r = 0; r < source.Rows; r++)
         {
             var row = data.Slice(r * source.Vocab, source.Vocab);
@@ -44,9 +44,12 @@ internal sealed partial class CpuKernels
             }
         }
 
-        var data = target.AsSpan();
+        var data = target.Storage.Span;
+        var support = target.Support;
         for (int r = 0; r < target.Rows; r++)
         {
+            // -inf stays -inf: the support (a superset of the finite entries) still holds; the maximum may not.
+            support?.ForgetMaximum(r);
             var row = data.Slice(r * target.Vocab, target.Vocab);
             for (int j = 0; j < perRow; j++)
             {
@@ -92,12 +95,27 @@ internal sealed partial class CpuKernels
             }
         }
 
-        var data = target.AsSpan();
+        var data = target.Storage.Span;
+        var support = target.Support;
         for (int i = 0; i < tokenIds.Length; i++)
         {
             if (tokenIds[i] >= 0)
             {
-                data[((i / perRow) * target.Vocab) + tokenIds[i]] = values[i];
+                int row = i / perRow;
+                data[(row * target.Vocab) + tokenIds[i]] = values[i];
+
+                // A finite value may revive a token outside the support; -inf keeps the support valid.
+                if (support is not null)
+                {
+                    if (float.IsNegativeInfinity(values[i]))
+                    {
+                        support.ForgetMaximum(row);
+                    }
+                    else
+                    {
+                        support.Forget(row);
+                    }
+                }
             }
         }
     }

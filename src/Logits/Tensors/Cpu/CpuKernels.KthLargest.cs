@@ -22,7 +22,7 @@ internal sealed partial class CpuKernels
         var results = ArrayPool<float>.Shared.Rent(source.Rows);
         try
         {
-            RowRunner.Run(source.Rows, source.Vocab, new KthLargestJob(source.Memory, ks, results, source.Vocab));
+            RowRunner.Run(source.Rows, source.Vocab, new KthLargestJob(source.Storage, ks, results, source.Vocab, source.Support));
             results.AsSpan(0, source.Rows).CopyTo(destination);
         }
         finally
@@ -61,8 +61,50 @@ internal sealed partial class CpuKernels
         }
     }
 
-    private readonly struct KthLargestJob(Memory<float> x, int[] k, float[] results, int vocab) : IRowJob
+    private readonly struct KthLargestJob(Memory<float> x, int[] k, float[] results, int vocab, RowSupport? support) : IRowJob
     {
-        public void Run(int row) => results[row] = KthLargestRow(x.Span.Slice(row * vocab, vocab), k[row], row);
+        public void Run(int row)
+        {
+            var values = x.Span.Slice(row * vocab, vocab);
+            results[row] = support is null ? KthLargestRow(values, k[row], row) : KthLargestTracked(values, k[row], row, support);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="KthLargestRow"/> during a pipeline call: the maximum (k = 1) is remembered until the row is
+    /// written, and a row with a known support is searched there (beyond it every entry is −∞).
+    /// </summary>
+    private static float KthLargestTracked(ReadOnlySpan<float> x, int k, int row, RowSupport support)
+    {
+        if (k == 1 && support.TryGetMaximum(row, out float known))
+        {
+            return known;
+        }
+
+        float result;
+        if (!support.TryGetSupport(row, out var ids))
+        {
+            result = KthLargestRow(x, k, row);
+        }
+        else if (k > ids.Length)
+        {
+            result = float.NegativeInfinity;
+        }
+        else
+        {
+            result = RowSupport.Reduce<KthLargestReduction, float>(x, ids, row, new KthLargestReduction(k));
+        }
+
+        if (k == 1)
+        {
+            support.SetMaximum(row, result);
+        }
+
+        return result;
+    }
+
+    private readonly struct KthLargestReduction(int k) : IRowReduction<float>
+    {
+        public float Run(ReadOnlySpan<float> x, int row) => KthLargestRow(x, k, row);
     }
 }

@@ -22,7 +22,15 @@ internal sealed partial class CpuKernels
         var copy = RentCopy(thresholds);
         try
         {
-            RowRunner.Run(source.Rows, source.Vocab, new MaskBelowJob(source.Memory, copy, target.Memory, source.Vocab));
+            // The source's support is usable only in place; the destination's support is what this call keeps.
+            var support = target.Support;
+            if (support is not null && !ReferenceEquals(source, target))
+            {
+                support.ForgetAll();
+            }
+
+            bool inPlace = ReferenceEquals(source, target);
+            RowRunner.Run(source.Rows, source.Vocab, new MaskBelowJob(source.Storage, copy, target.Storage, source.Vocab, support, inPlace));
         }
         finally
         {
@@ -31,8 +39,17 @@ internal sealed partial class CpuKernels
     }
 
     /// <summary>Entries below <paramref name="threshold"/> become -∞, others are copied; NaN/+∞ input throws.</summary>
-    internal static void MaskBelowRow(ReadOnlySpan<float> x, float threshold, Span<float> destination, int row)
+    internal static void MaskBelowRow(ReadOnlySpan<float> x, float threshold, Span<float> destination, int row) =>
+        MaskBelowRow(x, threshold, destination, row, Span<int>.Empty);
+
+    /// <summary>
+    /// <see cref="MaskBelowRow(ReadOnlySpan{float}, float, Span{float}, int)"/> that also records the kept token
+    /// ids, ascending, in <paramref name="kept"/>; returns their count, or −1 once more than
+    /// <c>kept.Length</c> are kept (or when <paramref name="kept"/> is empty).
+    /// </summary>
+    internal static int MaskBelowRow(ReadOnlySpan<float> x, float threshold, Span<float> destination, int row, Span<int> kept)
     {
+        int count = kept.IsEmpty ? -1 : 0;
         int i = 0;
         if (Vector.IsHardwareAccelerated && x.Length >= Vector<float>.Count)
         {
@@ -46,7 +63,12 @@ internal sealed partial class CpuKernels
                     RowMath.ThrowFirstInvalid(x.Slice(i, Vector<float>.Count), row, "input", i);
                 }
 
-                Vector.ConditionalSelect(Vector.LessThan(input, limit), removed, input).CopyTo(destination.Slice(i));
+                var below = Vector.LessThan(input, limit);
+                Vector.ConditionalSelect(below, removed, input).CopyTo(destination.Slice(i));
+                if (count >= 0 && !Vector.EqualsAll(below, Vector<int>.AllBitsSet))
+                {
+                    count = Record(below, i, kept, count);
+                }
             }
         }
 
@@ -58,13 +80,85 @@ internal sealed partial class CpuKernels
                 ThrowHelper.ThrowInvalidLogits(row, i, input, "input");
             }
 
-            destination[i] = input < threshold ? float.NegativeInfinity : input;
+            bool isBelow = input < threshold;
+            destination[i] = isBelow ? float.NegativeInfinity : input;
+            if (count >= 0 && !isBelow && !float.IsNegativeInfinity(input))
+            {
+                count = count < kept.Length ? Append(kept, count, i) : -1;
+            }
         }
+
+        return count;
     }
 
-    private readonly struct MaskBelowJob(Memory<float> x, float[] thresholds, Memory<float> destination, int vocab) : IRowJob
+    /// <summary>Appends the ids of the lanes of a vector at <paramref name="start"/> that are kept and finite.</summary>
+    private static int Record(Vector<int> below, int start, Span<int> kept, int count)
     {
-        public void Run(int row) =>
-            MaskBelowRow(x.Span.Slice(row * vocab, vocab), thresholds[row], destination.Span.Slice(row * vocab, vocab), row);
+        for (int lane = 0; lane < Vector<int>.Count; lane++)
+        {
+            if (below[lane] == 0)
+            {
+                if (count == kept.Length)
+                {
+                    return -1;
+                }
+
+                count = Append(kept, count, start + lane);
+            }
+        }
+
+        return count;
+    }
+
+    private static int Append(Span<int> kept, int count, int id)
+    {
+        kept[count] = id;
+        return count + 1;
+    }
+
+    /// <summary>In-place mask of a row with a known support: only the supported entries are read and compacted.</summary>
+    private static int MaskBelowOnSupport(Span<float> row, float threshold, ReadOnlySpan<int> ids, Span<int> kept, int rowIndex)
+    {
+        // kept and ids share memory: the write position never passes the read position.
+        int count = 0;
+        for (int j = 0; j < ids.Length; j++)
+        {
+            int id = ids[j];
+            float input = row[id];
+            if (RowMath.IsInvalid(input))
+            {
+                ThrowHelper.ThrowInvalidLogits(rowIndex, id, input, "input");
+            }
+
+            if (input < threshold)
+            {
+                row[id] = float.NegativeInfinity;
+            }
+            else if (!float.IsNegativeInfinity(input))
+            {
+                kept[count++] = id;
+            }
+        }
+
+        return count;
+    }
+
+    private readonly struct MaskBelowJob(Memory<float> x, float[] thresholds, Memory<float> destination, int vocab, RowSupport? support, bool inPlace) : IRowJob
+    {
+        public void Run(int row)
+        {
+            var target = destination.Span.Slice(row * vocab, vocab);
+            if (support is null)
+            {
+                MaskBelowRow(x.Span.Slice(row * vocab, vocab), thresholds[row], target, row);
+                return;
+            }
+
+            // During a pipeline call: keep the ids that survive (if few), so later kernels can skip the rest.
+            int count = inPlace && support.TryGetSupport(row, out var ids)
+                ? MaskBelowOnSupport(target, thresholds[row], ids, support.Slots(row), row)
+                : MaskBelowRow(x.Span.Slice(row * vocab, vocab), thresholds[row], target, row, support.Slots(row));
+            support.SetSupport(row, count);
+        }
     }
 }

@@ -24,7 +24,7 @@ internal sealed partial class CpuKernels
         var results = ArrayPool<int>.Shared.Rent(source.Rows);
         try
         {
-            RowRunner.Run(source.Rows, source.Vocab, new SampleJob(source.Memory, us, results, source.Vocab));
+            RowRunner.Run(source.Rows, source.Vocab, new SampleJob(source.Storage, us, results, source.Vocab, source.Support));
             results.AsSpan(0, source.Rows).CopyTo(destination);
         }
         finally
@@ -140,8 +140,19 @@ internal sealed partial class CpuKernels
         return w;
     }
 
-    private readonly struct SampleJob(Memory<float> x, double[] uniforms, int[] results, int vocab) : IRowJob
+    private readonly struct SampleJob(Memory<float> x, double[] uniforms, int[] results, int vocab, RowSupport? support) : IRowJob
     {
-        public void Run(int row) => results[row] = SampleRow(x.Span.Slice(row * vocab, vocab), uniforms[row], row);
+        public void Run(int row)
+        {
+            var values = x.Span.Slice(row * vocab, vocab);
+            results[row] = support is not null && support.TryGetSupport(row, out var ids) && ids.Length > 0
+                ? ids[RowSupport.Reduce<SampleReduction, int>(values, ids, row, new SampleReduction(uniforms[row]))]
+                : SampleRow(values, uniforms[row], row);
+        }
+    }
+
+    private readonly struct SampleReduction(double u) : IRowReduction<int>
+    {
+        public int Run(ReadOnlySpan<float> x, int row) => SampleRow(x, u, row);
     }
 }

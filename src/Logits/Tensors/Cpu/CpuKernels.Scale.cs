@@ -21,7 +21,14 @@ internal sealed partial class CpuKernels
         var copy = RentCopy(factors);
         try
         {
-            RowRunner.Run(source.Rows, source.Vocab, new ScaleJob(source.Memory, target.Memory, source.Vocab, copy));
+            // In place on a row with a known support: scale the supported entries (−∞ · factor = −∞ elsewhere).
+            var support = ReferenceEquals(source, target) ? target.Support : null;
+            if (support is null)
+            {
+                target.Support?.ForgetAll();
+            }
+
+            RowRunner.Run(source.Rows, source.Vocab, new ScaleJob(source.Storage, target.Storage, source.Vocab, copy, support));
         }
         finally
         {
@@ -73,9 +80,42 @@ internal sealed partial class CpuKernels
         }
     }
 
-    private readonly struct ScaleJob(Memory<float> x, Memory<float> destination, int vocab, float[] factors) : IRowJob
+    private static void ScaleOnSupport(Span<float> row, ReadOnlySpan<int> ids, float factor, int rowIndex)
     {
-        public void Run(int row) =>
-            ScaleRow(x.Span.Slice(row * vocab, vocab), factors[row], destination.Span.Slice(row * vocab, vocab), row);
+        foreach (int id in ids)
+        {
+            float input = row[id];
+            if (RowMath.IsInvalid(input))
+            {
+                ThrowHelper.ThrowInvalidLogits(rowIndex, id, input, "input");
+            }
+
+            float result = input * factor;
+            if (RowMath.IsInvalid(result))
+            {
+                ThrowHelper.ThrowInvalidLogits(rowIndex, id, result, "scale");
+            }
+
+            row[id] = result;
+        }
+    }
+
+    private readonly struct ScaleJob(Memory<float> x, Memory<float> destination, int vocab, float[] factors, RowSupport? support) : IRowJob
+    {
+        public void Run(int row)
+        {
+            var target = destination.Span.Slice(row * vocab, vocab);
+            if (support is not null)
+            {
+                support.ForgetMaximum(row);
+                if (support.TryGetSupport(row, out var ids))
+                {
+                    ScaleOnSupport(target, ids, factors[row], row);
+                    return;
+                }
+            }
+
+            ScaleRow(x.Span.Slice(row * vocab, vocab), factors[row], target, row);
+        }
     }
 }

@@ -10,14 +10,24 @@ internal sealed partial class CpuKernels
     {
         var source = AsCpu(x, nameof(x));
         var target = AsCpuLike(source, destination, nameof(destination));
-        RowRunner.Run(source.Rows, source.Vocab, new SoftmaxJob(source.Memory, target.Memory, source.Vocab, logarithm: false));
+        RowRunner.Run(source.Rows, source.Vocab, new SoftmaxJob(source.Storage, target.Storage, source.Vocab, logarithm: false, null));
+
+        // Probabilities: the removed tokens are now 0, not −∞, so nothing known about the rows holds.
+        target.Support?.ForgetAll();
     }
 
     public void LogSoftmax(LogitBatch x, LogitBatch destination)
     {
         var source = AsCpu(x, nameof(x));
         var target = AsCpuLike(source, destination, nameof(destination));
-        RowRunner.Run(source.Rows, source.Vocab, new SoftmaxJob(source.Memory, target.Memory, source.Vocab, logarithm: true));
+        // In place on a row with a known support: the log-softmax of the supported entries (the rest stay −∞).
+        var support = ReferenceEquals(source, target) ? target.Support : null;
+        if (support is null)
+        {
+            target.Support?.ForgetAll();
+        }
+
+        RowRunner.Run(source.Rows, source.Vocab, new SoftmaxJob(source.Storage, target.Storage, source.Vocab, logarithm: true, support));
     }
 
     public void LogSumExp(LogitBatch x, Span<float> destination)
@@ -27,7 +37,7 @@ internal sealed partial class CpuKernels
         var results = ArrayPool<float>.Shared.Rent(source.Rows);
         try
         {
-            RowRunner.Run(source.Rows, source.Vocab, new LogSumExpJob(source.Memory, results, source.Vocab));
+            RowRunner.Run(source.Rows, source.Vocab, new LogSumExpJob(source.Storage, results, source.Vocab, source.Support));
             results.AsSpan(0, source.Rows).CopyTo(destination);
         }
         finally
@@ -77,12 +87,24 @@ internal sealed partial class CpuKernels
         return (float)(m + Math.Log(RowMath.SumExpShifted(x, m)));
     }
 
-    private readonly struct SoftmaxJob(Memory<float> x, Memory<float> destination, int vocab, bool logarithm) : IRowJob
+    private readonly struct SoftmaxJob(Memory<float> x, Memory<float> destination, int vocab, bool logarithm, RowSupport? support) : IRowJob
     {
         public void Run(int row)
         {
             var source = x.Span.Slice(row * vocab, vocab);
             var target = destination.Span.Slice(row * vocab, vocab);
+            if (support is not null)
+            {
+                if (support.TryGetSupport(row, out var ids) && ids.Length > 0)
+                {
+                    LogSoftmaxOnSupport(target, ids, row);
+                    support.ForgetMaximum(row);
+                    return;
+                }
+
+                support.Forget(row);
+            }
+
             if (logarithm)
             {
                 LogSoftmaxRow(source, target, row);
@@ -94,8 +116,39 @@ internal sealed partial class CpuKernels
         }
     }
 
-    private readonly struct LogSumExpJob(Memory<float> x, float[] results, int vocab) : IRowJob
+    /// <summary>In-place log-softmax of a row's supported entries (every other entry is −∞ and stays so).</summary>
+    private static void LogSoftmaxOnSupport(Span<float> row, ReadOnlySpan<int> ids, int rowIndex)
     {
-        public void Run(int row) => results[row] = LogSumExpRow(x.Span.Slice(row * vocab, vocab), row);
+        var compact = RowSupport.Gather(row, ids);
+        try
+        {
+            var values = compact.AsSpan(0, ids.Length);
+            LogSoftmaxRow(values, values, rowIndex);
+            RowSupport.Scatter(values, ids, row);
+        }
+        catch (InvalidLogitsException error)
+        {
+            throw RowSupport.Remap(error, ids);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(compact);
+        }
+    }
+
+    private readonly struct LogSumExpJob(Memory<float> x, float[] results, int vocab, RowSupport? support) : IRowJob
+    {
+        public void Run(int row)
+        {
+            var values = x.Span.Slice(row * vocab, vocab);
+            results[row] = support is not null && support.TryGetSupport(row, out var ids) && ids.Length > 0
+                ? RowSupport.Reduce<LogSumExpReduction, float>(values, ids, row, default)
+                : LogSumExpRow(values, row);
+        }
+    }
+
+    private readonly struct LogSumExpReduction : IRowReduction<float>
+    {
+        public float Run(ReadOnlySpan<float> x, int row) => LogSumExpRow(x, row);
     }
 }

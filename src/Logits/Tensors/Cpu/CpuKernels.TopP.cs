@@ -33,7 +33,7 @@ internal sealed partial class CpuKernels
         var results = ArrayPool<float>.Shared.Rent(source.Rows);
         try
         {
-            RowRunner.Run(source.Rows, source.Vocab, new TopPJob(source.Memory, ps, minTokensToKeep, results, source.Vocab));
+            RowRunner.Run(source.Rows, source.Vocab, new TopPJob(source.Storage, ps, minTokensToKeep, results, source.Vocab, source.Support));
             results.AsSpan(0, source.Rows).CopyTo(destination);
         }
         finally
@@ -249,9 +249,21 @@ internal sealed partial class CpuKernels
         return offset >= TopPBuckets ? TopPBuckets : (int)offset;
     }
 
-    private readonly struct TopPJob(Memory<float> x, double[] p, int minTokensToKeep, float[] results, int vocab) : IRowJob
+    private readonly struct TopPJob(Memory<float> x, double[] p, int minTokensToKeep, float[] results, int vocab, RowSupport? support) : IRowJob
     {
-        public void Run(int row) =>
-            results[row] = TopPThresholdRow(x.Span.Slice(row * vocab, vocab), p[row], minTokensToKeep, row);
+        public void Run(int row)
+        {
+            // On the support: the same cut, since the tokens outside it carry no probability (with at least
+            // minTokensToKeep supported tokens, the kept-count floor never reaches outside it either).
+            var values = x.Span.Slice(row * vocab, vocab);
+            results[row] = support is not null && support.TryGetSupport(row, out var ids) && ids.Length >= minTokensToKeep
+                ? RowSupport.Reduce<TopPReduction, float>(values, ids, row, new TopPReduction(p[row], minTokensToKeep))
+                : TopPThresholdRow(values, p[row], minTokensToKeep, row);
+        }
+    }
+
+    private readonly struct TopPReduction(double p, int minTokensToKeep) : IRowReduction<float>
+    {
+        public float Run(ReadOnlySpan<float> x, int row) => TopPThresholdRow(x, p, minTokensToKeep, row);
     }
 }
