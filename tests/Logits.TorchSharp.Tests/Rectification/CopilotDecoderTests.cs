@@ -95,7 +95,7 @@ public sealed class CopilotDecoderTests
     {
         const int m = 3, n = 5, vocab = 7, width = 6;
         manual_seed(21);
-        using var pilot = new FakePilot(vocab, width, layers: 2, maxSequenceLength: 16);
+        using var pilot = new FakePilot(vocab, width, layers: 2, maxSequenceLength: 16, seed: 21);
         using var copilot = CopilotDecoder.Create(SmallOptions(vocab, width), seed: 5);
         copilot.eval();
         var tokens = new long[] { 1, 4, 2, 6, 0, 3, 5, 2 };

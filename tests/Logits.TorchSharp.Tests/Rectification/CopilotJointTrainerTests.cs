@@ -35,11 +35,7 @@ public sealed class CopilotJointTrainerTests
         }
     }
 
-    internal static FakePilot NewPilot(int seed)
-    {
-        manual_seed(seed);
-        return new FakePilot(Vocab, PilotWidth, layers: 2, maxSequenceLength: MaxLength);
-    }
+    internal static FakePilot NewPilot(int seed) => new(Vocab, PilotWidth, layers: 2, maxSequenceLength: MaxLength, seed: (ulong)seed);
 
     internal static CopilotDecoder NewCopilot(int seed) => CopilotDecoder.Create(
         new CopilotOptions { VocabSize = Vocab, PilotWidth = PilotWidth, Width = 16, Layers = 2, Heads = 2 }, seed);

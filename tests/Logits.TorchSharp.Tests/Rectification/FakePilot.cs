@@ -12,7 +12,8 @@ namespace Logits.TorchSharp.Tests.Rectification;
 
 /// <summary>
 /// A tiny causal Pilot for tests: token + position embeddings, then per layer <c>h ← h + tanh(W · cummean(h))</c>
-/// (position k mixes only positions ≤ k), then a linear head. Seed torch before constructing it.
+/// (position k mixes only positions ≤ k), then a linear head. Its weights come from a private generator seeded by
+/// <c>seed</c>, so construction does not depend on torch's global generator (test classes run in parallel).
 /// </summary>
 internal sealed class FakePilot : Module<Tensor, Tensor>, IPilotModel
 {
@@ -21,7 +22,7 @@ internal sealed class FakePilot : Module<Tensor, Tensor>, IPilotModel
     private readonly ModuleList<Linear> _mixers;
     private readonly Linear _head;
 
-    public FakePilot(int vocabSize, int width, int layers, int maxSequenceLength)
+    public FakePilot(int vocabSize, int width, int layers, int maxSequenceLength, ulong seed)
         : base(nameof(FakePilot))
     {
         VocabSize = vocabSize;
@@ -38,6 +39,14 @@ internal sealed class FakePilot : Module<Tensor, Tensor>, IPilotModel
 
         _head = Linear(width, vocabSize);
         RegisterComponents();
+        using var noGrad = no_grad();
+        using var generator = new Generator(seed, CPU);
+        foreach (var parameter in parameters())
+        {
+            double scale = parameter.Dimensions >= 2 ? 1.0 / Math.Sqrt(parameter.shape[^1]) : 0.1;
+            using var value = randn(parameter.shape, ScalarType.Float32, CPU, generator: generator) * scale;
+            parameter.copy_(value);
+        }
     }
 
     public int VocabSize { get; }
