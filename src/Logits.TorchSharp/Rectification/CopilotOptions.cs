@@ -1,0 +1,104 @@
+using System;
+
+namespace Logits.TorchSharp.Rectification;
+
+/// <summary>The shape of a <see cref="CopilotDecoder"/> (spec/copilot.md §3.3, §6).</summary>
+/// <remarks>
+/// Every property is validated when it is set (<see cref="ArgumentOutOfRangeException"/> naming the property);
+/// the cross-property rule "<see cref="Heads"/> divides <see cref="Width"/>" is checked by
+/// <see cref="CopilotDecoder.Create"/>. <see cref="VocabSize"/> and <see cref="PilotWidth"/> are taken from the Pilot.
+/// </remarks>
+public sealed class CopilotOptions
+{
+    private readonly int _vocabSize;
+    private readonly int _pilotWidth;
+    private readonly int _width;
+    private readonly int _layers;
+    private readonly int _heads;
+    private readonly int? _feedForwardWidth;
+    private readonly double _dropout;
+
+    /// <summary>V, the vocabulary size shared with the Pilot, at least 1.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
+    public required int VocabSize
+    {
+        get => _vocabSize;
+        init => _vocabSize = AtLeast(value, 1, nameof(VocabSize));
+    }
+
+    /// <summary>d_P, the Pilot's width (embedding output and hidden states), at least 1.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
+    public required int PilotWidth
+    {
+        get => _pilotWidth;
+        init => _pilotWidth = AtLeast(value, 1, nameof(PilotWidth));
+    }
+
+    /// <summary>d, the Copilot width, at least 1 and divisible by <see cref="Heads"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
+    public required int Width
+    {
+        get => _width;
+        init => _width = AtLeast(value, 1, nameof(Width));
+    }
+
+    /// <summary>N_C, the number of layers, at least 2 (odd layers self-attention, even layers cross-attention).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is below 2.</exception>
+    public required int Layers
+    {
+        get => _layers;
+        init => _layers = AtLeast(value, 2, nameof(Layers));
+    }
+
+    /// <summary>The number of attention heads, at least 1; it divides <see cref="Width"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
+    public required int Heads
+    {
+        get => _heads;
+        init => _heads = AtLeast(value, 1, nameof(Heads));
+    }
+
+    /// <summary>The hidden width of the GELU feed-forward blocks, at least 1 (default <c>4 · Width</c>).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
+    public int FeedForwardWidth
+    {
+        get => _feedForwardWidth ?? (4 * Width);
+        init => _feedForwardWidth = AtLeast(value, 1, nameof(FeedForwardWidth));
+    }
+
+    /// <summary>The dropout probability on attention and feed-forward outputs in training, in <c>[0, 1)</c> (default 0).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is outside <c>[0, 1)</c>.</exception>
+    public double Dropout
+    {
+        get => _dropout;
+        init
+        {
+            if (!(value >= 0 && value < 1))
+            {
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(Dropout), value, "must be in [0, 1)");
+            }
+
+            _dropout = value;
+        }
+    }
+
+    /// <summary>Checks the cross-property rules.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="Heads"/> does not divide <see cref="Width"/>.</exception>
+    internal void Validate()
+    {
+        if (Width % Heads != 0)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(Heads), Heads, $"must divide Width ({Width})");
+        }
+    }
+
+    private static int AtLeast(int value, int minimum, string name)
+    {
+        if (value < minimum)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(name, value, $"must be at least {minimum}");
+        }
+
+        return value;
+    }
+}

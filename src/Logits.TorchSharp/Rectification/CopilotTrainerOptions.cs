@@ -1,0 +1,126 @@
+using System;
+using static TorchSharp.torch;
+
+namespace Logits.TorchSharp.Rectification;
+
+/// <summary>Settings of a <see cref="CopilotJointTrainer{TPilot}"/> (spec/copilot.md §4, §6).</summary>
+/// <remarks>Every property is validated when it is set (<see cref="ArgumentOutOfRangeException"/> naming the property).</remarks>
+public sealed class CopilotTrainerOptions
+{
+    private readonly double _pilotLearningRate = 1e-3;
+    private readonly double _copilotLearningRate = 1e-3;
+    private readonly double _weightDecay = 0.01;
+    private readonly int _mistakeLogCapacity = MistakeLog.DefaultCapacity;
+    private readonly ScalarType _mistakeLogStorageType = ScalarType.Float32;
+    private readonly int? _copilotBatchSize;
+    private readonly CopilotLossReduction _lossReduction = CopilotLossReduction.RootMeanSquare;
+
+    /// <summary>η_P, the Pilot's AdamW learning rate, finite and positive (default 1e-3).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not finite and positive.</exception>
+    public double PilotLearningRate
+    {
+        get => _pilotLearningRate;
+        init => _pilotLearningRate = Positive(value, nameof(PilotLearningRate));
+    }
+
+    /// <summary>η_C, the Copilot's AdamW learning rate, finite and positive (default 1e-3).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not finite and positive.</exception>
+    public double CopilotLearningRate
+    {
+        get => _copilotLearningRate;
+        init => _copilotLearningRate = Positive(value, nameof(CopilotLearningRate));
+    }
+
+    /// <summary>The AdamW weight decay of both optimizers, finite and ≥ 0 (default 0.01, AdamW's usual default).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative or not finite.</exception>
+    public double WeightDecay
+    {
+        get => _weightDecay;
+        init
+        {
+            if (!(value >= 0 && double.IsFinite(value)))
+            {
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(WeightDecay), value, "must be finite and at least 0");
+            }
+
+            _weightDecay = value;
+        }
+    }
+
+    /// <summary>The Mistake Log capacity in sequences, at least 1 (default 64).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
+    public int MistakeLogCapacity
+    {
+        get => _mistakeLogCapacity;
+        init
+        {
+            if (value < 1)
+            {
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(MistakeLogCapacity), value, "must be at least 1");
+            }
+
+            _mistakeLogCapacity = value;
+        }
+    }
+
+    /// <summary>The Mistake Log storage type: Float32 (default), BFloat16 or Float16.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Another type.</exception>
+    public ScalarType MistakeLogStorageType
+    {
+        get => _mistakeLogStorageType;
+        init
+        {
+            MistakeLog.ValidateStorageType(value, nameof(MistakeLogStorageType));
+            _mistakeLogStorageType = value;
+        }
+    }
+
+    /// <summary>Where the Mistake Log stores its entries (default <see langword="null"/>: the CPU).</summary>
+    public Device? MistakeLogDevice { get; init; }
+
+    /// <summary>The Copilot batch size, at least 1 (default <see langword="null"/>: the Pilot batch size of each step).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
+    public int? CopilotBatchSize
+    {
+        get => _copilotBatchSize;
+        init
+        {
+            if (value is < 1)
+            {
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(CopilotBatchSize), value, "must be at least 1");
+            }
+
+            _copilotBatchSize = value;
+        }
+    }
+
+    /// <summary>The Copilot loss reduction (default <see cref="CopilotLossReduction.RootMeanSquare"/>).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An undefined value.</exception>
+    public CopilotLossReduction LossReduction
+    {
+        get => _lossReduction;
+        init
+        {
+            if (value is not (CopilotLossReduction.RootMeanSquare or CopilotLossReduction.RootSumSquare))
+            {
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(LossReduction), value, "must be RootMeanSquare or RootSumSquare");
+            }
+
+            _lossReduction = value;
+        }
+    }
+
+    /// <summary>Seeds the Mistake Log's sampling generator (default 0). It is separate from torch's generator, so the
+    /// Pilot's trajectory does not depend on whether a Copilot is trained.</summary>
+    public int Seed { get; init; }
+
+    private static double Positive(double value, string name)
+    {
+        if (!(value > 0 && double.IsFinite(value)))
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(name, value, "must be finite and greater than 0");
+        }
+
+        return value;
+    }
+}

@@ -1,0 +1,8 @@
+namespace Logits.TorchSharp.Rectification;
+
+/// <summary>The result of one joint training step, also reported as progress.</summary>
+/// <param name="Step">The number of completed steps (1 after the first).</param>
+/// <param name="PilotLoss">The Pilot's token cross-entropy on the step's targets (nats per target token), before its update.</param>
+/// <param name="CopilotLoss">The Copilot loss <c>L^C</c> on the sampled batch before its update; NaN in Pilot-only mode.</param>
+/// <param name="TokensPerSecond">Pilot tokens (prompts and targets) of the step divided by the step's wall time.</param>
+public readonly record struct CopilotTrainingProgress(int Step, double PilotLoss, double CopilotLoss, double TokensPerSecond);
