@@ -26,9 +26,12 @@ internal sealed partial class CpuKernels
     /// The lowest index holding the row maximum. Float equality makes <c>-0 = +0</c>, unlike
     /// <c>TensorPrimitives.IndexOfMax</c>, which prefers +0 and returns 0 for an all -∞ row.
     /// </summary>
-    internal static int ArgMaxRow(ReadOnlySpan<float> x, int row)
+    internal static int ArgMaxRow(ReadOnlySpan<float> x, int row) =>
+        FirstIndexOf(x, RowMath.NonEmptyMax(x, row, "argmax"));
+
+    /// <summary>The first index holding <paramref name="m"/>, which must occur in <paramref name="x"/>.</summary>
+    private static int FirstIndexOf(ReadOnlySpan<float> x, float m)
     {
-        float m = RowMath.NonEmptyMax(x, row, "argmax");
         int i = 0;
         if (Vector.IsHardwareAccelerated && x.Length >= Vector<float>.Count)
         {
@@ -59,9 +62,21 @@ internal sealed partial class CpuKernels
         public void Run(int row)
         {
             var values = x.Span.Slice(row * vocab, vocab);
-            results[row] = support is not null && support.TryGetSupport(row, out var ids) && ids.Length > 0
-                ? ids[RowSupport.Reduce<ArgMaxReduction, int>(values, ids, row, default)]
-                : ArgMaxRow(values, row);
+            if (support is null)
+            {
+                results[row] = ArgMaxRow(values, row);
+            }
+            else if (support.TryGetSupport(row, out var ids) && ids.Length > 0)
+            {
+                results[row] = ids[RowSupport.Reduce<ArgMaxReduction, int>(values, ids, row, default)];
+            }
+            else
+            {
+                // A known finite maximum: the row was checked and not written since; only its position is needed.
+                results[row] = support.TryGetMaximum(row, out float maximum) && !float.IsNegativeInfinity(maximum)
+                    ? FirstIndexOf(values, maximum)
+                    : ArgMaxRow(values, row);
+            }
         }
     }
 

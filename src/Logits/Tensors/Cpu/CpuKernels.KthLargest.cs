@@ -33,9 +33,12 @@ internal sealed partial class CpuKernels
     }
 
     /// <summary>The k-th largest value of a row (duplicates counted; -∞ counts as a value).</summary>
-    internal static float KthLargestRow(ReadOnlySpan<float> x, int k, int row)
+    internal static float KthLargestRow(ReadOnlySpan<float> x, int k, int row) =>
+        KthLargestAfterCheck(x, k, RowMath.CheckedMax(x, row));
+
+    /// <summary>The k-th largest of a row already checked for NaN/+∞, whose maximum is <paramref name="m"/>.</summary>
+    private static float KthLargestAfterCheck(ReadOnlySpan<float> x, int k, float m)
     {
-        float m = RowMath.CheckedMax(x, row);
         if (k == 1)
         {
             return m;
@@ -84,7 +87,8 @@ internal sealed partial class CpuKernels
         float result;
         if (!support.TryGetSupport(row, out var ids))
         {
-            result = KthLargestRow(x, k, row);
+            // A known maximum means the row was checked and not written since: skip the checking pass.
+            result = support.TryGetMaximum(row, out float maximum) ? KthLargestAfterCheck(x, k, maximum) : KthLargestRow(x, k, row);
         }
         else if (k > ids.Length)
         {

@@ -37,8 +37,19 @@ internal sealed class RowSupport
     /// <summary>The most ids a row's support holds; a mask that keeps more leaves the row dense.</summary>
     public const int Capacity = 4096;
 
-    /// <summary>Switched off by tests that compare the sparse paths with the dense ones.</summary>
-    internal static bool Enabled { get; set; } = !AppContext.TryGetSwitch("Logits.Cpu.DisableSparseRows", out bool disabled) || !disabled;
+    private static readonly bool DisabledBySwitch = AppContext.TryGetSwitch("Logits.Cpu.DisableRowSupports", out bool disabled) && disabled;
+
+    [ThreadStatic]
+    private static bool t_disabled;
+
+    /// <summary>
+    /// Whether pipeline calls that start on this thread track row supports: off for the whole process with the
+    /// AppContext switch <c>Logits.Cpu.DisableRowSupports</c>, or for one thread (tests compare both paths).
+    /// </summary>
+    internal static bool Enabled => !DisabledBySwitch && !t_disabled;
+
+    /// <summary>Switches tracking off (or back on) for pipeline calls started on the current thread.</summary>
+    internal static void DisableOnThisThread(bool disable) => t_disabled = disable;
 
     private readonly int[] _counts;
     private readonly float[] _maxima;

@@ -103,19 +103,37 @@ internal static class Selection
                 Offer(heap, x[n]);
             }
 
-            for (; n <= x.Length - width; n += width)
+            // Four vectors per test: their lane-wise maximum against the root, one branch for 4·width values.
+            var vectors = System.Runtime.InteropServices.MemoryMarshal.Cast<float, System.Numerics.Vector<float>>(x[n..]);
+            int v = 0;
+            for (; v + 3 < vectors.Length; v += 4)
             {
-                var v = new System.Numerics.Vector<float>(x.Slice(n));
-                if (!System.Numerics.Vector.GreaterThanAny(v, new System.Numerics.Vector<float>(heap[0])))
+                var highest = System.Numerics.Vector.Max(
+                    System.Numerics.Vector.Max(vectors[v], vectors[v + 1]),
+                    System.Numerics.Vector.Max(vectors[v + 2], vectors[v + 3]));
+                if (!System.Numerics.Vector.GreaterThanAny(highest, new System.Numerics.Vector<float>(heap[0])))
                 {
                     continue;
                 }
 
-                for (int j = 0; j < width; j++)
+                for (int j = n + (v * width), end = j + (4 * width); j < end; j++)
                 {
-                    Offer(heap, x[n + j]);
+                    Offer(heap, x[j]);
                 }
             }
+
+            for (; v < vectors.Length; v++)
+            {
+                if (System.Numerics.Vector.GreaterThanAny(vectors[v], new System.Numerics.Vector<float>(heap[0])))
+                {
+                    for (int j = n + (v * width), end = j + width; j < end; j++)
+                    {
+                        Offer(heap, x[j]);
+                    }
+                }
+            }
+
+            n += vectors.Length * width;
         }
 
         for (; n < x.Length; n++)
