@@ -1,5 +1,6 @@
 using System;
 using System.Globalization;
+using System.IO;
 using System.Linq;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
@@ -19,6 +20,14 @@ if (args.Length >= 4 && args[0] == QuickRunner.ChildSwitch)
 if (args.Contains("--quick") || args.Contains("--dry"))
 {
     return QuickRunner.Run(dry: args.Contains("--dry"), Console.Out);
+}
+
+// The generated project of the full run must get the libstdc++ fix for TorchSharp's native library too (see the csproj):
+// MSBuild reads environment variables as properties, and BenchmarkDotNet's build inherits this process's environment.
+string torchSharpFix = Path.Combine(AppContext.BaseDirectory, "build", "Logits.TorchSharp.targets");
+if (File.Exists(torchSharpFix) && Environment.GetEnvironmentVariable("CustomAfterMicrosoftCommonTargets") is null)
+{
+    Environment.SetEnvironmentVariable("CustomAfterMicrosoftCommonTargets", torchSharpFix);
 }
 
 var config = DefaultConfig.Instance.AddDiagnoser(MemoryDiagnoser.Default);

@@ -64,6 +64,10 @@ public abstract class SamplingCase
         Llama = new LlamaCandidates(Vocab);
         Tensor = Rows == 1 ? torch.tensor(Input) : torch.tensor(Input, new long[] { Rows, Vocab });
         torch.manual_seed((long)SamplingSeed);
+
+        // One intra-op thread for a single row, as Logits, llama.cpp and the scalar peer use; all cores for a batch.
+        // (libtorch's default, all cores, also made its single-row times swing by 100× on the shared machine.)
+        torch.set_num_threads(Rows == 1 ? 1 : Environment.ProcessorCount);
         SetupCase();
     }
 
