@@ -22,7 +22,7 @@ namespace Logits.Benchmarks.Infrastructure;
 /// <see cref="ICheckedCase.CheckPeersAgree"/>; any mismatch or exception fails the run (exit code 1). Used by CI so the
 /// suite never rots.</para>
 /// <para>One-core classes (<see cref="CaseAttribute.OneCore"/>) run in a child process of this executable started with
-/// <c>DOTNET_PROCESSOR_COUNT=1</c>.</para>
+/// <c>DOTNET_PROCESSOR_COUNT=1</c> and <c>DOTNET_TieredCompilation=0</c> (see <see cref="RunOneCoreChild"/>).</para>
 /// </remarks>
 public static class QuickRunner
 {
@@ -168,6 +168,10 @@ public static class QuickRunner
         }
 
         start.Environment[BatchChainCase.OneCoreVariable] = "1";
+
+        // The child has run nothing before this case, and a call takes long enough that tiered JIT would measure
+        // unoptimised code for most of its budget; full optimisation from the first call compares like with like.
+        start.Environment["DOTNET_TieredCompilation"] = "0";
         using var child = Process.Start(start) ?? throw new InvalidOperationException("The one-core child did not start.");
         string text = child.StandardOutput.ReadToEnd();
         child.WaitForExit();
@@ -231,8 +235,6 @@ public static class QuickRunner
         double perCall = warm.Elapsed.TotalNanoseconds / calls;
         int batch = (int)Math.Clamp(BatchTarget.TotalNanoseconds / perCall, 1, 1_000_000);
         var samples = new List<double>();
-        long totalCalls = 0;
-        long allocatedBefore = Allocated();
         var budget = Stopwatch.StartNew();
         while (budget.Elapsed < QuickBudget || samples.Count < 5)
         {
@@ -244,10 +246,17 @@ public static class QuickRunner
 
             timer.Stop();
             samples.Add(timer.Elapsed.TotalNanoseconds / batch);
-            totalCalls += batch;
         }
 
-        double bytes = (double)(Allocated() - allocatedBefore) / totalCalls;
+        // Allocations in a separate loop, so the harness's own (timers, the sample list) are not counted.
+        int allocationCalls = Math.Max(batch, 16);
+        long allocatedBefore = Allocated();
+        for (int i = 0; i < allocationCalls; i++)
+        {
+            call();
+        }
+
+        double bytes = (double)(Allocated() - allocatedBefore) / allocationCalls;
         samples.Sort();
         return (samples[samples.Count / 2], bytes);
     }
