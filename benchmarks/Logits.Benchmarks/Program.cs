@@ -1,4 +1,36 @@
+using System;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Diagnosers;
 using BenchmarkDotNet.Running;
+using Logits.Benchmarks.Infrastructure;
 
-// Pick benchmarks with BenchmarkDotNet's switches, e.g. `-- --filter '*Softmax*'` (see docs/benchmarks.md).
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+// Modes (see docs/benchmarks.md):
+//   --quick  a Stopwatch harness around every case's methods, a few seconds per case; prints the ratio table.
+//   --dry    one call per method at the smallest V plus the peer agreement checks; exit code 1 on any problem (CI).
+//   anything else goes to BenchmarkDotNet (e.g. --filter '*' --job short); the ratio table is then written as
+//   BenchmarkDotNet.Artifacts/ratios.md with a bar chart, ratios.png.
+if (args.Length >= 4 && args[0] == QuickRunner.ChildSwitch)
+{
+    return QuickRunner.RunChild(args[1], int.Parse(args[2], CultureInfo.InvariantCulture), args[3] == "dry", Console.Out);
+}
+
+if (args.Contains("--quick") || args.Contains("--dry"))
+{
+    return QuickRunner.Run(dry: args.Contains("--dry"), Console.Out);
+}
+
+// The generated project of the full run must get the libstdc++ fix for TorchSharp's native library too (see the csproj):
+// MSBuild reads environment variables as properties, and BenchmarkDotNet's build inherits this process's environment.
+string torchSharpFix = Path.Combine(AppContext.BaseDirectory, "build", "Logits.TorchSharp.targets");
+if (File.Exists(torchSharpFix) && Environment.GetEnvironmentVariable("CustomAfterMicrosoftCommonTargets") is null)
+{
+    Environment.SetEnvironmentVariable("CustomAfterMicrosoftCommonTargets", torchSharpFix);
+}
+
+var config = DefaultConfig.Instance.AddDiagnoser(MemoryDiagnoser.Default);
+var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config).ToList();
+FullRunReport.Write(summaries, Console.Out);
+return 0;

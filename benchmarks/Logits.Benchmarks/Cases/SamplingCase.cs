@@ -1,0 +1,170 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics.CodeAnalysis;
+using BenchmarkDotNet.Attributes;
+using Logits.Benchmarks.Infrastructure;
+using Logits.Benchmarks.Peers;
+using Logits.Processing;
+using Logits.Tensors;
+using TorchSharp;
+
+namespace Logits.Benchmarks.Cases;
+
+/// <summary>
+/// The common part of every sampling case: the fixed input (<see cref="LogitInput"/>), Logits' batch and contexts,
+/// llama.cpp's candidate array, the TorchSharp tensor, and the row-copy floor.
+/// </summary>
+/// <remarks>
+/// Logits works in place, so each Logits benchmark first copies the input into its batch ("copy in"); peers that work
+/// out of place read the same input directly. The <see cref="RowCopy"/> benchmark measures that copy alone.
+/// </remarks>
+[MemoryDiagnoser]
+[SuppressMessage("Design", "CA1001", Justification = "BenchmarkDotNet owns the instance; [GlobalCleanup] disposes the batch and tensor.")]
+public abstract class SamplingCase
+{
+    /// <summary>The seed of every sampler (Logits, llama.cpp, TorchSharp) and of the uniforms of the scalar peer.</summary>
+    protected const ulong SamplingSeed = 42;
+
+    /// <summary>The vocabulary size V.</summary>
+    public abstract int Vocab { get; set; }
+
+    /// <summary>Rows of the batch (1 unless a batch case).</summary>
+    protected virtual int Rows => 1;
+
+    /// <summary>The input logits, row-major.</summary>
+    protected float[] Input { get; private set; } = [];
+
+    /// <summary>The destination of out-of-place peers.</summary>
+    protected float[] Destination { get; private set; } = [];
+
+    /// <summary>Logits' batch, overwritten by a copy of <see cref="Input"/> on every Logits call.</summary>
+    protected CpuLogitBatch Batch { get; private set; } = null!;
+
+    /// <summary>One sampling context per row.</summary>
+    protected SamplingContext[] Contexts { get; private set; } = [];
+
+    /// <summary>One token per row.</summary>
+    protected int[] Tokens { get; private set; } = [];
+
+    /// <summary>llama.cpp's candidate array.</summary>
+    protected LlamaCandidates Llama { get; private set; } = null!;
+
+    /// <summary>The input as a CPU tensor of shape [V] (one row) or [rows, V].</summary>
+    protected torch.Tensor Tensor { get; private set; } = null!;
+
+    /// <summary>Creates the input and the peers' state.</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        Input = LogitInput.Create(Rows, Vocab);
+        Destination = new float[Input.Length];
+        Batch = new CpuLogitBatch(Rows, Vocab);
+        Contexts = SamplingContext.ForRows(Rows);
+        Tokens = new int[Rows];
+        Llama = new LlamaCandidates(Vocab);
+        Tensor = Rows == 1 ? torch.tensor(Input) : torch.tensor(Input, new long[] { Rows, Vocab });
+        torch.manual_seed((long)SamplingSeed);
+
+        // One intra-op thread for a single row, as Logits, llama.cpp and the scalar peer use; all cores for a batch.
+        // (libtorch's default, all cores, also made its single-row times swing by 100× on the shared machine.)
+        torch.set_num_threads(Rows == 1 ? 1 : Environment.ProcessorCount);
+        SetupCase();
+    }
+
+    /// <summary>Releases the tensor and native state.</summary>
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        CleanupCase();
+        Tensor.Dispose();
+        Batch.Dispose();
+        Llama.Dispose();
+    }
+
+    /// <summary>One copy of the input: the memory floor.</summary>
+    [Benchmark(Description = "row copy (floor)")]
+    [Peer(Peer.RowCopy)]
+    public void RowCopy() => Input.AsSpan().CopyTo(Destination);
+
+    /// <summary>Case-specific setup, after the common state exists.</summary>
+    protected virtual void SetupCase()
+    {
+    }
+
+    /// <summary>Case-specific cleanup.</summary>
+    protected virtual void CleanupCase()
+    {
+    }
+
+    /// <summary>Restores Logits' in-place input.</summary>
+    protected void CopyIn() => Input.AsSpan().CopyTo(Batch.AsSpan());
+
+    /// <summary>The ids of the finite entries of <paramref name="row"/>, ascending.</summary>
+    protected static int[] Kept(ReadOnlySpan<float> row)
+    {
+        var ids = new List<int>();
+        for (int i = 0; i < row.Length; i++)
+        {
+            if (row[i] > float.NegativeInfinity)
+            {
+                ids.Add(i);
+            }
+        }
+
+        return ids.ToArray();
+    }
+
+    /// <summary>A mismatch message when the two kept sets differ, else null.</summary>
+    protected static string? CompareKept(string peer, int[] logits, int[] other)
+    {
+        if (logits.AsSpan().SequenceEqual(other))
+        {
+            return null;
+        }
+
+        return $"{peer}: kept {other.Length} tokens, Logits kept {logits.Length} ({Preview(other)} vs {Preview(logits)})";
+    }
+
+    /// <summary>A mismatch message when two value arrays differ beyond tolerance, else null.</summary>
+    protected static string? CompareValues(string peer, ReadOnlySpan<float> logits, ReadOnlySpan<float> other, double relative, double absolute)
+    {
+        if (logits.Length != other.Length)
+        {
+            return $"{peer}: {other.Length} values, Logits {logits.Length}";
+        }
+
+        for (int i = 0; i < logits.Length; i++)
+        {
+            double a = logits[i];
+            double b = other[i];
+            if (a == b)
+            {
+                continue;
+            }
+
+            if (!double.IsFinite(a) || !double.IsFinite(b) || Math.Abs(a - b) > absolute + (relative * Math.Abs(a)))
+            {
+                return $"{peer}: value {i} is {b}, Logits {a}";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Collects the non-null messages.</summary>
+    protected static IReadOnlyList<string> Messages(params string?[] messages)
+    {
+        var list = new List<string>();
+        foreach (string? message in messages)
+        {
+            if (message is not null)
+            {
+                list.Add(message);
+            }
+        }
+
+        return list;
+    }
+
+    private static string Preview(int[] ids) => ids.Length <= 8 ? string.Join(",", ids) : string.Join(",", ids[..8]) + ",…";
+}

@@ -1,0 +1,9 @@
+namespace Logits.Benchmarks.Infrastructure;
+
+/// <summary>One measured benchmark method: mean time per call and managed bytes allocated per call.</summary>
+/// <param name="Case">The case name (<see cref="CaseAttribute.Name"/>).</param>
+/// <param name="Vocab">The vocabulary size.</param>
+/// <param name="Peer">Who the method measures.</param>
+/// <param name="Nanoseconds">Time per call.</param>
+/// <param name="BytesPerCall">Managed bytes allocated per call, when measured.</param>
+public sealed record Measurement(string Case, int Vocab, Peer Peer, double Nanoseconds, double? BytesPerCall);

@@ -1,0 +1,286 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using Logits.Benchmarks.Cases;
+
+namespace Logits.Benchmarks.Infrastructure;
+
+/// <summary>
+/// The <c>--quick</c> and <c>--dry</c> modes: a Stopwatch harness around the same benchmark methods BenchmarkDotNet
+/// runs, with the same setup and cleanup.
+/// </summary>
+/// <remarks>
+/// <para><c>--quick</c>: every case at every V; per method a 250 ms warm-up, then batches of calls sized to about 10 ms each
+/// for <see cref="QuickBudget"/>; the time is the median batch's mean per call, the allocation is
+/// managed bytes allocated over all batches divided by the calls (see <see cref="Measure"/>). A few seconds per case and V;
+/// indicative only (no outlier analysis, no process isolation).</para>
+/// <para><c>--dry</c>: every case at its smallest V, one call per method after one warm-up call, plus each case's
+/// <see cref="ICheckedCase.CheckPeersAgree"/>; any mismatch or exception fails the run (exit code 1). Used by CI so the
+/// suite never rots.</para>
+/// <para>One-core classes (<see cref="CaseAttribute.OneCore"/>) run in a child process of this executable started with
+/// <c>DOTNET_PROCESSOR_COUNT=1</c> and <c>DOTNET_TieredCompilation=0</c> (see <see cref="RunOneCoreChild"/>).</para>
+/// </remarks>
+public static class QuickRunner
+{
+    /// <summary>The argument that starts a one-core child: <c>--one-core-child TYPE VOCAB quick|dry</c>.</summary>
+    public const string ChildSwitch = "--one-core-child";
+
+    private static readonly TimeSpan QuickBudget = TimeSpan.FromMilliseconds(400);
+    private static readonly TimeSpan BatchTarget = TimeSpan.FromMilliseconds(10);
+    private static readonly TimeSpan WarmUp = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Runs every case, prints the ratio table, returns the exit code.</summary>
+    public static int Run(bool dry, TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        var started = Stopwatch.StartNew();
+        var measurements = new List<Measurement>();
+        var failures = new List<string>();
+        output.WriteLine(dry
+            ? "Dry run: one call per benchmark method at the smallest V, and the peer agreement checks."
+            : $"Quick run: {QuickBudget.TotalMilliseconds:0} ms per method after a warm-up; indicative numbers only (use the full run for reports).");
+        output.WriteLine($".NET {Environment.Version}, {Environment.ProcessorCount} processors, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
+
+        foreach (var type in CaseCatalog.CaseTypes())
+        {
+            var @case = type.GetCustomAttribute<CaseAttribute>()!;
+            var sizes = CaseCatalog.VocabSizes(type);
+            foreach (int vocab in dry ? new[] { sizes.Min() } : sizes.ToArray())
+            {
+                var caseStarted = Stopwatch.StartNew();
+                try
+                {
+                    if (@case.OneCore)
+                    {
+                        measurements.Add(RunOneCoreChild(type, @case, vocab, dry));
+                    }
+                    else
+                    {
+                        measurements.AddRange(MeasureCase(type, @case, vocab, dry, failures));
+                    }
+                }
+#pragma warning disable CA1031 // Reported and counted: one broken case must not hide the others.
+                catch (Exception error)
+#pragma warning restore CA1031
+                {
+                    failures.Add($"{@case.Name}, V = {vocab}: {error.GetType().Name}: {error.Message}");
+                }
+
+                output.WriteLine($"  {@case.Name}{(@case.OneCore ? " (1 core)" : "")}, V = {vocab}: {caseStarted.Elapsed.TotalSeconds:0.0} s");
+            }
+        }
+
+        var table = RatioTable.Build(measurements);
+        output.WriteLine();
+        output.Write(table.ToText());
+        output.WriteLine($"Total {started.Elapsed.TotalSeconds:0} s.");
+        foreach (string failure in failures)
+        {
+            output.WriteLine($"FAILED: {failure}");
+        }
+
+        if (dry)
+        {
+            output.WriteLine(failures.Count == 0 ? "Dry run passed: every method ran and every peer agreed with Logits." : $"Dry run failed: {failures.Count} problem(s).");
+        }
+
+        return failures.Count == 0 ? 0 : 1;
+    }
+
+    /// <summary>The body of a one-core child: measures the class's Logits method and prints one <c>RESULT</c> line.</summary>
+    public static int RunChild(string typeName, int vocab, bool dry, TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        var type = typeof(QuickRunner).Assembly.GetType(typeName) ?? throw new ArgumentException($"no type {typeName}", nameof(typeName));
+        var instance = Create(type, vocab);
+        try
+        {
+            var method = CaseCatalog.PeerMethods(type).First(m => m.Peer == Peer.Logits).Method;
+            var (ns, bytes) = Measure(method, instance, dry, allThreads: true);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT {ns:R} {bytes:R} {Environment.ProcessorCount}"));
+            return 0;
+        }
+        finally
+        {
+            Cleanup(instance);
+        }
+    }
+
+    private static List<Measurement> MeasureCase(Type type, CaseAttribute @case, int vocab, bool dry, List<string> failures)
+    {
+        var result = new List<Measurement>();
+        var instance = Create(type, vocab);
+        try
+        {
+            foreach (var (method, peer) in CaseCatalog.PeerMethods(type))
+            {
+                if (CaseCatalog.Classify(@case, peer) is not { } counted)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    var (ns, bytes) = Measure(method, instance, dry, allThreads: @case.Rows > 1);
+                    result.Add(new Measurement(@case.Name, vocab, counted, ns, bytes));
+                }
+#pragma warning disable CA1031 // Reported and counted.
+                catch (Exception error)
+#pragma warning restore CA1031
+                {
+                    var inner = error is TargetInvocationException { InnerException: { } e } ? e : error;
+                    failures.Add($"{@case.Name}, V = {vocab}, {method.Name}: {inner.GetType().Name}: {inner.Message}");
+                }
+            }
+
+            if (dry && instance is ICheckedCase checkedCase)
+            {
+                foreach (string message in checkedCase.CheckPeersAgree())
+                {
+                    failures.Add($"{@case.Name}, V = {vocab}: peers disagree: {message}");
+                }
+            }
+        }
+        finally
+        {
+            Cleanup(instance);
+        }
+
+        return result;
+    }
+
+    private static Measurement RunOneCoreChild(Type type, CaseAttribute @case, int vocab, bool dry)
+    {
+        string path = Environment.ProcessPath ?? throw new InvalidOperationException("The process path is unknown.");
+        var start = new ProcessStartInfo(path) { RedirectStandardOutput = true, UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(path) == "dotnet")
+        {
+            start.ArgumentList.Add(typeof(QuickRunner).Assembly.Location);
+        }
+
+        foreach (string argument in new[] { ChildSwitch, type.FullName!, vocab.ToString(CultureInfo.InvariantCulture), dry ? "dry" : "quick" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment[BatchChainCase.OneCoreVariable] = "1";
+
+        // The child has run nothing before this case, and a call takes long enough that tiered JIT would measure
+        // unoptimised code for most of its budget; full optimisation from the first call compares like with like.
+        start.Environment["DOTNET_TieredCompilation"] = "0";
+        using var child = Process.Start(start) ?? throw new InvalidOperationException("The one-core child did not start.");
+        string text = child.StandardOutput.ReadToEnd();
+        child.WaitForExit();
+        string? line = text.Split('\n').FirstOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal));
+        if (child.ExitCode != 0 || line is null)
+        {
+            throw new InvalidOperationException($"the one-core child exited with {child.ExitCode}: {text.Trim()}");
+        }
+
+        var parts = line.Split(' ');
+        if (parts[3].Trim() != "1")
+        {
+            throw new InvalidOperationException($"the one-core child saw {parts[3].Trim()} processors, not 1");
+        }
+
+        return new Measurement(@case.Name, vocab, Peer.LogitsOneCore, double.Parse(parts[1], CultureInfo.InvariantCulture), double.Parse(parts[2], CultureInfo.InvariantCulture));
+    }
+
+    private static object Create(Type type, int vocab)
+    {
+        var instance = Activator.CreateInstance(type) ?? throw new InvalidOperationException($"cannot create {type.Name}");
+        type.GetProperty("Vocab")!.SetValue(instance, vocab);
+        type.GetMethod("Setup")!.Invoke(instance, null);
+        return instance;
+    }
+
+    private static void Cleanup(object instance) => instance.GetType().GetMethod("Cleanup")!.Invoke(instance, null);
+
+    /// <summary>Times one method: (ns per call, managed bytes per call).</summary>
+    /// <remarks>
+    /// Single-row cases run on the calling thread, so their allocations are counted on it alone
+    /// (<see cref="GC.GetAllocatedBytesForCurrentThread"/>): the runtime's background threads (tiered JIT) allocate too,
+    /// and counting them would show a few bytes per call that the benchmark does not allocate. Batch cases run rows on
+    /// worker threads, so all threads count.
+    /// </remarks>
+    private static (double Nanoseconds, double Bytes) Measure(MethodInfo method, object instance, bool dry, bool allThreads)
+    {
+        long Allocated() => allThreads ? GC.GetTotalAllocatedBytes(precise: true) : GC.GetAllocatedBytesForCurrentThread();
+
+        Action call = MakeCall(method, instance);
+        call();
+        if (dry)
+        {
+            long before = Allocated();
+            var once = Stopwatch.StartNew();
+            call();
+            once.Stop();
+            return (once.Elapsed.TotalNanoseconds, Allocated() - before);
+        }
+
+        // Warm-up, long enough for tiered JIT to promote the hot methods (it waits ~100 ms before compiling tier 1),
+        // then the batch size that takes about BatchTarget.
+        var warm = Stopwatch.StartNew();
+        int calls = 1;
+        while (warm.Elapsed < WarmUp || calls < 3)
+        {
+            call();
+            calls++;
+        }
+
+        double perCall = warm.Elapsed.TotalNanoseconds / calls;
+        int batch = (int)Math.Clamp(BatchTarget.TotalNanoseconds / perCall, 1, 1_000_000);
+        var samples = new List<double>();
+        var budget = Stopwatch.StartNew();
+        while (budget.Elapsed < QuickBudget || samples.Count < 5)
+        {
+            var timer = Stopwatch.StartNew();
+            for (int i = 0; i < batch; i++)
+            {
+                call();
+            }
+
+            timer.Stop();
+            samples.Add(timer.Elapsed.TotalNanoseconds / batch);
+        }
+
+        // Allocations in a separate loop, so the harness's own (timers, the sample list) are not counted.
+        int allocationCalls = Math.Max(batch, 16);
+        long allocatedBefore = Allocated();
+        for (int i = 0; i < allocationCalls; i++)
+        {
+            call();
+        }
+
+        double bytes = (double)(Allocated() - allocatedBefore) / allocationCalls;
+        samples.Sort();
+        return (samples[samples.Count / 2], bytes);
+    }
+
+    private static Action MakeCall(MethodInfo method, object instance)
+    {
+        // Delegates bound to the instance: no reflection or boxing inside the timed loop.
+        if (method.ReturnType == typeof(void))
+        {
+            return method.CreateDelegate<Action>(instance);
+        }
+
+        if (method.ReturnType == typeof(int))
+        {
+            var f = method.CreateDelegate<Func<int>>(instance);
+            return () => f();
+        }
+
+        if (method.ReturnType == typeof(long))
+        {
+            var f = method.CreateDelegate<Func<long>>(instance);
+            return () => f();
+        }
+
+        throw new InvalidOperationException($"{method.Name} returns {method.ReturnType.Name}; benchmark methods return void, int or long.");
+    }
+}

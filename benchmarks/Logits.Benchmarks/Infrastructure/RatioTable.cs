@@ -1,0 +1,188 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Text;
+
+namespace Logits.Benchmarks.Infrastructure;
+
+/// <summary>
+/// The ratio table: for each case and V, Logits' time, each peer's time, the ratio Logits / peer, and issue 8's target
+/// where one applies (at V = 128256), with met / not met.
+/// </summary>
+/// <remarks>
+/// llama.cpp appears twice: with its candidate fill ("fill + apply") and net of it (the fill measured alone and
+/// subtracted). Logits' time always includes the copy that restores its in-place input; the copy alone is the
+/// "row copy" line. The allocation target (zero bytes per call on the CPU path) is one line per case at V = 128256.
+/// </remarks>
+public sealed class RatioTable
+{
+    /// <summary>The vocabulary size the targets apply to.</summary>
+    public const int TargetVocab = 128256;
+
+    private static readonly (string Case, string Peer, double MaxRatio)[] Targets =
+    [
+        ("softmax", "TensorPrimitives", 1.0),
+        ("softmax", "row copy", 5.0),
+        ("top-p 0.9", "llama.cpp net of fill", 0.05),
+        ("top-p 0.9", "TorchSharp", 0.05),
+        ("plain sampling", "llama.cpp net of fill", 0.1),
+        ("default chain", "llama.cpp net of fill", 0.5),
+        ("batch 64 default chain", "Logits, 1 core", 1.0 / 1.7),
+    ];
+
+    private static readonly string[] Header = ["case", "V", "Logits", "peer", "peer time", "Logits/peer", "target", "met", "note"];
+
+    private readonly List<Row> _rows = [];
+
+    private RatioTable()
+    {
+    }
+
+    /// <summary>The rows, in print order.</summary>
+    public IReadOnlyList<Row> Rows => _rows;
+
+    /// <summary>How many targets were checked and how many of them were met.</summary>
+    public (int Checked, int Met) TargetCounts => (_rows.Count(r => r.Met is not null), _rows.Count(r => r.Met == true));
+
+    /// <summary>Builds the table from measurements.</summary>
+    public static RatioTable Build(IEnumerable<Measurement> measurements)
+    {
+        ArgumentNullException.ThrowIfNull(measurements);
+        var table = new RatioTable();
+        foreach (var group in measurements.GroupBy(m => (m.Case, m.Vocab)).OrderBy(g => CaseCatalog.Order(g.Key.Case)).ThenBy(g => g.Key.Vocab))
+        {
+            var byPeer = group.GroupBy(m => m.Peer).ToDictionary(g => g.Key, g => g.Last());
+            if (!byPeer.TryGetValue(Peer.Logits, out var logits))
+            {
+                continue;
+            }
+
+            void Add(string peer, double? peerNs, string? note = null)
+            {
+                double? ratio = peerNs is > 0 ? logits.Nanoseconds / peerNs : null;
+                var target = group.Key.Vocab == TargetVocab ? Targets.FirstOrDefault(t => t.Case == group.Key.Case && t.Peer == peer) : default;
+                double? max = target.Case is null ? null : target.MaxRatio;
+                bool? met = max is null || ratio is null ? null : ratio <= max;
+                table._rows.Add(new Row(group.Key.Case, group.Key.Vocab, logits.Nanoseconds, peer, peerNs, ratio, max is null ? "" : $"≤ {max:0.###}", met, note));
+            }
+
+            if (byPeer.TryGetValue(Peer.LlamaCpp, out var llama))
+            {
+                Add("llama.cpp (fill + apply)", llama.Nanoseconds);
+                if (byPeer.TryGetValue(Peer.LlamaCppFill, out var fill))
+                {
+                    Add("llama.cpp net of fill", llama.Nanoseconds - fill.Nanoseconds, $"fill {FormatTime(fill.Nanoseconds)}");
+                }
+            }
+
+            foreach (var (peer, name) in new[] { (Peer.TorchSharp, "TorchSharp"), (Peer.TensorPrimitives, "TensorPrimitives"), (Peer.Scalar, "scalar C#"), (Peer.RowCopy, "row copy"), (Peer.LogitsOneCore, "Logits, 1 core") })
+            {
+                if (byPeer.TryGetValue(peer, out var m))
+                {
+                    Add(name, m.Nanoseconds);
+                }
+            }
+
+            if (group.Key.Vocab == TargetVocab && logits.BytesPerCall is double bytes)
+            {
+                table._rows.Add(new Row(group.Key.Case, group.Key.Vocab, logits.Nanoseconds, "(Logits bytes allocated per call)", null, null, "= 0 B", bytes < 1, $"{bytes:0} B"));
+            }
+        }
+
+        return table;
+    }
+
+    /// <summary>Formats a time in ns, µs or ms.</summary>
+    public static string FormatTime(double? ns) => ns switch
+    {
+        null => "—",
+        < 1_000 => string.Create(CultureInfo.InvariantCulture, $"{ns:0.0} ns"),
+        < 1_000_000 => string.Create(CultureInfo.InvariantCulture, $"{ns / 1_000:0.0} µs"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{ns / 1_000_000:0.00} ms"),
+    };
+
+    /// <summary>The table as aligned plain text.</summary>
+    public string ToText()
+    {
+        var cells = Cells();
+        var widths = new int[cells[0].Length];
+        foreach (var row in cells)
+        {
+            for (int c = 0; c < row.Length; c++)
+            {
+                widths[c] = Math.Max(widths[c], row[c].Length);
+            }
+        }
+
+        var text = new StringBuilder();
+        for (int r = 0; r < cells.Count; r++)
+        {
+            text.AppendLine(string.Join("  ", cells[r].Select((cell, c) => c is 1 or 2 or 4 or 5 ? cell.PadLeft(widths[c]) : cell.PadRight(widths[c]))).TrimEnd());
+            if (r == 0)
+            {
+                text.AppendLine(new string('-', widths.Sum() + (2 * (widths.Length - 1))));
+            }
+        }
+
+        text.AppendLine(Tally());
+        return text.ToString();
+    }
+
+    /// <summary>The table as Markdown.</summary>
+    public string ToMarkdown()
+    {
+        var cells = Cells();
+        var text = new StringBuilder();
+        text.AppendLine("| " + string.Join(" | ", cells[0]) + " |");
+        text.AppendLine("| --- | ---: | ---: | --- | ---: | ---: | --- | --- | --- |");
+        foreach (var row in cells.Skip(1))
+        {
+            text.AppendLine("| " + string.Join(" | ", row) + " |");
+        }
+
+        text.AppendLine();
+        text.AppendLine(Tally());
+        return text.ToString();
+    }
+
+    private string Tally()
+    {
+        var (checkedCount, met) = TargetCounts;
+        return $"Targets (V = {TargetVocab}): {met} of {checkedCount} met.";
+    }
+
+    private List<string[]> Cells()
+    {
+        var cells = new List<string[]> { Header };
+        foreach (var row in _rows)
+        {
+            cells.Add(
+            [
+                row.Case,
+                row.Vocab.ToString(CultureInfo.InvariantCulture),
+                FormatTime(row.LogitsNs),
+                row.Peer,
+                FormatTime(row.PeerNs),
+                row.Ratio is double ratio ? string.Create(CultureInfo.InvariantCulture, $"{ratio:0.000}") : "—",
+                row.Target,
+                row.Met switch { true => "met", false => "NOT MET", null => "" },
+                row.Note ?? "",
+            ]);
+        }
+
+        return cells;
+    }
+
+    /// <summary>One line of the table.</summary>
+    /// <param name="Case">The case.</param>
+    /// <param name="Vocab">The vocabulary size.</param>
+    /// <param name="LogitsNs">Logits' time per call.</param>
+    /// <param name="Peer">The peer's name.</param>
+    /// <param name="PeerNs">The peer's time per call.</param>
+    /// <param name="Ratio">Logits / peer.</param>
+    /// <param name="Target">The target, e.g. <c>≤ 0.5</c>, or empty.</param>
+    /// <param name="Met">Whether the target is met; null when there is none.</param>
+    /// <param name="Note">A remark (the fill time, bytes allocated).</param>
+    public sealed record Row(string Case, int Vocab, double LogitsNs, string Peer, double? PeerNs, double? Ratio, string Target, bool? Met, string? Note);
+}
