@@ -11,7 +11,6 @@ namespace Logits.Processing.Penalties;
 internal static class CountPenalties
 {
     private const int RepetitionBit = 2;
-    private const int FrequencyPresenceBit = 1;
 
     /// <summary>Throws unless every value is finite and greater than 0.</summary>
     public static PerRow<double> ValidateRepetition(PerRow<double> penalty, string paramName)
@@ -168,8 +167,11 @@ internal static class CountPenalties
             ? PenaltyHistory.WindowStart(history, PenaltyHistory.ScopeStart(context, frequencyPresenceScope), window)
             : int.MaxValue;
 
-        // One scan of the union of both windows; each id is tagged with the windows it lies in, so a sort
-        // groups the occurrences of a token together with no per-vocabulary table.
+        // One scan of the union of both windows into a per-thread table indexed by token id (all zero between
+        // calls): (count << 2) | window tags, with each id listed once at its first occurrence; then the listed
+        // entries are emitted and cleared. O(history) per row (a sort of the tagged ids cost ~5× more at 4096).
+        var table = CountTable.For(vocab);
+        var touched = keys;
         int n = 0;
         for (int position = Math.Min(repetitionStart, frequencyPresenceStart); position < history.Length; position++)
         {
@@ -181,28 +183,68 @@ internal static class CountPenalties
 
             if (id >= vocab)
             {
+                ClearTouched(table, touched, n);
                 PenaltyHistory.ThrowIdOutOfRange(id, position, row, vocab);
             }
 
-            long tags = (position >= repetitionStart ? RepetitionBit : 0) | (position >= frequencyPresenceStart ? FrequencyPresenceBit : 0);
-            keys[n++] = ((long)id << 2) | tags;
-        }
-
-        var sorted = keys.AsSpan(0, n);
-        sorted.Sort();
-        int i = 0;
-        while (i < n)
-        {
-            int id = (int)(sorted[i] >> 2);
-            int count = 0;
-            int flag = 0;
-            for (; i < n && (int)(sorted[i] >> 2) == id; i++)
+            int entry = table[id];
+            if (entry == 0)
             {
-                count += (int)(sorted[i] & FrequencyPresenceBit);
-                flag |= (int)(sorted[i] & RepetitionBit);
+                touched[n++] = id;
+                entry = Listed;
             }
 
-            edits.Add(id, count, flag);
+            if (position >= frequencyPresenceStart)
+            {
+                entry += 1 << CountShift;
+            }
+
+            if (position >= repetitionStart)
+            {
+                entry |= RepetitionBit;
+            }
+
+            table[id] = entry;
+        }
+
+        for (int i = 0; i < n; i++)
+        {
+            int id = (int)touched[i];
+            int entry = table[id];
+            edits.Add(id, entry >> CountShift, entry & RepetitionBit);
+            table[id] = 0;
+        }
+    }
+
+    /// <summary>A table entry's count starts at this bit; bit 0 marks a listed id, bit 1 the repetition window.</summary>
+    private const int CountShift = 2;
+
+    /// <summary>Marks a table entry whose id is in the touched list (so an id seen only in one window is listed once).</summary>
+    private const int Listed = 1;
+
+    private static void ClearTouched(int[] table, long[] touched, int n)
+    {
+        for (int i = 0; i < n; i++)
+        {
+            table[(int)touched[i]] = 0;
+        }
+    }
+
+    /// <summary>Per-thread count tables, as long as the largest vocabulary seen on the thread, all zero between uses.</summary>
+    private static class CountTable
+    {
+        [ThreadStatic]
+        private static int[]? t_table;
+
+        public static int[] For(int vocab)
+        {
+            var table = t_table;
+            if (table is null || table.Length < vocab)
+            {
+                t_table = table = new int[vocab];
+            }
+
+            return table;
         }
     }
 }
