@@ -6,7 +6,7 @@ namespace Logits.Tensors.Cpu;
 internal sealed partial class CpuKernels
 {
     /// <summary>The first window of the adaptive-k top-p search (spec/sampling.md §5.2).</summary>
-    internal const int TopPInitialWindow = 256;
+    internal const int TopPInitialWindow = 64;
 
     /// <summary>The top-p stopping tolerance of spec/sampling.md §3a (library decision).</summary>
     internal const double TopPTolerance = 1e-6;
