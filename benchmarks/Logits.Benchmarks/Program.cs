@@ -4,13 +4,14 @@ using System.IO;
 using System.Linq;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
+using BenchmarkDotNet.Filters;
 using BenchmarkDotNet.Running;
 using Logits.Benchmarks.Infrastructure;
 
 // Modes (see docs/benchmarks.md):
 //   --quick  a Stopwatch harness around every case's methods, a few seconds per case; prints the ratio table.
 //   --dry    one call per method at the smallest V plus the peer agreement checks; exit code 1 on any problem (CI).
-//   anything else goes to BenchmarkDotNet (e.g. --filter '*' --job short); the ratio table is then written as
+//   anything else goes to BenchmarkDotNet (e.g. --filter '*' --job short [--vocab 128256]); the ratio table is then written as
 //   BenchmarkDotNet.Artifacts/ratios.md with a bar chart, ratios.png.
 if (args.Length >= 4 && args[0] == QuickRunner.ChildSwitch)
 {
@@ -30,7 +31,18 @@ if (File.Exists(torchSharpFix) && Environment.GetEnvironmentVariable("CustomAfte
     Environment.SetEnvironmentVariable("CustomAfterMicrosoftCommonTargets", torchSharpFix);
 }
 
-var config = DefaultConfig.Instance.AddDiagnoser(MemoryDiagnoser.Default);
+// --vocab N (full run only): keep the cases at one vocabulary size (and those without a Vocab parameter), so the
+// issue's V = 128256 targets can be measured in a fraction of the full run's time.
+IConfig config = DefaultConfig.Instance.AddDiagnoser(MemoryDiagnoser.Default);
+int vocabIndex = Array.IndexOf(args, "--vocab");
+if (vocabIndex >= 0 && vocabIndex + 1 < args.Length)
+{
+    int vocab = int.Parse(args[vocabIndex + 1], CultureInfo.InvariantCulture);
+    config = config.AddFilter(new SimpleFilter(benchmark =>
+        benchmark.Parameters.Items.All(p => p.Name != "Vocab" || (int)p.Value == vocab)));
+    args = args.Where((_, i) => i != vocabIndex && i != vocabIndex + 1).ToArray();
+}
+
 var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config).ToList();
 FullRunReport.Write(summaries, Console.Out);
 return 0;
