@@ -55,7 +55,9 @@ public static class ArithmeticExperiment
     /// <c>--threads</c> (torch intra-op threads, default 1; process-wide), Pilot overrides <c>--steps --width --layers
     /// --heads --batch --lr --digits</c>, Copilot overrides <c>--copilot-width --copilot-layers --copilot-heads
     /// --copilot-lr --log-capacity --loss rms|rss</c>, the sweep <c>--lambdas 0.5,1,2,4,8</c> (Probability mode) and
-    /// <c>--logit-lambdas 4,16</c> (Logit mode), and <c>--baselines params,compute</c> (or <c>none</c>).</param>
+    /// <c>--logit-lambdas 4,16</c> (Logit mode), and <c>--baselines params,compute</c> (or <c>none</c>), and the diagnostic
+    /// <c>--frozen-copilot-steps K</c> (also train a Copilot for K steps next to a frozen copy of the trained Pilot and
+    /// print its skill and sweep; not part of the table).</param>
     /// <param name="output">Where the progress and the table go.</param>
     /// <param name="cancellationToken">Stops between training steps.</param>
     /// <returns>The table and the per-seed details.</returns>
@@ -73,6 +75,7 @@ public static class ArithmeticExperiment
         double[] lambdas = { 0.5, 1, 2, 4, 8 };
         double[] logitLambdas = { 4, 16 };
         string[] baselines = { "params", "compute" };
+        int frozenSteps = 0;
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"'{args[i]}' needs a value.", nameof(args));
@@ -100,6 +103,7 @@ public static class ArithmeticExperiment
                 case "--loss": copilot = copilot with { LossReduction = Next() == "rss" ? CopilotLossReduction.RootSumSquare : CopilotLossReduction.RootMeanSquare }; break;
                 case "--lambdas": lambdas = NextList(); break;
                 case "--logit-lambdas": logitLambdas = NextList(); break;
+                case "--frozen-copilot-steps": frozenSteps = NextInt(); break;
                 case "--baselines": baselines = Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Where(b => b != "none").ToArray(); break;
                 default: throw new ArgumentException($"Unknown argument '{args[i]}'.", nameof(args));
             }
@@ -223,6 +227,11 @@ public static class ArithmeticExperiment
                 output.WriteLine($"    where fused inference time goes (one row, eval, no_grad, mean of 200 calls): Pilot forward over a {dataset.MaxSequenceLength - 1}-token context {pilotMs:F3} ms, Copilot forward over 3 queries and that memory {copilotMs:F3} ms; each generated token costs one of each, plus the decoding state's per-row memory/correction copies and the host copy of f^C.");
             }
 
+            if (frozenSteps > 0)
+            {
+                FrozenPilotDiagnostic(dataset, pilot, config, copilot, frozenSteps, runSeed, settings, trainProblems, output);
+            }
+
             chosen.Add(Label(settings[best]));
             chosenRow.Add(testResults[best].Accuracy, joint.Seconds, testResults[best].Seconds);
             output.WriteLine($"    chosen on validation: {chosen[^1]} → test {testResults[best].Accuracy:P1}");
@@ -312,6 +321,28 @@ public static class ArithmeticExperiment
         }
 
         return best;
+    }
+
+    /// <summary>Trains a Copilot next to a frozen copy of the trained Pilot and prints its skill and λ sweep (validation and test).</summary>
+    private static void FrozenPilotDiagnostic(ArithmeticDataset dataset, DecoderTransformer pilot, PilotConfig config, CopilotConfig copilot, int steps, ulong seed, (CopilotFusionMode Mode, double Lambda)[] settings, IReadOnlyList<ArithmeticProblem> trainProblems, TextWriter output)
+    {
+        output.WriteLine($"    diagnostic: a Copilot trained {steps} steps next to a frozen copy of this Pilot");
+        var (frozen, frozenCopilot) = PilotTraining.TrainCopilotOnFrozenPilot(dataset, pilot, config, copilot, steps, seed, output);
+        using (frozen)
+        using (frozenCopilot)
+        {
+            var (trainSkill, _) = CopilotDiagnostics.Skill(frozen, frozenCopilot, trainProblems);
+            var (validationSkill, _) = CopilotDiagnostics.Skill(frozen, frozenCopilot, dataset.Validation);
+            output.WriteLine($"      frozen-Pilot Copilot skill: training problems {trainSkill:F3}, validation problems {validationSkill:F3}");
+            using var fused = new CopilotLanguageModel<DecoderTransformer>(frozen, frozenCopilot);
+            foreach (var setting in settings)
+            {
+                var pipeline = LogitPipeline.CreateBuilder().Add(new CopilotRectificationProcessor(fused.CorrectionSource, (float)setting.Lambda, setting.Mode)).Greedy();
+                var validation = Evaluation.ExactMatch(fused, dataset.Validation, dataset.MaxAnswerTokens, pipeline, fused.Reset);
+                var test = Evaluation.ExactMatch(fused, dataset.Test, dataset.MaxAnswerTokens, pipeline, fused.Reset);
+                output.WriteLine($"      frozen-Pilot Copilot, {Label(setting)}: validation {validation.Accuracy:P1}, test {test.Accuracy:P1}");
+            }
+        }
     }
 
     /// <summary>Mean wall time of one Pilot forward and one Copilot forward at a typical generation step (milliseconds).</summary>

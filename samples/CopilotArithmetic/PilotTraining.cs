@@ -189,6 +189,55 @@ public static class PilotTraining
         return new TrainedModels(pilot, copilotModel, clock.Elapsed.TotalSeconds, pilotLosses, copilotLosses, snapshot, snapshot is null ? clock.Elapsed.TotalSeconds : snapshotSeconds);
     }
 
+    /// <summary>
+    /// Diagnostic (not the paper's method): trains a fresh Copilot for <paramref name="steps"/> joint steps next to a
+    /// <b>copy</b> of a trained Pilot that is effectively frozen (Pilot learning rate 1e-9, no weight decay), so the
+    /// Copilot sees a stationary mistake distribution.
+    /// </summary>
+    /// <param name="dataset">The data set.</param>
+    /// <param name="pilot">The trained Pilot (not modified).</param>
+    /// <param name="config">The Pilot's settings (batch size).</param>
+    /// <param name="copilot">The Copilot's settings.</param>
+    /// <param name="steps">Copilot steps.</param>
+    /// <param name="seed">Seeds the Copilot, the log sampling and the batch order (a stream different from the Pilot's).</param>
+    /// <param name="log">Progress output.</param>
+    /// <returns>The Pilot copy and the trained Copilot (the caller disposes both).</returns>
+    public static (DecoderTransformer Pilot, CopilotDecoder Copilot) TrainCopilotOnFrozenPilot(ArithmeticDataset dataset, DecoderTransformer pilot, PilotConfig config, CopilotConfig copilot, int steps, ulong seed, TextWriter log)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentNullException.ThrowIfNull(pilot);
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(copilot);
+        ArgumentNullException.ThrowIfNull(log);
+        var frozen = Copy(pilot);
+        var copilotModel = CopilotDecoder.Create(copilot.ModelOptions(config.Width), unchecked((long)seed * 31 + 17));
+        var options = new CopilotTrainerOptions
+        {
+            PilotLearningRate = 1e-9,
+            CopilotLearningRate = copilot.LearningRate,
+            WeightDecay = 0,
+            MistakeLogCapacity = copilot.MistakeLogCapacity,
+            LossReduction = copilot.LossReduction,
+            Seed = unchecked((int)seed),
+        };
+        var clock = Stopwatch.StartNew();
+        double smoothed = double.NaN;
+        using (var trainer = new CopilotJointTrainer<DecoderTransformer>(frozen, copilotModel, options))
+        {
+            var report = new Progress(p =>
+            {
+                smoothed = double.IsNaN(smoothed) ? p.CopilotLoss : (0.95 * smoothed) + (0.05 * p.CopilotLoss);
+                if (p.Step % Math.Max(1, steps / 4) == 0)
+                {
+                    log.WriteLine($"      frozen-Pilot Copilot step {p.Step,5}/{steps}: Copilot RMSE {smoothed:F4} (smoothed), {clock.Elapsed.TotalSeconds:F1} s");
+                }
+            });
+            trainer.Train(Batches(dataset, config.BatchSize, () => steps, unchecked(seed + 0x5EED)), report);
+        }
+
+        return (frozen, copilotModel);
+    }
+
     /// <summary>A new Pilot with a copy of <paramref name="pilot"/>'s weights.</summary>
     private static DecoderTransformer Copy(DecoderTransformer pilot)
     {

@@ -121,7 +121,7 @@ public sealed class CopilotArithmeticTests
     public void Quick_run_decreases_the_copilot_loss_keeps_the_pilot_trajectory_and_prints_every_row()
     {
         using var log = new StringWriter();
-        var report = ArithmeticExperiment.Run(new[] { "--quick", "--seed", "4", "--lambdas", "0.5,1", "--logit-lambdas", "2" }, log);
+        var report = ArithmeticExperiment.Run(new[] { "--quick", "--seed", "4", "--lambdas", "0.5,1", "--logit-lambdas", "2", "--frozen-copilot-steps", "20" }, log);
         string text = log.ToString();
 
         report.Seeds.Should().Equal(4UL);
@@ -159,5 +159,6 @@ public sealed class CopilotArithmeticTests
         report.Rows[1].Parameters.Should().Be(report.Rows[0].Parameters + 7_535);
         report.Rows[^2].Parameters.Should().BeCloseTo(report.Rows[1].Parameters, (uint)(report.Rows[1].Parameters / 10), "the parameter-matched baseline is within 10%");
         text.Should().Contain("| model | seed 4 | mean | sd |").And.Contain("Training-time overhead").And.Contain("inference overhead");
+        text.Should().Contain("frozen-Pilot Copilot skill").And.Contain("frozen-Pilot Copilot, Logit λ=2: validation");
     }
 }
