@@ -30,8 +30,12 @@ public sealed record ArithmeticProblem(int A, char Operator, int B)
 /// <c>{a, b}</c>: a SplitMix64 hash of <c>(min, max)</c> and <see cref="SplitSeed"/> sends the pair to the test side
 /// with probability <see cref="TestFraction"/>. So <c>a+b</c>, <c>b+a</c> and <c>max−min</c> always land on the same
 /// side, and a model can only answer a test problem by having learned the algorithm.</para>
-/// <para>The test set is a fixed list of distinct problems drawn from the test pairs with <see cref="SplitSeed"/>;
-/// training problems are drawn on the fly (rejecting test pairs) from the caller's generator.</para>
+/// <para>A further share <see cref="ValidationFraction"/> of the pairs (the next slice of the same hash) is carved out of
+/// the training side as a <b>validation</b> split: never trained on and never tested, it is where the Copilot's λ is
+/// chosen, so the test split is used for reporting only.</para>
+/// <para>The test and validation sets are fixed lists of distinct problems drawn from their pairs with
+/// <see cref="SplitSeed"/>; training problems are drawn on the fly (rejecting test and validation pairs) from the
+/// caller's generator.</para>
 /// </remarks>
 public sealed class ArithmeticDataset
 {
@@ -39,6 +43,7 @@ public sealed class ArithmeticDataset
     public const ulong DefaultSplitSeed = 20250516;
 
     private readonly List<ArithmeticProblem> _test;
+    private readonly List<ArithmeticProblem> _validation;
     private readonly int _operandLimit;
 
     /// <summary>Builds the split and the test set.</summary>
@@ -46,8 +51,10 @@ public sealed class ArithmeticDataset
     /// <param name="testFraction">The share of operand pairs held out, in <c>(0, 0.5]</c>.</param>
     /// <param name="testSize">The number of distinct test problems, at least 1 and at most a quarter of the held-out problems.</param>
     /// <param name="splitSeed">Seeds the split hash and the test-set draw.</param>
+    /// <param name="validationFraction">The share of operand pairs carved out of the training side for validation, in <c>(0, 0.5]</c>.</param>
+    /// <param name="validationSize">The number of distinct validation problems, at least 1 and at most a quarter of the validation problems.</param>
     /// <exception cref="ArgumentOutOfRangeException">A parameter is out of range.</exception>
-    public ArithmeticDataset(int maxDigits = 3, double testFraction = 0.1, int testSize = 500, ulong splitSeed = DefaultSplitSeed)
+    public ArithmeticDataset(int maxDigits = 3, double testFraction = 0.1, int testSize = 500, ulong splitSeed = DefaultSplitSeed, double validationFraction = 0.1, int validationSize = 300)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxDigits, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(maxDigits, 4);
@@ -56,8 +63,20 @@ public sealed class ArithmeticDataset
             throw new ArgumentOutOfRangeException(nameof(testFraction), testFraction, "Must be in (0, 0.5].");
         }
 
+        if (!(validationFraction > 0 && validationFraction <= 0.5))
+        {
+            throw new ArgumentOutOfRangeException(nameof(validationFraction), validationFraction, "Must be in (0, 0.5].");
+        }
+
         _operandLimit = (int)Math.Pow(10, maxDigits);
         double heldOut = (double)_operandLimit * _operandLimit * 2 * testFraction;
+        double validationProblems = (double)_operandLimit * _operandLimit * 2 * validationFraction;
+        ArgumentOutOfRangeException.ThrowIfLessThan(validationSize, 1);
+        if (validationSize > validationProblems / 4)
+        {
+            throw new ArgumentOutOfRangeException(nameof(validationSize), validationSize, $"Must be at most {(int)(validationProblems / 4)} for {maxDigits} digits and validation fraction {validationFraction}.");
+        }
+
         ArgumentOutOfRangeException.ThrowIfLessThan(testSize, 1);
         if (testSize > heldOut / 4)
         {
@@ -66,6 +85,7 @@ public sealed class ArithmeticDataset
 
         MaxDigits = maxDigits;
         TestFraction = testFraction;
+        ValidationFraction = validationFraction;
         SplitSeed = splitSeed;
 
         var random = new Random(unchecked((int)splitSeed));
@@ -79,6 +99,17 @@ public sealed class ArithmeticDataset
                 _test.Add(problem);
             }
         }
+
+        // Drawn after the test set from the same generator, so adding the validation split left the test set unchanged.
+        _validation = new List<ArithmeticProblem>(validationSize);
+        while (_validation.Count < validationSize)
+        {
+            var problem = Draw(random);
+            if (IsValidationPair(problem.A, problem.B) && seen.Add(problem))
+            {
+                _validation.Add(problem);
+            }
+        }
     }
 
     /// <summary>Digits per operand.</summary>
@@ -86,6 +117,12 @@ public sealed class ArithmeticDataset
 
     /// <summary>The share of operand pairs held out for testing.</summary>
     public double TestFraction { get; }
+
+    /// <summary>The share of operand pairs carved out of the training side for validation.</summary>
+    public double ValidationFraction { get; }
+
+    /// <summary>The fixed validation problems (distinct, all from validation pairs: never trained on, never tested).</summary>
+    public IReadOnlyList<ArithmeticProblem> Validation => _validation;
 
     /// <summary>The seed of the split hash and the test-set draw.</summary>
     public ulong SplitSeed { get; }
@@ -103,14 +140,19 @@ public sealed class ArithmeticDataset
     /// <param name="a">One operand.</param>
     /// <param name="b">The other operand.</param>
     /// <returns><see langword="true"/> for a test pair.</returns>
-    public bool IsTestPair(int a, int b)
+    public bool IsTestPair(int a, int b) => PairHash(a, b) < TestFraction;
+
+    /// <summary>Whether the unordered operand pair <c>{a, b}</c> is carved out for validation (never a test pair).</summary>
+    /// <param name="a">One operand.</param>
+    /// <param name="b">The other operand.</param>
+    /// <returns><see langword="true"/> for a validation pair.</returns>
+    public bool IsValidationPair(int a, int b)
     {
-        ulong low = (ulong)Math.Min(a, b), high = (ulong)Math.Max(a, b);
-        ulong hash = SplitMix64(SplitMix64(SplitSeed ^ low) ^ (high * 0x9E3779B97F4A7C15UL));
-        return (hash >> 11) * (1.0 / (1UL << 53)) < TestFraction;
+        double u = PairHash(a, b);
+        return u >= TestFraction && u < TestFraction + ValidationFraction;
     }
 
-    /// <summary>Draws a training problem (never from a held-out pair).</summary>
+    /// <summary>Draws a training problem (never from a test or validation pair).</summary>
     /// <param name="random">The generator that orders the training data.</param>
     /// <returns>A problem whose operand pair is on the training side.</returns>
     public ArithmeticProblem SampleTraining(Random random)
@@ -119,7 +161,7 @@ public sealed class ArithmeticDataset
         while (true)
         {
             var problem = Draw(random);
-            if (!IsTestPair(problem.A, problem.B))
+            if (PairHash(problem.A, problem.B) >= TestFraction + ValidationFraction)
             {
                 return problem;
             }
@@ -165,6 +207,15 @@ public sealed class ArithmeticDataset
         int a = random.Next(_operandLimit), b = random.Next(_operandLimit);
         char op = random.Next(2) == 0 ? '+' : '-';
         return op == '-' && a < b ? new ArithmeticProblem(b, op, a) : new ArithmeticProblem(a, op, b);
+    }
+
+    /// <summary>The pair's uniform hash in <c>[0, 1)</c>: below <see cref="TestFraction"/> is test, the next
+    /// <see cref="ValidationFraction"/> is validation, the rest is training.</summary>
+    private double PairHash(int a, int b)
+    {
+        ulong low = (ulong)Math.Min(a, b), high = (ulong)Math.Max(a, b);
+        ulong hash = SplitMix64(SplitMix64(SplitSeed ^ low) ^ (high * 0x9E3779B97F4A7C15UL));
+        return (hash >> 11) * (1.0 / (1UL << 53));
     }
 
     private static ulong SplitMix64(ulong x)

@@ -27,8 +27,9 @@ public static class Evaluation
     /// <param name="problems">The problems.</param>
     /// <param name="maxAnswerTokens">The generation budget, the end token included.</param>
     /// <param name="pipeline">The sampling pipeline; <see langword="null"/> means greedy.</param>
+    /// <param name="beforeEach">Runs before each problem (e.g. to reset a stateful model's decoding state).</param>
     /// <returns>The counts and a few wrong answers.</returns>
-    public static EvaluationResult ExactMatch(ILanguageModel model, IReadOnlyList<ArithmeticProblem> problems, int maxAnswerTokens, LogitPipeline? pipeline = null)
+    public static EvaluationResult ExactMatch(ILanguageModel model, IReadOnlyList<ArithmeticProblem> problems, int maxAnswerTokens, LogitPipeline? pipeline = null, Action? beforeEach = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(problems);
@@ -40,6 +41,7 @@ public static class Evaluation
         var examples = new List<string>();
         foreach (var problem in problems)
         {
+            beforeEach?.Invoke();
             var result = generator.Generate(CharTokenizer.Encode(problem.Prompt));
             string predicted = CharTokenizer.Decode(result.Tokens);
             if (result.StopReason == StopReason.EndOfSequence && predicted == problem.Answer)

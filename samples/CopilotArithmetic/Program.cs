@@ -1,7 +1,8 @@
-// CopilotArithmetic (issue 5, Pilot-only skeleton): builds a synthetic character-level arithmetic data set
-// ("123+456=579", "305-47=258") split by operand pairs, trains a small decoder-only transformer (the Pilot) on the
-// answer tokens, and reports held-out exact-match accuracy by greedy generation through Logits' TokenGenerator.
-// The Copilot experiment (Mistake Log, Copilot, fused generation) is added on top of these files later.
+// CopilotArithmetic (issue 5): builds a synthetic character-level arithmetic data set ("12+34=46", "85-47=38") split
+// by operand pairs into training, validation and test pairs; per seed trains a small decoder-only transformer (the
+// Pilot) alone and jointly with a Transformer Copilot, evaluates greedy exact match of the Pilot and of fused
+// Pilot+Copilot generation (λ chosen on the validation split), trains parameter- and compute-matched baselines, and
+// prints one table. See docs/copilot.md.
 //
 //   dotnet run -c Release --project samples/CopilotArithmetic [-- --quick] [--seed N] [--runs K]
 using System;

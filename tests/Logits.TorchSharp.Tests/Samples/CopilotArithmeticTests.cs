@@ -84,16 +84,81 @@ public sealed class CopilotArithmeticTests
     }
 
     [Fact]
-    public void Quick_run_trains_the_pilot_below_the_uniform_loss_and_prints_the_table()
+    public void Validation_split_is_carved_from_training_pairs_and_disjoint_from_test_and_training()
+    {
+        var dataset = new ArithmeticDataset(maxDigits: 2, testFraction: 0.1, testSize: 100, validationFraction: 0.1, validationSize: 100);
+        int validationPairs = 0;
+        for (int a = 0; a < 100; a++)
+        {
+            for (int b = 0; b < 100; b++)
+            {
+                dataset.IsValidationPair(a, b).Should().Be(dataset.IsValidationPair(b, a));
+                (dataset.IsValidationPair(a, b) && dataset.IsTestPair(a, b)).Should().BeFalse("a pair is on one side only");
+                validationPairs += dataset.IsValidationPair(a, b) ? 1 : 0;
+            }
+        }
+
+        (validationPairs / 10_000.0).Should().BeInRange(0.08, 0.12);
+        dataset.Validation.Should().HaveCount(100).And.OnlyHaveUniqueItems();
+        dataset.Validation.Should().OnlyContain(p => dataset.IsValidationPair(p.A, p.B));
+        var random = new Random(9);
+        for (int i = 0; i < 20_000; i++)
+        {
+            var p = dataset.SampleTraining(random);
+            dataset.IsValidationPair(p.A, p.B).Should().BeFalse();
+            dataset.IsTestPair(p.A, p.B).Should().BeFalse();
+        }
+
+        // The validation draw comes after the test draw: adding it left the test set as it was.
+        new ArithmeticDataset(maxDigits: 2, testFraction: 0.1, testSize: 100, validationSize: 5).Test.Should().Equal(dataset.Test);
+        FluentActions.Invoking(() => new ArithmeticDataset(maxDigits: 2, validationFraction: 0))
+            .Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be("validationFraction");
+        FluentActions.Invoking(() => new ArithmeticDataset(maxDigits: 2, validationSize: 100_000))
+            .Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be("validationSize");
+    }
+
+    [Fact]
+    public void Quick_run_decreases_the_copilot_loss_keeps_the_pilot_trajectory_and_prints_every_row()
     {
         using var log = new StringWriter();
-        var reports = ArithmeticExperiment.Run(new[] { "--quick", "--seed", "4" }, log);
-        reports.Should().ContainSingle();
-        var report = reports[0];
-        report.Seed.Should().Be(4UL);
-        report.Test.Total.Should().Be(PilotConfig.Quick.TestSize);
-        report.FinalLoss.Should().BeLessThan(0.75 * Math.Log(CharTokenizer.VocabSize), "150 steps already learn the answer format");
-        report.Test.Accuracy.Should().BeInRange(0, 1);
-        log.ToString().Should().Contain("| seed | parameters |").And.Contain("| 4 | ");
+        var report = ArithmeticExperiment.Run(new[] { "--quick", "--seed", "4", "--lambdas", "0.5,1", "--logit-lambdas", "2", "--frozen-copilot-steps", "20" }, log);
+        string text = log.ToString();
+
+        report.Seeds.Should().Equal(4UL);
+        report.PilotTrajectoryIdentical.Should().Equal(true);
+
+        // The Copilot's training loss, reported through IProgress every step, falls: mean of the last 20% of steps is
+        // clearly below the mean of the first 20%.
+        var losses = report.CopilotLosses.Should().ContainSingle().Subject;
+        losses.Should().HaveCount(PilotConfig.Quick.Steps).And.OnlyContain(l => double.IsFinite(l) && l >= 0);
+        int fifth = losses.Count / 5;
+        double first = losses.Take(fifth).Average(), last = losses.Skip(losses.Count - fifth).Average();
+        last.Should().BeLessThan(0.95 * first, "the Copilot learns to predict the Pilot's mistakes");
+
+        report.Rows.Select(r => r.Name).Should().Equal(
+            "Pilot alone",
+            "Pilot+Copilot (λ chosen on validation)",
+            "Pilot+Copilot, Probability λ=0.5",
+            "Pilot+Copilot, Probability λ=1",
+            "Pilot+Copilot, Logit λ=2",
+            "Baseline: parameter-matched Pilot (width 40)",
+            report.Rows[^1].Name);
+        report.Rows[^1].Name.Should().StartWith("Baseline: compute-matched Pilot (");
+        report.ChosenLambdas.Should().ContainSingle().Which.Should().BeOneOf("Probability λ=0.5", "Probability λ=1", "Logit λ=2");
+        foreach (var row in report.Rows)
+        {
+            row.Accuracies.Should().ContainSingle().Which.Should().BeInRange(0, 1);
+            row.TrainSeconds.Should().OnlyContain(s => s > 0);
+            row.InferenceSeconds.Should().OnlyContain(s => s > 0);
+            text.Should().Contain($"| {row.Name} | ");
+        }
+
+        // The chosen row repeats the sweep row of the chosen setting.
+        var chosenRow = report.Rows.Single(r => r.Name == $"Pilot+Copilot, {report.ChosenLambdas[0]}");
+        report.Rows[1].Accuracies.Should().Equal(chosenRow.Accuracies);
+        report.Rows[1].Parameters.Should().Be(report.Rows[0].Parameters + 7_535);
+        report.Rows[^2].Parameters.Should().BeCloseTo(report.Rows[1].Parameters, (uint)(report.Rows[1].Parameters / 10), "the parameter-matched baseline is within 10%");
+        text.Should().Contain("| model | seed 4 | mean | sd |").And.Contain("Training-time overhead").And.Contain("inference overhead");
+        text.Should().Contain("frozen-Pilot Copilot skill").And.Contain("frozen-Pilot Copilot, Logit λ=2: validation");
     }
 }
