@@ -264,7 +264,9 @@ public sealed class DecoderTransformer : Module<Tensor, Tensor>, IPilotModel
 
             // M[k, j] = −∞ for j > k: position k attends to positions ≤ k only (the diagonal keeps every row finite).
             Tensor future = ones(new long[] { t, t }, ScalarType.Bool, input.device).triu(1);
-            Tensor attention = functional.softmax(scores.masked_fill(future, double.NegativeInfinity), -1);
+            using global::TorchSharp.Scalar negativeInfinity = double.NegativeInfinity; // kept referenced across the native call (see TorchKernels.MaskBelow)
+            Tensor attention = functional.softmax(scores.masked_fill(future, negativeInfinity), -1);
+            GC.KeepAlive(negativeInfinity);
             Tensor mixed = matmul(attention, qkv[2]).transpose(1, 2).reshape(b, t, d);
             Tensor x = input + _dropout.forward(_output.forward(mixed));
             x = x + _dropout.forward(_down.forward(functional.gelu(_up.forward(_mlpNorm.forward(x)))));

@@ -342,7 +342,9 @@ public sealed class CopilotDecoder : Module<Tensor, Tensor, Tensor, Tensor>
             }
 
             var scores = matmul(q, k.transpose(-2, -1)) / Math.Sqrt(dh);
-            scores = scores.masked_fill(mask.logical_not(), double.NegativeInfinity);
+            using global::TorchSharp.Scalar negativeInfinity = double.NegativeInfinity; // kept referenced across the native call (see TorchKernels.MaskBelow)
+            scores = scores.masked_fill(mask.logical_not(), negativeInfinity);
+            GC.KeepAlive(negativeInfinity);
             var attended = matmul(functional.softmax(scores, -1), v).transpose(1, 2).reshape(b, n, d);
             x = x + Dropout(_projection.forward(attended), training);
             var hidden = functional.gelu(_up.forward(_feedForwardNorm.forward(x)));
