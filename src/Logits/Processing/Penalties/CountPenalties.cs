@@ -74,13 +74,13 @@ internal static class CountPenalties
             return;
         }
 
-        var keys = ArrayPoolLongs.Rent(longest);
+        var touched = LogitProcessorBuffers.RentInts(longest);
         var edits = new SparseRowEdits(rows, Math.Min(longest, 1024));
         try
         {
             for (int r = 0; r < rows; r++)
             {
-                CollectRow(contexts[r], r, logits.Vocab, keys, ref edits, repetition.For(r), repetitionScope, frequency.For(r), presence.For(r), frequencyPresenceScope, window);
+                CollectRow(contexts[r], r, logits.Vocab, touched, ref edits, repetition.For(r), repetitionScope, frequency.For(r), presence.For(r), frequencyPresenceScope, window);
                 edits.EndRow();
             }
 
@@ -119,7 +119,7 @@ internal static class CountPenalties
         finally
         {
             edits.Dispose();
-            ArrayPoolLongs.Return(keys);
+            LogitProcessorBuffers.Return(touched);
         }
     }
 
@@ -143,7 +143,7 @@ internal static class CountPenalties
         SamplingContext context,
         int row,
         int vocab,
-        long[] keys,
+        int[] touched,
         ref SparseRowEdits edits,
         double theta,
         PenaltyScope repetitionScope,
@@ -171,7 +171,6 @@ internal static class CountPenalties
         // calls): (count << 2) | window tags, with each id listed once at its first occurrence; then the listed
         // entries are emitted and cleared. O(history) per row (a sort of the tagged ids cost ~5× more at 4096).
         var table = CountTable.For(vocab);
-        var touched = keys;
         int n = 0;
         for (int position = Math.Min(repetitionStart, frequencyPresenceStart); position < history.Length; position++)
         {
@@ -209,7 +208,7 @@ internal static class CountPenalties
 
         for (int i = 0; i < n; i++)
         {
-            int id = (int)touched[i];
+            int id = touched[i];
             int entry = table[id];
             edits.Add(id, entry >> CountShift, entry & RepetitionBit);
             table[id] = 0;
@@ -222,11 +221,11 @@ internal static class CountPenalties
     /// <summary>Marks a table entry whose id is in the touched list (so an id seen only in one window is listed once).</summary>
     private const int Listed = 1;
 
-    private static void ClearTouched(int[] table, long[] touched, int n)
+    private static void ClearTouched(int[] table, int[] touched, int n)
     {
         for (int i = 0; i < n; i++)
         {
-            table[(int)touched[i]] = 0;
+            table[touched[i]] = 0;
         }
     }
 

@@ -207,21 +207,32 @@ internal static class VectorExp
     /// <param name="x">The row; entries ≤ <paramref name="m"/> (−∞ allowed, NaN not).</param>
     /// <param name="m">The shift, usually the row maximum.</param>
     /// <param name="destination">At least as long as <paramref name="x"/>.</param>
-    public static double ExpShiftedSum(ReadOnlySpan<float> x, float m, Span<float> destination)
+    public static double ExpShiftedSum(ReadOnlySpan<float> x, float m, Span<float> destination) =>
+        ExpShiftedSum(x, m, destination[..x.Length], store: true);
+
+    /// <summary><c>Σ_i exp(x[i] − m)</c> without storing the terms; the same sum as <see cref="ExpShiftedSum(ReadOnlySpan{float}, float, Span{float})"/>.</summary>
+    /// <param name="x">The row; entries ≤ <paramref name="m"/> (−∞ allowed, NaN not).</param>
+    /// <param name="m">The shift, usually the row maximum.</param>
+    public static double ExpShiftedSum(ReadOnlySpan<float> x, float m) => ExpShiftedSum(x, m, Span<float>.Empty, store: false);
+
+    /// <summary>
+    /// Both forms in one loop: the same operations in the same order whether or not the terms are stored, so the
+    /// two return the same sum (sampling relies on it). The branch on <paramref name="store"/> is perfectly predicted.
+    /// </summary>
+    private static double ExpShiftedSum(ReadOnlySpan<float> x, float m, Span<float> destination, bool store)
     {
-        destination = destination[..x.Length];
-        var shift = new Vector<float>(m);
         double total = 0;
         int start = 0;
 #if NET9_0_OR_GREATER
         if (Vector512.IsHardwareAccelerated && x.Length >= Vector512<float>.Count)
         {
-            start = ExpShiftedSum512(x, m, destination, store: true, ref total);
+            start = ExpShiftedSum512(x, m, destination, store, ref total);
         }
         else
 #endif
         if (Vector.IsHardwareAccelerated && x.Length >= Vector<float>.Count)
         {
+            var shift = new Vector<float>(m);
             var xv = MemoryMarshal.Cast<float, Vector<float>>(x);
             var dv = MemoryMarshal.Cast<float, Vector<float>>(destination);
             int perFlush = FlushLength / Vector<float>.Count;
@@ -235,8 +246,12 @@ internal static class VectorExp
                 {
                     var e0 = Exp(xv[k] - shift);
                     var e1 = Exp(xv[k + 1] - shift);
-                    dv[k] = e0;
-                    dv[k + 1] = e1;
+                    if (store)
+                    {
+                        dv[k] = e0;
+                        dv[k + 1] = e1;
+                    }
+
                     sum0 += e0;
                     sum1 += e1;
                 }
@@ -244,7 +259,11 @@ internal static class VectorExp
                 if (k < end)
                 {
                     var e = Exp(xv[k] - shift);
-                    dv[k] = e;
+                    if (store)
+                    {
+                        dv[k] = e;
+                    }
+
                     sum0 += e;
                 }
 
@@ -258,59 +277,12 @@ internal static class VectorExp
         for (int i = start; i < x.Length; i++)
         {
             float e = Exp(x[i] - m);
-            destination[i] = e;
-            tail += e;
-        }
-
-        return total + tail;
-    }
-
-    /// <summary><c>Σ_i exp(x[i] − m)</c> without storing the terms; the same sum as <see cref="ExpShiftedSum(ReadOnlySpan{float}, float, Span{float})"/>.</summary>
-    /// <param name="x">The row; entries ≤ <paramref name="m"/> (−∞ allowed, NaN not).</param>
-    /// <param name="m">The shift, usually the row maximum.</param>
-    public static double ExpShiftedSum(ReadOnlySpan<float> x, float m)
-    {
-        var shift = new Vector<float>(m);
-        double total = 0;
-        int start = 0;
-#if NET9_0_OR_GREATER
-        if (Vector512.IsHardwareAccelerated && x.Length >= Vector512<float>.Count)
-        {
-            start = ExpShiftedSum512(x, m, Span<float>.Empty, store: false, ref total);
-        }
-        else
-#endif
-        if (Vector.IsHardwareAccelerated && x.Length >= Vector<float>.Count)
-        {
-            var xv = MemoryMarshal.Cast<float, Vector<float>>(x);
-            int perFlush = FlushLength / Vector<float>.Count;
-            for (int block = 0; block < xv.Length; block += perFlush)
+            if (store)
             {
-                int end = Math.Min(block + perFlush, xv.Length);
-                var sum0 = Vector<float>.Zero;
-                var sum1 = Vector<float>.Zero;
-                int k = block;
-                for (; k + 1 < end; k += 2)
-                {
-                    sum0 += Exp(xv[k] - shift);
-                    sum1 += Exp(xv[k + 1] - shift);
-                }
-
-                if (k < end)
-                {
-                    sum0 += Exp(xv[k] - shift);
-                }
-
-                total += Vector.Sum(sum0 + sum1);
+                destination[i] = e;
             }
 
-            start = xv.Length * Vector<float>.Count;
-        }
-
-        float tail = 0;
-        for (int i = start; i < x.Length; i++)
-        {
-            tail += Exp(x[i] - m);
+            tail += e;
         }
 
         return total + tail;
