@@ -5,6 +5,12 @@ using Xunit;
 
 namespace Logits.Tests.Tensors;
 
+/// <summary>
+/// The parallel path's guarantees. These tests run alone (<see cref="RowWorkersTestGroup"/>): the row workers serve
+/// one parallel call at a time, and a call that finds them busy with another test's kernels runs serially, where the
+/// first failing row is the lowest one and the loop stops there (a correct report, but not the path under test).
+/// </summary>
+[Collection(RowWorkersTestGroup.Name)]
 public sealed class RowRunnerTests
 {
     private sealed class Counter
@@ -37,4 +43,11 @@ public sealed class RowRunnerTests
             counter.Runs.Should().Be(rows, "a failure must not stop the other rows, or a lower failing row could go unseen");
         }
     }
+}
+
+/// <summary>Tests that need the CPU row workers to themselves: no other test class runs in parallel with them.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class RowWorkersTestGroup
+{
+    public const string Name = "row workers";
 }
