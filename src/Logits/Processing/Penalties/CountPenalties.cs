@@ -74,6 +74,14 @@ internal static class CountPenalties
             return;
         }
 
+        // A row lists at most one id per non-padding token of the longer of its two windows (both end at the
+        // history's end, so one contains the other): with a window, buffers are sized by it, not by the history,
+        // so a growing history stops renting larger arrays once it is longer than the window.
+        if (window != PenaltyHistory.WholeScope)
+        {
+            longest = Math.Min(longest, window);
+        }
+
         var touched = LogitProcessorBuffers.RentInts(longest);
         var edits = new SparseRowEdits(rows, Math.Min(longest, 1024));
         try
