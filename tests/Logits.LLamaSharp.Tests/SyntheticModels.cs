@@ -33,6 +33,9 @@ public static class SyntheticModels
         };
     }
 
+    /// <summary>Loads llama.cpp's native library (LLamaSharp loads it on the first native call that goes through its resolver).</summary>
+    public static void EnsureNativeLoaded() => NativeApi.llama_empty_call();
+
     /// <summary>The default synthetic model (V = 512, d = 64, one block).</summary>
     public static LLamaWeights Small => Get(new SyntheticLlamaModelOptions()).Weights;
 
