@@ -11,6 +11,7 @@ using Logits.Benchmarks.Infrastructure;
 // Modes (see docs/benchmarks.md):
 //   --quick  a Stopwatch harness around every case's methods, a few seconds per case; prints the ratio table.
 //   --dry    one call per method at the smallest V plus the peer agreement checks; exit code 1 on any problem (CI).
+//   --case NAME (with --quick or --dry) runs only that case, e.g. --case "default chain in generation".
 //   anything else goes to BenchmarkDotNet (e.g. --filter '*' --job short [--vocab 128256]); the ratio table is then written as
 //   BenchmarkDotNet.Artifacts/ratios.md with a bar chart, ratios.png.
 if (args.Length >= 4 && args[0] == QuickRunner.ChildSwitch)
@@ -20,7 +21,10 @@ if (args.Length >= 4 && args[0] == QuickRunner.ChildSwitch)
 
 if (args.Contains("--quick") || args.Contains("--dry"))
 {
-    return QuickRunner.Run(dry: args.Contains("--dry"), Console.Out);
+    // --case NAME keeps one case (its name in the ratio table, e.g. "default chain in generation").
+    int caseIndex = Array.IndexOf(args, "--case");
+    string? caseName = caseIndex >= 0 && caseIndex + 1 < args.Length ? args[caseIndex + 1] : null;
+    return QuickRunner.Run(dry: args.Contains("--dry"), Console.Out, caseName);
 }
 
 // The generated project of the full run must get the libstdc++ fix for TorchSharp's native library too (see the csproj):

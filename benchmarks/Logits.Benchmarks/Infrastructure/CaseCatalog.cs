@@ -60,7 +60,7 @@ public static class CaseCatalog
     /// <summary>The position of a case in the tables: issue 8's order.</summary>
     public static int Order(string caseName)
     {
-        string[] order = ["softmax", "log-softmax", "top-k 40", "top-p 0.9", "min-p 0.05", "plain sampling", "default chain", "penalties (4096 history)", "batch 64 default chain"];
+        string[] order = ["softmax", "log-softmax", "top-k 40", "top-p 0.9", "min-p 0.05", "plain sampling", "default chain", "penalties (4096 history)", "batch 64 default chain", "default chain in generation"];
         int index = Array.IndexOf(order, caseName);
         return index < 0 ? order.Length : index;
     }

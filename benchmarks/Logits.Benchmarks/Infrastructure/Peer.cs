@@ -15,6 +15,9 @@ public enum Peer
     /// <summary>llama.cpp's native sampler chain, including the fill of its candidate array.</summary>
     LlamaCpp,
 
+    /// <summary>LLamaSharp's <c>DefaultSamplingPipeline</c> (llama.cpp's chain through <c>llama_sampler_sample</c>), inside generation.</summary>
+    LlamaSharpPipeline,
+
     /// <summary>Only the fill of llama.cpp's candidate array (subtracted to report llama.cpp net of the fill).</summary>
     LlamaCppFill,
 

@@ -34,7 +34,10 @@ public static class QuickRunner
     private static readonly TimeSpan WarmUp = TimeSpan.FromMilliseconds(250);
 
     /// <summary>Runs every case, prints the ratio table, returns the exit code.</summary>
-    public static int Run(bool dry, TextWriter output)
+    /// <param name="dry">Run the dry mode instead of the quick one.</param>
+    /// <param name="output">Where the progress and the table go.</param>
+    /// <param name="caseName">Only the case of this name (the ratio table's first column), or every case when null.</param>
+    public static int Run(bool dry, TextWriter output, string? caseName = null)
     {
         ArgumentNullException.ThrowIfNull(output);
         var started = Stopwatch.StartNew();
@@ -48,6 +51,11 @@ public static class QuickRunner
         foreach (var type in CaseCatalog.CaseTypes())
         {
             var @case = type.GetCustomAttribute<CaseAttribute>()!;
+            if (caseName is not null && !string.Equals(@case.Name, caseName, StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
             var sizes = CaseCatalog.VocabSizes(type);
             foreach (int vocab in dry ? new[] { sizes.Min() } : sizes.ToArray())
             {
@@ -67,7 +75,8 @@ public static class QuickRunner
                 catch (Exception error)
 #pragma warning restore CA1031
                 {
-                    failures.Add($"{@case.Name}, V = {vocab}: {error.GetType().Name}: {error.Message}");
+                    var inner = error is TargetInvocationException { InnerException: { } e } ? e : error;
+                    failures.Add($"{@case.Name}, V = {vocab}: {inner.GetType().Name}: {inner.Message}");
                 }
 
                 output.WriteLine($"  {@case.Name}{(@case.OneCore ? " (1 core)" : "")}, V = {vocab}: {caseStarted.Elapsed.TotalSeconds:0.0} s");
