@@ -5,6 +5,13 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Reflection;
+using LLama;
+using LLama.Common;
+using LLama.Native;
+using LLama.Sampling;
+using Logits.LLamaSharp.Gguf;
+using Logits.LLamaSharp.Sampling;
+using Logits.Pipelines;
 using Logits.Tensors;
 using static TorchSharp.torch;
 
@@ -78,6 +85,39 @@ Check("Logits CPU Kernels.Softmax in place", () =>
     for (int i = 0; i < p.Length; i++)
     {
         Expect(Math.Abs(p[i] - expected[i]) <= 1e-6, $"p[{i}] = {p[i]}, expected {expected[i]}");
+    }
+});
+
+Check("Logits.LLamaSharp: greedy through llama.cpp equals LLamaSharp's greedy", () =>
+{
+    NativeLibraryConfig.All.WithLogCallback((level, message) => { });
+    string path = SyntheticLlamaModel.WriteTemporary();
+    try
+    {
+        var parameters = new ModelParams(path) { ContextSize = 256, GpuLayerCount = 0, Threads = 1 };
+        using var model = LLamaWeights.LoadFromFile(parameters);
+        var executor = new StatelessExecutor(model, parameters);
+        string Run(ISamplingPipeline sampler)
+        {
+            var text = new System.Text.StringBuilder();
+            var stream = executor.InferAsync("hello world", new InferenceParams { SamplingPipeline = sampler, MaxTokens = 12 }).GetAsyncEnumerator();
+            while (stream.MoveNextAsync().AsTask().GetAwaiter().GetResult())
+            {
+                text.Append(stream.Current);
+            }
+
+            return text.ToString();
+        }
+
+        using var logitsSampler = new LogitsSamplingPipeline(LogitPipeline.CreateBuilder().Greedy());
+        string withLogits = Run(logitsSampler);
+        string withLlamaSharp = Run(new GreedySamplingPipeline());
+        Console.WriteLine($"      Logits: '{withLogits}', LLamaSharp: '{withLlamaSharp}'");
+        Expect(withLogits.Length > 0 && withLogits == withLlamaSharp, "the two greedy runs differ");
+    }
+    finally
+    {
+        System.IO.File.Delete(path);
     }
 });
 
