@@ -100,6 +100,18 @@ public sealed class LogitsSamplingPipeline : ISamplingPipeline
         SetPrompt(context.Tokenize(prompt, addBos, special));
     }
 
+    /// <summary>Tokenizes <paramref name="prompt"/> with the model's tokenizer as LLamaSharp's executors do (BOS added,
+    /// special-token text parsed, UTF-8) and sets it as the prompt; for <c>StatelessExecutor</c>, which makes its context
+    /// inside <c>InferAsync</c>.</summary>
+    /// <param name="weights">The model.</param>
+    /// <param name="prompt">The prompt text.</param>
+    public void SetPrompt(LLamaWeights weights, string prompt)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        ArgumentNullException.ThrowIfNull(prompt);
+        SetPrompt(weights.Tokenize(prompt, true, true, System.Text.Encoding.UTF8));
+    }
+
     /// <summary>Samples the next token from the logits at <paramref name="index"/> of the last decoded batch, and commits it.</summary>
     /// <param name="ctx">The context that decoded the batch.</param>
     /// <param name="index">The batch index whose logits to sample (LLamaSharp's executors pass the last one).</param>
