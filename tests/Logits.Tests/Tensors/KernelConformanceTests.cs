@@ -223,6 +223,41 @@ public abstract partial class KernelConformanceTests
         }
     }
 
+    /// <summary>
+    /// Rows whose order defeats a one-pass heap (ascending, low special-token block first, heavy ties at the k-th value,
+    /// -inf blocks, descending), where the selection starts from a lower bound taken from block maxima.
+    /// </summary>
+    [Theory]
+    [InlineData(80, 40)]
+    [InlineData(512, 40)]
+    [InlineData(513, 50)]
+    [InlineData(4097, 40)]
+    [InlineData(32000, 40)]
+    [InlineData(32000, 1000)]
+    public void KthLargest_matches_reference_on_structured_rows(int vocab, int k)
+    {
+        var random = new Random(vocab + k);
+        var shapes = new Func<int, float>[]
+        {
+            i => i,                                                             // ascending
+            i => -i,                                                            // descending
+            i => i < vocab / 2 ? 0.001f * random.Next(3) : (float)random.NextDouble(), // flat low block first
+            i => i % 7 == 0 ? 5f : 1f,                                          // many ties at the k-th value
+            i => i < vocab - k ? float.NegativeInfinity : i,                    // only the last k are finite
+            i => i % 3 == 0 ? float.NegativeInfinity : (float)Math.Round(random.NextDouble() * 4, 1), // -inf and ties
+            _ => 2.5f,                                                          // constant
+        };
+
+        foreach (var shape in shapes)
+        {
+            var data = Enumerable.Range(0, vocab).Select(shape).ToArray();
+            using var x = Create(data, 1, vocab);
+            var actual = new float[1];
+            x.Kernels.KthLargest(x, new[] { k }, actual);
+            actual[0].Should().Be(ReferenceKernels.KthLargest(data, k));
+        }
+    }
+
     [Theory]
     [MemberData(nameof(VocabCases))]
     public void TopPThreshold_matches_reference(int vocab)

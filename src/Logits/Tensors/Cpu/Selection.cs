@@ -85,19 +85,34 @@ internal static class Selection
     public static float TopValues(ReadOnlySpan<float> x, Span<float> heap)
     {
         int k = heap.Length;
-        x[..k].CopyTo(heap);
-        for (int i = (k / 2) - 1; i >= 0; i--)
+        int n;
+        if (x.Length >= 2 * k)
         {
-            SiftDown(heap, i);
+            // A lower bound for the k-th largest: the smallest of the maxima of k disjoint blocks (k distinct
+            // elements are at least that large). The heap starts as k copies of it and only strictly larger values
+            // enter, so rows whose large values come late (a vocabulary whose special and byte tokens come first)
+            // no longer push hundreds of values through the heap. If fewer than k values exceed the bound, copies
+            // of it stay in the heap and it is the answer, which is then exact.
+            heap.Fill(LowerBoundOfKthLargest(x, k));
+            n = 0;
+        }
+        else
+        {
+            x[..k].CopyTo(heap);
+            for (int i = (k / 2) - 1; i >= 0; i--)
+            {
+                SiftDown(heap, i);
+            }
+
+            n = k;
         }
 
-        int n = k;
         if (System.Numerics.Vector.IsHardwareAccelerated)
         {
             int width = System.Numerics.Vector<float>.Count;
 
-            // Scalar up to the first vector boundary after k, then whole vectors.
-            int aligned = Math.Min(x.Length, ((k + width - 1) / width) * width);
+            // Scalar up to the first vector boundary at or after n, then whole vectors.
+            int aligned = Math.Min(x.Length, ((n + width - 1) / width) * width);
             for (; n < aligned; n++)
             {
                 Offer(heap, x[n]);
@@ -142,6 +157,39 @@ internal static class Selection
         }
 
         return heap[0];
+    }
+
+    /// <summary>
+    /// The minimum over k disjoint blocks of each block's maximum, a value the k-th largest of <paramref name="x"/> is
+    /// at least. Blocks start evenly across the row and hold at most 64 values, so the cost is bounded by 64·k reads.
+    /// </summary>
+    private static float LowerBoundOfKthLargest(ReadOnlySpan<float> x, int k)
+    {
+        int stride = x.Length / k;
+        int length = Math.Min(stride, 64);
+        float bound = float.PositiveInfinity;
+        for (int b = 0; b < k; b++)
+        {
+            var block = x.Slice(b * stride, length);
+            float blockMax;
+            if (length >= 32)
+            {
+                blockMax = System.Numerics.Tensors.TensorPrimitives.Max(block);
+            }
+            else
+            {
+                // Short blocks: a plain loop costs less than the vectorised call's setup.
+                blockMax = block[0];
+                for (int i = 1; i < block.Length; i++)
+                {
+                    blockMax = Math.Max(blockMax, block[i]);
+                }
+            }
+
+            bound = Math.Min(bound, blockMax);
+        }
+
+        return bound;
     }
 
     private static void Offer(Span<float> heap, float value)
