@@ -1,5 +1,4 @@
 using System;
-using System.Diagnostics;
 using System.Linq;
 using System.Threading;
 using FluentAssertions;
@@ -20,7 +19,7 @@ namespace Logits.TorchSharp.Tests.Reliability;
 /// </summary>
 public sealed class ScalarGcStressTests
 {
-    private static readonly TimeSpan Budget = TimeSpan.FromSeconds(4);
+    private const int Passes = 12;
 
     [Fact]
     public void Models_give_identical_outputs_while_another_thread_forces_collections()
@@ -55,9 +54,6 @@ public sealed class ScalarGcStressTests
         }
 
         var expected = Pass();
-        var unstressed = Stopwatch.StartNew();
-        _ = Pass();
-        var passTime = unstressed.Elapsed;
         int collections = 0;
         using var stop = new CancellationTokenSource();
         var collector = new Thread(() =>
@@ -76,8 +72,7 @@ public sealed class ScalarGcStressTests
         int passes = 0;
         try
         {
-            var clock = Stopwatch.StartNew();
-            while (clock.Elapsed < Budget)
+            while (passes < Passes)
             {
                 var actual = Pass();
                 for (int i = 0; i < expected.Length; i++)
@@ -94,7 +89,6 @@ public sealed class ScalarGcStressTests
             collector.Join();
         }
 
-        passes.Should().BeGreaterThan(10, $"one pass takes {passTime.TotalMilliseconds:F0} ms without collections");
-        collections.Should().BeGreaterThan(passes, "collections ran throughout the passes");
+        collections.Should().BeGreaterThan(Passes, "collections ran throughout the passes");
     }
 }
