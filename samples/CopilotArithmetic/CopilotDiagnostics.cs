@@ -76,8 +76,10 @@ public static class CopilotDiagnostics
             var memoryMask = CopilotDecoder.MemoryMask(promptLengths, targetLengths, maxTargets, length);
             var prediction = copilot.TeacherForced(mistakes, memory, memoryMask);
             var weight = mask.unsqueeze(-1).to_type(ScalarType.Float32);
-            double error = ((prediction - mistakes).square() * weight).sum().item<float>();
-            double baseline = (mistakes.square() * weight).sum().item<float>();
+            // Products, not square(): TorchSharp's square() is pow(2) with a Scalar the GC may free mid-call.
+            var difference = prediction - mistakes;
+            double error = (difference * difference * weight).sum().item<float>();
+            double baseline = (mistakes * mistakes * weight).sum().item<float>();
             double entries = weight.sum().item<float>() * vocab;
             return (1 - (error / baseline), Math.Sqrt(baseline / entries));
         }

@@ -1,5 +1,5 @@
-using System.Linq;
 using FluentAssertions;
+using Logits.TorchSharp.Tensors;
 using TorchSharp.Modules;
 using Xunit;
 using static TorchSharp.torch;
@@ -26,14 +26,14 @@ public sealed class TorchRuntimeTests
         random.manual_seed(7);
         var w = randn(4, 3).requires_grad_(true);
         var target = zeros(4, 3);
-        var optimizer = optim.Adam(new[] { new Parameter(w.detach().clone()) }, lr: 0.1);
-        var parameter = optimizer.parameters().First();
-        var before = (parameter - target).pow(2).mean();
+        var parameter = new Parameter(w.detach().clone());
+        using var optimizer = new HeldScalarAdamW(new[] { parameter }, 0.1);
+        var before = (parameter - target).Squared().mean();
         double lossBefore = before.item<float>();
-        optimizer.zero_grad();
+        optimizer.ZeroGrad();
         before.backward();
-        optimizer.step();
-        double lossAfter = (parameter - target).pow(2).mean().item<float>();
+        optimizer.Step();
+        double lossAfter = (parameter - target).Squared().mean().item<float>();
         lossAfter.Should().BeLessThan(lossBefore);
         parameter.grad.Should().NotBeNull();
     }

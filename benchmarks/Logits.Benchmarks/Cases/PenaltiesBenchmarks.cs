@@ -107,10 +107,15 @@ public class PenaltiesBenchmarks : LlamaSamplingCase, ICheckedCase
 
     private torch.Tensor TorchCore()
     {
+        // Scalars held by `using` across the native calls (an implicitly converted one may be freed mid-call).
+        using var zero = 0.ToScalar();
+        using var repetition = Repetition.ToScalar();
+        using var frequency = Frequency.ToScalar();
+        using var presence = Presence.ToScalar();
         var score = Tensor.gather(0, _historyTensor);
-        score = torch.where(score.lt(0), score * Repetition, score / Repetition);
+        score = torch.where(score.lt(zero), score.mul(repetition), score.div(repetition));
         var penalised = Tensor.scatter(0, _historyTensor, score);
         var counts = torch.bincount(_historyTensor, minlength: Vocab).to_type(torch.float32);
-        return penalised - (counts * Frequency) - (counts.gt(0).to_type(torch.float32) * Presence);
+        return penalised - counts.mul(frequency) - counts.gt(zero).to_type(torch.float32).mul(presence);
     }
 }

@@ -71,8 +71,9 @@ public class TopKBenchmarks : LlamaSamplingCase, ICheckedCase
 
     private torch.Tensor TorchCore()
     {
+        using var removed = float.NegativeInfinity.ToScalar();
         var (values, _) = Tensor.topk(K);
-        return Tensor.masked_fill(Tensor.lt(values[K - 1]), float.NegativeInfinity);
+        return Tensor.masked_fill(Tensor.lt(values[K - 1]), removed);
     }
 }
 
@@ -149,9 +150,11 @@ public class TopPBenchmarks : LlamaSamplingCase, ICheckedCase
         var (sorted, order) = Tensor.sort(descending: true);
         var probabilities = torch.nn.functional.softmax(sorted, 0);
         var before = probabilities.cumsum(0) - probabilities;
-        var removeSorted = before.gt(P - 1e-6);
+        using var threshold = (P - 1e-6).ToScalar();
+        using var removed = float.NegativeInfinity.ToScalar();
+        var removeSorted = before.gt(threshold);
         var remove = removeSorted.scatter(0, order, removeSorted);
-        return Tensor.masked_fill(remove, float.NegativeInfinity);
+        return Tensor.masked_fill(remove, removed);
     }
 }
 
@@ -217,7 +220,9 @@ public class MinPBenchmarks : LlamaSamplingCase, ICheckedCase
     private torch.Tensor TorchCore()
     {
         var probabilities = torch.nn.functional.softmax(Tensor, 0);
-        var remove = probabilities.lt(probabilities.max() * MinP);
-        return Tensor.masked_fill(remove, float.NegativeInfinity);
+        using var minP = MinP.ToScalar();
+        using var removed = float.NegativeInfinity.ToScalar();
+        var remove = probabilities.lt(probabilities.max().mul(minP));
+        return Tensor.masked_fill(remove, removed);
     }
 }

@@ -1,7 +1,7 @@
 using System;
 using Logits.Diffusion;
 using Logits.Randomness;
-using TorchSharp.Modules;
+using Logits.TorchSharp.Tensors;
 using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Diffusion;
@@ -19,7 +19,7 @@ namespace Logits.TorchSharp.Diffusion;
 public sealed class RaddTrainer : IDisposable
 {
     private readonly MaskedTokenTransformer _model;
-    private readonly AdamW _optimizer;
+    private readonly HeldScalarAdamW _optimizer;
     private readonly LogLinearSchedule _schedule;
     private readonly Xoshiro256StarStar _random;
     private readonly double _tauMin;
@@ -44,7 +44,7 @@ public sealed class RaddTrainer : IDisposable
         }
 
         _model = model;
-        _optimizer = optim.AdamW(model.parameters(), learningRate);
+        _optimizer = new HeldScalarAdamW(model.parameters(), learningRate);
         _schedule = new LogLinearSchedule();
         _random = new Xoshiro256StarStar(seed);
         _tauMin = tauMin;
@@ -59,9 +59,9 @@ public sealed class RaddTrainer : IDisposable
         _model.train();
         using var scope = NewDisposeScope();
         Tensor loss = Loss(clean);
-        _optimizer.zero_grad();
+        _optimizer.ZeroGrad();
         loss.backward();
-        _optimizer.step();
+        _optimizer.Step();
         return loss.item<float>();
     }
 
@@ -109,10 +109,10 @@ public sealed class RaddTrainer : IDisposable
 
         Tensor masked = tensor(uniforms, new long[] { batch, length }, device: clean.device)
             .lt(tensor(maskProbability, device: clean.device).unsqueeze(1));
-        Tensor noisy = clean.masked_fill(masked, _model.MaskId);
+        Tensor noisy = clean.FilledWhere(masked, _model.MaskId);
         Tensor logProbabilities = _model.forward(noisy);
         Tensor nll = -logProbabilities.gather(-1, clean.unsqueeze(-1)).squeeze(-1);
         Tensor perSequence = (nll * masked.to_type(ScalarType.Float32)).sum(1);
-        return (perSequence * tensor(weight, device: clean.device)).sum() / (batch * length);
+        return (perSequence * tensor(weight, device: clean.device)).sum().DividedBy(batch * length);
     }
 }

@@ -1,5 +1,6 @@
 using System;
 using Logits.Distillation;
+using Logits.TorchSharp.Tensors;
 using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Distillation;
@@ -97,7 +98,7 @@ public sealed class AlignDistilLoss
         }
 
         using var scope = NewDisposeScope();
-        var m = responseMask.ne(0);
+        var m = responseMask.ne(TorchScalars.Zero);
         long s = m.shape[1];
         var shifted = cat(new[] { m.narrow(1, 1, s - 1), zeros(new long[] { m.shape[0], 1 }, ScalarType.Bool, m.device) }, 1);
         return shifted.MoveToOuterDisposeScope();
@@ -133,14 +134,14 @@ public sealed class AlignDistilLoss
                     {
                         // Probabilities as exp(log_softmax), untempered.
                         var l1 = nn.functional.log_softmax(zd, -1).exp_().sub_(nn.functional.log_softmax(z2, -1).exp_()).abs_().sum(-1);
-                        disagreement = o.Convention == TvdConvention.HalfL1 ? l1.mul_(0.5) : l1;
-                        coefficient = disagreement.mul(o.Scale).add_(o.Epsilon); // alpha_t = r * D_t + eps
-                        weight = coefficient.reciprocal().mul_(o.Beta0);           // beta0 / alpha_t
+                        disagreement = o.Convention == TvdConvention.HalfL1 ? l1.TimesInPlace(0.5) : l1;
+                        coefficient = disagreement.Times(o.Scale).PlusInPlace(o.Epsilon); // alpha_t = r * D_t + eps
+                        weight = coefficient.reciprocal().TimesInPlace(o.Beta0);    // beta0 / alpha_t
                         var a = coefficient.unsqueeze(-1);
                         var teacher = o.TeacherForm == AlignDistilTeacherForm.AdaptiveExtrapolation
-                            ? zd.sub(z2).mul_(a).add_(zd)                    // z_dpo + alpha (z_dpo - z_rev)
-                            : zd.sub(z2).mul_(a).add_(z2);                   // alpha z_dpo + (1 - alpha) z_2
-                        logTeacher = nn.functional.log_softmax(teacher.mul_(invTau), -1);
+                            ? zd.sub(z2).mul_(a).PlusInPlace(zd)             // z_dpo + alpha (z_dpo - z_rev)
+                            : zd.sub(z2).mul_(a).PlusInPlace(z2);            // alpha z_dpo + (1 - alpha) z_2
+                        logTeacher = nn.functional.log_softmax(teacher.TimesInPlace(invTau), -1);
                         break;
                     }
 
@@ -148,42 +149,42 @@ public sealed class AlignDistilLoss
                 case AlignDistilTeacherForm.FixedContrastive:
                     {
                         double w = o.Beta0 / o.Beta!.Value;
-                        disagreement = full(shape, double.NaN, dtype, student.device);
-                        coefficient = full(shape, w, dtype, student.device);
-                        weight = full(shape, o.Beta.Value, dtype, student.device);
+                        disagreement = TorchScalars.Filled(shape, double.NaN, dtype, student.device);
+                        coefficient = TorchScalars.Filled(shape, w, dtype, student.device);
+                        weight = TorchScalars.Filled(shape, o.Beta.Value, dtype, student.device);
                         var teacher = o.TeacherForm == AlignDistilTeacherForm.FixedContrastive
-                            ? zd.sub(z2).mul_(w).add_(zd)
-                            : zd.sub(z2).mul_(w).add_(z2);
-                        logTeacher = nn.functional.log_softmax(teacher.mul_(invTau), -1);
+                            ? zd.sub(z2).TimesInPlace(w).PlusInPlace(zd)
+                            : zd.sub(z2).TimesInPlace(w).PlusInPlace(z2);
+                        logTeacher = nn.functional.log_softmax(teacher.TimesInPlace(invTau), -1);
                         break;
                     }
 
                 default:
-                    disagreement = full(shape, double.NaN, dtype, student.device);
+                    disagreement = TorchScalars.Filled(shape, double.NaN, dtype, student.device);
                     coefficient = zeros(shape, dtype, student.device);
                     weight = ones(shape, dtype, student.device);
-                    logTeacher = nn.functional.log_softmax(zd.mul(invTau), -1);
+                    logTeacher = nn.functional.log_softmax(zd.Times(invTau), -1);
                     break;
             }
         }
 
-        var logStudent = nn.functional.log_softmax(student.to_type(dtype).mul(invTau), -1);
+        var logStudent = nn.functional.log_softmax(student.to_type(dtype).Times(invTau), -1);
         var pStudent = logStudent.exp();
         // A student probability that underflows to 0 contributes exactly 0 (no 0·(−∞)).
         // The vocabulary sum is accumulated in float64 (a float32 sum over ~10⁵ terms drifts by ~1e-5 relative).
-        var kl = pStudent.mul(logStudent.sub(logTeacher)).masked_fill(pStudent.le(0), 0).sum(-1, false, ScalarType.Float64).to_type(dtype);
+        var kl = pStudent.mul(logStudent.sub(logTeacher)).masked_fill(pStudent.le(TorchScalars.Zero), TorchScalars.Zero).sum(-1, false, ScalarType.Float64).to_type(dtype);
         var tokenLoss = kl.mul(weight);
 
-        var positions = aligned ? mask.ne(0) : AlignResponseMask(mask);
+        var positions = aligned ? mask.ne(TorchScalars.Zero) : AlignResponseMask(mask);
         var m = positions.to_type(dtype);
         var perSequence = tokenLoss.mul(m).sum(1);
         var counts = m.sum(1);
-        var hasTokens = counts.gt(0).to_type(dtype);
-        var sequenceCount = hasTokens.sum().clamp_min(1);
-        Tensor sequenceLosses = o.Reduction == AlignDistilReduction.SequenceSum ? perSequence : perSequence.div(counts.clamp_min(1));
+        var hasTokens = counts.gt(TorchScalars.Zero).to_type(dtype);
+        var sequenceCount = hasTokens.sum().clamp_min(TorchScalars.One);
+        Tensor sequenceLosses = o.Reduction == AlignDistilReduction.SequenceSum ? perSequence : perSequence.div(counts.clamp_min(TorchScalars.One));
         Tensor loss = o.Reduction switch
         {
-            AlignDistilReduction.TokenMean => perSequence.sum().div(counts.sum().clamp_min(1)),
+            AlignDistilReduction.TokenMean => perSequence.sum().div(counts.sum().clamp_min(TorchScalars.One)),
             _ => sequenceLosses.sum().div(sequenceCount),
         };
 

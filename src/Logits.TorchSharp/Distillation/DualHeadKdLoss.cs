@@ -1,5 +1,6 @@
 using System;
 using Logits.Distillation;
+using Logits.TorchSharp.Tensors;
 using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Distillation;
@@ -48,10 +49,10 @@ public sealed class DualHeadKdLoss
         }
 
         using var scope = NewDisposeScope();
-        var ce = DualHeadLosses.CrossEntropy(mainLogits, labels, Options.ValidateInputs, validPositions).mul(Options.Gamma);
+        var ce = DualHeadLosses.CrossEntropy(mainLogits, labels, Options.ValidateInputs, validPositions).Times(Options.Gamma);
         double alpha = Options.AlphaAt(epoch);
-        var aux = DualHeadLosses.Auxiliary(auxiliaryLogits, teacherLogits, Options, validPositions).mul(alpha);
-        var total = ce.add(aux);
+        var aux = DualHeadLosses.Auxiliary(auxiliaryLogits, teacherLogits, Options, validPositions).Times(alpha);
+        var total = ce.Plus(aux);
         return new DualHeadKdLossResult(total.MoveToOuterDisposeScope(), ce.MoveToOuterDisposeScope(), aux.MoveToOuterDisposeScope());
     }
 }

@@ -1,5 +1,6 @@
 using System;
 using Logits.Distillation;
+using Logits.TorchSharp.Tensors;
 using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Distillation;
@@ -44,15 +45,15 @@ public static class DualHeadLosses
     {
         using var scope = NewDisposeScope();
         var (s, t, rows) = Prepare(student, teacher, temperature, nameof(temperature), validateInputs, validPositions);
-        var x = s.sub(t).div(temperature);
+        var x = s.sub(t).DividedBy(temperature);
         if (clampMode == LogitClampMode.ReferenceClamp)
         {
-            x = x.clamp(-DualHeadKd.ReferenceClampBound, DualHeadKd.ReferenceClampBound); // zero gradient beyond the cap
+            x = x.ClampedTo(-DualHeadKd.ReferenceClampBound, DualHeadKd.ReferenceClampBound); // zero gradient beyond the cap
         }
 
-        var a = x.mul(0.5).abs();
+        var a = x.Times(0.5).abs();
         // log cosh(u) = |u| + log1p(exp(-2|u|)) - log 2: exp only sees non-positive arguments.
-        var terms = a.mul(-2).exp().log1p().add(a).sub(Ln2);
+        var terms = a.Times(-2).exp().log1p().Plus(a).Minus(Ln2);
         return Total(terms, temperature * temperature / rows).MoveToOuterDisposeScope();
     }
 
@@ -72,12 +73,12 @@ public static class DualHeadLosses
     {
         using var scope = NewDisposeScope();
         var (s, t, rows) = Prepare(student, teacher, temperature, nameof(temperature), validateInputs, validPositions);
-        var xs = s.div(temperature);
-        var xt = t.div(temperature);
+        var xs = s.DividedBy(temperature);
+        var xt = t.DividedBy(temperature);
         if (clampMode == LogitClampMode.ReferenceClamp)
         {
-            xs = xs.clamp(-DualHeadKd.ReferenceClampBound, DualHeadKd.ReferenceClampBound);
-            xt = xt.clamp(-DualHeadKd.ReferenceClampBound, DualHeadKd.ReferenceClampBound);
+            xs = xs.ClampedTo(-DualHeadKd.ReferenceClampBound, DualHeadKd.ReferenceClampBound);
+            xt = xt.ClampedTo(-DualHeadKd.ReferenceClampBound, DualHeadKd.ReferenceClampBound);
         }
 
         var terms = Softplus(xs).sub(Softplus(xt)).sub(xt.sigmoid().mul(xs.sub(xt)));
@@ -99,10 +100,10 @@ public static class DualHeadLosses
     {
         using var scope = NewDisposeScope();
         var (s, t, rows) = Prepare(student, teacher, kdTemperature, nameof(kdTemperature), validateInputs, validPositions);
-        var logS = nn.functional.log_softmax(s.div(kdTemperature), -1);
-        var logT = nn.functional.log_softmax(t.div(kdTemperature), -1);
+        var logS = nn.functional.log_softmax(s.DividedBy(kdTemperature), -1);
+        var logT = nn.functional.log_softmax(t.DividedBy(kdTemperature), -1);
         var pT = logT.exp();
-        var kl = pT.mul(logT.sub(logS)).masked_fill(pT.le(0), 0);
+        var kl = pT.mul(logT.sub(logS)).masked_fill(pT.le(TorchScalars.Zero), TorchScalars.Zero);
         return Total(kl, kdTemperature * kdTemperature / rows).MoveToOuterDisposeScope();
     }
 
@@ -171,10 +172,10 @@ public static class DualHeadLosses
     // The N·C terms are accumulated in float64 (a float32 sum over ~10⁵ classes drifts by ~1e-5 relative), then the
     // scalar is returned in the computation dtype.
     private static Tensor Total(Tensor terms, double factor) =>
-        terms.sum(ScalarType.Float64).mul(factor).to_type(terms.dtype);
+        terms.sum(ScalarType.Float64).Times(factor).to_type(terms.dtype);
 
     // softplus(x) = max(x, 0) + log1p(exp(-|x|)): exact everywhere (torch's softplus switches to x above 20).
-    private static Tensor Softplus(Tensor x) => x.clamp_min(0).add(x.abs().neg().exp().log1p());
+    private static Tensor Softplus(Tensor x) => x.clamp_min(TorchScalars.Zero).Plus(x.abs().neg().exp().log1p());
 
     private static (Tensor Student, Tensor Teacher, long Rows) Prepare(Tensor student, Tensor teacher, double temperature, string temperatureName, bool validate, Tensor? validPositions)
     {
@@ -222,7 +223,7 @@ public static class DualHeadLosses
             ThrowHelper.ThrowArgument(nameof(validPositions), $"has {validPositions.numel()} elements but the logits have {rows} positions.");
         }
 
-        var selected = validPositions.reshape(-1).ne(0).nonzero().reshape(-1);
+        var selected = validPositions.reshape(-1).ne(TorchScalars.Zero).nonzero().reshape(-1);
         if (selected.numel() == 0)
         {
             ThrowHelper.ThrowArgument(nameof(validPositions), "marks no position; N must be at least 1.");

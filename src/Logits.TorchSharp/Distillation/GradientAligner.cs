@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using Logits.TorchSharp.Tensors;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -94,7 +95,7 @@ public sealed class GradientAligner
         double dot = b.dot(a).item<double>();
         double norm2 = a.dot(a).item<double>();
         projected = dot < 0 && norm2 > 0;
-        var merged = projected ? a.add(b).sub(a.mul(dot / norm2)) : a.add(b);
+        var merged = projected ? a.Plus(b).sub(a.Times(dot / norm2)) : a.Plus(b);
         return merged.to_type(crossEntropyGradient.dtype).MoveToOuterDisposeScope();
     }
 

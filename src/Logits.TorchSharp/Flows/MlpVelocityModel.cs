@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using Logits.TorchSharp.Tensors;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -140,7 +141,7 @@ public sealed class MlpVelocityModel : Module<Tensor, Tensor, Tensor>
         var features = new List<Tensor> { x, time };
         for (int k = 1; k <= TimeFrequencies; k++)
         {
-            var angle = time * (Math.PI * k);
+            var angle = time.Times(Math.PI * k);
             features.Add(angle.sin());
             features.Add(angle.cos());
         }

@@ -35,14 +35,14 @@ public sealed class TorchVelocityField : IVelocityField
         using var noGrad = no_grad();
         if (x is TorchLogitBatch torchX && destination is TorchLogitBatch torchOut)
         {
-            var time = full(new long[] { x.Rows }, t, ScalarType.Float32, torchX.Device);
+            var time = TorchScalars.Filled(new long[] { x.Rows }, t, ScalarType.Float32, torchX.Device);
             torchOut.Tensor.copy_(_model.forward(torchX.Tensor, time));
             return;
         }
 
         var device = ModelDevice();
         var input = tensor(x.ToArray(), new long[] { x.Rows, x.Vocab }, ScalarType.Float32, device);
-        var times = full(new long[] { x.Rows }, t, ScalarType.Float32, device);
+        var times = TorchScalars.Filled(new long[] { x.Rows }, t, ScalarType.Float32, device);
         var output = _model.forward(input, times).to(CPU).contiguous();
         destination.CopyFrom(output.data<float>().ToArray());
     }

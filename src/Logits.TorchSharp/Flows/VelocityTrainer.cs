@@ -2,6 +2,7 @@ using System;
 using System.Threading;
 using Logits.Flows.Training;
 using Logits.Randomness;
+using Logits.TorchSharp.Tensors;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -115,7 +116,7 @@ public static class VelocityTrainer
         double c = 0.00054 * Math.Sqrt(d);
         using var sources = tensor(pairs.Sources, new long[] { pairs.SourceCount, d }, ScalarType.Float32);
         using var targets = tensor(pairs.Targets, new long[] { pairs.TargetCount, d }, ScalarType.Float32);
-        using var optimizer = optim.Adam(model.parameters(), options.LearningRate);
+        using var optimizer = new HeldScalarAdamW(model.parameters(), options.LearningRate);
         var sourceIndex = new long[batch];
         var targetIndex = new long[batch];
         var times = new float[batch];
@@ -138,20 +139,20 @@ public static class VelocityTrainer
                 var x0 = sources.index_select(0, tensor(sourceIndex));
                 var x1 = targets.index_select(0, tensor(targetIndex));
                 var t = tensor(times);
-                var xt = (x1 * t.unsqueeze(1)) + (x0 * (1 - t.unsqueeze(1)));
+                var xt = (x1 * t.unsqueeze(1)).Plus(x0 * t.unsqueeze(1).SubtractedFrom(1));
                 var residual = model.forward(xt, t) - (x1 - x0);
                 Tensor perSample = options.Loss == VelocityLoss.SquaredError
-                    ? residual.square().mean(new long[] { 1 })
-                    : StablePseudoHuber(residual.square().sum(new long[] { 1 }), c);
+                    ? residual.Squared().mean(new long[] { 1 })
+                    : StablePseudoHuber(residual.Squared().sum(new long[] { 1 }), c);
                 if (options.WeightByTime)
                 {
                     perSample = perSample * t;
                 }
 
                 var loss = perSample.mean();
-                optimizer.zero_grad();
+                optimizer.ZeroGrad();
                 loss.backward();
-                optimizer.step();
+                optimizer.Step();
                 windowSum += loss.item<float>();
                 windowCount++;
             }
@@ -170,5 +171,5 @@ public static class VelocityTrainer
     }
 
     /// <summary><c>s / (√(s + c²) + c)</c>: the pseudo-Huber value without cancellation for small s (spec §7.2).</summary>
-    private static Tensor StablePseudoHuber(Tensor squaredNorm, double c) => squaredNorm / ((squaredNorm + (c * c)).sqrt() + c);
+    private static Tensor StablePseudoHuber(Tensor squaredNorm, double c) => squaredNorm / squaredNorm.Plus(c * c).sqrt().Plus(c);
 }

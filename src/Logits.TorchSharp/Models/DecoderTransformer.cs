@@ -1,4 +1,5 @@
 using System;
+using Logits.TorchSharp.Tensors;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -177,15 +178,15 @@ public sealed class DecoderTransformer : Module<Tensor, Tensor>, IPilotModel
             h = block.forward(h);
         }
 
-        Tensor rows = arange(tokens.shape[0], dtype: ScalarType.Int64, device: tokens.device);
+        Tensor rows = TorchScalars.Range(0, tokens.shape[0], ScalarType.Int64, tokens.device);
         Tensor last = h.index(new TensorIndex[] { TensorIndex.Tensor(rows), TensorIndex.Tensor(positions) });
         return Head(_norm.forward(last)).MoveToOuterDisposeScope();
     }
 
     private Tensor Embed(Tensor tokens)
     {
-        Tensor positions = arange(tokens.shape[1], dtype: ScalarType.Int64, device: tokens.device);
-        return _dropout.forward(_tokens.forward(tokens) + _positions.forward(positions));
+        Tensor positions = TorchScalars.Range(0, tokens.shape[1], ScalarType.Int64, tokens.device);
+        return _dropout.forward(_tokens.forward(tokens).Plus(_positions.forward(positions)));
     }
 
     private Tensor Head(Tensor normed) =>
@@ -224,7 +225,7 @@ public sealed class DecoderTransformer : Module<Tensor, Tensor>, IPilotModel
             _head.bias!.zero_();
         }
 
-        _norm.weight!.fill_(1);
+        _norm.weight!.fill_(TorchScalars.One);
         _norm.bias!.zero_();
     }
 
@@ -260,16 +261,14 @@ public sealed class DecoderTransformer : Module<Tensor, Tensor>, IPilotModel
             long b = input.shape[0], t = input.shape[1], d = input.shape[2];
             long dh = d / _heads;
             Tensor[] qkv = _qkv.forward(_attentionNorm.forward(input)).view(b, t, 3, _heads, dh).permute(2, 0, 3, 1, 4).unbind(0);
-            Tensor scores = matmul(qkv[0], qkv[1].transpose(-2, -1)) / Math.Sqrt(dh);
+            Tensor scores = matmul(qkv[0], qkv[1].transpose(-2, -1)).DividedBy(Math.Sqrt(dh));
 
             // M[k, j] = −∞ for j > k: position k attends to positions ≤ k only (the diagonal keeps every row finite).
             Tensor future = ones(new long[] { t, t }, ScalarType.Bool, input.device).triu(1);
-            using global::TorchSharp.Scalar negativeInfinity = double.NegativeInfinity; // kept referenced across the native call (see TorchKernels.MaskBelow)
-            Tensor attention = functional.softmax(scores.masked_fill(future, negativeInfinity), -1);
-            GC.KeepAlive(negativeInfinity);
+            Tensor attention = functional.softmax(scores.masked_fill(future, TorchScalars.NegativeInfinity), -1);
             Tensor mixed = matmul(attention, qkv[2]).transpose(1, 2).reshape(b, t, d);
-            Tensor x = input + _dropout.forward(_output.forward(mixed));
-            x = x + _dropout.forward(_down.forward(functional.gelu(_up.forward(_mlpNorm.forward(x)))));
+            Tensor x = input.Plus(_dropout.forward(_output.forward(mixed)));
+            x = x.Plus(_dropout.forward(_down.forward(functional.gelu(_up.forward(_mlpNorm.forward(x))))));
             return x.MoveToOuterDisposeScope();
         }
 
@@ -286,7 +285,7 @@ public sealed class DecoderTransformer : Module<Tensor, Tensor>, IPilotModel
 
             foreach (var norm in new[] { _attentionNorm, _mlpNorm })
             {
-                norm.weight!.fill_(1);
+                norm.weight!.fill_(TorchScalars.One);
                 norm.bias!.zero_();
             }
         }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using Logits.TorchSharp.Tensors;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -225,7 +226,7 @@ public sealed class CopilotDecoder : Module<Tensor, Tensor, Tensor, Tensor>
         foreach (var (name, parameter) in named_parameters())
         {
             Tensor value = parameter.Dimensions >= 2
-                ? randn(parameter.shape, ScalarType.Float32, CPU, generator: generator) * InitStd
+                ? randn(parameter.shape, ScalarType.Float32, CPU, generator: generator).Times(InitStd)
                 : name.EndsWith("bias", StringComparison.Ordinal) ? zeros(parameter.shape) : ones(parameter.shape);
             parameter.copy_(value);
         }
@@ -241,8 +242,8 @@ public sealed class CopilotDecoder : Module<Tensor, Tensor, Tensor, Tensor>
         }
 
         // θ_j = 10000^(−2j / (2·half)), angle(i, j) = i·θ_j (RoFormer §3.4.2).
-        var frequencies = pow(10000.0, -arange(0, half, dtype: ScalarType.Float64) * 2.0 / (2.0 * half));
-        var angles = arange(length, dtype: ScalarType.Float64).unsqueeze(1) * frequencies.unsqueeze(0);
+        var frequencies = pow(10000.0, TorchScalars.Range(0, half, ScalarType.Float64).neg().Times(2.0).DividedBy(2.0 * half));
+        var angles = TorchScalars.Range(0, length, ScalarType.Float64).unsqueeze(1) * frequencies.unsqueeze(0);
         return (angles.cos().to(ScalarType.Float32).to(device), angles.sin().to(ScalarType.Float32).to(device));
     }
 
@@ -258,7 +259,7 @@ public sealed class CopilotDecoder : Module<Tensor, Tensor, Tensor, Tensor>
         long headWidth = x.shape[3];
         var x1 = x.narrow(3, 0, half);
         var x2 = x.narrow(3, half, half);
-        var rotated = new List<Tensor> { (x1 * cos) - (x2 * sin), (x1 * sin) + (x2 * cos) };
+        var rotated = new List<Tensor> { (x1 * cos) - (x2 * sin), (x1 * sin).Plus(x2 * cos) };
         if (headWidth > 2 * half)
         {
             rotated.Add(x.narrow(3, 2 * half, headWidth - (2 * half)));
@@ -283,7 +284,7 @@ public sealed class CopilotDecoder : Module<Tensor, Tensor, Tensor, Tensor>
         public override Tensor forward(Tensor input)
         {
             using var scope = NewDisposeScope();
-            var normalised = input * (input.square().mean(new long[] { -1 }, keepdim: true) + Epsilon).rsqrt();
+            var normalised = input * input.Squared().mean(new long[] { -1 }, keepdim: true).Plus(Epsilon).rsqrt();
             return (normalised * _gain).MoveToOuterDisposeScope();
         }
     }
@@ -341,14 +342,12 @@ public sealed class CopilotDecoder : Module<Tensor, Tensor, Tensor, Tensor>
                 k = Rotate(k, cos, sin);
             }
 
-            var scores = matmul(q, k.transpose(-2, -1)) / Math.Sqrt(dh);
-            using global::TorchSharp.Scalar negativeInfinity = double.NegativeInfinity; // kept referenced across the native call (see TorchKernels.MaskBelow)
-            scores = scores.masked_fill(mask.logical_not(), negativeInfinity);
-            GC.KeepAlive(negativeInfinity);
+            var scores = matmul(q, k.transpose(-2, -1)).DividedBy(Math.Sqrt(dh));
+            scores = scores.masked_fill(mask.logical_not(), TorchScalars.NegativeInfinity);
             var attended = matmul(functional.softmax(scores, -1), v).transpose(1, 2).reshape(b, n, d);
-            x = x + Dropout(_projection.forward(attended), training);
+            x = x.Plus(Dropout(_projection.forward(attended), training));
             var hidden = functional.gelu(_up.forward(_feedForwardNorm.forward(x)));
-            x = x + Dropout(_down.forward(hidden), training);
+            x = x.Plus(Dropout(_down.forward(hidden), training));
             return x.MoveToOuterDisposeScope();
         }
 
@@ -360,8 +359,8 @@ public sealed class CopilotDecoder : Module<Tensor, Tensor, Tensor, Tensor>
             }
 
             // Masks from the Copilot's own generator: the global torch stream (the Pilot's) is untouched.
-            var keep = rand(x.shape, ScalarType.Float32, CPU, generator: _dropoutGenerator).ge(_dropout).to(x.device);
-            return x * keep.to_type(x.dtype) / (1 - _dropout);
+            var keep = rand(x.shape, ScalarType.Float32, CPU, generator: _dropoutGenerator).AtOrAbove(_dropout).to(x.device);
+            return (x * keep.to_type(x.dtype)).DividedBy(1 - _dropout);
         }
     }
 }

@@ -5,7 +5,7 @@ using System.IO;
 using System.Linq;
 using System.Threading;
 using Logits.TorchSharp.Models;
-using TorchSharp.Modules;
+using Logits.TorchSharp.Tensors;
 using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Rectification;
@@ -50,8 +50,8 @@ public sealed class CopilotJointTrainer<TPilot> : IDisposable
     public const string CopilotCheckpointFile = "copilot.bin";
 
     private readonly CopilotTrainerOptions _options;
-    private readonly OptimizerHelper _pilotOptimizer;
-    private readonly OptimizerHelper? _copilotOptimizer;
+    private readonly HeldScalarAdamW _pilotOptimizer;
+    private readonly HeldScalarAdamW? _copilotOptimizer;
 
     /// <summary>Creates the trainer and its two AdamW optimizers.</summary>
     /// <param name="pilot">The Pilot to fine-tune.</param>
@@ -78,10 +78,10 @@ public sealed class CopilotJointTrainer<TPilot> : IDisposable
 
         Pilot = pilot;
         Copilot = copilot;
-        _pilotOptimizer = optim.AdamW(pilot.parameters(), _options.PilotLearningRate, weight_decay: _options.WeightDecay);
+        _pilotOptimizer = new HeldScalarAdamW(pilot.parameters(), _options.PilotLearningRate, weightDecay: _options.WeightDecay);
         if (copilot is not null)
         {
-            _copilotOptimizer = optim.AdamW(copilot.parameters(), _options.CopilotLearningRate, weight_decay: _options.WeightDecay);
+            _copilotOptimizer = new HeldScalarAdamW(copilot.parameters(), _options.CopilotLearningRate, weightDecay: _options.WeightDecay);
             MistakeLog = new MistakeLog(_options.MistakeLogCapacity, _options.MistakeLogStorageType, _options.MistakeLogDevice, _options.Seed);
         }
     }
@@ -174,9 +174,9 @@ public sealed class CopilotJointTrainer<TPilot> : IDisposable
             }
 
             var loss = nn.functional.cross_entropy(logits.reshape(rows * maxTargets, vocab).to_type(ScalarType.Float32), targetTensor.reshape(rows * maxTargets), ignore_index: -100);
-            _pilotOptimizer.zero_grad();
+            _pilotOptimizer.ZeroGrad();
             loss.backward();
-            _pilotOptimizer.step();
+            _pilotOptimizer.Step();
             pilotLoss = loss.item<float>();
         }
 
@@ -187,9 +187,9 @@ public sealed class CopilotJointTrainer<TPilot> : IDisposable
             Copilot.train();
             var prediction = Copilot.TeacherForced(sample);
             var loss = CopilotMath.CopilotLoss(prediction, sample.Mistakes, sample.TargetMask, _options.LossReduction);
-            _copilotOptimizer!.zero_grad();
+            _copilotOptimizer!.ZeroGrad();
             loss.backward();
-            _copilotOptimizer.step();
+            _copilotOptimizer.Step();
             copilotLoss = loss.item<float>();
         }
 

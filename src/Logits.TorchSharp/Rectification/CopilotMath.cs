@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using Logits.TorchSharp.Tensors;
 using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Rectification;
@@ -100,10 +101,10 @@ public static class CopilotMath
                 ThrowHelper.ThrowArgument(nameof(layerStates), $"layer {l} has shape [{string.Join(", ", state.shape)}] but layer 0 has [{string.Join(", ", first.shape)}].");
             }
 
-            sum = sum + state.to_type(ScalarType.Float32);
+            sum = sum.Plus(state.to_type(ScalarType.Float32));
         }
 
-        return (sum / layerStates.Count).MoveToOuterDisposeScope();
+        return sum.DividedBy(layerStates.Count).MoveToOuterDisposeScope();
     }
 
     /// <summary>The Copilot loss <c>L^C</c> (paper Eq. 7) between the Copilot output and the mistake vectors on the valid positions.</summary>
@@ -156,18 +157,18 @@ public static class CopilotMath
 
         // where(), not a multiplication: a masked entry gets gradient 0 even if its target is not finite.
         var error = where(valid.unsqueeze(-1), prediction - target.to(prediction.dtype, prediction.device), zeros(1, dtype: prediction.dtype, device: prediction.device));
-        var perSequence = error.square().sum(new long[] { 1, 2 });
+        var perSequence = error.Squared().sum(new long[] { 1, 2 });
         Tensor loss;
         if (reduction == CopilotLossReduction.RootMeanSquare)
         {
             var count = valid.sum().to_type(prediction.dtype);
-            var mean = perSequence.sum() / (count.clamp_min(1) * vocab);
+            var mean = perSequence.sum() / count.clamp_min(TorchScalars.One).Times(vocab);
             loss = SafeSqrt(mean);
         }
         else
         {
             var hasValid = valid.any(1).to_type(prediction.dtype);
-            loss = (SafeSqrt(perSequence) * hasValid).sum() / hasValid.sum().clamp_min(1);
+            loss = (SafeSqrt(perSequence) * hasValid).sum() / hasValid.sum().clamp_min(TorchScalars.One);
         }
 
         return loss.MoveToOuterDisposeScope();
@@ -176,7 +177,7 @@ public static class CopilotMath
     /// <summary>sqrt(S) with value and gradient exactly 0 at S = 0 (spec/copilot.md §7).</summary>
     private static Tensor SafeSqrt(Tensor s)
     {
-        var positive = s.gt(0);
+        var positive = s.gt(TorchScalars.Zero);
         return where(positive, where(positive, s, ones_like(s)).sqrt(), zeros_like(s));
     }
 

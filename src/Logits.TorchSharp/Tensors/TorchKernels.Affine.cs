@@ -35,15 +35,15 @@ internal sealed partial class TorchKernels
         var output = RequireLike(first, destination, nameof(destination));
 
         using var scope = NewDisposeScope();
-        var result = a != 0 ? first.Tensor.mul(a) : zeros_like(first.Tensor);
+        var result = a != 0 ? first.Tensor.Times(a) : zeros_like(first.Tensor);
         if (b != 0)
         {
-            result.add_(second!.Tensor, b);
+            result.PlusInPlace(second!.Tensor, b);
         }
 
         if (c != 0)
         {
-            result.add_(third!.Tensor, c);
+            result.PlusInPlace(third!.Tensor, c);
         }
 
         CheckElementwise(result, "affine", a != 0 ? first.Tensor : null, b != 0 ? second!.Tensor : null, c != 0 ? third!.Tensor : null);

@@ -25,12 +25,6 @@ internal sealed partial class TorchKernels
 
         using var scope = NewDisposeScope();
         var column = Column(thresholds.ToArray(), input.Device);
-
-        // An explicit Scalar that stays referenced until the native call has returned. The implicit float → Scalar
-        // conversion leaves an object the GC may finalize while libtorch still reads it: one CI run failed inside
-        // masked_fill with libtorch's "toFloat" range check on a garbage value.
-        using global::TorchSharp.Scalar removed = float.NegativeInfinity;
-        output.Tensor.copy_(input.Tensor.masked_fill(input.Tensor.lt(column), removed));
-        GC.KeepAlive(removed);
+        output.Tensor.copy_(input.Tensor.masked_fill(input.Tensor.lt(column), TorchScalars.NegativeInfinity));
     }
 }

@@ -41,7 +41,7 @@ internal sealed partial class TorchKernels
             if (token >= input.Vocab)
             {
                 // u·S rounded up to C_last: fall back to the last token that has weight.
-                var positive = weights.select(0, row).gt(0f).nonzero();
+                var positive = weights.select(0, row).gt(TorchScalars.Zero).nonzero();
                 token = positive.select(0, positive.shape[0] - 1).item<long>();
             }
 

@@ -1,10 +1,12 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using Logits.Pipelines;
 using Logits.Processing;
+using Logits.Tensors;
 
 namespace Logits.Generation;
 
@@ -19,9 +21,17 @@ namespace Logits.Generation;
 /// <para>Every generation starts by resetting the pipeline, so a seeded pipeline gives the same tokens for
 /// the same prompt every time. A generator is not thread-safe (its pipeline holds state); use one per
 /// concurrent generation.</para>
+/// <para>The token history grows with the output (doubling from the prompt plus at most
+/// <see cref="InitialOutputCapacity"/> tokens), so a huge <see cref="GenerationOptions.MaxNewTokens"/> costs
+/// nothing until tokens are generated. The model's batch is checked every step: one whose shape is not
+/// <c>[1, VocabSize]</c> throws <see cref="InvalidOperationException"/> instead of yielding ids outside the
+/// vocabulary.</para>
 /// </remarks>
 public sealed class TokenGenerator
 {
+    /// <summary>The output room reserved before the first token; the history doubles when it is full.</summary>
+    private const int InitialOutputCapacity = 256;
+
     private readonly ILanguageModel _model;
     private readonly LogitPipeline _pipeline;
     private readonly GenerationOptions _options;
@@ -31,6 +41,8 @@ public sealed class TokenGenerator
     /// <param name="pipeline">The sampling pipeline (processors and selector).</param>
     /// <param name="options">Stop rules; defaults to 256 new tokens and no EOS or stop sequences.</param>
     /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="pipeline"/> is null.</exception>
+    /// <exception cref="ArgumentException">The model's vocabulary size is below 1, or an EOS id or a stop sequence
+    /// holds an id outside the model's vocabulary (it could never be sampled).</exception>
     public TokenGenerator(ILanguageModel model, LogitPipeline pipeline, GenerationOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -38,6 +50,30 @@ public sealed class TokenGenerator
         _model = model;
         _pipeline = pipeline;
         _options = options ?? new GenerationOptions();
+        int vocab = model.VocabSize;
+        if (vocab < 1)
+        {
+            ThrowHelper.ThrowArgument(nameof(model), $"reports VocabSize {vocab}; a model needs at least one token.");
+        }
+
+        foreach (int id in _options.EosTokenIds)
+        {
+            if (id >= vocab)
+            {
+                ThrowHelper.ThrowArgument(nameof(options), $"EosTokenIds holds the id {id}, outside the model's vocabulary [0, {vocab}); it could never end generation.");
+            }
+        }
+
+        for (int s = 0; s < _options.StopSequences.Count; s++)
+        {
+            foreach (int id in _options.StopSequences[s])
+            {
+                if (id >= vocab)
+                {
+                    ThrowHelper.ThrowArgument(nameof(options), $"StopSequences[{s}] holds the id {id}, outside the model's vocabulary [0, {vocab}); it could never match.");
+                }
+            }
+        }
     }
 
     /// <summary>Why the last generation ended (<see cref="StopReason.None"/> while running or after cancellation).</summary>
@@ -81,7 +117,7 @@ public sealed class TokenGenerator
             ThrowHelper.ThrowArgument(nameof(prompt), "must hold at least one token.");
         }
 
-        var history = new int[prompt.Count + _options.MaxNewTokens];
+        var history = new int[(int)Math.Min((long)prompt.Count + Math.Min(_options.MaxNewTokens, InitialOutputCapacity), Array.MaxLength)];
         for (int i = 0; i < prompt.Count; i++)
         {
             if ((uint)prompt[i] >= (uint)_model.VocabSize)
@@ -104,14 +140,21 @@ public sealed class TokenGenerator
         for (int step = 0; step < _options.MaxNewTokens; step++)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            RequireModelBatch(logits);
             modelContexts[0] = history.AsMemory(0, length);
             _model.NextTokenLogits(modelContexts, logits);
+            RequireModelBatch(logits);
             context.SetHistory(history.AsMemory(0, length), prompt.Count);
             _pipeline.Sample(logits, contexts, token);
             if (IsEos(token[0]))
             {
                 LastStopReason = StopReason.EndOfSequence;
                 break;
+            }
+
+            if (length == history.Length)
+            {
+                history = Grow(history);
             }
 
             history[length++] = token[0];
@@ -140,6 +183,35 @@ public sealed class TokenGenerator
         {
             yield return history[emitted++];
         }
+    }
+
+    /// <summary>The model's batch must be <c>[1, VocabSize]</c>, or sampled ids would fall outside the vocabulary.</summary>
+    private void RequireModelBatch(LogitBatch? logits)
+    {
+        if (logits is null || logits.Rows != 1 || logits.Vocab != _model.VocabSize)
+        {
+            ThrowModelBatch(logits);
+        }
+    }
+
+    [DoesNotReturn]
+    private void ThrowModelBatch(LogitBatch? logits) =>
+        throw new InvalidOperationException(logits is null
+            ? $"The model ({_model.GetType().Name}) returned no batch from CreateLogitBatch(1)."
+            : $"The model ({_model.GetType().Name}) gave a [{logits.Rows}, {logits.Vocab}] logit batch but its VocabSize is {_model.VocabSize}; a batch of [1, {_model.VocabSize}] is required.");
+
+    /// <summary>Doubles the history (it grows with the output, not with the token budget).</summary>
+    private static int[] Grow(int[] history)
+    {
+        long size = Math.Min(Math.Max(2L * history.Length, 16), Array.MaxLength);
+        if (size <= history.Length)
+        {
+            throw new InvalidOperationException($"The token history reached {history.Length} tokens, the largest array .NET allows.");
+        }
+
+        var grown = new int[size];
+        history.CopyTo(grown, 0);
+        return grown;
     }
 
     private bool IsEos(int token)

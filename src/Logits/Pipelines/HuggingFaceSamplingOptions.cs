@@ -6,7 +6,9 @@ namespace Logits.Pipelines;
 /// <summary>
 /// The sampling settings of Hugging Face <c>generate()</c>, with its defaults, for <see cref="SamplingPresets.HuggingFace"/>.
 /// </summary>
-/// <remarks>A setting at its neutral value leaves its step out, as <c>generate()</c> does.</remarks>
+/// <remarks>A setting at its neutral value (the "off" value in its description) leaves its step out, as
+/// <c>generate()</c> does. Any other value must be in its range: <see cref="SamplingPresets.HuggingFace"/> throws
+/// <see cref="System.ArgumentOutOfRangeException"/> naming the property for NaN or an out-of-range value.</remarks>
 public sealed class HuggingFaceSamplingOptions
 {
     /// <summary>Sample (default) or decode greedily (<c>do_sample=False</c>).</summary>
@@ -21,25 +23,25 @@ public sealed class HuggingFaceSamplingOptions
     /// <summary>Top-k (default 50; ≤ 0 = off).</summary>
     public int TopK { get; init; } = 50;
 
-    /// <summary>Top-p (default 1 = off).</summary>
+    /// <summary>Top-p in [0, 1] (default 1 = off).</summary>
     public double TopP { get; init; } = 1.0;
 
-    /// <summary>Min-p (default 0 = off).</summary>
+    /// <summary>Min-p in [0, 1] (default 0 = off).</summary>
     public double MinP { get; init; }
 
-    /// <summary>Typical mass (default 1 = off; HF's inclusive boundary).</summary>
+    /// <summary>Typical mass in (0, 1] (default 1 = off; HF's inclusive boundary).</summary>
     public double TypicalP { get; init; } = 1.0;
 
-    /// <summary>Epsilon cut-off (default 0 = off).</summary>
+    /// <summary>Epsilon cut-off in [0, 1) (default 0 = off).</summary>
     public double EpsilonCutoff { get; init; }
 
-    /// <summary>Eta cut-off (default 0 = off).</summary>
+    /// <summary>Eta cut-off in [0, 1) (default 0 = off).</summary>
     public double EtaCutoff { get; init; }
 
     /// <summary>Repetition penalty θ (default 1 = off).</summary>
     public double RepetitionPenalty { get; init; } = 1.0;
 
-    /// <summary>No-repeat n-gram size (default 0 = off).</summary>
+    /// <summary>No-repeat n-gram size, at least 0 (default 0 = off).</summary>
     public int NoRepeatNGramSize { get; init; }
 
     /// <summary>Classifier-free guidance scale (default 1 = off); needs <see cref="GuidanceProvider"/>.</summary>

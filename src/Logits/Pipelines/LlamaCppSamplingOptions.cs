@@ -7,7 +7,10 @@ namespace Logits.Pipelines;
 /// The settings of llama.cpp's common sampler chain, with its defaults, for <see cref="SamplingPresets.LlamaCpp"/>.
 /// </summary>
 /// <remarks>A setting at its neutral value (top-k ≤ 0, top-p 1, min-p 0, penalties 1/0, DRY multiplier 0,
-/// XTC probability 0, top-nσ ≤ 0, typical 1) leaves its step out, as llama.cpp does.</remarks>
+/// XTC probability 0, top-nσ ≤ 0, typical 1, dynamic temperature range 0) leaves its step out, as llama.cpp
+/// does. Any other value must be in its range: <see cref="SamplingPresets.LlamaCpp"/> throws
+/// <see cref="System.ArgumentOutOfRangeException"/> naming the property for NaN or an out-of-range value
+/// (top-p 1.5 or NaN never silently turns top-p off).</remarks>
 public sealed class LlamaCppSamplingOptions
 {
     /// <summary>The selector seed; row <c>r</c> uses <c>Seed + r</c>. Default 0.</summary>
@@ -16,7 +19,7 @@ public sealed class LlamaCppSamplingOptions
     /// <summary>Temperature, applied last (default 0.8; below 1e-5 is greedy).</summary>
     public float Temperature { get; init; } = 0.8f;
 
-    /// <summary>Dynamic temperature range Δ (default 0 = plain temperature).</summary>
+    /// <summary>Dynamic temperature range Δ, at least 0 (default 0 = plain temperature).</summary>
     public float DynamicTemperatureRange { get; init; }
 
     /// <summary>Dynamic temperature exponent (default 1).</summary>
@@ -25,16 +28,16 @@ public sealed class LlamaCppSamplingOptions
     /// <summary>Top-k (default 40; ≤ 0 = off).</summary>
     public int TopK { get; init; } = 40;
 
-    /// <summary>Top-p (default 0.95; 1 = off).</summary>
+    /// <summary>Top-p in [0, 1] (default 0.95; 1 = off).</summary>
     public double TopP { get; init; } = 0.95;
 
-    /// <summary>Min-p (default 0.05; 0 = off).</summary>
+    /// <summary>Min-p in [0, 1] (default 0.05; 0 = off).</summary>
     public double MinP { get; init; } = 0.05;
 
-    /// <summary>Typical mass (default 1 = off; llama.cpp's strict boundary).</summary>
+    /// <summary>Typical mass in (0, 1] (default 1 = off; llama.cpp's strict boundary).</summary>
     public double TypicalP { get; init; } = 1.0;
 
-    /// <summary>Top-nσ (default −1 = off).</summary>
+    /// <summary>Top-nσ, finite (default −1; ≤ 0 = off, as llama.cpp).</summary>
     public double TopNSigma { get; init; } = -1;
 
     /// <summary>Repetition penalty θ (default 1 = off).</summary>
@@ -64,7 +67,7 @@ public sealed class LlamaCppSamplingOptions
     /// <summary>DRY sequence-breaker token ids (default none).</summary>
     public IReadOnlyList<int>? DrySequenceBreakers { get; init; }
 
-    /// <summary>XTC probability (default 0 = off).</summary>
+    /// <summary>XTC probability in [0, 1] (default 0 = off).</summary>
     public double XtcProbability { get; init; }
 
     /// <summary>XTC threshold (default 0.1).</summary>

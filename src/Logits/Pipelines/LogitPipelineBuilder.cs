@@ -73,7 +73,33 @@ public sealed class LogitPipelineBuilder
     /// <summary>Ends the pipeline with a selector.</summary>
     /// <param name="selector">The selector.</param>
     /// <returns>The pipeline.</returns>
-    public LogitPipeline Select(ITokenSelector selector) => new(_processors, selector, _checkEveryStage);
+    /// <remarks>
+    /// Every pipeline built from this builder gets its own state: each stateful processor
+    /// (<see cref="IStatefulSampler"/>: XTC's random stream, DRY and penalty caches, ...) is cloned into the new
+    /// pipeline, so two pipelines built from one builder never share state; the instances given to
+    /// <see cref="Add"/> serve as templates. Stateless processors are shared. The selector is used as given (the
+    /// <see cref="Multinomial"/>, <see cref="Gumbel"/> and <see cref="Greedy"/> shortcuts create a new one each call).
+    /// </remarks>
+    public LogitPipeline Select(ITokenSelector selector)
+    {
+        var processors = new ILogitProcessor[_processors.Count];
+        for (int i = 0; i < processors.Length; i++)
+        {
+            processors[i] = _processors[i] is IStatefulSampler stateful ? CloneProcessor(stateful, i) : _processors[i];
+        }
+
+        return new(processors, selector, _checkEveryStage);
+    }
+
+    private ILogitProcessor CloneProcessor(IStatefulSampler stateful, int index)
+    {
+        if (stateful.Clone() is not ILogitProcessor copy)
+        {
+            throw new InvalidOperationException($"The stateful processor at position {index} ('{_processors[index].Name}') returned a clone that is not an ILogitProcessor.");
+        }
+
+        return copy;
+    }
 
     /// <summary>Ends the pipeline with greedy selection (argmax-invariant processors are then skipped).</summary>
     /// <returns>The pipeline.</returns>

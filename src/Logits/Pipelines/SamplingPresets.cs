@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics.CodeAnalysis;
 using Logits.Processing.Guidance;
 using Logits.Processing.Penalties;
 using Logits.Processing.Truncation;
@@ -22,10 +23,13 @@ public static class SamplingPresets
     /// </summary>
     /// <param name="options">The settings; <see langword="null"/> gives llama.cpp's defaults.</param>
     /// <returns>The pipeline.</returns>
-    /// <exception cref="ArgumentOutOfRangeException">A setting is outside its processor's range, or Mirostat is not 0, 1 or 2.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is outside its range (NaN included), or Mirostat is
+    /// not 0, 1 or 2; the parameter name is the setting's property name (e.g. <c>TopP</c>). Only the documented
+    /// "off" values leave a step out.</exception>
     public static LogitPipeline LlamaCpp(LlamaCppSamplingOptions? options = null)
     {
         var o = options ?? new LlamaCppSamplingOptions();
+        Validate(o);
         var builder = LogitPipeline.CreateBuilder();
         if (o.LogitBias is { Count: > 0 } bias)
         {
@@ -44,7 +48,7 @@ public static class SamplingPresets
             {
                 1 => builder.Select(new MirostatV1Selector(o.Seed, o.MirostatTau, o.MirostatEta)),
                 2 => builder.Select(new MirostatV2Selector(o.Seed, o.MirostatTau, o.MirostatEta)),
-                _ => throw new ArgumentOutOfRangeException(nameof(options), o.Mirostat, "'Mirostat' must be 0, 1 or 2."),
+                _ => ThrowMirostat(o.Mirostat),
             };
         }
 
@@ -109,11 +113,13 @@ public static class SamplingPresets
     /// </summary>
     /// <param name="options">The settings; <see langword="null"/> gives <c>generate()</c>'s defaults.</param>
     /// <returns>The pipeline.</returns>
-    /// <exception cref="ArgumentOutOfRangeException">A setting is outside its processor's range.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is outside its range (NaN included); the parameter name
+    /// is the setting's property name (e.g. <c>TopP</c>). Only the documented "off" values leave a step out.</exception>
     /// <exception cref="ArgumentException">A guidance scale other than 1 is set without a provider.</exception>
     public static LogitPipeline HuggingFace(HuggingFaceSamplingOptions? options = null)
     {
         var o = options ?? new HuggingFaceSamplingOptions();
+        Validate(o);
         var builder = LogitPipeline.CreateBuilder();
         if (o.GuidanceScale != 1)
         {
@@ -176,5 +182,50 @@ public static class SamplingPresets
         }
 
         return o.DoSample ? builder.Multinomial(o.Seed) : builder.Greedy();
+    }
+
+    // Each setting is checked before any step is chosen, so a NaN or out-of-range value can never pass a
+    // "neutral value" comparison and silently leave its step out.
+    [DoesNotReturn]
+    private static LogitPipeline ThrowMirostat(int mirostat)
+    {
+        ThrowHelper.ThrowArgumentOutOfRange(nameof(LlamaCppSamplingOptions.Mirostat), mirostat, "must be 0 (off), 1 or 2");
+        return null;
+    }
+
+    private static void Validate(LlamaCppSamplingOptions o)
+    {
+        OptionChecks.Finite(o.Temperature, nameof(o.Temperature));
+        OptionChecks.AtLeast(o.DynamicTemperatureRange, 0, nameof(o.DynamicTemperatureRange), "0 = plain temperature");
+        OptionChecks.Above(o.DynamicTemperatureExponent, 0, nameof(o.DynamicTemperatureExponent), "default 1");
+        OptionChecks.Closed(o.TopP, 0, 1, nameof(o.TopP), "1 = off");
+        OptionChecks.Closed(o.MinP, 0, 1, nameof(o.MinP), "0 = off");
+        OptionChecks.LeftOpen(o.TypicalP, 0, 1, nameof(o.TypicalP), "1 = off");
+        OptionChecks.Finite(o.TopNSigma, nameof(o.TopNSigma));
+        OptionChecks.Above(o.RepetitionPenalty, 0, nameof(o.RepetitionPenalty), "1 = off");
+        OptionChecks.Finite(o.FrequencyPenalty, nameof(o.FrequencyPenalty));
+        OptionChecks.Finite(o.PresencePenalty, nameof(o.PresencePenalty));
+        OptionChecks.AtLeast(o.PenaltyLastN, -1, nameof(o.PenaltyLastN), "-1 = whole history");
+        OptionChecks.AtLeast(o.DryMultiplier, 0, nameof(o.DryMultiplier), "0 = off");
+        OptionChecks.AtLeast(o.DryBase, 1, nameof(o.DryBase), "default 1.75");
+        OptionChecks.AtLeast(o.DryAllowedLength, 1, nameof(o.DryAllowedLength), "default 2");
+        OptionChecks.AtLeast(o.DryPenaltyLastN, -1, nameof(o.DryPenaltyLastN), "-1 = whole history");
+        OptionChecks.Closed(o.XtcProbability, 0, 1, nameof(o.XtcProbability), "0 = off");
+        OptionChecks.Closed(o.XtcThreshold, 0, 1, nameof(o.XtcThreshold), "default 0.1");
+        OptionChecks.Above(o.MirostatTau, 0, nameof(o.MirostatTau), "default 5");
+        OptionChecks.AtLeast(o.MirostatEta, 0, nameof(o.MirostatEta), "default 0.1");
+    }
+
+    private static void Validate(HuggingFaceSamplingOptions o)
+    {
+        OptionChecks.Finite(o.Temperature, nameof(o.Temperature));
+        OptionChecks.Closed(o.TopP, 0, 1, nameof(o.TopP), "1 = off");
+        OptionChecks.Closed(o.MinP, 0, 1, nameof(o.MinP), "0 = off");
+        OptionChecks.LeftOpen(o.TypicalP, 0, 1, nameof(o.TypicalP), "1 = off");
+        OptionChecks.RightOpen(o.EpsilonCutoff, 0, 1, nameof(o.EpsilonCutoff), "0 = off");
+        OptionChecks.RightOpen(o.EtaCutoff, 0, 1, nameof(o.EtaCutoff), "0 = off");
+        OptionChecks.Above(o.RepetitionPenalty, 0, nameof(o.RepetitionPenalty), "1 = off");
+        OptionChecks.AtLeast(o.NoRepeatNGramSize, 0, nameof(o.NoRepeatNGramSize), "0 = off");
+        OptionChecks.Finite(o.GuidanceScale, nameof(o.GuidanceScale));
     }
 }

@@ -5,6 +5,7 @@ using System.Threading.Tasks;
 using FluentAssertions;
 using Logits.Generation;
 using Logits.Pipelines;
+using Logits.Tensors;
 using Logits.Tests.Infrastructure;
 using Xunit;
 
@@ -111,5 +112,78 @@ public sealed class TokenGeneratorTests
         FluentActions.Invoking(() => new GenerationOptions { MaxNewTokens = 0 }).Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be("MaxNewTokens");
         FluentActions.Invoking(() => new GenerationOptions { StopSequences = new[] { Array.Empty<int>() } }).Should().Throw<ArgumentException>();
         FluentActions.Invoking(() => new GenerationOptions { EosTokenIds = new[] { -1 } }).Should().Throw<ArgumentException>();
+    }
+
+    // Issue 14, defect 2: the history was sized by MaxNewTokens (overflow at int.MaxValue, OOM just below, 1 GB for
+    // 250 000 000), even for a run that stops after a few tokens.
+    [Theory]
+    [InlineData(int.MaxValue)]
+    [InlineData(int.MaxValue - 5)]
+    [InlineData(250_000_000)]
+    public void A_huge_token_budget_allocates_with_the_output_not_the_limit(int maxNewTokens)
+    {
+        var generator = new TokenGenerator(BigramModel.Chain(10), Greedy(), new GenerationOptions { MaxNewTokens = maxNewTokens, EosTokenIds = new[] { 7 } });
+        generator.Generate(new[] { 2 }); // warm-up: JIT and the pipeline's buffers
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var result = generator.Generate(new[] { 2 });
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        result.Tokens.Should().Equal(3, 4, 5, 6);
+        result.StopReason.Should().Be(StopReason.EndOfSequence);
+        allocated.Should().BeLessThan(64 * 1024, "a four-token run needs a small history whatever the budget");
+    }
+
+    [Fact]
+    public void The_history_grows_past_its_first_capacity_with_stop_sequences_held_across_the_growth()
+    {
+        // 1000 tokens (several doublings of the history); [3, 9] never matches, so each 3 is held and released.
+        var options = new GenerationOptions { MaxNewTokens = 1000, StopSequences = new[] { new[] { 3, 9 } } };
+        var result = new TokenGenerator(BigramModel.Chain(10), Greedy(), options).Generate(new[] { 2 });
+        result.Tokens.Should().HaveCount(1000);
+        for (int i = 0; i < 1000; i++)
+        {
+            result.Tokens[i].Should().Be((3 + i) % 10);
+        }
+
+        result.StopReason.Should().Be(StopReason.MaxNewTokens);
+    }
+
+    /// <summary>A model whose batches are wider than its declared vocabulary (issue 14, defect 3).</summary>
+    private sealed class WideBatchModel : ILanguageModel
+    {
+        public int VocabSize => 10;
+
+        public LogitBatch CreateLogitBatch(int rows) => new CpuLogitBatch(rows, 20);
+
+        public void NextTokenLogits(IReadOnlyList<ReadOnlyMemory<int>> contexts, LogitBatch destination)
+        {
+            var values = new float[destination.Rows * destination.Vocab];
+            for (int r = 0; r < destination.Rows; r++)
+            {
+                values[(r * destination.Vocab) + 15] = 10; // an id the model does not have
+            }
+
+            destination.CopyFrom(values);
+        }
+    }
+
+    [Fact]
+    public void A_model_batch_whose_vocabulary_differs_from_VocabSize_throws_instead_of_yielding_foreign_ids()
+    {
+        var generator = new TokenGenerator(new WideBatchModel(), Greedy(), new GenerationOptions { MaxNewTokens = 3 });
+        FluentActions.Invoking(() => generator.Generate(new[] { 1 })).Should().Throw<InvalidOperationException>()
+            .WithMessage("*WideBatchModel*[1, 20]*VocabSize is 10*");
+    }
+
+    // Issue 14, defect 6: an EOS id or stop sequence outside the vocabulary was accepted and never matched.
+    [Fact]
+    public void Eos_ids_and_stop_sequences_outside_the_vocabulary_are_rejected_naming_the_option()
+    {
+        FluentActions.Invoking(() => new TokenGenerator(BigramModel.Chain(10), Greedy(), new GenerationOptions { EosTokenIds = new[] { 1000 } }))
+            .Should().Throw<ArgumentException>().Where(e => e.ParamName == "options" && e.Message.Contains("EosTokenIds holds the id 1000", StringComparison.Ordinal));
+        FluentActions.Invoking(() => new TokenGenerator(BigramModel.Chain(10), Greedy(), new GenerationOptions { StopSequences = new[] { new[] { 1, 2 }, new[] { 3, 10 } } }))
+            .Should().Throw<ArgumentException>().Where(e => e.ParamName == "options" && e.Message.Contains("StopSequences[1] holds the id 10", StringComparison.Ordinal));
+        FluentActions.Invoking(() => new TokenGenerator(BigramModel.Chain(10), Greedy(), new GenerationOptions { EosTokenIds = new[] { 9 }, StopSequences = new[] { new[] { 0, 9 } } }))
+            .Should().NotThrow();
     }
 }

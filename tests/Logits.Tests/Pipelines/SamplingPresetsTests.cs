@@ -77,4 +77,72 @@ public sealed class SamplingPresetsTests
         Kept(SamplingPresets.HuggingFace(new HuggingFaceSamplingOptions { Temperature = 0.5f, TopK = 0, TopP = 0.8 }), row).Should().Equal(0);
         Kept(SamplingPresets.LlamaCpp(new LlamaCppSamplingOptions { Temperature = 0.5f, TopK = 0, TopP = 0.8, MinP = 0 }), row).Should().Equal(0, 1);
     }
+
+    // Issue 14, defect 4: NaN or out-of-range settings used to fail the "neutral value" comparison and silently
+    // leave their step out (TopP = NaN built [top-k, min-p, temperature]).
+    public static TheoryData<Func<LlamaCppSamplingOptions>, string> BadLlamaCppSettings => new()
+    {
+        { () => new LlamaCppSamplingOptions { TopP = double.NaN }, "TopP" },
+        { () => new LlamaCppSamplingOptions { TopP = 1.5 }, "TopP" },
+        { () => new LlamaCppSamplingOptions { TopP = -0.1 }, "TopP" },
+        { () => new LlamaCppSamplingOptions { MinP = double.NaN }, "MinP" },
+        { () => new LlamaCppSamplingOptions { MinP = -0.5 }, "MinP" },
+        { () => new LlamaCppSamplingOptions { TypicalP = double.NaN }, "TypicalP" },
+        { () => new LlamaCppSamplingOptions { TypicalP = 1.5 }, "TypicalP" },
+        { () => new LlamaCppSamplingOptions { XtcProbability = double.NaN }, "XtcProbability" },
+        { () => new LlamaCppSamplingOptions { XtcProbability = -1 }, "XtcProbability" },
+        { () => new LlamaCppSamplingOptions { TopNSigma = double.NaN }, "TopNSigma" },
+        { () => new LlamaCppSamplingOptions { DynamicTemperatureRange = float.NaN }, "DynamicTemperatureRange" },
+        { () => new LlamaCppSamplingOptions { DynamicTemperatureRange = -1 }, "DynamicTemperatureRange" },
+        { () => new LlamaCppSamplingOptions { Temperature = float.NaN }, "Temperature" },
+        { () => new LlamaCppSamplingOptions { RepetitionPenalty = double.NaN }, "RepetitionPenalty" },
+        { () => new LlamaCppSamplingOptions { FrequencyPenalty = double.NaN }, "FrequencyPenalty" },
+        { () => new LlamaCppSamplingOptions { PresencePenalty = double.PositiveInfinity }, "PresencePenalty" },
+        { () => new LlamaCppSamplingOptions { DryMultiplier = double.NaN }, "DryMultiplier" },
+        { () => new LlamaCppSamplingOptions { DryMultiplier = -0.5 }, "DryMultiplier" },
+        { () => new LlamaCppSamplingOptions { DryBase = double.NaN }, "DryBase" },
+        { () => new LlamaCppSamplingOptions { PenaltyLastN = -2 }, "PenaltyLastN" },
+        { () => new LlamaCppSamplingOptions { MirostatTau = double.NaN }, "MirostatTau" },
+        { () => new LlamaCppSamplingOptions { Mirostat = 3 }, "Mirostat" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadLlamaCppSettings))]
+    public void Llama_cpp_settings_outside_their_range_throw_naming_the_setting(Func<LlamaCppSamplingOptions> options, string name)
+    {
+        FluentActions.Invoking(() => SamplingPresets.LlamaCpp(options())).Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be(name);
+    }
+
+    public static TheoryData<Func<HuggingFaceSamplingOptions>, string> BadHuggingFaceSettings => new()
+    {
+        { () => new HuggingFaceSamplingOptions { TopP = double.NaN }, "TopP" },
+        { () => new HuggingFaceSamplingOptions { TopP = 2 }, "TopP" },
+        { () => new HuggingFaceSamplingOptions { MinP = double.NaN }, "MinP" },
+        { () => new HuggingFaceSamplingOptions { TypicalP = double.NaN }, "TypicalP" },
+        { () => new HuggingFaceSamplingOptions { EpsilonCutoff = double.NaN }, "EpsilonCutoff" },
+        { () => new HuggingFaceSamplingOptions { EpsilonCutoff = -0.1 }, "EpsilonCutoff" },
+        { () => new HuggingFaceSamplingOptions { EtaCutoff = double.NaN }, "EtaCutoff" },
+        { () => new HuggingFaceSamplingOptions { Temperature = float.NaN }, "Temperature" },
+        { () => new HuggingFaceSamplingOptions { RepetitionPenalty = double.NaN }, "RepetitionPenalty" },
+        { () => new HuggingFaceSamplingOptions { NoRepeatNGramSize = -1 }, "NoRepeatNGramSize" },
+        { () => new HuggingFaceSamplingOptions { GuidanceScale = float.NaN }, "GuidanceScale" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadHuggingFaceSettings))]
+    public void Hugging_Face_settings_outside_their_range_throw_naming_the_setting(Func<HuggingFaceSamplingOptions> options, string name)
+    {
+        FluentActions.Invoking(() => SamplingPresets.HuggingFace(options())).Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be(name);
+    }
+
+    [Fact]
+    public void Only_the_documented_off_values_leave_steps_out()
+    {
+        var off = new LlamaCppSamplingOptions { TopK = 0, TopP = 1, MinP = 0, TypicalP = 1, TopNSigma = -1, XtcProbability = 0, DynamicTemperatureRange = 0 };
+        Names(SamplingPresets.LlamaCpp(off)).Should().Equal("temperature");
+        var on = new LlamaCppSamplingOptions { TopK = 5, TopP = 0.9, MinP = 0.1, TypicalP = 0.9, TopNSigma = 1, XtcProbability = 0.5, DynamicTemperatureRange = 0.2f };
+        Names(SamplingPresets.LlamaCpp(on)).Should().HaveCount(7);
+        var hfOff = new HuggingFaceSamplingOptions { TopK = 0, TopP = 1, MinP = 0, TypicalP = 1, EpsilonCutoff = 0, EtaCutoff = 0 };
+        Names(SamplingPresets.HuggingFace(hfOff)).Should().BeEmpty();
+    }
 }

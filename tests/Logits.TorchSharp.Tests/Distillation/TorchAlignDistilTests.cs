@@ -51,10 +51,10 @@ public sealed class TorchAlignDistilLossTests
             using var diagnostics = new AlignDistilLoss(options).ComputeWithDiagnostics(
                 Tensor3(dtype, Uniform), Tensor3(dtype, ZDpo), Tensor3(dtype, ZRev), ones(1, 1), maskIsAligned: true);
             diagnostics.Loss.dtype.Should().Be(dtype);
-            diagnostics.Loss.ToDouble().Should().BeApproximately(loss, tol(loss));
-            diagnostics.Alpha.ToDouble().Should().BeApproximately(alpha, tol(alpha));
-            diagnostics.KL.ToDouble().Should().BeApproximately(kl, tol(kl));
-            diagnostics.Weights.ToDouble().Should().BeApproximately(weight, tol(weight));
+            diagnostics.Loss.AsDouble().Should().BeApproximately(loss, tol(loss));
+            diagnostics.Alpha.AsDouble().Should().BeApproximately(alpha, tol(alpha));
+            diagnostics.KL.AsDouble().Should().BeApproximately(kl, tol(kl));
+            diagnostics.Weights.AsDouble().Should().BeApproximately(weight, tol(weight));
         }
     }
 
@@ -97,13 +97,13 @@ public sealed class TorchAlignDistilLossTests
         // Tokens [p, r, r] and [p, r, p]: positions 0, 1 of sequence 0 and position 0 of sequence 1 carry loss.
         var response = tensor(new long[] { 0, 1, 1, 0, 1, 0 }, new long[] { 2, 3 });
         var loss = new AlignDistilLoss(new AlignDistilOptions(reduction: reduction));
-        loss.Compute(student, dpo, rev, response).ToDouble().Should().BeApproximately(expected, 1e-5);
+        loss.Compute(student, dpo, rev, response).AsDouble().Should().BeApproximately(expected, 1e-5);
         using var d = loss.ComputeWithDiagnostics(student, dpo, rev, response);
         d.PositionMask.to_type(ScalarType.Int64).data<long>().ToArray().Should().Equal(1, 1, 0, 1, 0, 0);
-        d.Disagreement[1, 0].ToDouble().Should().BeApproximately(0.575210, 1e-6);
-        d.Alpha[1, 0].ToDouble().Should().BeApproximately(11.505208, 1e-6);
-        d.KL[1, 0].ToDouble().Should().BeApproximately(23.035087, 1e-5);
-        (d.KL[1, 0] * d.Weights[1, 0]).ToDouble().Should().BeApproximately(0.200214, 1e-6);
+        d.Disagreement[1, 0].AsDouble().Should().BeApproximately(0.575210, 1e-6);
+        d.Alpha[1, 0].AsDouble().Should().BeApproximately(11.505208, 1e-6);
+        d.KL[1, 0].AsDouble().Should().BeApproximately(23.035087, 1e-5);
+        (d.KL[1, 0] * d.Weights[1, 0]).AsDouble().Should().BeApproximately(0.200214, 1e-6);
         d.SequenceLosses.shape.Should().Equal(2);
     }
 
@@ -126,14 +126,14 @@ public sealed class TorchAlignDistilLossTests
         var zr = RandomTensor(g, 2, 3, 11);
         var options = new AlignDistilOptions(scale: 0, epsilon: 0.02);
         using var d = new AlignDistilLoss(options).ComputeWithDiagnostics(zs, zd, zr, ones(2, 3), maskIsAligned: true);
-        d.Alpha.allclose(full(2, 3, 0.02, ScalarType.Float64)).Should().BeTrue();
-        d.Weights.allclose(full(2, 3, 0.1 / 0.02, ScalarType.Float64)).Should().BeTrue();
+        d.Alpha.allclose(TorchScalars.Filled(new long[] { 2, 3 }, 0.02, ScalarType.Float64)).Should().BeTrue();
+        d.Weights.allclose(TorchScalars.Filled(new long[] { 2, 3 }, 0.1 / 0.02, ScalarType.Float64)).Should().BeTrue();
         // Plain distillation towards the explicit teacher z_dpo + eps (z_dpo - z_rev), weighted by beta0/eps.
-        var teacher = zd + ((zd - zr) * 0.02);
+        var teacher = zd.Plus((zd - zr).Times(0.02));
         var plain = new AlignDistilLoss(new AlignDistilOptions(teacherForm: AlignDistilTeacherForm.PlainTeacher, reduction: AlignDistilReduction.TokenMean))
             .ComputeAligned(zs, teacher, null, ones(2, 3));
         var adaptive = new AlignDistilLoss(options.With(reduction: AlignDistilReduction.TokenMean)).ComputeAligned(zs, zd, zr, ones(2, 3));
-        adaptive.ToDouble().Should().BeApproximately(plain.ToDouble() * 0.1 / 0.02, 1e-10);
+        adaptive.AsDouble().Should().BeApproximately(plain.AsDouble() * 0.1 / 0.02, 1e-10);
     }
 
     public static TheoryData<AlignDistilTeacherForm, AlignDistilReduction, double> GradientCases() => new()
@@ -161,7 +161,7 @@ public sealed class TorchAlignDistilLossTests
         loss.ComputeAligned(x, zd, zr, mask).backward();
         var analytic = x.grad!.data<double>().ToArray();
         var x0 = zs.data<double>().ToArray();
-        var numeric = ReferenceDistillation.FiniteDifference(v => loss.ComputeAligned(tensor(v, zs.shape), zd, zr, mask).ToDouble(), x0);
+        var numeric = ReferenceDistillation.FiniteDifference(v => loss.ComputeAligned(tensor(v, zs.shape), zd, zr, mask).AsDouble(), x0);
         for (int i = 0; i < analytic.Length; i++)
         {
             analytic[i].Should().BeApproximately(numeric[i], 1e-7 + (1e-6 * Math.Abs(numeric[i])), $"element {i}");
@@ -195,7 +195,7 @@ public sealed class TorchAlignDistilLossTests
             var shape = new long[] { 2, sequenceLength, vocab };
             var m = tensor(mask, new long[] { 2, sequenceLength });
             double actual64 = new AlignDistilLoss(options).ComputeAligned(
-                tensor(student, shape).to_type(ScalarType.Float64), tensor(dpo, shape).to_type(ScalarType.Float64), tensor(rev, shape).to_type(ScalarType.Float64), m).ToDouble();
+                tensor(student, shape).to_type(ScalarType.Float64), tensor(dpo, shape).to_type(ScalarType.Float64), tensor(rev, shape).to_type(ScalarType.Float64), m).AsDouble();
             Tolerance.Close(actual64, expected, 1e-6).Should().BeTrue($"float64: expected {expected:R}, got {actual64:R}");
         }
     }
@@ -214,7 +214,7 @@ public sealed class TorchAlignDistilLossTests
         using var r = CpuLogitBatch.FromRows(rev, 2 * seq, vocab);
         double expected = AlignDistil.Loss(s, d, r, mask, seq, AlignDistilOptions.Default);
         var shape = new long[] { 2, seq, vocab };
-        double actual = new AlignDistilLoss().ComputeAligned(tensor(student, shape), tensor(dpo, shape), tensor(rev, shape), tensor(mask, new long[] { 2, seq })).ToDouble();
+        double actual = new AlignDistilLoss().ComputeAligned(tensor(student, shape), tensor(dpo, shape), tensor(rev, shape), tensor(mask, new long[] { 2, seq })).AsDouble();
         Tolerance.Close(actual, expected).Should().BeTrue($"expected {expected:R}, got {actual:R}");
     }
 
@@ -224,9 +224,9 @@ public sealed class TorchAlignDistilLossTests
         using var scope = NewDisposeScope();
         var x = Tensor3(ScalarType.Float64, Uniform).requires_grad_();
         var loss = new AlignDistilLoss().Compute(x, Tensor3(ScalarType.Float64, ZDpo), Tensor3(ScalarType.Float64, ZRev), ones(1, 1));
-        loss.ToDouble().Should().Be(0);
+        loss.AsDouble().Should().Be(0);
         loss.backward();
-        x.grad!.abs().sum().ToDouble().Should().Be(0);
+        x.grad!.abs().sum().AsDouble().Should().Be(0);
     }
 
     [Fact]
@@ -242,7 +242,7 @@ public sealed class TorchAlignDistilLossTests
         FluentActions.Invoking(() => loss.ComputeAligned(good, good, good, ones(1, 2))).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("mask");
         FluentActions.Invoking(() => loss.ComputeAligned(good.reshape(3), good, good, ones(1, 1))).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("student");
         // Without validation the -inf propagates (documented: finite inputs are required).
-        double unchecked64 = new AlignDistilLoss(new AlignDistilOptions(validateInputs: false)).ComputeAligned(good, inf, good, ones(1, 1)).ToDouble();
+        double unchecked64 = new AlignDistilLoss(new AlignDistilOptions(validateInputs: false)).ComputeAligned(good, inf, good, ones(1, 1)).AsDouble();
         double.IsFinite(unchecked64).Should().BeFalse();
     }
 
@@ -290,7 +290,7 @@ public sealed class TorchAlignDistilLossTests
     {
         using var scope = NewDisposeScope();
         return new AlignDistilLoss(options).ComputeAligned(
-            Tensor3(ScalarType.Float64, zs), Tensor3(ScalarType.Float64, zd), z2 is null ? null : Tensor3(ScalarType.Float64, z2), ones(1, 1)).ToDouble();
+            Tensor3(ScalarType.Float64, zs), Tensor3(ScalarType.Float64, zd), z2 is null ? null : Tensor3(ScalarType.Float64, z2), ones(1, 1)).AsDouble();
     }
 
     private static Tensor Tensor3(ScalarType dtype, double[] row) => tensor(row, new long[] { 1, 1, row.Length }).to_type(dtype);

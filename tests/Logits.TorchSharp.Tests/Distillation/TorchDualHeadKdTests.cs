@@ -40,18 +40,18 @@ public sealed class TorchDualHeadLossTests
 
         var s = Row(Aux, dtype).requires_grad_();
         DualHeadLosses.BinaryKLNorm(s, t).backward();
-        DualHeadLosses.BinaryKLNorm(s, t).ToDouble().Should().BeApproximately(1.280503, tol * 1.3);
-        DualHeadLosses.BinaryKLNorm(s, t, clampMode: LogitClampMode.ReferenceClamp).ToDouble().Should().BeApproximately(1.280503, tol * 1.3);
+        DualHeadLosses.BinaryKLNorm(s, t).AsDouble().Should().BeApproximately(1.280503, tol * 1.3);
+        DualHeadLosses.BinaryKLNorm(s, t, clampMode: LogitClampMode.ReferenceClamp).AsDouble().Should().BeApproximately(1.280503, tol * 1.3);
         Values(s.grad!).Should().Equal(new[] { 0.244919, 0.244919, 0.635149 }, (a, e) => Math.Abs(a - e) < tol);
 
         s = Row(Aux, dtype).requires_grad_();
         DualHeadLosses.BinaryKL(s, t).backward();
-        DualHeadLosses.BinaryKL(s, t).ToDouble().Should().BeApproximately(1.268604, tol * 1.3);
+        DualHeadLosses.BinaryKL(s, t).AsDouble().Should().BeApproximately(1.268604, tol * 1.3);
         Values(s.grad!).Should().Equal(new[] { 0.244919, 0.217198, 0.635149 }, (a, e) => Math.Abs(a - e) < tol);
 
-        DualHeadLosses.SoftmaxKD(Row(Aux, dtype), t).ToDouble().Should().BeApproximately(0.448256, tol);
-        DualHeadLosses.SoftmaxKD(Row(Aux, dtype), t, 2).ToDouble().Should().BeApproximately(0.447297, tol);
-        DualHeadLosses.CrossEntropy(Row(Aux, dtype), tensor(new long[] { 2 })).ToDouble().Should().BeApproximately(0.407606, tol);
+        DualHeadLosses.SoftmaxKD(Row(Aux, dtype), t).AsDouble().Should().BeApproximately(0.448256, tol);
+        DualHeadLosses.SoftmaxKD(Row(Aux, dtype), t, 2).AsDouble().Should().BeApproximately(0.447297, tol);
+        DualHeadLosses.CrossEntropy(Row(Aux, dtype), tensor(new long[] { 2 })).AsDouble().Should().BeApproximately(0.407606, tol);
     }
 
     [Theory]
@@ -63,9 +63,9 @@ public sealed class TorchDualHeadLossTests
         using var scope = NewDisposeScope();
         var z = Row(Aux, ScalarType.Float64);
         using var result = new DualHeadKdLoss(new DualHeadKdOptions(alpha: alpha, auxiliaryStopEpoch: stopEpoch)).Compute(z, z, Row(Teacher, ScalarType.Float64), tensor(new long[] { 2 }), epoch);
-        result.Total.ToDouble().Should().BeApproximately(expected, 1e-6);
-        result.CrossEntropy.ToDouble().Should().BeApproximately(0.407606, 1e-6);
-        (result.CrossEntropy + result.Auxiliary).ToDouble().Should().BeApproximately(result.Total.ToDouble(), 1e-12);
+        result.Total.AsDouble().Should().BeApproximately(expected, 1e-6);
+        result.CrossEntropy.AsDouble().Should().BeApproximately(0.407606, 1e-6);
+        result.CrossEntropy.Plus(result.Auxiliary).AsDouble().Should().BeApproximately(result.Total.AsDouble(), 1e-12);
     }
 
     [Fact]
@@ -74,24 +74,24 @@ public sealed class TorchDualHeadLossTests
         using var scope = NewDisposeScope();
         var s = Row(new double[] { 2, 3, 4 }, ScalarType.Float64);
         var t = Row(new double[] { -2, -1, 0 }, ScalarType.Float64);
-        DualHeadLosses.SoftmaxKD(s, t).ToDouble().Should().BeApproximately(0, 1e-12);
-        DualHeadLosses.BinaryKL(s, t).ToDouble().Should().BeApproximately(5.472612, 1e-6);
-        DualHeadLosses.BinaryKLNorm(s, t).ToDouble().Should().BeApproximately(5.205370, 1e-6);
+        DualHeadLosses.SoftmaxKD(s, t).AsDouble().Should().BeApproximately(0, 1e-12);
+        DualHeadLosses.BinaryKL(s, t).AsDouble().Should().BeApproximately(5.472612, 1e-6);
+        DualHeadLosses.BinaryKLNorm(s, t).AsDouble().Should().BeApproximately(5.205370, 1e-6);
 
         var s2 = cat(new[] { Row(Aux, ScalarType.Float64), s }, 0);
         var t2 = cat(new[] { Row(Teacher, ScalarType.Float64), t }, 0);
-        DualHeadLosses.BinaryKLNorm(s2, t2).ToDouble().Should().BeApproximately(3.242936, 1e-6);
-        DualHeadLosses.BinaryKL(s2, t2).ToDouble().Should().BeApproximately(3.370608, 1e-6);
+        DualHeadLosses.BinaryKLNorm(s2, t2).AsDouble().Should().BeApproximately(3.242936, 1e-6);
+        DualHeadLosses.BinaryKL(s2, t2).AsDouble().Should().BeApproximately(3.370608, 1e-6);
 
         foreach (var dtype in new[] { ScalarType.Float64, ScalarType.Float32 })
         {
             var huge = tensor(new[] { 80.0 }, new long[] { 1, 1 }).to_type(dtype).requires_grad_();
             var zero = zeros(new long[] { 1, 1 }, dtype);
-            DualHeadLosses.BinaryKLNorm(huge, zero).ToDouble().Should().BeApproximately(77.227411, 1e-4);
+            DualHeadLosses.BinaryKLNorm(huge, zero).AsDouble().Should().BeApproximately(77.227411, 1e-4);
             var clamped = DualHeadLosses.BinaryKLNorm(huge, zero, clampMode: LogitClampMode.ReferenceClamp);
-            clamped.ToDouble().Should().BeApproximately(34.068773, 1e-4);
+            clamped.AsDouble().Should().BeApproximately(34.068773, 1e-4);
             clamped.backward();
-            huge.grad!.ToDouble().Should().Be(0);
+            huge.grad!.AsDouble().Should().Be(0);
         }
     }
 
@@ -110,8 +110,8 @@ public sealed class TorchDualHeadLossTests
         var main = new Parameter(zeros(2, dtype: ScalarType.Float64));
         var backbone = new Parameter(zeros(2, dtype: ScalarType.Float64));
         var aux = new Parameter(zeros(2, dtype: ScalarType.Float64));
-        var ce = main.dot(tensor(new double[] { 1, 2 })) + backbone.dot(tensor(new double[] { 1, 0 }));
-        var auxLoss = backbone.dot(tensor(new double[] { -2, 1 })) + aux.dot(tensor(new double[] { 3, -1 }));
+        var ce = main.dot(tensor(new double[] { 1, 2 })).Plus(backbone.dot(tensor(new double[] { 1, 0 })));
+        var auxLoss = backbone.dot(tensor(new double[] { -2, 1 })).Plus(aux.dot(tensor(new double[] { 3, -1 })));
         var aligner = new GradientAligner(new[] { main, backbone, aux });
         aligner.Backward(ce, auxLoss).Should().BeTrue();
         Values(cat(new[] { main.grad!, backbone.grad!, aux.grad! }, 0)).Should().Equal(new[] { 1.333333, 2.666667, -0.666667, 1, 3, -1 }, (a, e) => Math.Abs(a - e) < 1e-6);
@@ -148,7 +148,7 @@ public sealed class TorchDualHeadLossTests
         var x = tensor(s0, new long[] { 3, 4 }).requires_grad_();
         F(x).backward();
         var analytic = Values(x.grad!);
-        var numeric = ReferenceDistillation.FiniteDifference(v => F(tensor(v, new long[] { 3, 4 })).ToDouble(), s0);
+        var numeric = ReferenceDistillation.FiniteDifference(v => F(tensor(v, new long[] { 3, 4 })).AsDouble(), s0);
         for (int i = 0; i < analytic.Length; i++)
         {
             analytic[i].Should().BeApproximately(numeric[i], 1e-7 + (1e-6 * Math.Abs(numeric[i])), $"element {i}");
@@ -203,12 +203,12 @@ public sealed class TorchDualHeadLossTests
         var sFlat = s.reshape(6, 5).index_select(0, rows);
         var tFlat = t.reshape(6, 5).index_select(0, rows);
         var yFlat = tensor(new long[] { 0, 1, 4 });
-        DualHeadLosses.BinaryKLNorm(s, t, validPositions: valid).ToDouble().Should().BeApproximately(DualHeadLosses.BinaryKLNorm(sFlat, tFlat).ToDouble(), 1e-12);
-        DualHeadLosses.BinaryKL(s, t, validPositions: valid).ToDouble().Should().BeApproximately(DualHeadLosses.BinaryKL(sFlat, tFlat).ToDouble(), 1e-12);
-        DualHeadLosses.SoftmaxKD(s, t, validPositions: valid).ToDouble().Should().BeApproximately(DualHeadLosses.SoftmaxKD(sFlat, tFlat).ToDouble(), 1e-12);
-        DualHeadLosses.CrossEntropy(s, y, validPositions: valid).ToDouble().Should().BeApproximately(DualHeadLosses.CrossEntropy(sFlat, yFlat).ToDouble(), 1e-12);
+        DualHeadLosses.BinaryKLNorm(s, t, validPositions: valid).AsDouble().Should().BeApproximately(DualHeadLosses.BinaryKLNorm(sFlat, tFlat).AsDouble(), 1e-12);
+        DualHeadLosses.BinaryKL(s, t, validPositions: valid).AsDouble().Should().BeApproximately(DualHeadLosses.BinaryKL(sFlat, tFlat).AsDouble(), 1e-12);
+        DualHeadLosses.SoftmaxKD(s, t, validPositions: valid).AsDouble().Should().BeApproximately(DualHeadLosses.SoftmaxKD(sFlat, tFlat).AsDouble(), 1e-12);
+        DualHeadLosses.CrossEntropy(s, y, validPositions: valid).AsDouble().Should().BeApproximately(DualHeadLosses.CrossEntropy(sFlat, yFlat).AsDouble(), 1e-12);
         using var total = new DualHeadKdLoss().Compute(s, s, t, y, validPositions: valid);
-        total.Total.ToDouble().Should().BeApproximately(DualHeadLosses.CrossEntropy(sFlat, yFlat).ToDouble() + DualHeadLosses.BinaryKLNorm(sFlat, tFlat).ToDouble(), 1e-12);
+        total.Total.AsDouble().Should().BeApproximately(DualHeadLosses.CrossEntropy(sFlat, yFlat).AsDouble() + DualHeadLosses.BinaryKLNorm(sFlat, tFlat).AsDouble(), 1e-12);
         FluentActions.Invoking(() => DualHeadLosses.BinaryKLNorm(s, t, validPositions: zeros(2, 3))).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("validPositions");
         FluentActions.Invoking(() => DualHeadLosses.BinaryKLNorm(s, t, validPositions: ones(2, 2))).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("validPositions");
     }
@@ -220,13 +220,13 @@ public sealed class TorchDualHeadLossTests
         var a = tensor(new float[] { 1e4f, -1e4f, 3, 0, -7 }, new long[] { 1, 5 }).requires_grad_();
         var b = tensor(new float[] { -1e4f, 1e4f, -2, 0, 5 }, new long[] { 1, 5 });
         var ab = DualHeadLosses.BinaryKLNorm(a, b);
-        ab.ToDouble().Should().BeApproximately(DualHeadLosses.BinaryKLNorm(b, a).ToDouble(), 1e-3);
-        DualHeadLosses.BinaryKLNorm(a, a.detach()).ToDouble().Should().Be(0);
-        double.IsFinite(ab.ToDouble()).Should().BeTrue();
+        ab.AsDouble().Should().BeApproximately(DualHeadLosses.BinaryKLNorm(b, a).AsDouble(), 1e-3);
+        DualHeadLosses.BinaryKLNorm(a, a.detach()).AsDouble().Should().Be(0);
+        double.IsFinite(ab.AsDouble()).Should().BeTrue();
         ab.backward();
         Values(a.grad!).Should().OnlyContain(v => double.IsFinite(v));
         var bkl = DualHeadLosses.BinaryKL(a, b);
-        double.IsFinite(bkl.ToDouble()).Should().BeTrue();
+        double.IsFinite(bkl.AsDouble()).Should().BeTrue();
     }
 
     [Fact]
@@ -245,7 +245,7 @@ public sealed class TorchDualHeadLossTests
         {
             foreach (var p in model.AuxiliaryHead.parameters())
             {
-                p.fill_(double.NaN);
+                p.FillInPlace(double.NaN);
             }
         }
 
@@ -307,19 +307,19 @@ public sealed class TorchDualHeadLossTests
         Tensor zt;
         using (no_grad())
         {
-            zt = teacher.call(x).mul(3);
+            zt = teacher.call(x).Times(3);
         }
 
         var y = zt.argmax(1);
         var loss = new DualHeadKdLoss(options);
         var parameters = model.parameters().ToArray();
-        using var optimizer = optim.Adam(parameters, lr: 0.02);
+        using var optimizer = new HeldScalarAdamW(parameters, 0.02);
         var aligner = new GradientAligner(parameters);
         double first = 0, last = 0;
         for (int step = 0; step < 60; step++)
         {
             using var stepScope = NewDisposeScope();
-            optimizer.zero_grad();
+            optimizer.ZeroGrad();
             var (z0, z1) = model.call(x);
             using var result = loss.Compute(z0, z1!, zt, y);
             if (options.GradientAlignment)
@@ -331,8 +331,8 @@ public sealed class TorchDualHeadLossTests
                 result.Total.backward();
             }
 
-            optimizer.step();
-            last = result.Total.ToDouble();
+            optimizer.Step();
+            last = result.Total.AsDouble();
             if (step == 0)
             {
                 first = last;
@@ -341,7 +341,7 @@ public sealed class TorchDualHeadLossTests
 
         last.Should().BeLessThan(first * 0.7, $"first {first}, last {last}");
         model.eval();
-        var accuracy = model.Predict(x).argmax(1).eq(y).to_type(ScalarType.Float32).mean().ToDouble();
+        var accuracy = model.Predict(x).argmax(1).eq(y).to_type(ScalarType.Float32).mean().AsDouble();
         accuracy.Should().BeGreaterThan(0.6);
     }
 
@@ -397,7 +397,7 @@ public sealed class TorchDualHeadLossTests
 
     private static void Check(Tensor actual, double expected, ScalarType dtype, string what, double scale = 0, double logitScale = 0)
     {
-        double value = actual.ToDouble();
+        double value = actual.AsDouble();
         // float64 matches to 1e-5 relative; float32 to the spec's 1e-5·max(1, |x|) plus the log-domain allowance.
         bool ok = dtype == ScalarType.Float64
             ? Tolerance.Close(value, expected, scale)
@@ -406,7 +406,7 @@ public sealed class TorchDualHeadLossTests
     }
 
     private static double[] GradNorms(nn.Module module) =>
-        module.parameters().Select(p => p.grad is null ? 0 : p.grad.abs().sum().ToDouble()).ToArray();
+        module.parameters().Select(p => p.grad is null ? 0 : p.grad.abs().sum().AsDouble()).ToArray();
 
     private static Tensor Row(double[] values, ScalarType dtype) => tensor(values, new long[] { 1, values.Length }).to_type(dtype);
 

@@ -2,6 +2,7 @@ using System;
 using System.Linq;
 using FluentAssertions;
 using Logits.TorchSharp.Models;
+using Logits.TorchSharp.Tensors;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
@@ -59,7 +60,7 @@ public sealed class DecoderTransformerTests
         var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         Tensor tokenTable = model.TokenEmbeddingWeight;
         Tensor positionTable = parameters.Single(p => p.Key.Contains("positions", StringComparison.Ordinal)).Value;
-        var expectedEmbeddings = tokenTable.index_select(0, tokens[0]) + positionTable[TensorIndex.Slice(0, 5)];
+        var expectedEmbeddings = tokenTable.index_select(0, tokens[0]).Plus(positionTable[TensorIndex.Slice(0, 5)]);
         Values(output.Embeddings[0]).Should().Equal(Values(expectedEmbeddings));
 
         // Tied head: logits = LN_f(h_L) · Eᵀ, LN_f with weight 1 and bias 0 at initialisation.
@@ -119,7 +120,7 @@ public sealed class DecoderTransformerTests
             float[] before = Values(model.forward(tokens));
             using (no_grad())
             {
-                model.TokenEmbeddingWeight[9].add_(1.0);
+                model.TokenEmbeddingWeight[9].PlusInPlace(1.0);
             }
 
             float[] after = Values(model.forward(tokens));
@@ -227,7 +228,7 @@ public sealed class DecoderTransformerTests
 
         manual_seed(5);
         using var model = DecoderTransformer.Create(Small(dropout: 0.1) with { Layers = 1, Width = 32, Heads = 4 }, seed: 6);
-        using var optimizer = optim.Adam(model.parameters(), 1e-2);
+        using var optimizer = new HeldScalarAdamW(model.parameters(), 1e-2);
         using var batch = tensor(data, new long[] { 11, 6 });
         using var inputs = batch[TensorIndex.Colon, TensorIndex.Slice(0, 5)];
         using var targets = batch[TensorIndex.Colon, TensorIndex.Slice(1, 6)].reshape(-1);
@@ -237,9 +238,9 @@ public sealed class DecoderTransformerTests
             var loss = nn.functional.cross_entropy(model.forward(inputs).reshape(-1, 11), targets);
             if (step)
             {
-                optimizer.zero_grad();
+                optimizer.ZeroGrad();
                 loss.backward();
-                optimizer.step();
+                optimizer.Step();
             }
 
             return loss.item<float>();
@@ -270,7 +271,7 @@ public sealed class DecoderTransformerTests
         void RunAll()
         {
             using (var logits = model.forward(tokens))
-            using (var squares = logits.square())
+            using (var squares = logits.Squared())
             using (var loss = squares.mean())
             {
                 loss.backward();

@@ -3,6 +3,7 @@ using System.IO;
 using System.Linq;
 using FluentAssertions;
 using Logits.TorchSharp.Models;
+using Logits.TorchSharp.Tensors;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -18,12 +19,12 @@ public sealed class ModuleCheckpointTests
         using var trained = DecoderTransformer.Create(options, seed: 21);
 
         // One Adam step so the weights are not just the seeded initialisation.
-        using (var optimizer = optim.Adam(trained.parameters(), 1e-2))
+        using (var optimizer = new HeldScalarAdamW(trained.parameters(), 1e-2))
         using (var scope = NewDisposeScope())
         {
             var batch = tensor(new long[] { 1, 2, 3, 4, 5, 6 }, new long[] { 2, 3 });
-            trained.forward(batch).square().mean().backward();
-            optimizer.step();
+            trained.forward(batch).Squared().mean().backward();
+            optimizer.Step();
         }
 
         string path = Path.Combine(Path.GetTempPath(), "logits-checkpoint-" + Guid.NewGuid().ToString("N") + ".bin");

@@ -2,6 +2,7 @@ using System;
 using System.Linq;
 using FluentAssertions;
 using Logits.TorchSharp.Rectification;
+using Logits.TorchSharp.Tensors;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -52,7 +53,7 @@ public sealed class CopilotDecoderTests
         a.parameters().Zip(c.parameters()).Should().Contain(p => !p.First.allclose(p.Second, 0, 0));
 
         manual_seed(1);
-        using var mistakes = rand(2, 3, 7) - 0.5;
+        using var mistakes = rand(2, 3, 7).Minus(0.5);
         using var memory = randn(2, 8, 6);
         using var mask = CopilotDecoder.MemoryMask(new[] { 2, 1 }, new[] { 3, 2 }, 3, 4);
         using var output = a.TeacherForced(mistakes, memory, mask);
@@ -99,13 +100,13 @@ public sealed class CopilotDecoderTests
         using var copilot = CopilotDecoder.Create(SmallOptions(vocab, width), seed: 5);
         copilot.eval();
         var tokens = new long[] { 1, 4, 2, 6, 0, 3, 5, 2 };
-        using var mistakes = rand(1, n, vocab) - 0.5;
+        using var mistakes = rand(1, n, vocab).Minus(0.5);
         using var baseline = Run(tokens, mistakes);
         for (int j = 1; j <= n; j++)
         {
             // ℓ_j is 0-based index j − 1; the Pilot token s_{m+j} is 0-based index m + j − 1.
             using var changedMistakes = mistakes.clone();
-            changedMistakes[0, j - 1] = changedMistakes[0, j - 1] + 0.7;
+            changedMistakes[0, j - 1] = changedMistakes[0, j - 1].Plus(0.7);
             var changedTokens = (long[])tokens.Clone();
             for (int k = m + j - 1; k < tokens.Length; k++)
             {

@@ -25,7 +25,7 @@ public sealed class CopilotGenerationTests
         {
             // Larger output weights than the default init, so corrections matter in the comparisons below.
             using var noGrad = no_grad();
-            m.OutputProjection.weight!.mul_(20);
+            m.OutputProjection.weight!.TimesInPlace(20);
         });
 
     private static CopilotDecoder ZeroCopilot()

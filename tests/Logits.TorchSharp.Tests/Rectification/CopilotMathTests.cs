@@ -2,6 +2,7 @@ using System;
 using System.Linq;
 using FluentAssertions;
 using Logits.TorchSharp.Rectification;
+using Logits.TorchSharp.Tensors;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -36,7 +37,7 @@ public sealed class CopilotMathTests
         const int batch = 3, length = 5, vocab = 37;
 
         // Logits far above 88.7 and bfloat16 input: the max-shifted float32 path must stay finite.
-        using var logits = (randn(batch, length, vocab) * 40 + 500).to_type(ScalarType.BFloat16);
+        using var logits = randn(batch, length, vocab).Times(40).Plus(500).to_type(ScalarType.BFloat16);
         using var targets = randint(0, vocab, new long[] { batch, length });
         var maskValues = Enumerable.Range(0, batch * length).Select(i => i % 4 != 1).ToArray();
         using var mask = tensor(maskValues, new long[] { batch, length });
@@ -68,7 +69,7 @@ public sealed class CopilotMathTests
         }
 
         // Ignore-index targets (-100) at masked positions are allowed; a valid out-of-range target is not.
-        using var ignored = targets.masked_fill(mask.logical_not(), -100);
+        using var ignored = targets.FilledWhere(mask.logical_not(), -100L);
         using var ok = CopilotMath.MistakeVectors(logits, ignored, mask);
         ok.shape.Should().Equal(batch, length, vocab);
         using var bad = targets.clone();

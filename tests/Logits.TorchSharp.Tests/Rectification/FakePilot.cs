@@ -44,7 +44,7 @@ internal sealed class FakePilot : Module<Tensor, Tensor>, IPilotModel
         foreach (var parameter in parameters())
         {
             double scale = parameter.Dimensions >= 2 ? 1.0 / Math.Sqrt(parameter.shape[^1]) : 0.1;
-            using var value = randn(parameter.shape, ScalarType.Float32, CPU, generator: generator) * scale;
+            using var value = randn(parameter.shape, ScalarType.Float32, CPU, generator: generator).Times(scale);
             parameter.copy_(value);
         }
     }
@@ -61,13 +61,13 @@ internal sealed class FakePilot : Module<Tensor, Tensor>, IPilotModel
     {
         using var scope = NewDisposeScope();
         long length = tokens.shape[1];
-        var counts = arange(1, length + 1, dtype: ScalarType.Float32, device: tokens.device).view(1, length, 1);
-        Tensor e = _tokens.forward(tokens) + _positions.forward(arange(length, device: tokens.device));
+        var counts = TorchScalars.Range(1, length + 1, ScalarType.Float32, tokens.device).view(1, length, 1);
+        Tensor e = _tokens.forward(tokens).Plus(_positions.forward(TorchScalars.Range(0, length, device: tokens.device)));
         var states = new List<Tensor>();
         Tensor h = e;
         foreach (var mixer in _mixers)
         {
-            h = h + mixer.forward(h.cumsum(1) / counts).tanh();
+            h = h.Plus(mixer.forward(h.cumsum(1) / counts).tanh());
             states.Add(h.MoveToOuterDisposeScope());
         }
 

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using FluentAssertions;
 using Logits.TorchSharp.Rectification;
+using Logits.TorchSharp.Tensors;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -16,9 +17,9 @@ public sealed class MistakeLogTests
     /// <summary>Appends one sequence whose every value encodes <paramref name="id"/> (e = id, h̄ = −id, ℓ = id/100).</summary>
     private static void AppendTagged(MistakeLog log, int id, int m = 2, int n = 2)
     {
-        using var e = full(new long[] { 1, m + n, Width }, (float)id);
-        using var h = full(new long[] { 1, m + n, Width }, (float)-id);
-        using var l = full(new long[] { 1, n, Vocab }, id / 100f);
+        using var e = TorchScalars.Filled(new long[] { 1, m + n, Width }, (float)id, ScalarType.Float32);
+        using var h = TorchScalars.Filled(new long[] { 1, m + n, Width }, (float)-id, ScalarType.Float32);
+        using var l = TorchScalars.Filled(new long[] { 1, n, Vocab }, id / 100f, ScalarType.Float32);
         using var mask = ones(new long[] { 1, n }, ScalarType.Bool);
         log.Append(e, h, l, mask, new[] { m }, new[] { n });
     }
@@ -44,9 +45,9 @@ public sealed class MistakeLogTests
     public void Append_splits_the_batch_and_stores_detached_copies_of_the_right_slices()
     {
         using var log = new MistakeLog(capacity: 8);
-        using var e = arange(2 * 6 * Width, dtype: ScalarType.Float32).view(2, 6, Width).requires_grad_();
-        using var h = (e * 2).detach();
-        using var l = arange(2 * 3 * Vocab, dtype: ScalarType.Float32).view(2, 3, Vocab);
+        using var e = TensorValues.Range(2 * 6 * Width).view(2, 6, Width).requires_grad_();
+        using var h = e.Times(2).detach();
+        using var l = TensorValues.Range(2 * 3 * Vocab).view(2, 3, Vocab);
         using var mask = tensor(new[] { true, true, false, true, false, false }, new long[] { 2, 3 });
         log.Append(e, h, l, mask, new[] { 2, 4 }, new[] { 3, 1 });
         var entries = log.Entries.ToArray();
@@ -72,9 +73,9 @@ public sealed class MistakeLogTests
         // Copies, not views: changing the source afterwards changes nothing stored.
         using (no_grad())
         {
-            e.fill_(-1);
-            h.fill_(-1);
-            l.fill_(-1);
+            e.FillInPlace(-1);
+            h.FillInPlace(-1);
+            l.FillInPlace(-1);
         }
 
         entries[0].InputRepresentation[0, 0].item<float>().Should().Be(0f);
@@ -183,7 +184,7 @@ public sealed class MistakeLogTests
         using var log = new MistakeLog(2, storage, CPU, 0);
         using var e = randn(1, 5, Width);
         using var h = randn(1, 5, Width);
-        using var l = rand(1, 3, Vocab) - 0.5;
+        using var l = rand(1, 3, Vocab).Minus(0.5);
         using var mask = ones(new long[] { 1, 3 }, ScalarType.Bool);
         log.Append(e, h, l, mask, new[] { 3 }, new[] { 3 });
         log.Entries.Single().Mistakes.dtype.Should().Be(storage);

@@ -25,7 +25,7 @@ public sealed class TorchLogitBatchTests
     [Fact]
     public void Wrap_shares_the_tensor_and_does_not_dispose_it()
     {
-        using var tensor = arange(6, ScalarType.Float32).reshape(2, 3);
+        using var tensor = TensorValues.Range(6).reshape(2, 3);
         using (var batch = TorchLogitBatch.Wrap(tensor))
         {
             (batch.Rows, batch.Vocab).Should().Be((2, 3));
