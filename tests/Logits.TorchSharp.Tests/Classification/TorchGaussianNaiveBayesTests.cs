@@ -56,6 +56,28 @@ public sealed class TorchGaussianNaiveBayesTests
     }
 
     [Fact]
+    public void The_linear_head_feeds_a_torch_logit_batch_like_a_cpu_one()
+    {
+        var head = GaussianNaiveBayesHead.Fit(new double[] { 0, 0, 1, 0, 0, 1, 3, 3, 4, 3, 5, 5, 6, 4 }, new[] { 0, 0, 0, 1, 1, 2, 2 }, 3).ToLinear();
+        var features = new float[] { 2, 2, 0, 0, 6, 5, 1, 3 };
+        using var cpu = new Logits.Tensors.CpuLogitBatch(4, 3);
+        using var onTorch = new Logits.TorchSharp.Tensors.TorchLogitBatch(4, 3);
+        head.WriteLogits(features, cpu);
+        head.WriteLogits(features, onTorch);
+        onTorch.ToArray().Should().Equal(cpu.ToArray());
+        var probabilities = new float[12];
+        using var softmax = onTorch.CreateLike();
+        onTorch.Kernels.Softmax(onTorch, softmax);
+        softmax.CopyTo(probabilities);
+        var expected = new double[3];
+        head.Probabilities(new double[] { 2, 2 }, expected);
+        for (int k = 0; k < 3; k++)
+        {
+            ((double)probabilities[k]).Should().BeApproximately(expected[k], 1e-6);
+        }
+    }
+
+    [Fact]
     public void Invalid_input()
     {
         using var scope = NewDisposeScope();
