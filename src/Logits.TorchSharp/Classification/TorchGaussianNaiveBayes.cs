@@ -1,6 +1,7 @@
 using System;
 using Logits.Classification;
 using Logits.TorchSharp.Optimization;
+using Logits.TorchSharp.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -76,10 +77,10 @@ public static class TorchGaussianNaiveBayes
 
         var means = onehot.t().matmul(x).div(counts.unsqueeze(1)); // [K, n]
         var deviations = x.sub(means.index_select(0, y));
-        var ssd = onehot.t().matmul(deviations.square()); // [K, n]
+        var ssd = onehot.t().matmul(deviations.Squared()); // [K, n]
         using var inverseCount = (1.0 / m).ToScalar();
         using var epsilon = varSmoothing.ToScalar();
-        var variance = ssd.sum(dim: 0).mul(inverseCount).add(epsilon); // [n]
+        var variance = ssd.sum(dim: 0).mul(inverseCount).add(epsilon, TorchScalars.One); // [n]
         using (var check = NewDisposeScope())
         {
             using var zero = 0.0.ToScalar();
@@ -91,7 +92,7 @@ public static class TorchGaussianNaiveBayes
 
         var weights = means.div(variance.unsqueeze(0));
         using var half = (-0.5).ToScalar();
-        var bias = means.mul(weights).sum(1).mul(half).add(counts.mul(inverseCount).log());
+        var bias = means.mul(weights).sum(1).mul(half).Plus(counts.mul(inverseCount).log());
         return (weights.MoveToOuterDisposeScope(), bias.MoveToOuterDisposeScope());
     }
 }

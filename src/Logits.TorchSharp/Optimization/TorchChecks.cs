@@ -1,4 +1,5 @@
 using System;
+using Logits.TorchSharp.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -47,7 +48,7 @@ internal static class TorchChecks
     }
 
     /// <summary>softplus(u) = relu(u) + log1p(exp(−|u|)), exact for every u (torch's own softplus switches to u above a threshold).</summary>
-    public static Tensor Softplus(Tensor u) => u.relu().add(u.abs().neg().exp().log1p());
+    public static Tensor Softplus(Tensor u) => u.relu().Plus(u.abs().neg().exp().log1p());
 
     /// <summary>Labels that must be exactly −1 or +1, as a float tensor of <paramref name="dtype"/>.</summary>
     public static Tensor SignLabels(Tensor labels, long count, ScalarType dtype, Device device, string paramName)

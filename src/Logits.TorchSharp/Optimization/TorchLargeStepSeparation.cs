@@ -1,5 +1,6 @@
 using System;
 using Logits.Optimization;
+using Logits.TorchSharp.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -43,7 +44,7 @@ public static class TorchLargeStepSeparation
         var signed = Signed(features, labels);
         TorchChecks.Shape(theta, nameof(theta), signed.shape[1]);
         var current = theta.to_type(ScalarType.Float64).to(signed.device);
-        return current.add(Delta(definition, signed, current, iteration)).MoveToOuterDisposeScope();
+        return current.Plus(Delta(definition, signed, current, iteration)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Runs the rule from θ₀ = 0 until every margin is strictly positive or the budget runs out.</summary>
@@ -63,7 +64,7 @@ public static class TorchLargeStepSeparation
         for (int t = 0; t < definition.MaxIterations; t++)
         {
             using var step = NewDisposeScope();
-            theta.add_(Delta(definition, signed, theta, t));
+            theta.PlusInPlace(Delta(definition, signed, theta, t));
             if (signed.matmul(theta).gt(zero).all().item<bool>())
             {
                 return new SeparationResult(t + 1, true, theta.data<double>().ToArray());

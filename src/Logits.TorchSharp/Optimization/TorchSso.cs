@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using Logits.Optimization;
+using Logits.TorchSharp.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -131,7 +132,7 @@ public static class TorchSso
             var value = surrogate.Value(targets());
             double current = value.item<double>();
             var grads = autograd.grad(new[] { value }, inputs);
-            double squaredNorm = grads.Sum(g => g.square().sum().item<double>());
+            double squaredNorm = grads.Sum(g => g.Squared().sum().item<double>());
             if (squaredNorm == 0)
             {
                 break;
@@ -201,7 +202,7 @@ public static class TorchSso
             using var scope = NewDisposeScope();
             double current = valueOf(w);
             var direction = gradientOf(w);
-            double squaredNorm = direction.square().sum().item<double>();
+            double squaredNorm = direction.Squared().sum().item<double>();
             if (squaredNorm == 0)
             {
                 break;

@@ -1,5 +1,6 @@
 using System;
 using Logits.Optimization;
+using Logits.TorchSharp.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -44,7 +45,7 @@ public static class TorchTargetLoss
         using var scale = Scale(reduction, rows).ToScalar();
         using var half = 0.5.ToScalar();
         var residual = targets.sub(expected.to_type(targets.dtype));
-        var loss = residual.square().sum().mul(half).mul(scale);
+        var loss = residual.Squared().sum().mul(half).mul(scale);
         var gradient = residual.detach().mul(scale);
         return (loss.MoveToOuterDisposeScope(), gradient.MoveToOuterDisposeScope());
     }

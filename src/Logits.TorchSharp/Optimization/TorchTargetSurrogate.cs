@@ -1,5 +1,6 @@
 using System;
 using Logits.Optimization;
+using Logits.TorchSharp.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -88,7 +89,7 @@ public sealed class TorchTargetSurrogate : IDisposable
         using var inverse = (1 / (2 * Eta)).ToScalar();
         using var constant = LossAtTargets.ToScalar();
         var delta = targets.sub(_targets);
-        var value = _gradient.mul(delta).sum().add(delta.square().sum().mul(inverse)).add(constant);
+        var value = _gradient.mul(delta).sum().Plus(delta.Squared().sum().mul(inverse)).add(constant, TorchScalars.One);
         return value.MoveToOuterDisposeScope();
     }
 
@@ -102,7 +103,7 @@ public sealed class TorchTargetSurrogate : IDisposable
         CheckShape(targets);
         using var scope = NewDisposeScope();
         using var inverse = (1 / Eta).ToScalar();
-        return _gradient.add(targets.sub(_targets).mul(inverse)).MoveToOuterDisposeScope();
+        return _gradient.Plus(targets.sub(_targets).mul(inverse)).MoveToOuterDisposeScope();
     }
 
     /// <summary>The target step <c>z_t − η·G_t</c>, the surrogate's minimiser in target space.</summary>
