@@ -23,7 +23,8 @@ namespace Logits.Benchmarks.Cases;
 /// <remarks>
 /// <para>Setup writes a synthetic llama-architecture GGUF of the case's vocabulary (d = 64, one block) to a temporary
 /// file, loads it with LLamaSharp's CPU backend and decodes a 64-token prompt with logits requested at every
-/// position, so the context holds 64 distinct real next-token rows. Each call samples the next of those rows
+/// position, so the context holds 64 distinct real next-token rows; calls rotate through 64 of them up to V = 32000
+/// and 16 at V = 128256 (the rows then fit the last-level cache, as a row llama.cpp has just computed does). Each call samples the next of those rows
 /// (<c>ISamplingPipeline.Sample(ctx, i)</c>, exactly what an executor calls after each decode): Logits copies the row
 /// out of llama.cpp's buffer and runs its pipeline; LLamaSharp's pipeline runs <c>llama_sampler_sample</c> (candidate
 /// fill, the native chain, accept). Decoding is not timed. Both pipelines are reset every 4096 calls, so their
@@ -34,7 +35,11 @@ namespace Logits.Benchmarks.Cases;
 [SuppressMessage("Design", "CA1001", Justification = "BenchmarkDotNet owns the instance; [GlobalCleanup] disposes the native state.")]
 public class LlamaSharpGenerationBenchmarks : ICheckedCase
 {
-    private const int Positions = 64;
+    /// <summary>
+    /// Distinct rows the calls rotate through: enough that no row is replayed hot, few enough that the rows fit the
+    /// last-level cache as a row llama.cpp has just written does (64 up to V = 32000, 16 at 128256).
+    /// </summary>
+    private int Positions => Vocab <= 32000 ? 64 : 16;
     private const int ResetEvery = 4096;
     private const uint Seed = 42;
 
@@ -70,7 +75,7 @@ public class LlamaSharpGenerationBenchmarks : ICheckedCase
 
         var random = new Random(7);
         var batch = new LLamaBatch();
-        for (int i = 0; i < Positions; i++)
+        for (int i = 0; i < 64; i++)
         {
             int token = i == 0 ? SpmVocabulary.BosId : random.Next(SpmVocabulary.FirstPieceId, Vocab);
             batch.Add(token, i, LLamaSeqId.Zero, logits: true);

@@ -44,6 +44,12 @@ internal sealed partial class CpuKernels
             return m;
         }
 
+        // Short rows: bisection with SIMD counts, whatever the order of the values.
+        if (x.Length <= Selection.BisectionLimit)
+        {
+            return Selection.KthLargestByBisection(x, k, m);
+        }
+
         // Small k (top-k 40, 50): one pass with a min-heap; large k: copy and quickselect.
         bool useHeap = k <= Selection.HeapLimit && k <= x.Length / 8;
         var scratch = ArrayPool<float>.Shared.Rent(useHeap ? k : x.Length);
