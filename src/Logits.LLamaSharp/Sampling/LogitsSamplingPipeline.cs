@@ -133,7 +133,8 @@ public sealed class LogitsSamplingPipeline : ISamplingPipeline
             _history.EnsureCapacity(checked((int)ctx.ContextSize + 1));
         }
 
-        logits.CopyTo(_batch.GetRow(0));
+        // One pass: the copy also checks the row and finds its maximum, which the pipeline then does not redo.
+        _batch.CopyRowFrom(0, logits);
         _history.Update(_context);
         int token = Pipeline.Sample(_batch, _context);
         _history.Append(token);

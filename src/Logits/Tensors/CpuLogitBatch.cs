@@ -13,7 +13,10 @@ namespace Logits.Tensors;
 public sealed class CpuLogitBatch : LogitBatch
 {
     private readonly Memory<float> _data;
+    private readonly bool _ownsMemory;
     private RowSupport? _support;
+    private float[]? _entryMaxima;
+    private bool _hasEntryMaxima;
     private int _pipelineDepth;
     private bool _tracking;
 
@@ -30,6 +33,7 @@ public sealed class CpuLogitBatch : LogitBatch
         }
 
         _data = new float[rows * vocab];
+        _ownsMemory = true;
     }
 
     /// <summary>Wraps existing row-major memory without copying.</summary>
@@ -88,7 +92,69 @@ public sealed class CpuLogitBatch : LogitBatch
         }
 
         Support?.Forget(row);
+        ForgetEntryMaximum(row);
         return _data.Span.Slice(row * Vocab, Vocab);
+    }
+
+    /// <summary>
+    /// Copies one row in and checks it in the same pass: NaN or <c>+∞</c> throw, and the row's maximum is remembered,
+    /// so the next pipeline call on this batch skips its own entry check of that row.
+    /// </summary>
+    /// <param name="row">The row index.</param>
+    /// <param name="source">Exactly <see cref="LogitBatch.Vocab"/> logits.</param>
+    /// <remarks>
+    /// For a runtime adapter that copies a model's output row in before each pipeline call: one pass over the row
+    /// instead of a copy and a check. The remembered maximum is dropped by anything that may change the row before
+    /// the pipeline runs (<see cref="GetRow"/>, <see cref="AsSpan"/>, <see cref="Memory"/>, <see cref="CopyFrom"/>,
+    /// any kernel called outside a pipeline). A batch that wraps caller memory copies and checks but remembers
+    /// nothing, since the caller could write that memory directly.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="row"/> is outside <c>[0, Rows)</c>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="source"/> does not hold <see cref="LogitBatch.Vocab"/> values.</exception>
+    /// <exception cref="InvalidLogitsException">A value is NaN or <c>+∞</c> (stage <c>"input"</c>); the row holds the copy.</exception>
+    public void CopyRowFrom(int row, ReadOnlySpan<float> source)
+    {
+        if ((uint)row >= (uint)Rows)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(row), row, $"must be in [0, {Rows})");
+        }
+
+        if (source.Length != Vocab)
+        {
+            ThrowHelper.ThrowArgument(nameof(source), $"has {source.Length} elements but the row has {Vocab}.");
+        }
+
+        if (_tracking)
+        {
+            // Inside a pipeline call (a logit source filling a batch): what is known about the row is replaced.
+            _support!.Forget(row);
+            _support.SetMaximum(row, RowMath.CopyCheckedMax(source, _data.Span.Slice(row * Vocab, Vocab), row));
+            return;
+        }
+
+        ForgetEntryMaximum(row);
+        float maximum = RowMath.CopyCheckedMax(source, _data.Span.Slice(row * Vocab, Vocab), row);
+        if (_ownsMemory && RowSupport.Enabled)
+        {
+            if (_entryMaxima is null)
+            {
+                _entryMaxima = new float[Rows];
+                _entryMaxima.AsSpan().Fill(float.NaN);
+            }
+
+            _entryMaxima[row] = maximum;
+            _hasEntryMaxima = true;
+        }
+    }
+
+    /// <summary>Drops the maxima <see cref="CopyRowFrom"/> remembered (called by every kernel outside a pipeline call).</summary>
+    internal void ForgetEntryMaxima()
+    {
+        if (_hasEntryMaxima)
+        {
+            _entryMaxima.AsSpan().Fill(float.NaN);
+            _hasEntryMaxima = false;
+        }
     }
 
     /// <summary>Creates a batch of one row that copies <paramref name="values"/>.</summary>
@@ -170,7 +236,20 @@ public sealed class CpuLogitBatch : LogitBatch
             _support ??= new RowSupport(Rows);
             _support.ForgetAll();
             _tracking = true;
+            if (_hasEntryMaxima)
+            {
+                // Rows copied in by CopyRowFrom and untouched since: their checked maxima spare the entry check.
+                for (int row = 0; row < Rows; row++)
+                {
+                    if (!float.IsNaN(_entryMaxima![row]))
+                    {
+                        _support.SetMaximum(row, _entryMaxima[row]);
+                    }
+                }
+            }
         }
+
+        ForgetEntryMaxima();
     }
 
     /// <inheritdoc />
@@ -183,5 +262,17 @@ public sealed class CpuLogitBatch : LogitBatch
         }
     }
 
-    private void ForgetRowKnowledge() => Support?.ForgetAll();
+    private void ForgetRowKnowledge()
+    {
+        Support?.ForgetAll();
+        ForgetEntryMaxima();
+    }
+
+    private void ForgetEntryMaximum(int row)
+    {
+        if (_hasEntryMaxima)
+        {
+            _entryMaxima![row] = float.NaN;
+        }
+    }
 }

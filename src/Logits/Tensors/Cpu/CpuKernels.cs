@@ -27,6 +27,12 @@ internal sealed partial class CpuKernels : ILogitKernels
             return null!;
         }
 
+        if (cpu.Support is null)
+        {
+            // A kernel outside a pipeline call may write the batch: maxima remembered by CopyRowFrom no longer hold.
+            cpu.ForgetEntryMaxima();
+        }
+
         return cpu;
     }
 

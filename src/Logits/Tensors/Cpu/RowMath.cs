@@ -82,6 +82,73 @@ internal static class RowMath
         return m;
     }
 
+    /// <summary>
+    /// Copies <paramref name="source"/> into <paramref name="destination"/> and returns its maximum, checking that no
+    /// entry is NaN or +∞, in one pass (the copy and <see cref="CheckedMax"/> fused). On an invalid entry the
+    /// destination holds the copy and <see cref="InvalidLogitsException"/> names the first invalid token (stage
+    /// <c>"input"</c>).
+    /// </summary>
+    public static float CopyCheckedMax(ReadOnlySpan<float> source, Span<float> destination, int row)
+    {
+        float m = float.NegativeInfinity;
+        bool invalid = false;
+        int start = 0;
+        if (Vector.IsHardwareAccelerated && source.Length >= 4 * Vector<float>.Count)
+        {
+            var sv = MemoryMarshal.Cast<float, Vector<float>>(source);
+            var dv = MemoryMarshal.Cast<float, Vector<float>>(destination);
+            var limit = new Vector<float>(float.PositiveInfinity);
+            var m0 = new Vector<float>(float.NegativeInfinity);
+            var m1 = m0;
+            var valid = Vector<int>.AllBitsSet;
+            int k = 0;
+            for (; k + 1 < sv.Length; k += 2)
+            {
+                var a = sv[k];
+                var b = sv[k + 1];
+                dv[k] = a;
+                dv[k + 1] = b;
+                m0 = Vector.Max(m0, a);
+                m1 = Vector.Max(m1, b);
+                valid &= Vector.LessThan(a, limit) & Vector.LessThan(b, limit);
+            }
+
+            for (; k < sv.Length; k++)
+            {
+                dv[k] = sv[k];
+                m0 = Vector.Max(m0, sv[k]);
+                valid &= Vector.LessThan(sv[k], limit);
+            }
+
+            invalid = !Vector.EqualsAll(valid, Vector<int>.AllBitsSet);
+            var lanes = Vector.Max(m0, m1);
+            for (int lane = 0; lane < Vector<float>.Count; lane++)
+            {
+                m = MathF.Max(m, lanes[lane]);
+            }
+
+            start = sv.Length * Vector<float>.Count;
+        }
+
+        for (int i = start; i < source.Length; i++)
+        {
+            float v = source[i];
+            destination[i] = v;
+            invalid |= IsInvalid(v);
+            if (v > m)
+            {
+                m = v;
+            }
+        }
+
+        if (invalid)
+        {
+            ThrowFirstInvalid(source, row, "input");
+        }
+
+        return m;
+    }
+
     /// <summary><c>x[i] *= factor</c> for every i.</summary>
     public static void ScaleInPlace(Span<float> x, float factor)
     {
