@@ -110,6 +110,67 @@ internal sealed partial class CpuKernels
         return count;
     }
 
+    /// <summary>
+    /// <see cref="MaskBelowRow(ReadOnlySpan{float}, float, Span{float}, int, Span{int})"/> in place on a row already
+    /// checked in this pipeline call (its maximum is known, so it holds no NaN or +∞): no validity tests, and one
+    /// branch per four vectors to find kept lanes, which after a tight cut are rare.
+    /// </summary>
+    internal static int MaskBelowCheckedInPlace(Span<float> row, float threshold, Span<int> kept)
+    {
+        int count = kept.IsEmpty ? -1 : 0;
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && row.Length >= 4 * Vector<float>.Count)
+        {
+            var limit = new Vector<float>(threshold);
+            var removed = new Vector<float>(float.NegativeInfinity);
+            var vectors = System.Runtime.InteropServices.MemoryMarshal.Cast<float, Vector<float>>(row);
+            int v = 0;
+            for (; v + 3 < vectors.Length; v += 4)
+            {
+                var a = vectors[v];
+                var b = vectors[v + 1];
+                var c = vectors[v + 2];
+                var d = vectors[v + 3];
+                var keepA = Vector.GreaterThanOrEqual(a, limit);
+                var keepB = Vector.GreaterThanOrEqual(b, limit);
+                var keepC = Vector.GreaterThanOrEqual(c, limit);
+                var keepD = Vector.GreaterThanOrEqual(d, limit);
+                vectors[v] = Vector.ConditionalSelect(keepA, a, removed);
+                vectors[v + 1] = Vector.ConditionalSelect(keepB, b, removed);
+                vectors[v + 2] = Vector.ConditionalSelect(keepC, c, removed);
+                vectors[v + 3] = Vector.ConditionalSelect(keepD, d, removed);
+                if (count >= 0 && ((keepA | keepB | keepC | keepD) != Vector<int>.Zero))
+                {
+                    int start = v * Vector<float>.Count;
+                    for (int j = start; j < start + (4 * Vector<float>.Count) && count >= 0; j++)
+                    {
+                        if (row[j] > float.NegativeInfinity)
+                        {
+                            count = count < kept.Length ? Append(kept, count, j) : -1;
+                        }
+                    }
+                }
+            }
+
+            i = v * Vector<float>.Count;
+        }
+
+        for (; i < row.Length; i++)
+        {
+            float input = row[i];
+            if (input < threshold)
+            {
+                row[i] = float.NegativeInfinity;
+            }
+            else if (count >= 0 && !float.IsNegativeInfinity(input))
+            {
+                count = count < kept.Length ? Append(kept, count, i) : -1;
+            }
+        }
+
+        return count;
+    }
+
     private static int Append(Span<int> kept, int count, int id)
     {
         kept[count] = id;
@@ -157,7 +218,9 @@ internal sealed partial class CpuKernels
             // During a pipeline call: keep the ids that survive (if few), so later kernels can skip the rest.
             int count = inPlace && support.TryGetSupport(row, out var ids)
                 ? MaskBelowOnSupport(target, thresholds[row], ids, support.Slots(row), row)
-                : MaskBelowRow(x.Span.Slice(row * vocab, vocab), thresholds[row], target, row, support.Slots(row));
+                : inPlace && support.TryGetMaximum(row, out _)
+                    ? MaskBelowCheckedInPlace(target, thresholds[row], support.Slots(row))
+                    : MaskBelowRow(x.Span.Slice(row * vocab, vocab), thresholds[row], target, row, support.Slots(row));
             support.SetSupport(row, count);
         }
     }
