@@ -44,6 +44,12 @@ internal sealed partial class CpuKernels
             return m;
         }
 
+        // The V-th largest is the minimum (classifier-free guidance asks for it to find removed tokens): one pass.
+        if (k == x.Length)
+        {
+            return System.Numerics.Tensors.TensorPrimitives.Min(x);
+        }
+
         // Short rows: bisection with SIMD counts, whatever the order of the values.
         if (x.Length <= Selection.BisectionLimit)
         {
