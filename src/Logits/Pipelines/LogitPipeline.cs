@@ -16,7 +16,9 @@ namespace Logits.Pipelines;
 /// <c>"scale"</c>), a NaN/<c>+∞</c> it wrote, and a row it left with no finite logit
 /// (<see cref="NoViableTokenException"/> with its name, not the selector's <c>"sample"</c>; a row that was
 /// already all <c>-∞</c> on entry is left to the selector).</para>
-/// <para>With a <see cref="GreedySelector"/>, argmax-invariant processors are skipped (spec §5.5).</para>
+/// <para>With a <see cref="GreedySelector"/>, <see cref="Sample(LogitBatch, IReadOnlyList{SamplingContext}, Span{int})"/>
+/// skips the argmax-invariant processors (they cannot change the argmax); <see cref="Process"/> always runs every
+/// processor, so it returns what the processors make.</para>
 /// <para>A pipeline holding stateful processors or a seeded selector is not thread-safe: give each
 /// thread or sequence group its own <see cref="Clone"/>.</para>
 /// </remarks>
@@ -65,13 +67,17 @@ public sealed class LogitPipeline
     [ThreadStatic]
     private static SamplingContext[]? t_singleContext;
 
-    /// <summary>Runs the processors on <paramref name="logits"/> in place (no selection).</summary>
+    /// <summary>Runs every processor on <paramref name="logits"/> in place (no selection).</summary>
     /// <param name="logits">The batch.</param>
     /// <param name="contexts">One context per row.</param>
+    /// <remarks>Every processor runs, whatever the selector: with a greedy selector only
+    /// <see cref="Sample(LogitBatch, IReadOnlyList{SamplingContext}, Span{int})"/> skips the argmax-invariant ones.</remarks>
     /// <exception cref="ArgumentException"><paramref name="contexts"/> does not have one context per row, or holds null.</exception>
     /// <exception cref="InvalidLogitsException">A logit is NaN or <c>+∞</c> on entry (or, in Checked mode, after a stage).</exception>
     /// <exception cref="NoViableTokenException">In Checked mode, a processor left a row with no finite logit.</exception>
-    public void Process(LogitBatch logits, IReadOnlyList<SamplingContext> contexts)
+    public void Process(LogitBatch logits, IReadOnlyList<SamplingContext> contexts) => Run(logits, contexts, skipArgmaxInvariant: false);
+
+    private void Run(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, bool skipArgmaxInvariant)
     {
         ArgumentNullException.ThrowIfNull(logits);
         ArgumentNullException.ThrowIfNull(contexts);
@@ -98,10 +104,9 @@ public sealed class LogitPipeline
             }
 
             Check(logits, "input", emptyOnEntry);
-            bool greedy = Selector is GreedySelector;
             foreach (var processor in _processors)
             {
-                if (greedy && processor.IsArgmaxInvariant)
+                if (skipArgmaxInvariant && processor.IsArgmaxInvariant)
                 {
                     continue;
                 }
@@ -161,7 +166,8 @@ public sealed class LogitPipeline
         logits.EnterPipelineCall();
         try
         {
-            Process(logits, contexts);
+            // A greedy selector only needs the argmax: processors that cannot move it are skipped here.
+            Run(logits, contexts, skipArgmaxInvariant: Selector is GreedySelector);
             Selector.SelectTokens(logits, contexts, destination);
         }
         finally

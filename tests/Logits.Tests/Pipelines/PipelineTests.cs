@@ -33,6 +33,21 @@ public abstract class PipelineTests : ProcessorTestBase
         Kept(Processed(LogitPipeline.CreateBuilder().MinP(0.1).Temperature(2f).Multinomial(1), BaseRow)).Should().Equal(0, 1, 2);
     }
 
+    // Issue 14, API consistency: Process on a greedy pipeline skipped argmax-invariant processors, so
+    // .Temperature(0.5f).TopK(1).Greedy() returned raw logits from Process.
+    [Fact]
+    public void Process_runs_every_processor_even_with_a_greedy_selector()
+    {
+        var pipeline = LogitPipeline.CreateBuilder().Temperature(0.5f).TopK(1).Greedy();
+        var processed = Processed(pipeline, new[] { 1f, 3f, 2f });
+        processed.Should().Equal(NegInf, 6f, NegInf);
+
+        var spy = new SpyProcessor(argmaxInvariant: true);
+        var withSpy = LogitPipeline.CreateBuilder().Add(spy).Greedy();
+        Processed(withSpy, BaseRow);
+        spy.Calls.Should().Be(1, "Process returns what the processors make");
+    }
+
     [Fact]
     public void A_greedy_pipeline_skips_argmax_invariant_processors_only()
     {
