@@ -33,6 +33,7 @@ public sealed class TorchLogitBatch : LogitBatch
     public TorchLogitBatch(int rows, int vocab, Device? device = null)
         : base(rows, vocab)
     {
+        TorchRuntime.EnsureLoaded();
         Tensor = zeros(new long[] { rows, vocab }, ScalarType.Float32, device ?? CPU).DetachFromDisposeScope();
         _ownsTensor = true;
     }
