@@ -451,7 +451,7 @@ public static class ChatOptionsMapping
             {
                 if (Double(key) is { } value)
                 {
-                    if (found is { } earlier && earlier != value)
+                    if (found is { } earlier && !earlier.Equals(value))
                     {
                         ThrowHelper.ThrowArgument(key, $"is {value} but '{foundKey}' is {earlier}; they are two spellings of one setting.");
                     }
