@@ -50,6 +50,51 @@ public sealed record ExperimentReport(IReadOnlyList<ulong> Seeds, IReadOnlyList<
 /// </remarks>
 public static class ArithmeticExperiment
 {
+    /// <summary>The command line, printed by <c>--help</c> and after a wrong argument.</summary>
+    public const string Usage = """
+        Usage: dotnet run -c Release --project samples/CopilotArithmetic [-- options]
+
+          --quick                     small run (about a minute)
+          --seed N                    first seed (default 1); --runs K uses seeds N..N+K-1 (default 3, quick 1)
+          --threads N                 torch intra-op threads (default 1)
+          --steps --width --layers --heads --batch --lr --digits N
+                                      Pilot settings
+          --copilot-width --copilot-layers --copilot-heads --copilot-lr --log-capacity N
+                                      Copilot settings; --loss rms|rss
+          --lambdas 0.5,1,2           Probability-mode fusion weights; --logit-lambdas 4,16 for Logit mode
+          --baselines params,compute  fair baselines to train (or none)
+          --frozen-copilot-steps K    diagnostic: a Copilot trained next to a frozen copy of the trained Pilot
+          --help, -h                  this text
+
+        Exit code: 0 after the table, 2 for a wrong command line.
+        """;
+
+    /// <summary>The program: <c>--help</c> prints <see cref="Usage"/>; a wrong command line prints the error and the
+    /// usage to <paramref name="error"/> and returns 2; otherwise runs the experiment and returns 0.</summary>
+    public static int Execute(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
+        if (args.Contains("--help") || args.Contains("-h"))
+        {
+            output.WriteLine(Usage);
+            return 0;
+        }
+
+        try
+        {
+            Run(args, output, cancellationToken);
+            return 0;
+        }
+        catch (UsageException wrong)
+        {
+            error.WriteLine(wrong.Message);
+            error.WriteLine(Usage);
+            return 2;
+        }
+    }
+
     /// <summary>Parses the arguments, runs the experiment for each seed, and prints the table.</summary>
     /// <param name="args"><c>--quick</c>, <c>--seed N</c> (default 1), <c>--runs K</c> (seeds N…N+K−1; default 3, quick 1),
     /// <c>--threads</c> (torch intra-op threads, default 1; process-wide), Pilot overrides <c>--steps --width --layers
@@ -61,7 +106,7 @@ public static class ArithmeticExperiment
     /// <param name="output">Where the progress and the table go.</param>
     /// <param name="cancellationToken">Stops between training steps.</param>
     /// <returns>The table and the per-seed details.</returns>
-    /// <exception cref="ArgumentException">An unknown argument.</exception>
+    /// <exception cref="UsageException">An unknown argument, a missing value or a value of the wrong kind.</exception>
     public static ExperimentReport Run(string[] args, TextWriter output, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(args);
@@ -78,14 +123,31 @@ public static class ArithmeticExperiment
         int frozenSteps = 0;
         for (int i = 0; i < args.Length; i++)
         {
-            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"'{args[i]}' needs a value.", nameof(args));
-            int NextInt() => int.Parse(Next(), CultureInfo.InvariantCulture);
-            double NextDouble() => double.Parse(Next(), CultureInfo.InvariantCulture);
-            double[] NextList() => Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+            string option = args[i];
+            string Next() => i + 1 < args.Length ? args[++i] : throw new UsageException($"'{option}' needs a value.");
+            int NextInt()
+            {
+                string text = Next();
+                return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value)
+                    ? value
+                    : throw new UsageException($"'{option}' needs an integer; got '{text}'.");
+            }
+
+            double ParseDouble(string text) =>
+                double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && double.IsFinite(value)
+                    ? value
+                    : throw new UsageException($"'{option}' needs a number; got '{text}'.");
+            double NextDouble() => ParseDouble(Next());
+            double[] NextList() => Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(ParseDouble).ToArray();
             switch (args[i])
             {
                 case "--quick": break;
-                case "--seed": seed = ulong.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--seed":
+                    string seedText = Next();
+                    seed = ulong.TryParse(seedText, NumberStyles.None, CultureInfo.InvariantCulture, out ulong parsedSeed)
+                        ? parsedSeed
+                        : throw new UsageException($"'--seed' needs an unsigned integer; got '{seedText}'.");
+                    break;
                 case "--runs": runs = NextInt(); break;
                 case "--threads": threads = NextInt(); break;
                 case "--steps": config = config with { Steps = NextInt() }; break;
@@ -100,12 +162,22 @@ public static class ArithmeticExperiment
                 case "--copilot-heads": copilot = copilot with { Heads = NextInt() }; break;
                 case "--copilot-lr": copilot = copilot with { LearningRate = NextDouble() }; break;
                 case "--log-capacity": copilot = copilot with { MistakeLogCapacity = NextInt() }; break;
-                case "--loss": copilot = copilot with { LossReduction = Next() == "rss" ? CopilotLossReduction.RootSumSquare : CopilotLossReduction.RootMeanSquare }; break;
+                case "--loss":
+                    copilot = copilot with
+                    {
+                        LossReduction = Next() switch
+                        {
+                            "rss" => CopilotLossReduction.RootSumSquare,
+                            "rms" => CopilotLossReduction.RootMeanSquare,
+                            var other => throw new UsageException($"'--loss' must be rms or rss; got '{other}'."),
+                        },
+                    };
+                    break;
                 case "--lambdas": lambdas = NextList(); break;
                 case "--logit-lambdas": logitLambdas = NextList(); break;
                 case "--frozen-copilot-steps": frozenSteps = NextInt(); break;
                 case "--baselines": baselines = Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Where(b => b != "none").ToArray(); break;
-                default: throw new ArgumentException($"Unknown argument '{args[i]}'.", nameof(args));
+                default: throw new UsageException($"Unknown argument '{option}'.");
             }
         }
 
@@ -113,7 +185,7 @@ public static class ArithmeticExperiment
         {
             if (baseline is not ("params" or "compute"))
             {
-                throw new ArgumentException($"Unknown baseline '{baseline}' (params, compute).", nameof(args));
+                throw new UsageException($"Unknown baseline '{baseline}' (params, compute).");
             }
         }
 

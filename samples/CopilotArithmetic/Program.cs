@@ -4,11 +4,10 @@
 // Pilot+Copilot generation (λ chosen on the validation split), trains parameter- and compute-matched baselines, and
 // prints one table. See docs/copilot.md.
 //
-//   dotnet run -c Release --project samples/CopilotArithmetic [-- --quick] [--seed N] [--runs K]
+//   dotnet run -c Release --project samples/CopilotArithmetic [-- --quick] [--seed N] [--runs K]   (--help lists every option)
 using System;
 using System.Globalization;
 using Logits.Samples.CopilotArithmetic;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-ArithmeticExperiment.Run(args, Console.Out);
-return 0;
+return ArithmeticExperiment.Execute(args, Console.Out, Console.Error);

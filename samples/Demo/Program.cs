@@ -10,6 +10,23 @@ using Logits.Tensors;
 using Logits.TorchSharp.Tensors;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+const string Usage = """
+    Usage: dotnet run -c Release --project samples/Demo [-- --help]
+
+    Runs one logit batch through the CPU and TorchSharp backends and prints both results.
+    Exit code: 0 when the backends agree, 1 when they do not, 2 for a wrong command line.
+    """;
+if (args.Length > 0)
+{
+    bool help = args is ["--help"] or ["-h"];
+    if (!help)
+    {
+        Console.Error.WriteLine($"Unknown argument '{args[0]}'.");
+    }
+
+    (help ? Console.Out : Console.Error).WriteLine(Usage);
+    return help ? 0 : 2;
+}
 
 // Two rows over a vocabulary of 8 tokens. Row 1 has logits above 88.7, where an unstable softmax
 // (TensorPrimitives.SoftMax) overflows to NaN, and a removed token (-inf).

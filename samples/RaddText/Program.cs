@@ -2,7 +2,7 @@
 // corpus made here, then samples it with Logits' RADD sampler with and without output caching, printing NFE, wall time
 // and a quality measure for several step counts.
 //
-//   dotnet run -c Release --project samples/RaddText [-- trainingSteps]
+//   dotnet run -c Release --project samples/RaddText [-- --quick] [--steps N]   (--help prints the options)
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -13,7 +13,50 @@ using Logits.TorchSharp.Diffusion;
 using static TorchSharp.torch;
 
 const int Length = 32;
-int trainingSteps = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 1500;
+const string Usage = """
+    Usage: dotnet run -c Release --project samples/RaddText [-- options]
+
+      --quick        200 training steps instead of 1500 (a quick look; the samples are rougher)
+      --steps N      training steps, at least 1 (a bare N is accepted too)
+      --help, -h     this text
+
+    Exit code: 0 after the table, 2 for a wrong command line.
+    """;
+
+int trainingSteps = 1500;
+for (int i = 0; i < args.Length; i++)
+{
+    string option = args[i];
+    if (option is "--help" or "-h")
+    {
+        Console.WriteLine(Usage);
+        return 0;
+    }
+
+    string? stepsText = option switch
+    {
+        "--quick" => "200",
+        "--steps" => i + 1 < args.Length ? args[++i] : "",
+        _ when !option.StartsWith('-') => option,
+        _ => null,
+    };
+    if (stepsText is null)
+    {
+        return WrongCommandLine($"Unknown argument '{option}'.");
+    }
+
+    if (!int.TryParse(stepsText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out trainingSteps) || trainingSteps < 1)
+    {
+        return WrongCommandLine($"The number of training steps must be an integer of at least 1; got '{stepsText}'.");
+    }
+}
+
+static int WrongCommandLine(string message)
+{
+    Console.Error.WriteLine(message);
+    Console.Error.WriteLine(Usage);
+    return 2;
+}
 manual_seed(1);
 
 // 1. A synthetic corpus: sentences of a tiny grammar, joined into one character stream.
@@ -120,3 +163,5 @@ foreach (int n in new[] { 8, 32, 128, 512 })
     Console.WriteLine($"{n,5} | {RaddNfe.Expected(n, Length),6:F2} | {cached.FunctionEvaluations.Average(),10:F2} | {uncached.FunctionEvaluations.Average(),12:F0} | {cachedSeconds,9:F2} s | {uncachedSeconds,11:F2} s | {uncachedSeconds / cachedSeconds,6:F2}x | {WordValidity(texts),12:P1}");
     Console.WriteLine($"      e.g. \"{texts[0]}\"");
 }
+
+return 0;

@@ -10,10 +10,44 @@ namespace Logits.Samples.ReflowToy2D;
 /// <summary>The sample's entry point, callable in-process (the test suite runs it with <c>--quick</c>).</summary>
 public static class ReflowToy
 {
-    /// <summary>Parses arguments, runs the experiments, prints the tables; returns 0 when the goals are met.</summary>
-    public static int Execute(string[] args, TextWriter output, CancellationToken cancellationToken = default)
+    /// <summary>The command line, printed by <c>--help</c> and after a wrong argument.</summary>
+    public const string Usage = """
+        Usage: dotnet run -c Release --project samples/ReflowToy2D [-- options]
+
+          --quick                 small run (seconds instead of minutes)
+          --seed N                random seed (an unsigned integer)
+          --out DIR               folder for the PNG plots (default samples-output/reflow-toy2d, ignored by git)
+          --experiment NAME       gaussian, triangle or both (default both)
+          --help, -h              this text
+
+        Exit code: 0 when both goals are met, 1 when not, 2 for a wrong command line.
+        """;
+
+    /// <summary>Parses arguments, runs the experiments, prints the tables; returns 0 when the goals are met, 1 when not,
+    /// and 2 (after printing the usage to <paramref name="error"/>, or to <paramref name="output"/> when it is null) for a wrong command line.</summary>
+    public static int Execute(string[] args, TextWriter output, TextWriter? error = null, CancellationToken cancellationToken = default)
     {
-        var reports = Run(args, output, cancellationToken);
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(output);
+        if (Array.Exists(args, a => a is "--help" or "-h"))
+        {
+            output.WriteLine(Usage);
+            return 0;
+        }
+
+        IReadOnlyList<ExperimentReport> reports;
+        try
+        {
+            reports = Run(args, output, cancellationToken);
+        }
+        catch (UsageException wrong)
+        {
+            var to = error ?? output;
+            to.WriteLine(wrong.Message);
+            to.WriteLine(Usage);
+            return 2;
+        }
+
         bool ok = true;
         foreach (var report in reports)
         {
@@ -24,23 +58,38 @@ public static class ReflowToy
     }
 
     /// <summary>Runs the experiments selected by <paramref name="args"/> and returns their reports.</summary>
+    /// <exception cref="UsageException">An unknown argument, a missing value or a value of the wrong kind.</exception>
     public static IReadOnlyList<ExperimentReport> Run(string[] args, TextWriter output, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(output);
         bool quick = false;
         ulong? seed = null;
-        string outDir = "reflow-toy-output";
+        string outDir = Path.Combine("samples-output", "reflow-toy2d");
         string experiment = "both";
         for (int i = 0; i < args.Length; i++)
         {
-            switch (args[i])
+            string option = args[i];
+            string Value() => i + 1 < args.Length ? args[++i] : throw new UsageException($"'{option}' needs a value.");
+            switch (option)
             {
                 case "--quick": quick = true; break;
-                case "--seed": seed = ulong.Parse(args[++i], CultureInfo.InvariantCulture); break;
-                case "--out": outDir = args[++i]; break;
-                case "--experiment": experiment = args[++i]; break;
-                default: throw new ArgumentException($"unknown argument '{args[i]}'", nameof(args));
+                case "--seed":
+                    string text = Value();
+                    seed = ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out ulong parsed)
+                        ? parsed
+                        : throw new UsageException($"'--seed' needs an unsigned integer; got '{text}'.");
+                    break;
+                case "--out": outDir = Value(); break;
+                case "--experiment":
+                    experiment = Value();
+                    if (experiment is not ("gaussian" or "triangle" or "both"))
+                    {
+                        throw new UsageException($"'--experiment' must be gaussian, triangle or both; got '{experiment}'.");
+                    }
+
+                    break;
+                default: throw new UsageException($"Unknown argument '{option}'.");
             }
         }
 

@@ -28,6 +28,9 @@ int fuzzCpu = quick ? 20_000 : 300_000;
 int fuzzTorch = quick ? 2_000 : 20_000;
 int soakCpu = quick ? 50_000 : 1_000_000;
 int soakTorch = quick ? 5_000 : 100_000;
+int fuzzPresets = quick ? 10_000 : 200_000;
+int fuzzChat = quick ? 10_000 : 200_000;
+int fuzzGenerator = quick ? 1_000 : 20_000;
 const int FuzzSeed = 20261126;
 
 string command = $"dotnet run -c Release --project tests/Logits.Reliability -- {string.Join(' ', args)}".TrimEnd();
@@ -49,6 +52,8 @@ Console.WriteLine($"fuzzing the CPU backend: {fuzzCpu} cases (seed {FuzzSeed})")
 report.AppendLine(Fuzz("CPU", fuzzCpu, FuzzSeed, (d, r, v) => CpuLogitBatch.FromRows(d, r, v), failures));
 Console.WriteLine($"fuzzing the torch backend: {fuzzTorch} cases (seed {FuzzSeed + 1})");
 report.AppendLine(Fuzz("TorchSharp", fuzzTorch, FuzzSeed + 1, (d, r, v) => TorchLogitBatch.FromArray(d, r, v), failures));
+Console.WriteLine($"fuzzing the presets, the ChatOptions mapping and the generator: {fuzzPresets} / {fuzzChat} / {fuzzGenerator} cases");
+report.AppendLine(FuzzOptions(fuzzPresets, fuzzChat, fuzzGenerator, FuzzSeed + 2, failures));
 Console.WriteLine($"soaking the CPU backend: {soakCpu} pipeline calls");
 report.AppendLine(Soak("CPU", soakCpu, (d, r, v) => CpuLogitBatch.FromRows(d, r, v), reuseBatch: true, failures));
 Console.WriteLine($"soaking the torch backend: {soakTorch} pipeline calls");
@@ -135,6 +140,41 @@ static string Fuzz(string backend, int cases, int seed, Func<float[], int, int, 
     foreach (var (outcome, count) in outcomes)
     {
         text.AppendLine($"| {outcome} | {count} |");
+    }
+
+    return text.ToString();
+}
+
+static string FuzzOptions(int presets, int chat, int generator, int seed, List<string> failures)
+{
+    var text = new StringBuilder();
+    text.AppendLine("## Fuzzing the layers around the core");
+    text.AppendLine();
+    text.AppendLine("Random and hostile values (NaN, ±inf, ±1e20, negative, fractional, booleans, dates, strings, JSON, ids outside the vocabulary) for every setting of `LlamaCppSamplingOptions` and `HuggingFaceSamplingOptions` through `SamplingPresets`, for `ChatOptions` properties and additional properties through `ChatOptionsMapping.ToPipeline` (strict mode a quarter of the time), and for the generator's budget, EOS ids, stop sequences and model batch shape (`Logits.Tests/Reliability/OptionsFuzz.cs`). Each outcome is checked against an independent statement of the documented ranges: a valid setting must build its step (else \"silently dropped\"), an invalid one must throw an argument exception naming that setting, a model batch that disagrees with its vocabulary must throw `InvalidOperationException`; anything else is a DEFECT.");
+    text.AppendLine();
+    foreach (var (name, cases, run) in new (string, int, Func<int, int, SortedDictionary<string, int>>)[]
+    {
+        ("presets and option classes", presets, OptionsFuzz.Presets),
+        ("ChatOptions mapping", chat, OptionsFuzz.ChatOptionsMapping),
+        ("generator", generator, OptionsFuzz.Generator),
+    })
+    {
+        var watch = Stopwatch.StartNew();
+        var outcomes = run(cases, seed++);
+        text.AppendLine($"### {name}: {cases} cases, seed {seed - 1}, {watch.Elapsed.TotalSeconds:F1} s");
+        text.AppendLine();
+        text.AppendLine("| outcome | cases |");
+        text.AppendLine("| --- | --- |");
+        foreach (var (outcome, count) in outcomes)
+        {
+            text.AppendLine($"| {outcome.Replace("|", "\\|", StringComparison.Ordinal)} | {count} |");
+            if (outcome.StartsWith("DEFECT", StringComparison.Ordinal))
+            {
+                failures.Add($"fuzzing the {name}: {count} cases ended in {outcome}");
+            }
+        }
+
+        text.AppendLine();
     }
 
     return text.ToString();

@@ -64,6 +64,7 @@ public sealed class MaskedTokenTransformer : Module<Tensor, Tensor>
     /// <exception cref="ArgumentException"><paramref name="width"/> is not divisible by <paramref name="heads"/>.</exception>
     public static MaskedTokenTransformer Create(int vocabulary, int length, int width = 64, int heads = 4, int layers = 2)
     {
+        TorchRuntime.EnsureLoaded();
         Positive(vocabulary, nameof(vocabulary));
         Positive(length, nameof(length));
         Positive(width, nameof(width));

@@ -77,6 +77,7 @@ public sealed class MlpVelocityModel : Module<Tensor, Tensor, Tensor>
     /// <exception cref="ArgumentOutOfRangeException">A size is out of range.</exception>
     public static MlpVelocityModel Create(int dimension, int hiddenWidth = 100, int hiddenLayers = 2, int timeFrequencies = 0, MlpActivation activation = MlpActivation.Tanh, long seed = 0)
     {
+        TorchRuntime.EnsureLoaded();
         Require(dimension, 1, nameof(dimension));
         Require(hiddenWidth, 1, nameof(hiddenWidth));
         Require(hiddenLayers, 1, nameof(hiddenLayers));

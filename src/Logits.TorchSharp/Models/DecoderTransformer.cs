@@ -110,6 +110,7 @@ public sealed class DecoderTransformer : Module<Tensor, Tensor>, IPilotModel
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        TorchRuntime.EnsureLoaded();
         var model = new DecoderTransformer(options);
         model.Initialize(seed);
         model.train();

@@ -79,6 +79,7 @@ public sealed class CopilotDecoder : Module<Tensor, Tensor, Tensor, Tensor>
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        TorchRuntime.EnsureLoaded();
         var model = new CopilotDecoder(options, seed);
         model.Initialize(seed);
         initializer?.Invoke(model);

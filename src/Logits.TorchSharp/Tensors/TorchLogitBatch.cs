@@ -16,6 +16,10 @@ namespace Logits.TorchSharp.Tensors;
 /// <para>An owned tensor is detached from any active <c>torch.NewDisposeScope()</c>, so the batch, not the
 /// scope, decides its lifetime. A wrapped tensor may be a non-contiguous view (for example a slice of
 /// model output): kernels read it through torch ops and write it with <c>copy_</c>, so views work.</para>
+/// <para><b>Precision.</b> Logits are processed in float32. <see cref="Wrap"/> never copies, so it accepts only
+/// float32 tensors that can be written in place; half, bfloat16 and float64 logits (and expanded views or
+/// tensors that require grad) go through <see cref="FromTensor"/>, which upcasts (or rounds float64) into an owned
+/// float32 copy: that copy costs one pass over the tensor and writes do not reach the source.</para>
 /// </remarks>
 public sealed class TorchLogitBatch : LogitBatch
 {
@@ -29,6 +33,7 @@ public sealed class TorchLogitBatch : LogitBatch
     public TorchLogitBatch(int rows, int vocab, Device? device = null)
         : base(rows, vocab)
     {
+        TorchRuntime.EnsureLoaded();
         Tensor = zeros(new long[] { rows, vocab }, ScalarType.Float32, device ?? CPU).DetachFromDisposeScope();
         _ownsTensor = true;
     }
@@ -54,16 +59,62 @@ public sealed class TorchLogitBatch : LogitBatch
     /// read and write it in place.</param>
     /// <returns>A batch over <paramref name="tensor"/>.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="tensor"/> is null.</exception>
-    /// <exception cref="ArgumentException"><paramref name="tensor"/> is not 2-D float32, has an empty
-    /// dimension, or a dimension above <see cref="int.MaxValue"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="tensor"/> is not 2-D float32 (half, bfloat16 and float64
+    /// are not upcast here: use <see cref="FromTensor"/>, which copies), has an empty dimension or one above
+    /// <see cref="int.MaxValue"/>, is an expanded view (stride 0 over a dimension longer than 1, so one element
+    /// stands for several and cannot be written in place), or requires grad (in-place writes on it fail in
+    /// libtorch; wrap <c>tensor.detach()</c>, which shares the memory).</exception>
     public static TorchLogitBatch Wrap(Tensor tensor)
     {
         ArgumentNullException.ThrowIfNull(tensor);
         if (tensor.dtype != ScalarType.Float32)
         {
-            ThrowHelper.ThrowArgument(nameof(tensor), $"has dtype {tensor.dtype} but Float32 is required.");
+            ThrowHelper.ThrowArgument(nameof(tensor), $"has dtype {tensor.dtype} but Wrap needs Float32 (it writes in place, never copies); TorchLogitBatch.FromTensor makes an owned float32 copy of a {tensor.dtype} tensor.");
         }
 
+        var (rows, vocab) = RequireMatrix(tensor);
+        var strides = tensor.stride();
+        for (int d = 0; d < 2; d++)
+        {
+            if (strides[d] == 0 && tensor.shape[d] > 1)
+            {
+                ThrowHelper.ThrowArgument(nameof(tensor), $"is an expanded view (stride 0 in dimension {d} of shape [{rows}, {vocab}]): one element stands for several, so it cannot be written in place; wrap tensor.clone() or use TorchLogitBatch.FromTensor.");
+            }
+        }
+
+        if (tensor.requires_grad)
+        {
+            ThrowHelper.ThrowArgument(nameof(tensor), "requires grad, so libtorch refuses the kernels' in-place writes; wrap tensor.detach() (it shares the memory) or use TorchLogitBatch.FromTensor.");
+        }
+
+        return new TorchLogitBatch(tensor, ownsTensor: false);
+    }
+
+    /// <summary>Creates a batch that owns a float32 copy of a 2-D floating-point tensor, on the tensor's device.</summary>
+    /// <param name="tensor">A <c>[rows, vocab]</c> tensor of dtype Float32, Float64, Float16 or BFloat16, any layout
+    /// (views, expanded views and tensors that require grad are fine: the values are copied, detached).</param>
+    /// <returns>A new batch the caller owns; writes to it do not reach <paramref name="tensor"/>.</returns>
+    /// <remarks>Half and bfloat16 values are upcast exactly; float64 values are rounded to the nearest float32 (a
+    /// finite float64 beyond float32's range becomes ±∞, which the kernels then report as invalid logits).</remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="tensor"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="tensor"/> is not 2-D, not floating point, or has an empty
+    /// dimension or one above <see cref="int.MaxValue"/>.</exception>
+    public static TorchLogitBatch FromTensor(Tensor tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        if (tensor.dtype is not (ScalarType.Float32 or ScalarType.Float64 or ScalarType.Float16 or ScalarType.BFloat16))
+        {
+            ThrowHelper.ThrowArgument(nameof(tensor), $"has dtype {tensor.dtype} but Float32, Float64, Float16 or BFloat16 logits are required.");
+        }
+
+        RequireMatrix(tensor);
+        using var scope = NewDisposeScope();
+        var copy = tensor.detach().to_type(ScalarType.Float32).contiguous().clone();
+        return new TorchLogitBatch(copy.DetachFromDisposeScope(), ownsTensor: true);
+    }
+
+    private static (long Rows, long Vocab) RequireMatrix(Tensor tensor)
+    {
         if (tensor.Dimensions != 2)
         {
             ThrowHelper.ThrowArgument(nameof(tensor), $"has {tensor.Dimensions} dimensions but a 2-D [rows, vocab] tensor is required.");
@@ -76,7 +127,7 @@ public sealed class TorchLogitBatch : LogitBatch
             ThrowHelper.ThrowArgument(nameof(tensor), $"has shape [{rows}, {vocab}]; both dimensions must be in [1, {int.MaxValue}].");
         }
 
-        return new TorchLogitBatch(tensor, ownsTensor: false);
+        return (rows, vocab);
     }
 
     /// <summary>Creates a batch that owns a copy of row-major <paramref name="values"/>.</summary>

@@ -49,7 +49,7 @@ public sealed class LlamaCppSamplingOptions
     /// <summary>Presence penalty (default 0 = off).</summary>
     public double PresencePenalty { get; init; }
 
-    /// <summary>How many last tokens the penalties read (default 64; −1 = whole history).</summary>
+    /// <summary>How many last tokens the penalties read, at least −1 (default 64; −1 = whole history; 0 = penalties off, as llama.cpp).</summary>
     public int PenaltyLastN { get; init; } = 64;
 
     /// <summary>DRY multiplier (default 0 = off).</summary>
@@ -61,7 +61,7 @@ public sealed class LlamaCppSamplingOptions
     /// <summary>DRY allowed length (default 2).</summary>
     public int DryAllowedLength { get; init; } = 2;
 
-    /// <summary>DRY window (default −1 = whole history).</summary>
+    /// <summary>DRY window, at least −1 (default −1 = whole history; 0 = DRY off, as llama.cpp).</summary>
     public int DryPenaltyLastN { get; init; } = -1;
 
     /// <summary>DRY sequence-breaker token ids (default none).</summary>

@@ -8,11 +8,17 @@ namespace Logits.Pipelines;
 
 /// <summary>An explicit, ordered list of processors ending in exactly one selector.</summary>
 /// <remarks>
-/// <para>The order is the user's: presets only pre-fill the list (spec/sampling.md §4). Every call first
+/// <para>The order is the user's: presets only pre-fill the list. Every call first
 /// checks the logits (NaN/<c>+∞</c> throw <see cref="InvalidLogitsException"/> with stage <c>"input"</c>);
-/// with <see cref="CheckEveryStage"/> each processor's output is checked too, so an overflow is attributed
-/// to the processor that caused it.</para>
-/// <para>With a <see cref="GreedySelector"/>, argmax-invariant processors are skipped (spec §5.5).</para>
+/// with <see cref="CheckEveryStage"/> (Checked mode) each processor's output is checked too, and every failure
+/// is attributed to the processor by its <see cref="ILogitProcessor.Name"/>: an overflow inside one of its
+/// kernels (temperature 1e-4 on logits of 1e35 reports stage <c>"temperature"</c>, not the kernel's
+/// <c>"scale"</c>), a NaN/<c>+∞</c> it wrote, and a row it left with no finite logit
+/// (<see cref="NoViableTokenException"/> with its name, not the selector's <c>"sample"</c>; a row that was
+/// already all <c>-∞</c> on entry is left to the selector).</para>
+/// <para>With a <see cref="GreedySelector"/>, <see cref="Sample(LogitBatch, IReadOnlyList{SamplingContext}, Span{int})"/>
+/// skips the argmax-invariant processors (they cannot change the argmax); <see cref="Process"/> always runs every
+/// processor, so it returns what the processors make.</para>
 /// <para>A pipeline holding stateful processors or a seeded selector is not thread-safe: give each
 /// thread or sequence group its own <see cref="Clone"/>.</para>
 /// </remarks>
@@ -61,11 +67,17 @@ public sealed class LogitPipeline
     [ThreadStatic]
     private static SamplingContext[]? t_singleContext;
 
-    /// <summary>Runs the processors on <paramref name="logits"/> in place (no selection).</summary>
+    /// <summary>Runs every processor on <paramref name="logits"/> in place (no selection).</summary>
     /// <param name="logits">The batch.</param>
     /// <param name="contexts">One context per row.</param>
+    /// <remarks>Every processor runs, whatever the selector: with a greedy selector only
+    /// <see cref="Sample(LogitBatch, IReadOnlyList{SamplingContext}, Span{int})"/> skips the argmax-invariant ones.</remarks>
+    /// <exception cref="ArgumentException"><paramref name="contexts"/> does not have one context per row, or holds null.</exception>
     /// <exception cref="InvalidLogitsException">A logit is NaN or <c>+∞</c> on entry (or, in Checked mode, after a stage).</exception>
-    public void Process(LogitBatch logits, IReadOnlyList<SamplingContext> contexts)
+    /// <exception cref="NoViableTokenException">In Checked mode, a processor left a row with no finite logit.</exception>
+    public void Process(LogitBatch logits, IReadOnlyList<SamplingContext> contexts) => Run(logits, contexts, skipArgmaxInvariant: false);
+
+    private void Run(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, bool skipArgmaxInvariant)
     {
         ArgumentNullException.ThrowIfNull(logits);
         ArgumentNullException.ThrowIfNull(contexts);
@@ -74,29 +86,72 @@ public sealed class LogitPipeline
             ThrowHelper.ThrowArgument(nameof(contexts), $"has {contexts.Count} contexts but the batch has {logits.Rows} rows.");
         }
 
+        for (int row = 0; row < contexts.Count; row++)
+        {
+            if (contexts[row] is null)
+            {
+                ThrowHelper.ThrowArgument(nameof(contexts), $"holds null for row {row}; every row needs a SamplingContext.");
+            }
+        }
+
         logits.EnterPipelineCall();
+        int[]? emptyOnEntry = null;
         try
         {
-            Check(logits, "input");
-            bool greedy = Selector is GreedySelector;
+            if (CheckEveryStage)
+            {
+                emptyOnEntry = LogitProcessorBuffers.RentInts(logits.Rows);
+            }
+
+            Check(logits, "input", emptyOnEntry);
             foreach (var processor in _processors)
             {
-                if (greedy && processor.IsArgmaxInvariant)
+                if (skipArgmaxInvariant && processor.IsArgmaxInvariant)
                 {
                     continue;
                 }
 
-                processor.Process(logits, contexts);
-                if (CheckEveryStage)
+                if (emptyOnEntry is null)
                 {
-                    Check(logits, processor.Name);
+                    processor.Process(logits, contexts);
+                }
+                else
+                {
+                    ProcessChecked(processor, logits, contexts, emptyOnEntry);
                 }
             }
         }
         finally
         {
+            if (emptyOnEntry is not null)
+            {
+                LogitProcessorBuffers.Return(emptyOnEntry);
+            }
+
             logits.ExitPipelineCall();
         }
+    }
+
+    /// <summary>
+    /// Checked mode: the stage's input was checked, so whatever fails inside it or in its output is the
+    /// processor's doing and carries its name.
+    /// </summary>
+    private static void ProcessChecked(ILogitProcessor processor, LogitBatch logits, IReadOnlyList<SamplingContext> contexts, int[] emptyOnEntry)
+    {
+        try
+        {
+            processor.Process(logits, contexts);
+        }
+        catch (InvalidLogitsException error) when (error.Stage != processor.Name)
+        {
+            throw new InvalidLogitsException(error.Row, error.TokenIndex, error.Value, processor.Name);
+        }
+        catch (NoViableTokenException error) when (error.Stage != processor.Name)
+        {
+            throw new NoViableTokenException(error.Row, processor.Name);
+        }
+
+        Check(logits, processor.Name, emptyOnEntry);
     }
 
     /// <summary>Processes <paramref name="logits"/> in place, selects one token per row, and tells stateful steps.</summary>
@@ -111,7 +166,8 @@ public sealed class LogitPipeline
         logits.EnterPipelineCall();
         try
         {
-            Process(logits, contexts);
+            // A greedy selector only needs the argmax: processors that cannot move it are skipped here.
+            Run(logits, contexts, skipArgmaxInvariant: Selector is GreedySelector);
             Selector.SelectTokens(logits, contexts, destination);
         }
         finally
@@ -190,8 +246,12 @@ public sealed class LogitPipeline
         return new LogitPipeline(processors, selector, CheckEveryStage);
     }
 
-    /// <summary>One checked max pass; a NaN/+inf found after a stage is attributed to that stage.</summary>
-    private static void Check(LogitBatch logits, string stage)
+    /// <summary>
+    /// One checked max pass; a NaN/+inf found after a stage is attributed to that stage. With
+    /// <paramref name="emptyOnEntry"/> (Checked mode), the input pass records the rows that are all <c>-∞</c>, and
+    /// a later pass throws <see cref="NoViableTokenException"/> for a row the stage emptied.
+    /// </summary>
+    private static void Check(LogitBatch logits, string stage, int[]? emptyOnEntry)
     {
         int rows = logits.Rows;
         var ones = LogitProcessorBuffers.RentInts(rows);
@@ -200,6 +260,21 @@ public sealed class LogitPipeline
         {
             Array.Fill(ones, 1, 0, rows);
             logits.Kernels.KthLargest(logits, ones.AsSpan(0, rows), maxima.AsSpan(0, rows));
+            if (emptyOnEntry is not null)
+            {
+                for (int row = 0; row < rows; row++)
+                {
+                    bool empty = float.IsNegativeInfinity(maxima[row]);
+                    if (stage == "input")
+                    {
+                        emptyOnEntry[row] = empty ? 1 : 0;
+                    }
+                    else if (empty && emptyOnEntry[row] == 0)
+                    {
+                        ThrowHelper.ThrowNoViableToken(row, stage);
+                    }
+                }
+            }
         }
         catch (InvalidLogitsException error) when (stage != "input")
         {

@@ -52,13 +52,14 @@ public static class SamplingPresets
             };
         }
 
-        if (o.RepetitionPenalty != 1 || o.FrequencyPenalty != 0 || o.PresencePenalty != 0)
+        // PenaltyLastN = 0 and DryPenaltyLastN = 0 turn their step off, as in llama.cpp.
+        if ((o.RepetitionPenalty != 1 || o.FrequencyPenalty != 0 || o.PresencePenalty != 0) && o.PenaltyLastN != 0)
         {
             // llama.cpp counts the prompt too for all three penalties.
             builder.Penalties(o.RepetitionPenalty, o.FrequencyPenalty, o.PresencePenalty, o.PenaltyLastN, PenaltyScope.PromptAndOutput, PenaltyScope.PromptAndOutput);
         }
 
-        if (o.DryMultiplier != 0)
+        if (o.DryMultiplier != 0 && o.DryPenaltyLastN != 0)
         {
             builder.Dry(o.DryMultiplier, o.DryBase, o.DryAllowedLength, o.DryPenaltyLastN, o.DrySequenceBreakers);
         }
@@ -205,11 +206,11 @@ public static class SamplingPresets
         OptionChecks.Above(o.RepetitionPenalty, 0, nameof(o.RepetitionPenalty), "1 = off");
         OptionChecks.Finite(o.FrequencyPenalty, nameof(o.FrequencyPenalty));
         OptionChecks.Finite(o.PresencePenalty, nameof(o.PresencePenalty));
-        OptionChecks.AtLeast(o.PenaltyLastN, -1, nameof(o.PenaltyLastN), "-1 = whole history");
+        OptionChecks.AtLeast(o.PenaltyLastN, -1, nameof(o.PenaltyLastN), "-1 = whole history, 0 = penalties off");
         OptionChecks.AtLeast(o.DryMultiplier, 0, nameof(o.DryMultiplier), "0 = off");
         OptionChecks.AtLeast(o.DryBase, 1, nameof(o.DryBase), "default 1.75");
         OptionChecks.AtLeast(o.DryAllowedLength, 1, nameof(o.DryAllowedLength), "default 2");
-        OptionChecks.AtLeast(o.DryPenaltyLastN, -1, nameof(o.DryPenaltyLastN), "-1 = whole history");
+        OptionChecks.AtLeast(o.DryPenaltyLastN, -1, nameof(o.DryPenaltyLastN), "-1 = whole history, 0 = DRY off");
         OptionChecks.Closed(o.XtcProbability, 0, 1, nameof(o.XtcProbability), "0 = off");
         OptionChecks.Closed(o.XtcThreshold, 0, 1, nameof(o.XtcThreshold), "default 0.1");
         OptionChecks.Above(o.MirostatTau, 0, nameof(o.MirostatTau), "default 5");

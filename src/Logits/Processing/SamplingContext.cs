@@ -56,8 +56,18 @@ public sealed class SamplingContext
     /// <summary>The end-of-sequence token ids.</summary>
     public IReadOnlyList<int> EosTokenIds { get; }
 
-    /// <summary>Replaces the history (no copy: the caller keeps the memory alive and unchanged while it is used).</summary>
+    /// <summary>Replaces the history without copying it.</summary>
     /// <param name="history">Prompt followed by output tokens.</param>
+    /// <remarks>
+    /// <para>The context keeps <paramref name="history"/> itself, not a copy, so a generator can append to one buffer
+    /// and call this once per step without allocating. The contract: processors read the history only during a
+    /// <see cref="Pipelines.LogitPipeline"/> call that receives this context, so the caller must not write to that
+    /// memory while such a call runs (on any thread), and may change or reuse it between calls; the context sees
+    /// whatever the memory holds at the next call. Nothing is cached across calls from the history's contents.
+    /// An <see cref="Constraints.AllowedTokensCallback"/> receives the same memory and must not keep it past the call.</para>
+    /// <para>To hand over a history that the caller will keep modifying concurrently, pass a copy
+    /// (<c>history.ToArray()</c>).</para>
+    /// </remarks>
     /// <param name="promptLength">How many leading tokens are the prompt, in <c>[0, history.Length]</c>.</param>
     /// <returns>This context.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="promptLength"/> is outside <c>[0, history.Length]</c>.</exception>

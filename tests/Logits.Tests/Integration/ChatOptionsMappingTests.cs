@@ -129,4 +129,134 @@ public sealed class ChatOptionsMappingTests
         FluentActions.Invoking(() => new ChatOptions { MaxOutputTokens = 0 }.ToGenerationOptions(_ => Array.Empty<int>()))
             .Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be("MaxOutputTokens");
     }
+
+    private static ChatOptions Extra(string key, object? value) =>
+        new() { AdditionalProperties = new AdditionalPropertiesDictionary { [key] = value } };
+
+    // Issue 14, defect 4: NaN in an additional property failed the "neutral value" test and dropped the step.
+    [Theory]
+    [InlineData("min_p")]
+    [InlineData("typical_p")]
+    [InlineData("top_n_sigma")]
+    [InlineData("xtc_probability")]
+    [InlineData("repetition_penalty")]
+    [InlineData("dry_multiplier")]
+    public void NaN_in_an_additional_property_throws_naming_the_key(string key)
+    {
+        FluentActions.Invoking(() => Extra(key, double.NaN).ToPipeline()).Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be(key);
+    }
+
+    // Issue 14, defect 7: conversions, key names in errors, llama.cpp server spellings, strict mode.
+    public static TheoryData<string, object, string> BadAdditionalValues => new()
+    {
+        { "logit_bias", new Dictionary<long, double> { [1L << 40] = 1 }, "logit_bias" },
+        { "logit_bias", new Dictionary<double, double> { [1.7] = 1 }, "logit_bias" },
+        { "logit_bias", new Dictionary<int, double> { [-3] = 1 }, "logit_bias" },
+        { "min_p", DateTime.UnixEpoch, "min_p" },
+        { "min_p", true, "min_p" },
+        { "min_p", 2.0, "min_p" },
+        { "min_p", -0.5, "min_p" },
+        { "dry_allowed_length", 2.9, "dry_allowed_length" },
+        { "dry_allowed_length", 1e20, "dry_allowed_length" },
+        { "dry_allowed_length", double.NaN, "dry_allowed_length" },
+        { "repetition_penalty", -1.0, "repetition_penalty" },
+        { "repeat_penalty", 0.0, "repeat_penalty" },
+        { "repeat_last_n", 1.5, "repeat_last_n" },
+        { "top_k", 40.5, "top_k" },
+        { "mirostat", 3, "mirostat" },
+        { "mirostat_tau", double.NaN, "mirostat_tau" },
+        { "dynatemp_range", -1.0, "dynatemp_range" },
+        { "temperature", double.PositiveInfinity, "temperature" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadAdditionalValues))]
+    public void Bad_additional_values_throw_naming_the_key(string key, object value, string name)
+    {
+        var options = Extra(key, value);
+        options.AdditionalProperties!["dry_multiplier"] = 0.8; // DRY on: its settings are read and named
+        FluentActions.Invoking(() => options.ToPipeline()).Should().Throw<ArgumentException>().Which.ParamName.Should().Be(name);
+    }
+
+    [Fact]
+    public void Integral_values_of_any_numeric_kind_are_accepted_for_integer_settings_and_ids()
+    {
+        var options = new ChatOptions
+        {
+            AdditionalProperties = new AdditionalPropertiesDictionary
+            {
+                ["logit_bias"] = new Dictionary<long, double> { [7L] = 1 },
+                ["dry_multiplier"] = 0.8,
+                ["dry_allowed_length"] = 3.0,
+                ["dry_penalty_last_n"] = JsonDocument.Parse("128").RootElement,
+            },
+        };
+        var pipeline = options.ToPipeline();
+        ((LogitBiasProcessor)pipeline.Processors[0]).Bias[7].Should().Be(1f);
+        ((DryProcessor)pipeline.Processors[1]).Window.Should().Be(128);
+    }
+
+    [Fact]
+    public void Llama_cpp_server_names_are_read()
+    {
+        var options = new ChatOptions
+        {
+            Seed = 3,
+            AdditionalProperties = new AdditionalPropertiesDictionary
+            {
+                ["repeat_penalty"] = 1.3,
+                ["repeat_last_n"] = 64,
+                ["top_k"] = 40,
+                ["top_p"] = 0.9,
+                ["temperature"] = 0.7,
+            },
+        };
+        var pipeline = options.ToPipeline();
+        pipeline.Processors.Select(p => p.GetType()).Should().Equal(typeof(RepetitionPenaltyProcessor), typeof(TopKProcessor), typeof(TopPProcessor), typeof(TemperatureProcessor));
+        var repetition = (RepetitionPenaltyProcessor)pipeline.Processors[0];
+        repetition.Penalty.For(0).Should().Be(1.3);
+        repetition.Window.Should().Be(64);
+        ((TopKProcessor)pipeline.Processors[1]).K.For(0).Should().Be(40);
+        ((TemperatureProcessor)pipeline.Processors[3]).Temperature.For(0).Should().Be(0.7f);
+
+        var mirostat = Extra("mirostat", 2);
+        mirostat.AdditionalProperties!["mirostat_tau"] = 4.0;
+        mirostat.AdditionalProperties["mirostat_eta"] = 0.2;
+        var selector = mirostat.ToPipeline().Selector.Should().BeOfType<MirostatV2Selector>().Subject;
+        selector.Tau.Should().Be(4.0);
+        selector.Eta.Should().Be(0.2);
+
+        Names(Extra("dynatemp_range", 0.5).ToPipeline()).Should().BeEmpty("dynamic temperature replaces temperature, which is not set");
+        var dynamic = Extra("dynatemp_range", 0.5);
+        dynamic.Temperature = 0.8f;
+        Names(dynamic.ToPipeline()).Should().Equal("dynamic-temperature");
+        Names(Extra("repeat_last_n", 0).ToPipeline()).Should().BeEmpty();
+    }
+
+    [Fact]
+    public void Two_spellings_or_a_direct_property_and_a_key_that_disagree_are_an_error()
+    {
+        var both = Extra("repeat_penalty", 1.1);
+        both.AdditionalProperties!["repetition_penalty"] = 1.2;
+        FluentActions.Invoking(() => both.ToPipeline()).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("repetition_penalty");
+
+        var same = Extra("repeat_penalty", 1.1);
+        same.AdditionalProperties!["repetition_penalty"] = "1.1";
+        Names(same.ToPipeline()).Should().Equal("repetition-penalty");
+
+        var conflict = Extra("top_k", 10);
+        conflict.TopK = 20;
+        FluentActions.Invoking(() => conflict.ToPipeline()).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("top_k");
+    }
+
+    [Fact]
+    public void Strict_mode_rejects_unknown_keys_and_the_default_ignores_them()
+    {
+        var options = Extra("grammar", "root ::= \"a\"");
+        options.AdditionalProperties!["min_p"] = 0.1;
+        Names(options.ToPipeline()).Should().Equal("min-p");
+        FluentActions.Invoking(() => options.ToPipeline(SamplingOrder.LlamaCpp, UnknownKeyHandling.Reject))
+            .Should().Throw<ArgumentException>().Which.ParamName.Should().Be("grammar");
+        Names(Extra("min_p", 0.1).ToPipeline(SamplingOrder.LlamaCpp, UnknownKeyHandling.Reject)).Should().Equal("min-p");
+    }
 }

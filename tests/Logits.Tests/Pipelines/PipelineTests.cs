@@ -1,7 +1,9 @@
+using System;
 using System.Collections.Generic;
 using FluentAssertions;
 using Logits.Pipelines;
 using Logits.Processing;
+using Logits.Processing.Constraints;
 using Logits.Tensors;
 using Logits.Tests.Infrastructure;
 using Logits.Tests.Processing;
@@ -29,6 +31,21 @@ public abstract class PipelineTests : ProcessorTestBase
 
         Kept(Processed(LogitPipeline.CreateBuilder().Temperature(2f).MinP(0.1).Multinomial(1), BaseRow)).Should().Equal(0, 1, 2, 3, 4, 5);
         Kept(Processed(LogitPipeline.CreateBuilder().MinP(0.1).Temperature(2f).Multinomial(1), BaseRow)).Should().Equal(0, 1, 2);
+    }
+
+    // Issue 14, API consistency: Process on a greedy pipeline skipped argmax-invariant processors, so
+    // .Temperature(0.5f).TopK(1).Greedy() returned raw logits from Process.
+    [Fact]
+    public void Process_runs_every_processor_even_with_a_greedy_selector()
+    {
+        var pipeline = LogitPipeline.CreateBuilder().Temperature(0.5f).TopK(1).Greedy();
+        var processed = Processed(pipeline, new[] { 1f, 3f, 2f });
+        processed.Should().Equal(NegInf, 6f, NegInf);
+
+        var spy = new SpyProcessor(argmaxInvariant: true);
+        var withSpy = LogitPipeline.CreateBuilder().Add(spy).Greedy();
+        Processed(withSpy, BaseRow);
+        spy.Calls.Should().Be(1, "Process returns what the processors make");
     }
 
     [Fact]
@@ -122,6 +139,54 @@ public abstract class PipelineTests : ProcessorTestBase
         }
 
         interleaved.Should().BeEquivalentTo(solo, o => o.WithStrictOrdering(), "p2's draws must not move p1's XTC stream");
+    }
+
+    // Issue 14, defect 9: Checked mode named the kernel ("scale", "sample"), not the processor, and a null context
+    // gave NullReferenceException.
+    [Fact]
+    public void Checked_mode_names_the_processor_whose_kernel_overflowed()
+    {
+        var pipeline = LogitPipeline.CreateBuilder().CheckEveryStage().TopK(2).Temperature(1e-4f).Multinomial(1);
+        var error = FluentActions.Invoking(() => Processed(pipeline, new[] { 1e35f, 0f, -1f })).Should().Throw<InvalidLogitsException>().Which;
+        (error.Row, error.Stage).Should().Be((0, "temperature"));
+    }
+
+    [Fact]
+    public void Checked_mode_names_the_processor_that_emptied_a_row()
+    {
+        var allowed = LogitPipeline.CreateBuilder().CheckEveryStage().Add(new AllowedTokensProcessor(new[] { 2 })).Multinomial(1);
+        using (var batch = Create(new[] { 1f, 2f, NegInf, 3f, 4f, 5f }, 2, 3))
+        {
+            var tokens = new int[2];
+            var empty = FluentActions.Invoking(() => allowed.Sample(batch, SamplingContext.ForRows(2), tokens)).Should().Throw<NoViableTokenException>().Which;
+            (empty.Row, empty.Stage).Should().Be((0, "allowed-tokens"));
+        }
+
+        var minNew = LogitPipeline.CreateBuilder().CheckEveryStage().Add(new MinNewTokensProcessor(3, new[] { 2 })).Multinomial(1);
+        using (var batch = Create(new[] { NegInf, NegInf, 5f }, 1, 3))
+        {
+            var context = new SamplingContext().SetHistory(new[] { 0 }, 1);
+            var empty = FluentActions.Invoking(() => minNew.Sample(batch, context)).Should().Throw<NoViableTokenException>().Which;
+            (empty.Row, empty.Stage).Should().Be((0, "min-new-tokens"));
+        }
+
+        // A row that is all -inf on entry is not the processor's doing: the selector reports it.
+        using (var batch = Create(new[] { NegInf, NegInf, NegInf }, 1, 3))
+        {
+            var passThrough = LogitPipeline.CreateBuilder().CheckEveryStage().TopK(1).Multinomial(1);
+            FluentActions.Invoking(() => passThrough.Sample(batch, new SamplingContext())).Should().Throw<NoViableTokenException>().Which.Stage.Should().Be("sample");
+        }
+    }
+
+    [Fact]
+    public void A_null_context_is_an_argument_error_naming_the_row()
+    {
+        var pipeline = LogitPipeline.CreateBuilder().TopK(1).Greedy();
+        using var batch = Create(new[] { 1f, 2f, 3f, 4f }, 2, 2);
+        var error = FluentActions.Invoking(() => pipeline.Process(batch, new SamplingContext[] { new(), null! })).Should().Throw<ArgumentException>().Which;
+        error.ParamName.Should().Be("contexts");
+        error.Message.Should().Contain("row 1");
+        FluentActions.Invoking(() => pipeline.Sample(batch, new SamplingContext[] { null!, new(1) }, new int[2])).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("contexts");
     }
 
     private List<int[]> SampleMany(LogitPipeline pipeline, float[] data, int rows, int vocab, int steps)

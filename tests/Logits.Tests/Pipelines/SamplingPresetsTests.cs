@@ -142,6 +142,9 @@ public sealed class SamplingPresetsTests
         Names(SamplingPresets.LlamaCpp(off)).Should().Equal("temperature");
         var on = new LlamaCppSamplingOptions { TopK = 5, TopP = 0.9, MinP = 0.1, TypicalP = 0.9, TopNSigma = 1, XtcProbability = 0.5, DynamicTemperatureRange = 0.2f };
         Names(SamplingPresets.LlamaCpp(on)).Should().HaveCount(7);
+        // A window of 0 turns penalties and DRY off, as in llama.cpp (it used to reach the processors and throw 'window').
+        Names(SamplingPresets.LlamaCpp(new LlamaCppSamplingOptions { RepetitionPenalty = 1.2, PenaltyLastN = 0, DryMultiplier = 0.8, DryPenaltyLastN = 0 }))
+            .Should().Equal("top-k", "top-p", "min-p", "temperature");
         var hfOff = new HuggingFaceSamplingOptions { TopK = 0, TopP = 1, MinP = 0, TypicalP = 1, EpsilonCutoff = 0, EtaCutoff = 0 };
         Names(SamplingPresets.HuggingFace(hfOff)).Should().BeEmpty();
     }

@@ -161,4 +161,29 @@ public sealed class CopilotArithmeticTests
         text.Should().Contain("| model | seed 4 | mean | sd |").And.Contain("Training-time overhead").And.Contain("inference overhead");
         text.Should().Contain("frozen-Pilot Copilot skill").And.Contain("frozen-Pilot Copilot, Logit λ=2: validation");
     }
+
+    // Issue 14, first contact: unknown or malformed arguments print the usage and exit with 2; --help exits with 0.
+    [Theory]
+    [InlineData("--bogus")]
+    [InlineData("--steps", "many")]
+    [InlineData("--lambdas", "1,x")]
+    [InlineData("--loss", "mae")]
+    [InlineData("--baselines", "all")]
+    [InlineData("--seed")]
+    public void A_wrong_command_line_prints_the_usage_and_exits_with_2(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        ArithmeticExperiment.Execute(args, output, error).Should().Be(2);
+        error.ToString().Should().Contain("Usage:");
+        output.ToString().Should().BeEmpty("nothing ran");
+    }
+
+    [Fact]
+    public void Help_prints_the_usage_and_exits_with_0()
+    {
+        using var output = new StringWriter();
+        ArithmeticExperiment.Execute(new[] { "--help" }, output, TextWriter.Null).Should().Be(0);
+        output.ToString().Should().Contain("--frozen-copilot-steps");
+    }
 }

@@ -45,4 +45,28 @@ public sealed class ReflowToy2DTests
             }
         }
     }
+
+    // Issue 14, first contact: --help threw ArgumentException; unknown or malformed arguments must print the usage and
+    // exit with 2 before any work starts.
+    [Theory]
+    [InlineData("--bogus")]
+    [InlineData("--seed", "x")]
+    [InlineData("--seed")]
+    [InlineData("--experiment", "circle")]
+    public void A_wrong_command_line_prints_the_usage_and_exits_with_2(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        ReflowToy.Execute(args, output, error: error).Should().Be(2);
+        error.ToString().Should().Contain("Usage:");
+        output.ToString().Should().BeEmpty("nothing ran");
+    }
+
+    [Fact]
+    public void Help_prints_the_usage_and_exits_with_0()
+    {
+        using var output = new StringWriter();
+        ReflowToy.Execute(new[] { "--help" }, output).Should().Be(0);
+        output.ToString().Should().Contain("--experiment NAME").And.Contain("samples-output");
+    }
 }

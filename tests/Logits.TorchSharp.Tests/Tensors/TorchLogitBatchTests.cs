@@ -22,6 +22,70 @@ public sealed class TorchLogitBatchTests
         Assert.Throws<ArgumentNullException>(() => TorchLogitBatch.Wrap(null!));
     }
 
+    // Issue 14, defect 8: an expanded view and a leaf that requires grad were accepted, and the first kernel then
+    // failed with a libtorch C++ stack trace.
+    [Fact]
+    public void Wrap_rejects_expanded_views_and_tensors_that_require_grad_with_the_fix_in_the_message()
+    {
+        using var scope = NewDisposeScope();
+        var expanded = tensor(new float[] { 1, 2, 3 }).expand(4, 3);
+        var error = Assert.Throws<ArgumentException>(() => TorchLogitBatch.Wrap(expanded));
+        error.ParamName.Should().Be("tensor");
+        error.Message.Should().Contain("stride 0 in dimension 0").And.Contain("clone()");
+
+        var leaf = zeros(2, 3).requires_grad_();
+        error = Assert.Throws<ArgumentException>(() => TorchLogitBatch.Wrap(leaf));
+        error.ParamName.Should().Be("tensor");
+        error.Message.Should().Contain("requires grad").And.Contain("detach()");
+
+        // The suggested fixes work: a detached leaf shares its memory; a one-row expand (stride 0 over length 1) is fine.
+        using (var batch = TorchLogitBatch.Wrap(leaf.detach()))
+        {
+            batch.Kernels.Scale(batch, 2f, batch);
+        }
+
+        using (var single = TorchLogitBatch.Wrap(tensor(new float[] { 1, 2, 3 }).expand(1, 3)))
+        {
+            single.Rows.Should().Be(1);
+        }
+    }
+
+    [Theory]
+    [InlineData(ScalarType.Float16)]
+    [InlineData(ScalarType.BFloat16)]
+    public void Half_and_bfloat16_are_rejected_by_Wrap_and_upcast_by_FromTensor(ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        var values = new float[] { 1.5f, -2.25f, 8f, 0.125f, -0.5f, 3f };
+        var source = tensor(values).reshape(2, 3).to_type(dtype);
+        Assert.Throws<ArgumentException>(() => TorchLogitBatch.Wrap(source)).Message.Should().Contain("FromTensor");
+
+        using var batch = TorchLogitBatch.FromTensor(source.expand(2, 3).requires_grad_(false));
+        batch.Tensor.dtype.Should().Be(ScalarType.Float32);
+        batch.ToArray().Should().Equal(values, "these values are exact in half and bfloat16");
+        batch.Kernels.Scale(batch, 2f, batch);
+        source.to_type(ScalarType.Float32).data<float>().ToArray().Should().Equal(values, "FromTensor copies");
+    }
+
+    [Fact]
+    public void FromTensor_copies_views_and_tensors_that_require_grad_and_rejects_non_floating_dtypes()
+    {
+        using var scope = NewDisposeScope();
+        using (var fromExpanded = TorchLogitBatch.FromTensor(tensor(new float[] { 1, 2, 3 }).expand(2, 3)))
+        {
+            fromExpanded.ToArray().Should().Equal(1f, 2f, 3f, 1f, 2f, 3f);
+        }
+
+        using (var fromGrad = TorchLogitBatch.FromTensor(ones(2, 2, ScalarType.Float64).requires_grad_()))
+        {
+            fromGrad.Tensor.requires_grad.Should().BeFalse();
+            fromGrad.ToArray().Should().Equal(1f, 1f, 1f, 1f);
+        }
+
+        Assert.Throws<ArgumentException>(() => TorchLogitBatch.FromTensor(zeros(2, 3, ScalarType.Int64))).ParamName.Should().Be("tensor");
+        Assert.Throws<ArgumentException>(() => TorchLogitBatch.FromTensor(zeros(6))).ParamName.Should().Be("tensor");
+    }
+
     [Fact]
     public void Wrap_shares_the_tensor_and_does_not_dispose_it()
     {
