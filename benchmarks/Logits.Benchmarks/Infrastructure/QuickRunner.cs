@@ -14,7 +14,8 @@ namespace Logits.Benchmarks.Infrastructure;
 /// runs, with the same setup and cleanup.
 /// </summary>
 /// <remarks>
-/// <para><c>--quick</c>: every case at every V; per method a 250 ms warm-up, then batches of calls sized to about 10 ms each
+/// <para><c>--quick</c>: runs in a child process with <c>DOTNET_TieredCompilation=0</c> (see <see cref="RunWithFullJit"/>);
+/// every case at every V; per method a 250 ms warm-up, then batches of calls sized to about 10 ms each
 /// for <see cref="QuickBudget"/>; the time is the median batch's mean per call, the allocation is
 /// managed bytes allocated over all batches divided by the calls (see <see cref="Measure"/>). A few seconds per case and V;
 /// indicative only (no outlier analysis, no process isolation).</para>
@@ -98,6 +99,28 @@ public static class QuickRunner
         }
 
         return failures.Count == 0 ? 0 : 1;
+    }
+
+    /// <summary>Runs this executable again with <c>DOTNET_TieredCompilation=0</c> and the same arguments; returns its exit code.</summary>
+    public static int RunWithFullJit(string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        string path = Environment.ProcessPath ?? throw new InvalidOperationException("The process path is unknown.");
+        var start = new ProcessStartInfo(path) { UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(path) == "dotnet")
+        {
+            start.ArgumentList.Add(typeof(QuickRunner).Assembly.Location);
+        }
+
+        foreach (string argument in args)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["DOTNET_TieredCompilation"] = "0";
+        using var child = Process.Start(start) ?? throw new InvalidOperationException("The quick run's child did not start.");
+        child.WaitForExit();
+        return child.ExitCode;
     }
 
     /// <summary>The body of a one-core child: measures the class's Logits method and prints one <c>RESULT</c> line.</summary>
