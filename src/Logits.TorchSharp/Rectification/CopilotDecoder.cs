@@ -243,7 +243,9 @@ public sealed class CopilotDecoder : Module<Tensor, Tensor, Tensor, Tensor>
         }
 
         // θ_j = 10000^(−2j / (2·half)), angle(i, j) = i·θ_j (RoFormer §3.4.2).
-        var frequencies = pow(10000.0, TorchScalars.Range(0, half, ScalarType.Float64).neg().Times(2.0).DividedBy(2.0 * half));
+        // A 0-dim tensor base: pow(double, Tensor) converts the 10000 to a Scalar nothing holds.
+        using var rotaryBase = tensor(10000.0, ScalarType.Float64);
+        var frequencies = pow(rotaryBase, TorchScalars.Range(0, half, ScalarType.Float64).neg().Times(2.0).DividedBy(2.0 * half));
         var angles = TorchScalars.Range(0, length, ScalarType.Float64).unsqueeze(1) * frequencies.unsqueeze(0);
         return (angles.cos().to(ScalarType.Float32).to(device), angles.sin().to(ScalarType.Float32).to(device));
     }
