@@ -26,11 +26,11 @@ public sealed class LlamaGuidance : IUnconditionalLogitsProvider, ILogitSource
 {
     private readonly LlamaLanguageModel _model;
     private readonly int[][] _negativePrompts;
-    private readonly List<int>[] _predicted;
+    private readonly BranchTokens[] _predicted;
     private readonly bool[] _predictionValid;
     private readonly float[][] _prefetched;
     private readonly int[] _lastPromptLength;
-    private readonly List<int>[] _actual;
+    private readonly BranchTokens[] _actual;
     private readonly List<LlamaLanguageModel.Request> _requests = new();
     private float[]? _host;
 
@@ -40,15 +40,15 @@ public sealed class LlamaGuidance : IUnconditionalLogitsProvider, ILogitSource
         FirstSequence = firstSequence;
         _negativePrompts = negativePrompts;
         int rows = negativePrompts.Length;
-        _predicted = new List<int>[rows];
-        _actual = new List<int>[rows];
+        _predicted = new BranchTokens[rows];
+        _actual = new BranchTokens[rows];
         _predictionValid = new bool[rows];
         _prefetched = new float[rows][];
         _lastPromptLength = new int[rows];
         for (int r = 0; r < rows; r++)
         {
-            _predicted[r] = new List<int>();
-            _actual[r] = new List<int>();
+            _predicted[r] = new BranchTokens();
+            _actual[r] = new BranchTokens();
             _prefetched[r] = new float[model.VocabSize];
             _lastPromptLength[r] = -1;
         }
@@ -93,16 +93,9 @@ public sealed class LlamaGuidance : IUnconditionalLogitsProvider, ILogitSource
                 continue;
             }
 
-            var predicted = _predicted[r];
-            predicted.Clear();
-            predicted.AddRange(_negativePrompts[r]);
-            for (int i = promptLength; i < context.Length; i++)
-            {
-                predicted.Add(context[i]);
-            }
-
+            _predicted[r].Set(_negativePrompts[r], context[promptLength..]);
             _predictionValid[r] = true;
-            requests.Add(new LlamaLanguageModel.Request(FirstSequence + r, AsMemory(predicted), _prefetched[r], r, "contexts"));
+            requests.Add(new LlamaLanguageModel.Request(FirstSequence + r, _predicted[r].Tokens, _prefetched[r], r, "contexts"));
         }
     }
 
@@ -116,30 +109,24 @@ public sealed class LlamaGuidance : IUnconditionalLogitsProvider, ILogitSource
         }
 
         _model.CheckDestination(destination, Rows, nameof(destination));
-        var host = HostRows(destination);
+        var host = LlamaLanguageModel.HostRows(destination, Rows, _model.VocabSize, ref _host);
         _requests.Clear();
         for (int r = 0; r < Rows; r++)
         {
             var context = contexts[r] ?? throw new ArgumentException($"The context of row {r} is null.", nameof(contexts));
             var history = context.History.Span;
             var actual = _actual[r];
-            actual.Clear();
-            actual.AddRange(_negativePrompts[r]);
-            for (int i = context.PromptLength; i < history.Length; i++)
-            {
-                actual.Add(history[i]);
-            }
-
+            actual.Set(_negativePrompts[r], history[context.PromptLength..]);
             _lastPromptLength[r] = context.PromptLength;
             var target = host.Slice(r * _model.VocabSize, _model.VocabSize);
-            if (_predictionValid[r] && SameTokens(_predicted[r], actual))
+            if (_predictionValid[r] && _predicted[r].Tokens.Span.SequenceEqual(actual.Tokens.Span))
             {
                 _prefetched[r].CopyTo(target);
                 PrefetchHits++;
             }
             else
             {
-                _requests.Add(new LlamaLanguageModel.Request(FirstSequence + r, AsMemory(actual), target, r, "contexts"));
+                _requests.Add(new LlamaLanguageModel.Request(FirstSequence + r, actual.Tokens, target, r, "contexts"));
                 PrefetchMisses++;
             }
 
@@ -157,39 +144,24 @@ public sealed class LlamaGuidance : IUnconditionalLogitsProvider, ILogitSource
         }
     }
 
-    private Memory<float> HostRows(LogitBatch destination)
+    /// <summary>A branch's tokens (negative prompt, then the row's generated tokens) in a buffer reused across steps.</summary>
+    private sealed class BranchTokens
     {
-        if (destination is CpuLogitBatch cpu)
-        {
-            return cpu.Memory;
-        }
+        private int[] _buffer = new int[64];
+        private int _length;
 
-        int length = Rows * _model.VocabSize;
-        if (_host is null || _host.Length < length)
-        {
-            _host = new float[length];
-        }
+        public ReadOnlyMemory<int> Tokens => _buffer.AsMemory(0, _length);
 
-        return _host.AsMemory(0, length);
-    }
-
-    private static bool SameTokens(List<int> a, List<int> b)
-    {
-        if (a.Count != b.Count)
+        public void Set(ReadOnlySpan<int> prompt, ReadOnlySpan<int> generated)
         {
-            return false;
-        }
-
-        for (int i = 0; i < a.Count; i++)
-        {
-            if (a[i] != b[i])
+            _length = prompt.Length + generated.Length;
+            if (_buffer.Length < _length)
             {
-                return false;
+                _buffer = new int[Math.Max(_length, _buffer.Length * 2)];
             }
+
+            prompt.CopyTo(_buffer);
+            generated.CopyTo(_buffer.AsSpan(prompt.Length));
         }
-
-        return true;
     }
-
-    private static ReadOnlyMemory<int> AsMemory(List<int> tokens) => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(tokens).ToArray();
 }

@@ -109,7 +109,7 @@ public sealed class LlamaLanguageModel : ILanguageModel, IDisposable
         CheckRows(contexts.Count, nameof(contexts));
         CheckDestination(destination, contexts.Count, nameof(destination));
 
-        var host = HostRows(destination);
+        var host = HostRows(destination, contexts.Count, VocabSize, ref _hostRows);
         _requests.Clear();
         for (int r = 0; r < contexts.Count; r++)
         {
@@ -189,14 +189,7 @@ public sealed class LlamaLanguageModel : ILanguageModel, IDisposable
     {
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(negativePrompt);
-        var tokens = Context.Tokenize(negativePrompt, addBos, special: true);
-        var ids = new int[tokens.Length];
-        for (int i = 0; i < ids.Length; i++)
-        {
-            ids[i] = (int)tokens[i];
-        }
-
-        return CreateGuidance(new IReadOnlyList<int>[] { ids });
+        return CreateGuidance(new IReadOnlyList<int>[] { Tokenize(negativePrompt, addBos) });
     }
 
     /// <summary>
@@ -214,14 +207,7 @@ public sealed class LlamaLanguageModel : ILanguageModel, IDisposable
     {
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(text);
-        var tokens = Context.Tokenize(text, addBos, special: true);
-        var ids = new int[tokens.Length];
-        for (int i = 0; i < ids.Length; i++)
-        {
-            ids[i] = (int)tokens[i];
-        }
-
-        return ids;
+        return Sampling.TokenHistory.ToIds(Context.Tokenize(text, addBos, special: true));
     }
 
     /// <summary>Clears the KV cache of every sequence (the next call decodes every context from the start).</summary>
@@ -267,20 +253,21 @@ public sealed class LlamaLanguageModel : ILanguageModel, IDisposable
                     throw new ArgumentException($"Row {request.Row} is empty; a context needs at least one token.", request.ParameterName);
                 }
 
-                for (int i = 0; i < tokens.Length; i++)
-                {
-                    if ((uint)tokens[i] >= (uint)VocabSize)
-                    {
-                        throw new ArgumentException($"Row {request.Row} holds the id {tokens[i]} at position {i}, outside the vocabulary [0, {VocabSize}).", request.ParameterName);
-                    }
-                }
-
                 var cached = _cached[request.Sequence];
                 int common = 0;
                 int limit = Math.Min(cached.Count, tokens.Length);
                 while (common < limit && cached[common] == tokens[common])
                 {
                     common++;
+                }
+
+                // The cached prefix was checked when it was decoded; only the rest can hold a bad id.
+                for (int i = common; i < tokens.Length; i++)
+                {
+                    if ((uint)tokens[i] >= (uint)VocabSize)
+                    {
+                        throw new ArgumentException($"Row {request.Row} holds the id {tokens[i]} at position {i}, outside the vocabulary [0, {VocabSize}).", request.ParameterName);
+                    }
                 }
 
                 // A fully cached context still needs its last token decoded for the logits.
@@ -332,20 +319,24 @@ public sealed class LlamaLanguageModel : ILanguageModel, IDisposable
         }
     }
 
-    internal Memory<float> HostRows(LogitBatch destination)
+    /// <summary>
+    /// Where rows of logits are written before they reach <paramref name="destination"/>: its own memory for a CPU batch,
+    /// otherwise <paramref name="buffer"/> (grown as needed), which the caller then copies in.
+    /// </summary>
+    internal static Memory<float> HostRows(LogitBatch destination, int rows, int vocab, ref float[]? buffer)
     {
         if (destination is CpuLogitBatch cpu)
         {
             return cpu.Memory;
         }
 
-        int length = destination.Rows * VocabSize;
-        if (_hostRows is null || _hostRows.Length < length)
+        int length = rows * vocab;
+        if (buffer is null || buffer.Length < length)
         {
-            _hostRows = new float[length];
+            buffer = new float[length];
         }
 
-        return _hostRows.AsMemory(0, length);
+        return buffer.AsMemory(0, length);
     }
 
     private void Flush()
