@@ -27,7 +27,8 @@ namespace Logits.OnnxRuntimeGenAI.Models;
 /// <para><b>KV-cache reuse.</b> For each row the model keeps the tokens its generator holds. A call compares them
 /// with the row's context, rewinds the generator to the longest common prefix (<c>RewindTo</c>) and appends the
 /// rest; a context that is entirely cached rewinds by one token and appends it again to get its logits. Incremental
-/// generation therefore runs one token per row per step.</para>
+/// generation therefore runs one token per row per step. When the new tokens times the vocabulary exceed 2^24 logits
+/// (a long prompt), all but the last are appended first and the last on its own, so the copy read back is one row.</para>
 /// <para>Not thread-safe. The model owns its generators; the ONNX Runtime GenAI <c>Model</c> may be shared.</para>
 /// </remarks>
 public sealed class OnnxGenAILanguageModel : ILanguageModel, IDisposable
@@ -106,6 +107,10 @@ public sealed class OnnxGenAILanguageModel : ILanguageModel, IDisposable
 
     /// <summary>The number of tokens appended so far (a measure of KV-cache reuse).</summary>
     public long AppendedTokens { get; private set; }
+
+    /// <summary>The most logits one <c>GetOutput</c> copy may hold (default 2^24 floats, 64 MB) before the last new
+    /// token is appended on its own (settable for tests).</summary>
+    internal long OutputCopyLimit { get; set; } = 1L << 24;
 
     /// <summary>The model's tokenizer (created on first use).</summary>
     public Tokenizer Tokenizer
@@ -246,6 +251,22 @@ public sealed class OnnxGenAILanguageModel : ILanguageModel, IDisposable
             }
 
             var appended = tokens[common..];
+
+            // GetOutput copies the logits of every appended position; for a long prompt at a large vocabulary that
+            // copy would dwarf the rest (and overflow the runtime's int-sized span), so the last token goes alone.
+            if ((long)appended.Length * VocabSize > OutputCopyLimit)
+            {
+                generator.AppendTokens(appended[..^1]);
+                ForwardPasses++;
+                appended = appended[^1..];
+                for (int i = common; i < tokens.Length - 1; i++)
+                {
+                    cached.Add(tokens[i]);
+                }
+
+                AppendedTokens += tokens.Length - 1 - common;
+            }
+
             generator.AppendTokens(appended);
             for (int i = 0; i < appended.Length; i++)
             {

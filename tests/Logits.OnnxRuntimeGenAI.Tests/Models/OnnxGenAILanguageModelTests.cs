@@ -73,6 +73,20 @@ public class OnnxGenAILanguageModelTests
     }
 
     [Fact]
+    public void ALongPromptIsAppendedInTwoPassesSoOnlyOneRowOfLogitsIsCopied()
+    {
+        var loaded = SyntheticOnnxModels.Small;
+        using var model = new OnnxGenAILanguageModel(loaded.Model) { OutputCopyLimit = 3 * 300 };
+        long passes = model.ForwardPasses;
+        Read(model, Hello).Should().Equal(loaded.Designed(Hello));
+        model.ForwardPasses.Should().Be(passes + 2, "six new tokens at V = 300 exceed the limit of three rows");
+
+        int[] next = [.. Hello, 'a', 'b'];
+        Read(model, next).Should().Equal(loaded.Designed(next));
+        model.ForwardPasses.Should().Be(passes + 3, "two new tokens fit the limit");
+    }
+
+    [Fact]
     public void RowsHoldIndependentContextsOfDifferentLengths()
     {
         var loaded = SyntheticOnnxModels.Small;
