@@ -22,7 +22,8 @@ namespace Logits.Benchmarks.Cases;
 /// sides: temperature 0.75, top-k 40, top-p 0.9, seeded multinomial draw (<c>do_sample</c>, <c>random_seed</c>).
 /// Every call is one new token including the forward pass of the previous one. After 64 new tokens both sides go back
 /// to the prompt (the adapter by the shorter context, the runtime by <c>RewindTo</c> and appending the last prompt
-/// token again), so contexts stay short and equal.</para>
+/// token again), so contexts stay short and equal. The runtime also goes back when its search samples an EOS (possible
+/// at V = 512; Logits' chain does not stop there).</para>
 /// <para>Peers: <b>Logits</b> = <c>OnnxGenAILanguageModel.NextTokenLogits</c> + <c>LogitPipeline.Sample</c>;
 /// <b>Logits forward</b> = the same call to the adapter with a fixed token (no pipeline); <b>runtime</b> =
 /// <c>Generator.GenerateNextToken</c>; <b>runtime forward</b> = <c>Generator.AppendTokens</c> of a fixed token.
@@ -128,11 +129,12 @@ public class OnnxGenAIGenerationBenchmarks
         return _forwardBatch.GetRow(0)[0];
     }
 
-    /// <summary>The runtime's own search with the same settings: one <c>GenerateNextToken</c>.</summary>
+    /// <summary>The runtime's own search with the same settings: one <c>GenerateNextToken</c> (and <c>IsDone</c>, as
+    /// every generation loop over the runtime calls it: continuing after a sampled EOS corrupts its KV cache).</summary>
     [Benchmark(Description = "runtime GenerateNextToken")]
     public int Runtime()
     {
-        if (_runtimeGenerated == NewTokens)
+        if (_runtimeGenerated == NewTokens || _runtime.IsDone())
         {
             Rewind(_runtime);
             _runtimeGenerated = 0;
