@@ -21,6 +21,9 @@ internal sealed class OnnxGraphBuilder
     /// <summary>ONNX <c>TensorProto.DataType.INT64</c>.</summary>
     public const int Int64 = 7;
 
+    /// <summary>ONNX <c>TensorProto.DataType.FLOAT16</c>.</summary>
+    public const int Float16 = 10;
+
     private const int AttributeTypeInt = 2;
     private readonly List<ProtobufWriter> _nodes = new();
     private readonly List<ProtobufWriter> _initializers = new();

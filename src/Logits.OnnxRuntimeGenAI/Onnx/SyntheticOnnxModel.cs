@@ -61,6 +61,7 @@ public sealed class SyntheticOnnxModel
     {
         VocabSize = options.VocabSize;
         ContextLength = options.ContextLength;
+        Float16Logits = options.Float16Logits;
         var random = new Random(options.Seed);
         _embedding = Steps(random, VocabSize * HiddenSize, 8, 1f / 8);
         _positions = Steps(random, ContextLength * HiddenSize, 8, 1f / 8);
@@ -78,6 +79,9 @@ public sealed class SyntheticOnnxModel
 
     /// <summary>The context length.</summary>
     public int ContextLength { get; }
+
+    /// <summary>Whether the graph outputs float16 logits (<see cref="DesignedLogits"/> then rounds to float16 too).</summary>
+    public bool Float16Logits { get; }
 
     /// <summary>Creates the model's weights.</summary>
     /// <param name="options">Shape and seed; null for the defaults.</param>
@@ -107,7 +111,8 @@ public sealed class SyntheticOnnxModel
         File.WriteAllText(Path.Combine(folder, "tokenizer_config.json"), TokenizerConfig());
     }
 
-    /// <summary>The exact next-token logits after <paramref name="context"/> (the runtime's last-token logits).</summary>
+    /// <summary>The exact next-token logits after <paramref name="context"/> (the runtime's last-token logits; rounded
+    /// to float16 when <see cref="Float16Logits"/> is set).</summary>
     /// <param name="context">The sequence so far (at least one token, at most <see cref="ContextLength"/>).</param>
     /// <param name="destination">Receives <see cref="VocabSize"/> logits.</param>
     /// <exception cref="ArgumentException">The context is empty, too long or holds an id outside the vocabulary, or
@@ -151,7 +156,7 @@ public sealed class SyntheticOnnxModel
                 sum += hidden[j] * _output[(j * VocabSize) + v];
             }
 
-            destination[v] = (float)sum;
+            destination[v] = Float16Logits ? (float)(Half)(float)sum : (float)sum;
         }
     }
 
@@ -173,7 +178,7 @@ public sealed class SyntheticOnnxModel
         graph.Input("position_ids", OnnxGraphBuilder.Int64, "batch_size", "sequence_length");
         graph.Input("past_key_values.0.key", OnnxGraphBuilder.Float32, "batch_size", 1L, "past_sequence_length", 1L);
         graph.Input("past_key_values.0.value", OnnxGraphBuilder.Float32, "batch_size", 1L, "past_sequence_length", 1L);
-        graph.Output("logits", OnnxGraphBuilder.Float32, "batch_size", "sequence_length", (long)VocabSize);
+        graph.Output("logits", Float16Logits ? OnnxGraphBuilder.Float16 : OnnxGraphBuilder.Float32, "batch_size", "sequence_length", (long)VocabSize);
         graph.Output("present.0.key", OnnxGraphBuilder.Float32, "batch_size", 1L, "total_sequence_length", 1L);
         graph.Output("present.0.value", OnnxGraphBuilder.Float32, "batch_size", 1L, "total_sequence_length", 1L);
 
@@ -202,7 +207,16 @@ public sealed class SyntheticOnnxModel
         graph.Node("Concat", ["past_key_values.0.value", "new_cache"], ["present.0.value"], ("axis", 2));
         graph.Node("ReduceSum", ["present.0.key", "axes_seq"], ["key_sum"], ("keepdims", 0));
         graph.Node("Mul", ["key_sum", "history"], ["history_logits"]);
-        graph.Node("Add", ["local_logits", "history_logits"], ["logits"]);
+        if (Float16Logits)
+        {
+            graph.Node("Add", ["local_logits", "history_logits"], ["logits_float32"]);
+            graph.Node("Cast", ["logits_float32"], ["logits"], ("to", OnnxGraphBuilder.Float16));
+        }
+        else
+        {
+            graph.Node("Add", ["local_logits", "history_logits"], ["logits"]);
+        }
+
         return graph.ToModelBytes("Logits.OnnxRuntimeGenAI");
     }
 

@@ -43,4 +43,8 @@ public sealed class SyntheticOnnxModelOptions
 
     /// <summary>The seed of the designed weights (default 1).</summary>
     public int Seed { get; init; } = 1;
+
+    /// <summary>Whether the graph outputs its logits as float16, as many exported models do (default false: float32).
+    /// The values are the designed float32 logits rounded to the nearest float16.</summary>
+    public bool Float16Logits { get; init; }
 }

@@ -57,6 +57,33 @@ public class OnnxGenAILanguageModelTests
     }
 
     [Fact]
+    public void Float16LogitsAreWidenedToTheDesignedValuesRoundedToFloat16()
+    {
+        var synthetic = SyntheticOnnxModel.Create(new SyntheticOnnxModelOptions { VocabSize = 300, ContextLength = 32, Float16Logits = true });
+        var float32Twin = SyntheticOnnxModel.Create(new SyntheticOnnxModelOptions { VocabSize = 300, ContextLength = 32 });
+        string folder = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "logits-onnx-f16-" + Guid.NewGuid().ToString("N"));
+        synthetic.Write(folder);
+        try
+        {
+            using var runtime = new Model(folder);
+            using var model = new OnnxGenAILanguageModel(runtime);
+            foreach (var context in new[] { Hello, [.. Hello, 'x', 'y'] })
+            {
+                var expected = new float[300];
+                synthetic.DesignedLogits(context, expected);
+                var unrounded = new float[300];
+                float32Twin.DesignedLogits(context, unrounded);
+                unrounded.Should().NotEqual(expected, "the check needs logits float16 cannot hold exactly");
+                Read(model, context).Should().Equal(expected);
+            }
+        }
+        finally
+        {
+            System.IO.Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public void IncrementalContextsRunOneTokenPerStep()
     {
         var loaded = SyntheticOnnxModels.Small;
