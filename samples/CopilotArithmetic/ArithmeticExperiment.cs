@@ -97,13 +97,14 @@ public static class ArithmeticExperiment
           --seeds K               number of seeds (default 5, quick 1); --seed N is the first (default 1)
           --threads N             torch intra-op threads (default 1: one per process on a 2-core machine)
           --pretrain-steps N      pre-training steps on addition (default 1500)
-          --finetune-steps N      fine-tuning steps on subtraction (default 300)
+          --finetune-steps N      fine-tuning steps on subtraction (default 400)
           --compute-extra-steps N extra fine-tuning steps of the compute-matched Pilot
                                   (default: finetune steps x Copilot/Pilot parameters, rounded)
           --lr X --finetune-lr X --copilot-lr X
                                   peak learning rates (pre-training, Pilot fine-tuning, Copilot)
           --width N --layers N --copilot-layers N
                                   Pilot width and depth, Copilot depth (the Copilot has the Pilot's width)
+          --copilot-batch N       sequences per Copilot step drawn from the Mistake Log (default 64)
           --lambdas 0.25,0.5,1,2  Probability-mode λ candidates (λ = 0, the Pilot, is always a candidate)
           --out DIR               output folder (default samples-output/copilot-arithmetic, ignored by git)
           --no-cache              pre-train even when a cached pre-trained Pilot exists
@@ -198,6 +199,7 @@ public static class ArithmeticExperiment
                 case "--width": int width = NextInt(1); config = config with { Width = width, CopilotWidth = width }; break;
                 case "--layers": config = config with { Layers = NextInt(1) }; break;
                 case "--copilot-layers": config = config with { CopilotLayers = NextInt(1) }; break;
+                case "--copilot-batch": config = config with { CopilotBatchSize = NextInt(1) }; break;
                 case "--lambdas": lambdas = Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(ParsePositive).ToArray(); break;
                 case "--out": outDirectory = Next(); break;
                 default: throw new UsageException($"Unknown argument '{option}'.");

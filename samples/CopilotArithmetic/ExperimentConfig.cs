@@ -21,6 +21,7 @@ namespace Logits.Samples.CopilotArithmetic;
 /// <param name="TargetSize">The fixed fine-tuning set (training-side subtraction problems).</param>
 /// <param name="ValidationSize">Validation problems (λ is chosen on them).</param>
 /// <param name="TestSize">Held-out test problems (the same for every seed and arm).</param>
+/// <param name="CopilotBatchSize">Sequences per Copilot step, sampled from the Mistake Log.</param>
 /// <param name="LibraryCheckSize">Test problems generated one at a time through the library's <c>TokenGenerator</c>, to check
 /// the batched evaluation and to time inference.</param>
 public sealed record ExperimentConfig(
@@ -40,19 +41,20 @@ public sealed record ExperimentConfig(
     int TargetSize,
     int ValidationSize,
     int TestSize,
+    int CopilotBatchSize,
     int LibraryCheckSize)
 {
     /// <summary>The full run: a 3-block Pilot of width 64 and a 1-layer Copilot of the same width (about 45% of the Pilot's parameters).</summary>
     public static ExperimentConfig Default { get; } = new(
         Width: 64, Heads: 4, Layers: 3, CopilotWidth: 64, CopilotLayers: 1, CopilotHeads: 4,
-        PretrainSteps: 1500, PretrainLearningRate: 3e-3, FinetuneSteps: 300, FinetuneLearningRate: 1e-3, CopilotLearningRate: 1e-3,
-        BatchSize: 64, WeightDecay: 0.01, TargetSize: 2000, ValidationSize: 400, TestSize: 1000, LibraryCheckSize: 100);
+        PretrainSteps: 1500, PretrainLearningRate: 3e-3, FinetuneSteps: 400, FinetuneLearningRate: 3e-3, CopilotLearningRate: 3e-3,
+        BatchSize: 64, WeightDecay: 0.01, TargetSize: 2000, ValidationSize: 400, TestSize: 1000, CopilotBatchSize: 64, LibraryCheckSize: 100);
 
     /// <summary>The quick run (tests, CI): tiny models and few steps; it checks the mechanics, not the result.</summary>
     public static ExperimentConfig Quick { get; } = new(
         Width: 32, Heads: 2, Layers: 2, CopilotWidth: 32, CopilotLayers: 1, CopilotHeads: 2,
         PretrainSteps: 200, PretrainLearningRate: 3e-3, FinetuneSteps: 40, FinetuneLearningRate: 1e-3, CopilotLearningRate: 1e-3,
-        BatchSize: 32, WeightDecay: 0.01, TargetSize: 500, ValidationSize: 100, TestSize: 200, LibraryCheckSize: 30);
+        BatchSize: 32, WeightDecay: 0.01, TargetSize: 500, ValidationSize: 100, TestSize: 200, CopilotBatchSize: 32, LibraryCheckSize: 30);
 
     /// <summary>The Pilot's transformer options (width overridable, for the parameter-matched baseline).</summary>
     /// <param name="data">The data (sequence length).</param>

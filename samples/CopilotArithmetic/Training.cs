@@ -105,6 +105,7 @@ public static class Training
             PilotSchedule = new WarmupCosineSchedule(warmup, steps),
             CopilotSchedule = new WarmupCosineSchedule(warmup, steps),
             WeightDecay = config.WeightDecay,
+            CopilotBatchSize = config.CopilotBatchSize,
             Seed = unchecked((int)seed),
         };
         var random = new Random(unchecked((int)seed * 104729));
