@@ -108,6 +108,8 @@ public static class ArithmeticExperiment
           --lambdas 0.25,0.5,1,2  Probability-mode λ candidates (λ = 0, the Pilot, is always a candidate)
           --out DIR               output folder (default samples-output/copilot-arithmetic, ignored by git)
           --no-cache              pre-train even when a cached pre-trained Pilot exists
+          --pretrain-seed N       pre-train every seed's Pilots from seed N (one pre-training per width, shared
+                                  by the seeds; default: each seed pre-trains its own)
           --help, -h              this text
 
         Exit code: 0 after the table, 2 for a wrong command line.
@@ -162,6 +164,7 @@ public static class ArithmeticExperiment
         double[] lambdas = { 0.25, 0.5, 1, 2 };
         string outDirectory = Path.Combine("samples-output", "copilot-arithmetic");
         bool cache = true;
+        ulong? pretrainSeed = null;
         for (int i = 0; i < args.Length; i++)
         {
             string option = args[i];
@@ -190,6 +193,12 @@ public static class ArithmeticExperiment
                         : throw new UsageException($"'--seed' needs an unsigned integer; got '{seedText}'.");
                     break;
                 case "--threads": threads = NextInt(1); break;
+                case "--pretrain-seed":
+                    string pretrainText = Next();
+                    pretrainSeed = ulong.TryParse(pretrainText, NumberStyles.None, CultureInfo.InvariantCulture, out ulong parsedPretrain)
+                        ? parsedPretrain
+                        : throw new UsageException($"'--pretrain-seed' needs an unsigned integer; got '{pretrainText}'.");
+                    break;
                 case "--pretrain-steps": config = config with { PretrainSteps = NextInt(2) }; break;
                 case "--finetune-steps": config = config with { FinetuneSteps = NextInt(2) }; break;
                 case "--compute-extra-steps": extraSteps = NextInt(0); break;
@@ -232,7 +241,7 @@ public static class ArithmeticExperiment
         output.WriteLine("Transformer Copilot, pre-train → fine-tune (Zou et al., arXiv 2505.16270)");
         output.WriteLine($"  source task: 2-digit addition (pre-training, {config.PretrainSteps} steps); target task: 2-digit subtraction, {data.Target.Count} fixed fine-tuning problems of {data.TrainingSideSubtractions} training-side ones ({config.FinetuneSteps} steps), {data.Validation.Count} validation and {data.Test.Count} test problems from held-out operand pairs");
         output.WriteLine($"  Pilot: width {config.Width}, {config.Layers} blocks, {config.Heads} heads ({pilotParameters:N0} parameters); Copilot: width {config.CopilotWidth}, {config.CopilotLayers} layer(s) with cross-attention in every layer, initialised from the Pilot's blocks ({copilotParameters:N0} parameters, {(double)copilotParameters / pilotParameters:P0} of the Pilot)");
-        output.WriteLine($"  baselines: parameter-matched Pilot width {matchedWidth} ({matchedParameters:N0} parameters), compute-matched Pilot {config.FinetuneSteps}+{computeExtra} fine-tuning steps; torch threads {threads}; seeds {string.Join(", ", seeds)}");
+        output.WriteLine($"  baselines: parameter-matched Pilot width {matchedWidth} ({matchedParameters:N0} parameters), compute-matched Pilot {config.FinetuneSteps}+{computeExtra} fine-tuning steps; torch threads {threads}; seeds {string.Join(", ", seeds)}{(pretrainSeed is { } shared ? $" (pre-training shared: seed {shared} for every seed)" : string.Empty)}");
 
         var pilotRow = new Row();
         var fusedRow = new Row();
@@ -250,7 +259,7 @@ public static class ArithmeticExperiment
         foreach (ulong seed in seeds)
         {
             output.WriteLine($"  seed {seed}:");
-            var (pretrained, cached) = Training.Pretrain(data, config, config.PilotOptions(data), seed, cacheDirectory, output, cancellationToken);
+            var (pretrained, cached) = Training.Pretrain(data, config, config.PilotOptions(data), pretrainSeed ?? seed, cacheDirectory, output, cancellationToken);
             using (pretrained)
             {
                 var zeroShot = BatchedGreedy.Run(pretrained, null, 0, CopilotFusionMode.Probability, data.Test, data.MaxAnswerTokens).Correct;
@@ -313,7 +322,7 @@ public static class ArithmeticExperiment
             }
 
             // Parameter-matched: a wider Pilot pre-trained and fine-tuned the same way.
-            var (widePretrained, wideCached) = Training.Pretrain(data, config, config.PilotOptions(data, matchedWidth), seed, cacheDirectory, output, cancellationToken);
+            var (widePretrained, wideCached) = Training.Pretrain(data, config, config.PilotOptions(data, matchedWidth), pretrainSeed ?? seed, cacheDirectory, output, cancellationToken);
             using (widePretrained)
             {
                 var wide = Training.Finetune(data, config, widePretrained, null, config.FinetuneSteps, seed, TextWriter.Null, cancellationToken);

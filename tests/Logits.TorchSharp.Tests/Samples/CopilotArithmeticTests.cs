@@ -228,6 +228,7 @@ public sealed class CopilotArithmeticTests
     [InlineData("--seeds", "0")]
     [InlineData("--width", "33")]
     [InlineData("--seed")]
+    [InlineData("--pretrain-seed", "x")]
     public void A_wrong_command_line_prints_the_usage_and_exits_with_2(params string[] args)
     {
         using var output = new StringWriter();
