@@ -306,7 +306,7 @@ public static class ArithmeticExperiment
                 var (trainSkill, _) = CopilotDiagnostics.Skill(jointPilot, copilot, data.Target);
                 var (validationSkill, _) = CopilotDiagnostics.Skill(jointPilot, copilot, data.Validation);
                 skills.Add((trainSkill, validationSkill));
-                output.WriteLine($"    Copilot skill 1 − Σ‖f−ℓ‖²/Σ‖ℓ‖² (teacher-forced): fine-tuning problems {trainSkill:F3}, validation problems {validationSkill:F3}");
+                output.WriteLine($"    Copilot skill 1 − Σ‖f−ℓ‖²/Σ‖ℓ‖² (teacher-forced): on the Mistake Log it learned from {joint.LogSkill:F3}; on the fine-tuned Pilot's mistakes, fine-tuning problems {trainSkill:F3}, validation problems {validationSkill:F3}");
 
                 // The library path, one problem at a time, on a fixed subset: checks the batched evaluation and times inference.
                 var (agrees, overhead) = LibraryCheck(pilot, jointPilot, copilot, bestLambda, data, config.LibraryCheckSize, pilotTest, fusedTest);
