@@ -24,6 +24,7 @@ internal sealed class TourOptions
           --threads N         torch and llama.cpp threads (default: 1 on machines with 2 or fewer cores, else 4)
           --train-seconds S   training time for a new model, 5 to 3600 (default 60)
           --retrain           train a new model even if a cached one exists
+          --quick             train for 15 seconds instead of 60 (a rougher model; the rest is already quick)
           --out DIR           outputs and the cached model (default out/Demo, git-ignored)
           --help, -h          this text
 
@@ -64,6 +65,9 @@ internal sealed class TourOptions
                     break;
                 case "--train-seconds":
                     options.TrainSeconds = Integer(arg, Value(), 5, 3600);
+                    break;
+                case "--quick":
+                    options.TrainSeconds = 15;
                     break;
                 case "--retrain":
                     options.Retrain = true;
