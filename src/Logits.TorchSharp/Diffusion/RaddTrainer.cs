@@ -50,6 +50,15 @@ public sealed class RaddTrainer : IDisposable
         _tauMin = tauMin;
     }
 
+    /// <summary>The AdamW learning rate of the next steps; set it before each <see cref="Step"/> to follow a schedule
+    /// (e.g. <see cref="Optimization.LearningRateSchedule.WarmupCosine"/>).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not finite and greater than 0.</exception>
+    public double LearningRate
+    {
+        get => _optimizer.LearningRate;
+        set => _optimizer.LearningRate = value;
+    }
+
     /// <summary>One optimisation step on a batch of clean sequences.</summary>
     /// <param name="clean"><c>[B, L]</c> int64 real token ids.</param>
     /// <returns>The t-DCE loss per token (an upper bound on the NLL per token, in nats).</returns>

@@ -27,7 +27,7 @@ internal sealed class HeldScalarAdamW : IDisposable
     private readonly Tensor?[] _firstMoments;
     private readonly Tensor?[] _secondMoments;
     private readonly long[] _steps;
-    private readonly double _learningRate;
+    private double _learningRate;
     private readonly double _beta1;
     private readonly double _beta2;
     private readonly double _epsilon;
@@ -73,6 +73,22 @@ internal sealed class HeldScalarAdamW : IDisposable
         _beta2 = beta2;
         _epsilon = epsilon;
         _weightDecay = weightDecay;
+    }
+
+    /// <summary>The learning rate of the next steps (a schedule sets it before each step).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not finite and greater than 0.</exception>
+    public double LearningRate
+    {
+        get => _learningRate;
+        set
+        {
+            if (!(value > 0) || double.IsInfinity(value))
+            {
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(value), value, "must be finite and greater than 0");
+            }
+
+            _learningRate = value;
+        }
     }
 
     /// <summary>Sets every parameter's gradient to zero (as TorchSharp's <c>zero_grad</c>).</summary>
