@@ -29,6 +29,7 @@ public static class RatioChart
         var plot = new Plot();
         var bars = new List<Bar>();
         var ticks = new List<Tick>();
+        var targets = new List<(double X, double Position)>();
         double lowest = 0, highest = 0;
         for (int i = 0; i < rows.Count; i++)
         {
@@ -43,9 +44,7 @@ public static class RatioChart
             if (TargetValue(row.Target) is double target)
             {
                 double x = Math.Log10(target);
-                var mark = plot.Add.Line(x, position - 0.45, x, position + 0.45);
-                mark.LineColor = Colors.Black;
-                mark.LineWidth = 4;
+                targets.Add((x, position));
                 lowest = Math.Min(lowest, x);
                 highest = Math.Max(highest, x);
             }
@@ -68,14 +67,22 @@ public static class RatioChart
         plot.Axes.SetLimits(lowExponent, highExponent, 0.3, rows.Count + 0.7);
         var one = plot.Add.VerticalLine(0, 1, Colors.Black);
         one.LinePattern = LinePattern.Dashed;
+        // The targets last, so they lie on top of the bars and of the 1× line.
+        foreach (var (x, position) in targets)
+        {
+            var mark = plot.Add.Line(x, position - 0.5, x, position + 0.5);
+            mark.LineColor = Colors.Black;
+            mark.LineWidth = 5;
+        }
+
         plot.Title($"Logits time / peer time at V = {RatioTable.TargetVocab} (log scale; left of 1× = Logits faster)" + (subtitle is null ? "" : "\n" + subtitle));
         plot.XLabel("Logits time / peer time");
         plot.YLabel("case / peer");
         plot.Legend.ManualItems.Add(new LegendItem { LabelText = "target met", FillColor = Met });
         plot.Legend.ManualItems.Add(new LegendItem { LabelText = "target missed", FillColor = Missed });
         plot.Legend.ManualItems.Add(new LegendItem { LabelText = "no target", FillColor = NoTarget });
-        plot.Legend.ManualItems.Add(new LegendItem { LabelText = "target (largest ratio that meets it)", LineColor = Colors.Black, LineWidth = 4 });
-        plot.ShowLegend(Alignment.UpperRight);
+        plot.Legend.ManualItems.Add(new LegendItem { LabelText = "target (largest ratio that meets it)", LineColor = Colors.Black, LineWidth = 5 });
+        plot.ShowLegend(Alignment.LowerLeft);
         plot.SavePng(path, 1400, 160 + (30 * Math.Max(rows.Count, 1)));
     }
 
