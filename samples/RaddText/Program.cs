@@ -177,11 +177,12 @@ double WordValidity(IEnumerable<string> samples)
 }
 
 // 2. Train: AdamW with a linear warm-up and a cosine decay; the sampled weights are an exponential moving average.
-int warmup = Math.Max(1, trainingSteps / 20);
+// Warm-up over the first 5 % of the steps, then a cosine decay to 1/50 of the peak at the last step.
+var schedule = new WarmupCosineSchedule(Math.Min(Math.Max(1, trainingSteps / 20), trainingSteps - 1), trainingSteps, minimumFactor: 1.0 / 50);
 using var model = MaskedTokenTransformer.Create(alphabet.Length, Length, width: 64, heads: 4, layers: 2);
 using var trainer = new RaddTrainer(model, learningRate: peakLearningRate, seed: 3);
 using var average = new ExponentialMovingAverage(model, decay: 0.999);
-Console.WriteLine($"Training {trainingSteps} steps of batch {batchSize} (warm-up {warmup}, peak learning rate {peakLearningRate}, EMA decay {average.Decay}), {threads} torch thread(s).");
+Console.WriteLine($"Training {trainingSteps} steps of batch {batchSize} (warm-up {schedule.WarmupSteps}, peak learning rate {peakLearningRate}, EMA decay {average.Decay}), {threads} torch thread(s).");
 var clock = Stopwatch.StartNew();
 var curveSteps = new List<double>();
 var curveLoss = new List<double>();
@@ -198,7 +199,7 @@ for (int step = 1; step <= trainingSteps; step++)
     }
 
     using var batch = tensor(data, new long[] { batchSize, Length });
-    trainer.LearningRate = LearningRateSchedule.WarmupCosine(step, trainingSteps, warmup, peakLearningRate, peakLearningRate / 50);
+    trainer.LearningRate = peakLearningRate * schedule.Factor(step);
     windowLoss += trainer.Step(batch);
     windowCount++;
     average.Update();

@@ -51,8 +51,8 @@ public sealed class RaddTrainer : IDisposable
     }
 
     /// <summary>The AdamW learning rate of the next steps; set it before each <see cref="Step"/> to follow a schedule
-    /// (e.g. <see cref="Optimization.LearningRateSchedule.WarmupCosine"/>).</summary>
-    /// <exception cref="ArgumentOutOfRangeException">The value is not finite and greater than 0.</exception>
+    /// (e.g. the base rate times <see cref="Optimization.WarmupCosineSchedule.Factor"/>).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative or not finite.</exception>
     public double LearningRate
     {
         get => _optimizer.LearningRate;

@@ -75,16 +75,16 @@ internal sealed class HeldScalarAdamW : IDisposable
         _weightDecay = weightDecay;
     }
 
-    /// <summary>The learning rate of the next steps (a schedule sets it before each step).</summary>
-    /// <exception cref="ArgumentOutOfRangeException">The value is not finite and greater than 0.</exception>
+    /// <summary>The learning rate of the next <see cref="Step"/> (a schedule sets it before each step).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative or not finite.</exception>
     public double LearningRate
     {
         get => _learningRate;
         set
         {
-            if (!(value > 0) || double.IsInfinity(value))
+            if (!(value >= 0) || double.IsInfinity(value))
             {
-                ThrowHelper.ThrowArgumentOutOfRange(nameof(value), value, "must be finite and greater than 0");
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(LearningRate), value, "must be finite and at least 0");
             }
 
             _learningRate = value;
