@@ -87,7 +87,7 @@ static string Fuzz(string backend, int cases, int seed, Func<float[], int, int, 
         var data = PipelineFuzzTests.RandomRows(rng, rows, vocab, allowInvalid: rng.Next(4) == 0);
         var processors = Enumerable.Range(0, rng.Next(6)).Select(_ => PipelineFuzzTests.RandomProcessor(rng, vocab)).ToArray();
         var pipeline = new LogitPipeline(processors, PipelineFuzzTests.RandomSelector(rng), rng.Next(2) == 0);
-        var contexts = SamplingContext.ForRows(rows);
+        var contexts = SamplingContext.ForRows(rows, new[] { rng.Next(vocab) });
         for (int r = 0; r < rows; r++)
         {
             var history = Enumerable.Range(0, rng.Next(12)).Select(_ => rng.Next(4) == 0 ? -1 : rng.Next(vocab)).ToArray();

@@ -25,6 +25,29 @@ internal sealed class CandidateRow : IDisposable
 
     public SamplingContext Context => _contexts[0];
 
+    /// <summary>Gives the row's context the end-of-sequence ids (the processors that need them read them there).</summary>
+    /// <param name="eosTokenIds">The ids, each at least 0.</param>
+    public void SetEndOfSequence(IEnumerable<int> eosTokenIds) => _contexts[0] = new SamplingContext(0, eosTokenIds);
+
+    /// <summary>The model's end-of-generation ids: its EOS and EOT tokens, where it has them.</summary>
+    /// <param name="vocab">The model's vocabulary.</param>
+    /// <returns>The ids (possibly empty).</returns>
+    public static int[] EndOfGeneration(SafeLlamaModelHandle.Vocabulary vocab)
+    {
+        var ids = new List<int>(2);
+        if (vocab.EOS is { } eos)
+        {
+            ids.Add((int)eos);
+        }
+
+        if (vocab.EOT is { } eot && !ids.Contains((int)eot))
+        {
+            ids.Add((int)eot);
+        }
+
+        return ids.ToArray();
+    }
+
     public IReadOnlyList<ILogitProcessor> Processors => _processors;
 
     /// <summary>Processes the candidates in place and, when <paramref name="compact"/>, drops the removed ones.</summary>

@@ -59,6 +59,29 @@ public sealed class LogitsChainStage : ICustomSampler
     /// <summary>The vocabulary size of the full rows the processors see.</summary>
     public int VocabSize { get; }
 
+    /// <summary>The end-of-sequence ids the processors read (min length, min new tokens, forced EOS, ...); none until
+    /// <see cref="SetEndOfSequence"/> is called.</summary>
+    public IReadOnlyList<int> EosTokenIds => _row.Context.EosTokenIds;
+
+    /// <summary>Sets the end-of-sequence ids the processors read, for example the model's EOS and EOT tokens.</summary>
+    /// <param name="eosTokenIds">The ids, each in <c>[0, VocabSize)</c>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An id is outside the vocabulary.</exception>
+    /// <exception cref="ArgumentException">An id is negative.</exception>
+    public void SetEndOfSequence(IEnumerable<int> eosTokenIds)
+    {
+        ArgumentNullException.ThrowIfNull(eosTokenIds);
+        var ids = new List<int>(eosTokenIds);
+        foreach (int id in ids)
+        {
+            if (id >= VocabSize)
+            {
+                throw new ArgumentOutOfRangeException(nameof(eosTokenIds), id, $"An end-of-sequence id must be below the vocabulary size {VocabSize}.");
+            }
+        }
+
+        _row.SetEndOfSequence(ids);
+    }
+
     /// <inheritdoc />
     public string Name { get; }
 
@@ -165,7 +188,9 @@ public sealed class LogitsChainStage : ICustomSampler
             processors[i] = processor is IStatefulSampler stateful ? (ILogitProcessor)stateful.Clone() : processor;
         }
 
-        return new LogitsChainStage(VocabSize, processors, Name, _history.Clone());
+        var clone = new LogitsChainStage(VocabSize, processors, Name, _history.Clone());
+        clone._row.SetEndOfSequence(EosTokenIds);
+        return clone;
     }
 
     /// <summary>Releases the row buffer (llama.cpp calls it when the chain is freed).</summary>

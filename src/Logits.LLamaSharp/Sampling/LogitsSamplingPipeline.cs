@@ -35,7 +35,7 @@ namespace Logits.LLamaSharp.Sampling;
 public sealed class LogitsSamplingPipeline : ISamplingPipeline
 {
     private readonly TokenHistory _history;
-    private readonly SamplingContext _context = new();
+    private SamplingContext _context = new();
     private CandidateRow? _candidates;
     private CpuLogitBatch? _batch;
     private bool _disposed;
@@ -129,6 +129,9 @@ public sealed class LogitsSamplingPipeline : ISamplingPipeline
             _batch?.Dispose();
             _batch = new CpuLogitBatch(1, logits.Length);
 
+            // The model's EOS / EOT ids, for the processors that read them (min new tokens, forced EOS, ...).
+            _context = new SamplingContext(0, CandidateRow.EndOfGeneration(ctx.Vocab));
+
             // Room for a whole context, so committing tokens does not allocate.
             _history.EnsureCapacity(checked((int)ctx.ContextSize + 1));
         }
@@ -156,7 +159,12 @@ public sealed class LogitsSamplingPipeline : ISamplingPipeline
     {
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(ctx);
-        _candidates ??= new CandidateRow(ProcessorArray());
+        if (_candidates is null)
+        {
+            _candidates = new CandidateRow(ProcessorArray());
+            _candidates.SetEndOfSequence(CandidateRow.EndOfGeneration(ctx.Vocab));
+        }
+
         _history.Update(_candidates.Context);
         _candidates.Apply(data.Data.Span, ctx.Vocab.Count, data.Sorted, compact: false, out _);
     }

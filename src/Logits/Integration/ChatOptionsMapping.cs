@@ -159,7 +159,7 @@ public static class ChatOptionsMapping
 
         if (mirostat != 0)
         {
-            builder.Temperature((float)(temperature ?? 1));
+            builder.Temperature(temperature ?? 1);
             return mirostat == 1
                 ? builder.Select(new MirostatV1Selector(seed, mirostatTau, mirostatEta))
                 : builder.Select(new MirostatV2Selector(seed, mirostatTau, mirostatEta));
@@ -244,11 +244,11 @@ public static class ChatOptionsMapping
     {
         if (dynamicRange > 0)
         {
-            builder.DynamicTemperature((float)temperature, (float)dynamicRange, (float)dynamicExponent);
+            builder.DynamicTemperature(temperature, dynamicRange, dynamicExponent);
         }
         else
         {
-            builder.Temperature((float)temperature);
+            builder.Temperature(temperature);
         }
     }
 
@@ -328,7 +328,7 @@ public static class ChatOptionsMapping
         };
     }
 
-    private static Dictionary<int, float>? ReadLogitBias(ExtraProperties extra)
+    private static Dictionary<int, double>? ReadLogitBias(ExtraProperties extra)
     {
         const string Key = "logit_bias";
         if (!extra.TryGet(Key, out object? raw))
@@ -336,7 +336,7 @@ public static class ChatOptionsMapping
             return null;
         }
 
-        var result = new Dictionary<int, float>();
+        var result = new Dictionary<int, double>();
         void Add(object? id, object? value)
         {
             int token = TokenId(id);
@@ -351,7 +351,7 @@ public static class ChatOptionsMapping
                 ThrowHelper.ThrowArgumentOutOfRange(Key, bias, $"values must be in [-100, 100] (OpenAI range); token {token}");
             }
 
-            result[token] = (float)bias;
+            result[token] = bias;
         }
 
         switch (raw)

@@ -9,10 +9,10 @@ namespace Logits.Pipelines;
 /// <remarks>
 /// <code>
 /// var pipeline = LogitPipeline.CreateBuilder()
-///     .LogitBias(new Dictionary&lt;int, float&gt; { [42] = -100f })
-///     .MinNewTokens(4, eosTokenIds: new[] { 2 })
+///     .LogitBias(new Dictionary&lt;int, double&gt; { [42] = -100 })
+///     .MinNewTokens(4) // the EOS ids come from each row's SamplingContext
 ///     .SuppressTokens(new[] { 0 })
-///     .Temperature(0.7f)
+///     .Temperature(0.7)
 ///     .Multinomial(seed: 1);
 /// </code>
 /// </remarks>
@@ -22,7 +22,7 @@ public static class ConstraintsBuilderExtensions
     /// <param name="builder">The builder.</param>
     /// <param name="bias">Token id → bias (finite or <c>-∞</c>).</param>
     /// <returns>The builder.</returns>
-    public static LogitPipelineBuilder LogitBias(this LogitPipelineBuilder builder, IReadOnlyDictionary<int, float> bias)
+    public static LogitPipelineBuilder LogitBias(this LogitPipelineBuilder builder, IReadOnlyDictionary<int, double> bias)
     {
         ArgumentNullException.ThrowIfNull(builder);
         return builder.Add(new LogitBiasProcessor(bias));
@@ -41,12 +41,11 @@ public static class ConstraintsBuilderExtensions
     /// <summary>Appends <see cref="BadWordsProcessor"/>.</summary>
     /// <param name="builder">The builder.</param>
     /// <param name="sequences">The banned sequences.</param>
-    /// <param name="eosTokenIds">EOS ids: a one-token sequence equal to one of them is dropped.</param>
     /// <returns>The builder.</returns>
-    public static LogitPipelineBuilder BadWords(this LogitPipelineBuilder builder, IEnumerable<IEnumerable<int>> sequences, IEnumerable<int> eosTokenIds)
+    public static LogitPipelineBuilder BadWords(this LogitPipelineBuilder builder, IEnumerable<IEnumerable<int>> sequences)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.Add(new BadWordsProcessor(sequences, eosTokenIds));
+        return builder.Add(new BadWordsProcessor(sequences));
     }
 
     /// <summary>Appends <see cref="AllowedTokensProcessor"/> with a fixed set.</summary>
@@ -72,25 +71,23 @@ public static class ConstraintsBuilderExtensions
     /// <summary>Appends <see cref="MinLengthProcessor"/>.</summary>
     /// <param name="builder">The builder.</param>
     /// <param name="minLength">The minimum history length (prompt + output), at least 0.</param>
-    /// <param name="eosTokenIds">The EOS ids (non-empty).</param>
     /// <param name="stopTokenIds">Optional extra stop ids.</param>
     /// <returns>The builder.</returns>
-    public static LogitPipelineBuilder MinLength(this LogitPipelineBuilder builder, int minLength, IEnumerable<int> eosTokenIds, IEnumerable<int>? stopTokenIds = null)
+    public static LogitPipelineBuilder MinLength(this LogitPipelineBuilder builder, int minLength, IEnumerable<int>? stopTokenIds = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.Add(new MinLengthProcessor(minLength, eosTokenIds, stopTokenIds));
+        return builder.Add(new MinLengthProcessor(minLength, stopTokenIds));
     }
 
     /// <summary>Appends <see cref="MinNewTokensProcessor"/>.</summary>
     /// <param name="builder">The builder.</param>
     /// <param name="minNewTokens">The minimum number of generated tokens, at least 0.</param>
-    /// <param name="eosTokenIds">The EOS ids (non-empty).</param>
     /// <param name="stopTokenIds">Optional extra stop ids.</param>
     /// <returns>The builder.</returns>
-    public static LogitPipelineBuilder MinNewTokens(this LogitPipelineBuilder builder, int minNewTokens, IEnumerable<int> eosTokenIds, IEnumerable<int>? stopTokenIds = null)
+    public static LogitPipelineBuilder MinNewTokens(this LogitPipelineBuilder builder, int minNewTokens, IEnumerable<int>? stopTokenIds = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.Add(new MinNewTokensProcessor(minNewTokens, eosTokenIds, stopTokenIds));
+        return builder.Add(new MinNewTokensProcessor(minNewTokens, stopTokenIds));
     }
 
     /// <summary>Appends <see cref="ForcedBosProcessor"/>.</summary>
@@ -106,24 +103,22 @@ public static class ConstraintsBuilderExtensions
     /// <summary>Appends <see cref="ForcedEosProcessor"/>.</summary>
     /// <param name="builder">The builder.</param>
     /// <param name="maxLength">The maximum history length (prompt + output), at least 1.</param>
-    /// <param name="eosTokenIds">The EOS ids (non-empty).</param>
     /// <returns>The builder.</returns>
-    public static LogitPipelineBuilder ForcedEos(this LogitPipelineBuilder builder, int maxLength, IEnumerable<int> eosTokenIds)
+    public static LogitPipelineBuilder ForcedEos(this LogitPipelineBuilder builder, int maxLength)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.Add(new ForcedEosProcessor(maxLength, eosTokenIds));
+        return builder.Add(new ForcedEosProcessor(maxLength));
     }
 
     /// <summary>Appends <see cref="ExponentialDecayLengthPenaltyProcessor"/>.</summary>
     /// <param name="builder">The builder.</param>
     /// <param name="startIndex">Generated tokens after which the EOS boost starts, at least 0.</param>
     /// <param name="decayFactor">Finite and greater than 1.</param>
-    /// <param name="eosTokenIds">The EOS ids (non-empty).</param>
     /// <returns>The builder.</returns>
-    public static LogitPipelineBuilder ExponentialDecayLengthPenalty(this LogitPipelineBuilder builder, int startIndex, double decayFactor, IEnumerable<int> eosTokenIds)
+    public static LogitPipelineBuilder ExponentialDecayLengthPenalty(this LogitPipelineBuilder builder, int startIndex, double decayFactor)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.Add(new ExponentialDecayLengthPenaltyProcessor(startIndex, decayFactor, eosTokenIds));
+        return builder.Add(new ExponentialDecayLengthPenaltyProcessor(startIndex, decayFactor));
     }
 
     /// <summary>Appends <see cref="LogitNormalizationProcessor"/> (rows become log-softmax).</summary>
@@ -161,7 +156,7 @@ public static class ConstraintsBuilderExtensions
     /// <param name="scale">The guidance scale, finite; 1 = off.</param>
     /// <param name="provider">Supplies the unconditional logits of each step.</param>
     /// <returns>The builder.</returns>
-    public static LogitPipelineBuilder ClassifierFreeGuidance(this LogitPipelineBuilder builder, float scale, IUnconditionalLogitsProvider provider)
+    public static LogitPipelineBuilder ClassifierFreeGuidance(this LogitPipelineBuilder builder, double scale, IUnconditionalLogitsProvider provider)
     {
         ArgumentNullException.ThrowIfNull(builder);
         return builder.Add(new ClassifierFreeGuidanceProcessor(scale, provider));

@@ -18,7 +18,7 @@ public sealed class HuggingFaceSamplingOptions
     public ulong Seed { get; init; }
 
     /// <summary>Temperature, applied before truncation (default 1 = off).</summary>
-    public float Temperature { get; init; } = 1f;
+    public double Temperature { get; init; } = 1.0;
 
     /// <summary>Top-k (default 50; ≤ 0 = off).</summary>
     public int TopK { get; init; } = 50;
@@ -45,7 +45,7 @@ public sealed class HuggingFaceSamplingOptions
     public int NoRepeatNGramSize { get; init; }
 
     /// <summary>Classifier-free guidance scale (default 1 = off); needs <see cref="GuidanceProvider"/>.</summary>
-    public float GuidanceScale { get; init; } = 1f;
+    public double GuidanceScale { get; init; } = 1.0;
 
     /// <summary>The unconditional-logits provider for classifier-free guidance.</summary>
     public Logits.Processing.Guidance.IUnconditionalLogitsProvider? GuidanceProvider { get; init; }

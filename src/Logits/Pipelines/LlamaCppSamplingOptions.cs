@@ -17,13 +17,13 @@ public sealed class LlamaCppSamplingOptions
     public ulong Seed { get; init; }
 
     /// <summary>Temperature, applied last (default 0.8; below 1e-5 is greedy).</summary>
-    public float Temperature { get; init; } = 0.8f;
+    public double Temperature { get; init; } = 0.8;
 
     /// <summary>Dynamic temperature range Δ, at least 0 (default 0 = plain temperature).</summary>
-    public float DynamicTemperatureRange { get; init; }
+    public double DynamicTemperatureRange { get; init; }
 
     /// <summary>Dynamic temperature exponent (default 1).</summary>
-    public float DynamicTemperatureExponent { get; init; } = 1f;
+    public double DynamicTemperatureExponent { get; init; } = 1.0;
 
     /// <summary>Top-k (default 40; ≤ 0 = off).</summary>
     public int TopK { get; init; } = 40;
@@ -74,7 +74,7 @@ public sealed class LlamaCppSamplingOptions
     public double XtcThreshold { get; init; } = 0.1;
 
     /// <summary>Logit bias by token id (default none).</summary>
-    public IReadOnlyDictionary<int, float>? LogitBias { get; init; }
+    public IReadOnlyDictionary<int, double>? LogitBias { get; init; }
 
     /// <summary>Constraint processors (allowed tokens, bad words, min length, ...), run after the logit bias.</summary>
     public IReadOnlyList<ILogitProcessor>? Constraints { get; init; }

@@ -46,7 +46,7 @@ public sealed class LogitPipelineBuilder
     /// <summary>Appends <see cref="TemperatureProcessor"/>.</summary>
     /// <param name="temperature">The temperature (below 1e-5: greedy).</param>
     /// <returns>This builder.</returns>
-    public LogitPipelineBuilder Temperature(PerRow<float> temperature) => Add(new TemperatureProcessor(temperature));
+    public LogitPipelineBuilder Temperature(PerRow<double> temperature) => Add(new TemperatureProcessor(temperature));
 
     /// <summary>Appends <see cref="TopKProcessor"/>.</summary>
     /// <param name="k">K ≥ 1.</param>

@@ -33,7 +33,7 @@ public static class PaperMethodsBuilderExtensions
     public static LogitPipelineBuilder CopilotRectification(
         this LogitPipelineBuilder builder,
         ILogitSource correctionSource,
-        float lambda = CopilotFusion.DefaultLambda,
+        double lambda = CopilotFusion.DefaultLambda,
         CopilotFusionMode mode = CopilotFusionMode.Probability)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -53,8 +53,8 @@ public static class PaperMethodsBuilderExtensions
         this LogitPipelineBuilder builder,
         ILogitSource? baseSource,
         ILogitSource? negativeSource,
-        float gamma = Processing.Guidance.Steer.DefaultGamma,
-        float eta = Processing.Guidance.Steer.DefaultEta)
+        double gamma = Processing.Guidance.Steer.DefaultGamma,
+        double eta = Processing.Guidance.Steer.DefaultEta)
     {
         ArgumentNullException.ThrowIfNull(builder);
         return builder.Add(new SteerProcessor(baseSource, negativeSource, gamma, eta));
@@ -78,10 +78,10 @@ public static class PaperMethodsBuilderExtensions
         this LogitPipelineBuilder builder,
         ILogitSource? baseSource,
         ILogitSource? negativeSource,
-        float gamma = Processing.Guidance.Steer.DefaultGamma,
-        float eta = Processing.Guidance.Steer.DefaultEta,
+        double gamma = Processing.Guidance.Steer.DefaultGamma,
+        double eta = Processing.Guidance.Steer.DefaultEta,
         int topK = 10,
-        float temperature = 1f)
+        double temperature = 1.0)
     {
         ArgumentNullException.ThrowIfNull(builder);
         return builder.Steer(baseSource, negativeSource, gamma, eta).TopK(topK).Temperature(temperature);

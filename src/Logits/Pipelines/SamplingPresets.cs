@@ -76,7 +76,7 @@ public static class SamplingPresets
 
         if (o.TypicalP < 1)
         {
-            builder.Typical(o.TypicalP, TypicalBoundary.Strict);
+            builder.Typical(o.TypicalP, boundary: TypicalBoundary.Strict);
         }
 
         if (o.TopP < 1)

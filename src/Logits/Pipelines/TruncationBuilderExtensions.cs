@@ -25,11 +25,11 @@ public static class TruncationBuilderExtensions
     /// <summary>Appends <see cref="TypicalProcessor"/>.</summary>
     /// <param name="builder">The builder.</param>
     /// <param name="mass">The typical mass in <c>(0, 1]</c>.</param>
-    /// <param name="boundary">Inclusive (HF) or strict (llama.cpp) comparison with the mass.</param>
     /// <param name="minTokensToKeep">At least 1, counted in typicality order.</param>
+    /// <param name="boundary">Inclusive (HF) or strict (llama.cpp) comparison with the mass.</param>
     /// <returns>The builder.</returns>
-    public static LogitPipelineBuilder Typical(this LogitPipelineBuilder builder, PerRow<double> mass, TypicalBoundary boundary = TypicalBoundary.Inclusive, int minTokensToKeep = 1) =>
-        Builder(builder).Add(new TypicalProcessor(mass, boundary, minTokensToKeep));
+    public static LogitPipelineBuilder Typical(this LogitPipelineBuilder builder, PerRow<double> mass, int minTokensToKeep = 1, TypicalBoundary boundary = TypicalBoundary.Inclusive) =>
+        Builder(builder).Add(new TypicalProcessor(mass, minTokensToKeep, boundary));
 
     /// <summary>Appends <see cref="EpsilonProcessor"/>.</summary>
     /// <param name="builder">The builder.</param>
@@ -72,7 +72,7 @@ public static class TruncationBuilderExtensions
     /// <param name="delta">The range <c>Δ ≥ 0</c>.</param>
     /// <param name="exponent">The entropy exponent, greater than 0.</param>
     /// <returns>The builder.</returns>
-    public static LogitPipelineBuilder DynamicTemperature(this LogitPipelineBuilder builder, PerRow<float> temperature, PerRow<float> delta, float exponent = 1f) =>
+    public static LogitPipelineBuilder DynamicTemperature(this LogitPipelineBuilder builder, PerRow<double> temperature, PerRow<double> delta, double exponent = 1.0) =>
         Builder(builder).Add(new DynamicTemperatureProcessor(temperature, delta, exponent));
 
     /// <summary>Ends the pipeline with <see cref="MirostatV1Selector"/>.</summary>

@@ -8,9 +8,14 @@ namespace Logits.Processing;
 /// (prompt followed by output), where the prompt ends, the end-of-sequence ids and the row index.
 /// </summary>
 /// <remarks>
-/// The owner (a generator or the caller) updates the history between steps with
+/// <para>The context is the one place that names the end-of-sequence ids: the processors that need them
+/// (<see cref="Constraints.MinLengthProcessor"/>, <see cref="Constraints.MinNewTokensProcessor"/>,
+/// <see cref="Constraints.ForcedEosProcessor"/>, <see cref="Constraints.ExponentialDecayLengthPenaltyProcessor"/> and
+/// <see cref="Constraints.BadWordsProcessor"/>) read them from here, row by row, and
+/// <see cref="Generation.TokenGenerator"/> fills them from <see cref="Generation.GenerationOptions.EosTokenIds"/>.</para>
+/// <para>The owner (a generator or the caller) updates the history between steps with
 /// <see cref="SetHistory"/>; processors only read. Negative history ids are padding and are ignored by
-/// every processor (spec/sampling.md §3b).
+/// every processor (spec/sampling.md §3b).</para>
 /// </remarks>
 public sealed class SamplingContext
 {
@@ -18,7 +23,7 @@ public sealed class SamplingContext
 
     /// <summary>Creates the context of <paramref name="row"/> with an empty history.</summary>
     /// <param name="row">The row index in the batch, reported in errors.</param>
-    /// <param name="eosTokenIds">End-of-sequence ids (may be empty); copied.</param>
+    /// <param name="eosTokenIds">End-of-sequence ids (may be empty; duplicates are kept once); copied.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="row"/> is negative.</exception>
     /// <exception cref="ArgumentException">An EOS id is negative.</exception>
     public SamplingContext(int row = 0, IEnumerable<int>? eosTokenIds = null)
@@ -29,16 +34,7 @@ public sealed class SamplingContext
         }
 
         Row = row;
-        var ids = eosTokenIds is null ? NoIds : new List<int>(eosTokenIds).ToArray();
-        foreach (int id in ids)
-        {
-            if (id < 0)
-            {
-                ThrowHelper.ThrowArgument(nameof(eosTokenIds), $"holds the negative id {id}.");
-            }
-        }
-
-        EosTokenIds = ids;
+        EosIds = eosTokenIds is null ? NoIds : Constraints.TokenIdSets.Distinct(eosTokenIds, nameof(eosTokenIds), allowEmpty: true);
     }
 
     /// <summary>The row index in the batch.</summary>
@@ -53,8 +49,11 @@ public sealed class SamplingContext
     /// <summary>The number of generated tokens: <c>History.Length - PromptLength</c>.</summary>
     public int Generated => History.Length - PromptLength;
 
-    /// <summary>The end-of-sequence token ids.</summary>
-    public IReadOnlyList<int> EosTokenIds { get; }
+    /// <summary>The end-of-sequence token ids, sorted and distinct.</summary>
+    public IReadOnlyList<int> EosTokenIds => EosIds;
+
+    /// <summary>The end-of-sequence ids as an array (sorted, distinct), for the processors.</summary>
+    internal int[] EosIds { get; }
 
     /// <summary>Replaces the history without copying it.</summary>
     /// <param name="history">Prompt followed by output tokens.</param>

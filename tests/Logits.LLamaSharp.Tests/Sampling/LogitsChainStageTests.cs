@@ -61,7 +61,7 @@ public class LogitsChainStageTests
         var data = top.Select(i => new LLamaTokenData(i, row[i], 0)).ToArray();
 
         // A bias that lifts the 9th candidate over all others and removes the 2nd: order changes, one is dropped.
-        var bias = new Dictionary<int, float> { [top[8]] = 100f, [top[1]] = float.NegativeInfinity };
+        var bias = new Dictionary<int, double> { [top[8]] = 100, [top[1]] = double.NegativeInfinity };
         var stage = new LogitsChainStage(Vocab, new[] { new LogitBiasProcessor(bias) });
         var (kept, size, sorted) = Apply(stage, data, sorted: true);
 
@@ -153,6 +153,26 @@ public class LogitsChainStageTests
         }
 
         clone.Dispose();
+    }
+
+    [Fact]
+    public void TheStagesEndOfSequenceIdsReachTheProcessorsAndItsClones()
+    {
+        var stage = new LogitsChainStage(10, new[] { new Logits.Processing.Constraints.MinNewTokensProcessor(2) });
+        var data = new[] { new LLamaTokenData(3, 1f, 0), new LLamaTokenData(4, 2f, 0) };
+
+        // No EOS ids yet: the processor's error is kept and rethrown, naming what is missing.
+        Apply(stage, data, sorted: false);
+        stage.Invoking(s => s.ThrowIfFaulted()).Should().Throw<LogitsChainStageException>().WithInnerException<InvalidOperationException>();
+
+        stage.SetEndOfSequence(new[] { 4 });
+        stage.EosTokenIds.Should().Equal(4);
+        var (kept, size, _) = Apply(stage, data, sorted: false);
+        stage.ThrowIfFaulted();
+        size.Should().Be(1);
+        kept.Single().ID.Should().Be((LLamaToken)3);
+        ((LogitsChainStage)stage.Clone()).EosTokenIds.Should().Equal(4);
+        stage.Invoking(s => s.SetEndOfSequence(new[] { 10 })).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("eosTokenIds");
     }
 
     private static (LLamaTokenData[] Kept, int Size, bool Sorted) Apply(LogitsChainStage stage, LLamaTokenData[] candidates, bool sorted)

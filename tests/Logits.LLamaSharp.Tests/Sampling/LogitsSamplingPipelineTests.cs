@@ -159,4 +159,24 @@ public class LogitsSamplingPipelineTests
         data.Select(d => d.Logit).Should().Equal(float.NegativeInfinity, float.NegativeInfinity, float.NegativeInfinity, 3, 4, 5);
         sampler.Invoking(s => s.Accept(-1)).Should().Throw<ArgumentOutOfRangeException>();
     }
+
+    [Fact]
+    public async Task TheModelsEndOfSequenceIdReachesTheProcessorsThatReadIt()
+    {
+        // The EOS ids have one source, the SamplingContext; the adapter fills it from the model's vocabulary.
+        var weights = SyntheticModels.Small;
+        var executor = new StatelessExecutor(weights, SyntheticModels.ContextParams(ModelPath));
+        using var forced = new LogitsSamplingPipeline(LogitPipeline.CreateBuilder().ForcedEos(3).Greedy());
+        await LlamaTestHelpers.CollectAsync(executor.InferAsync("hello world", new InferenceParams { SamplingPipeline = forced, MaxTokens = 8 }));
+        forced.History.Length.Should().BeGreaterThanOrEqualTo(3);
+        forced.History.Span[2].Should().Be(SpmVocabulary.EosId, "the third token is forced to the model's EOS");
+
+        var (path, model) = SyntheticModels.Get(new SyntheticLlamaModelOptions());
+        using var context = model.CreateContext(SyntheticModels.ContextParams(path));
+        using var sampler = new LogitsSamplingPipeline(LogitPipeline.CreateBuilder().ForcedEos(3).Greedy());
+        sampler.SetPrompt(new[] { 1, 300 });
+        var data = Enumerable.Range(0, 6).Select(i => new LLamaTokenData(i, i, 0)).ToArray();
+        sampler.Apply(context.NativeHandle, new LLamaTokenDataArray(data));
+        data.Select(d => d.Logit).Should().Equal(float.NegativeInfinity, float.NegativeInfinity, 0f, float.NegativeInfinity, float.NegativeInfinity, float.NegativeInfinity);
+    }
 }

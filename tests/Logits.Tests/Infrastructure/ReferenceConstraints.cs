@@ -15,7 +15,7 @@ public static class ReferenceConstraints
 
     private static double[] Copy(float[] row) => row.Select(v => (double)v).ToArray();
 
-    public static double[] LogitBias(float[] row, IReadOnlyDictionary<int, float> bias)
+    public static double[] LogitBias(float[] row, IReadOnlyDictionary<int, double> bias)
     {
         var result = Copy(row);
         if (IsEmpty(row))

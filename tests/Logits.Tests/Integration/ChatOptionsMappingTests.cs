@@ -34,7 +34,7 @@ public sealed class ChatOptionsMappingTests
         penalties.PresencePenalty.For(0).Should().Be(0.25);
         ((TopKProcessor)pipeline.Processors[1]).K.For(0).Should().Be(40);
         ((TopPProcessor)pipeline.Processors[2]).P.For(0).Should().Be((double)0.9f);
-        ((TemperatureProcessor)pipeline.Processors[3]).Temperature.For(0).Should().Be(0.7f);
+        ((TemperatureProcessor)pipeline.Processors[3]).Temperature.For(0).Should().Be((double)0.7f);
         ((MultinomialSelector)pipeline.Selector).Seed.Should().Be(7UL);
 
         Names(options.ToPipeline(SamplingOrder.HuggingFace)).Should().Equal("frequency-presence-penalty", "temperature", "top-k", "top-p");
@@ -217,7 +217,7 @@ public sealed class ChatOptionsMappingTests
         repetition.Penalty.For(0).Should().Be(1.3);
         repetition.Window.Should().Be(64);
         ((TopKProcessor)pipeline.Processors[1]).K.For(0).Should().Be(40);
-        ((TemperatureProcessor)pipeline.Processors[3]).Temperature.For(0).Should().Be(0.7f);
+        ((TemperatureProcessor)pipeline.Processors[3]).Temperature.For(0).Should().Be(0.7);
 
         var mirostat = Extra("mirostat", 2);
         mirostat.AdditionalProperties!["mirostat_tau"] = 4.0;

@@ -162,10 +162,10 @@ public abstract class PipelineTests : ProcessorTestBase
             (empty.Row, empty.Stage).Should().Be((0, "allowed-tokens"));
         }
 
-        var minNew = LogitPipeline.CreateBuilder().CheckEveryStage().Add(new MinNewTokensProcessor(3, new[] { 2 })).Multinomial(1);
+        var minNew = LogitPipeline.CreateBuilder().CheckEveryStage().Add(new MinNewTokensProcessor(3)).Multinomial(1);
         using (var batch = Create(new[] { NegInf, NegInf, 5f }, 1, 3))
         {
-            var context = new SamplingContext().SetHistory(new[] { 0 }, 1);
+            var context = new SamplingContext(0, new[] { 2 }).SetHistory(new[] { 0 }, 1);
             var empty = FluentActions.Invoking(() => minNew.Sample(batch, context)).Should().Throw<NoViableTokenException>().Which;
             (empty.Row, empty.Stage).Should().Be((0, "min-new-tokens"));
         }

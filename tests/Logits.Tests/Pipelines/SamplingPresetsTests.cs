@@ -35,7 +35,7 @@ public sealed class SamplingPresetsTests
     {
         var options = new LlamaCppSamplingOptions
         {
-            LogitBias = new Dictionary<int, float> { [1] = 1f },
+            LogitBias = new Dictionary<int, double> { [1] = 1 },
             RepetitionPenalty = 1.1,
             DryMultiplier = 0.8,
             TopNSigma = 1,

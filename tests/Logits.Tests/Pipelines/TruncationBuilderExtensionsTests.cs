@@ -19,7 +19,7 @@ public sealed class TruncationBuilderExtensionsTests
     public void Builder_appends_processors_in_call_order()
     {
         var pipeline = LogitPipeline.CreateBuilder()
-            .TopNSigma(2.0).Typical(0.9, TypicalBoundary.Strict).Epsilon(0.01).Eta(0.01)
+            .TopNSigma(2.0).Typical(0.9, boundary: TypicalBoundary.Strict).Epsilon(0.01).Eta(0.01)
             .Xtc(1.0, 0.05, seed: 3, protectedTokens: new[] { 6 })
             .DynamicTemperature(1f, 0.5f, 2f)
             .Multinomial(42);

@@ -40,10 +40,9 @@ public abstract class BoundsTests
     public static TheoryData<string, int> DefinitionCases()
     {
         var data = new TheoryData<string, int>();
-        // BadWords' EOS ids only filter the banned sequences (a one-token sequence equal to an EOS id is
-        // dropped, as in Hugging Face); an EOS id at or above V never matches a token and is harmless, so it
-        // is accepted (the fuzz tests pass V + 5 on purpose). Negative ones are still rejected below.
-        foreach (string name in DefinitionProcessorNames.Where(n => n != "bad-words-eos"))
+        // The end-of-sequence ids come from the SamplingContext (their one source): every processor that reads
+        // them checks them against the vocabulary, BadWords included.
+        foreach (string name in DefinitionProcessorNames)
         {
             data.Add(name, Vocab);
             data.Add(name, Vocab + 1000);
@@ -91,7 +90,7 @@ public abstract class BoundsTests
     public void A_definition_id_beyond_the_vocabulary_is_an_error_on_first_use(string name, int bad)
     {
         var processor = DefinitionProcessor(name, bad);
-        var contexts = SamplingContext.ForRows(Rows);
+        var contexts = SamplingContext.ForRows(Rows, DefinitionEos(name, bad));
         contexts[0].SetHistory(new[] { 1, 2, 3 }, 1);
         contexts[1].SetHistory(new[] { 1, 2, 3 }, 1);
         using var batch = Create(Values(), Rows, Vocab);
@@ -116,7 +115,12 @@ public abstract class BoundsTests
             return;
         }
 
-        var rejected = Assert.ThrowsAny<ArgumentException>(() => DefinitionProcessor(name, -1));
+        // A negative id is rejected by the processor, or, for the end-of-sequence ids, by the SamplingContext.
+        var rejected = Assert.ThrowsAny<ArgumentException>(() =>
+        {
+            DefinitionProcessor(name, -1);
+            SamplingContext.ForRows(Rows, DefinitionEos(name, -1));
+        });
         Assert.False(string.IsNullOrEmpty(rejected.ParamName), $"{name}: {rejected.GetType().Name} without a parameter name: {rejected.Message}");
     }
 
@@ -165,22 +169,29 @@ public abstract class BoundsTests
         _ => new NoRepeatNGramProcessor(2),
     };
 
+    /// <summary>The end-of-sequence ids the contexts hold for a definition case (their one source).</summary>
+    private static int[] DefinitionEos(string name, int id) => name switch
+    {
+        "bad-words-eos" or "forced-eos" or "min-length" or "min-new-tokens" or "exponential-decay-eos" => new[] { id },
+        _ => new[] { 0 },
+    };
+
     private static ILogitProcessor DefinitionProcessor(string name, int id) => name switch
     {
-        "logit-bias" => new LogitBiasProcessor(new Dictionary<int, float> { [1] = 0.5f, [id] = 2f }),
+        "logit-bias" => new LogitBiasProcessor(new Dictionary<int, double> { [1] = 0.5, [id] = 2 }),
         "sequence-bias" => new SequenceBiasProcessor(new[] { new SequenceBias(new[] { 3, id }, 2f) }),
         "allowed-tokens" => new AllowedTokensProcessor(new[] { 1, id }),
         "allowed-tokens-callback" => new AllowedTokensProcessor((_, _) => new[] { 1, id }),
         "suppress-tokens" => new SuppressTokensProcessor(new[] { 1, id }),
         "suppress-tokens-at-begin" => new SuppressTokensAtBeginProcessor(new[] { 1, id }, 2),
-        "bad-words" => new BadWordsProcessor(new[] { new[] { 3, id } }, new[] { 0 }),
-        "bad-words-eos" => new BadWordsProcessor(new[] { new[] { 3, 4 } }, new[] { id }),
-        "forced-eos" => new ForcedEosProcessor(3, new[] { id }),
+        "bad-words" => new BadWordsProcessor(new[] { new[] { 3, id } }),
+        "bad-words-eos" => new BadWordsProcessor(new[] { new[] { 3, 4 } }),
+        "forced-eos" => new ForcedEosProcessor(3),
         "forced-bos" => new ForcedBosProcessor(id),
-        "min-length" => new MinLengthProcessor(10, new[] { id }),
-        "min-new-tokens" => new MinNewTokensProcessor(10, new[] { id }),
-        "min-length-stop" => new MinLengthProcessor(10, new[] { 0 }, new[] { id }),
-        "exponential-decay-eos" => new ExponentialDecayLengthPenaltyProcessor(0, 1.5, new[] { id }),
+        "min-length" => new MinLengthProcessor(10),
+        "min-new-tokens" => new MinNewTokensProcessor(10),
+        "min-length-stop" => new MinLengthProcessor(10, new[] { id }),
+        "exponential-decay-eos" => new ExponentialDecayLengthPenaltyProcessor(0, 1.5),
         "dry-breakers" => new DryProcessor(0.8, 1.75, 1, -1, new[] { id }),
         "xtc-protected" => new XtcProcessor(1.0, 0.01, 7, 1, new[] { id }),
         _ => throw new ArgumentException(name, nameof(name)),

@@ -78,7 +78,7 @@ public abstract class PipelineFuzzTests
             case 1: return new TopKProcessor(1 + rng.Next(vocab + 2), minKeep(), rng.Next(2) == 0 ? TopKTieMode.IncludeTies : TopKTieMode.ExactK);
             case 2: return new TopPProcessor(rng.NextDouble(), minKeep());
             case 3: return new MinPProcessor(rng.NextDouble(), minKeep());
-            case 4: return new TypicalProcessor(0.01 + (rng.NextDouble() * 0.99), rng.Next(2) == 0 ? TypicalBoundary.Inclusive : TypicalBoundary.Strict, minKeep());
+            case 4: return new TypicalProcessor(0.01 + (rng.NextDouble() * 0.99), minKeep(), rng.Next(2) == 0 ? TypicalBoundary.Inclusive : TypicalBoundary.Strict);
             case 5: return new EpsilonProcessor(0.0001 + (rng.NextDouble() * 0.9), minKeep());
             case 6: return new EtaProcessor(0.0001 + (rng.NextDouble() * 0.9), minKeep());
             case 7: return new TopNSigmaProcessor(0.1 + (rng.NextDouble() * 3), minKeep());
@@ -88,14 +88,14 @@ public abstract class PipelineFuzzTests
             case 11: return new FrequencyPresencePenaltyProcessor((rng.NextDouble() * 4) - 2, (rng.NextDouble() * 4) - 2);
             case 12: return new DryProcessor(rng.NextDouble() * 2, 1 + (rng.NextDouble() * 2), 1 + rng.Next(3));
             case 13: return new NoRepeatNGramProcessor(1 + rng.Next(3));
-            case 14: return new LogitBiasProcessor(new Dictionary<int, float> { [id()] = rng.Next(3) == 0 ? float.NegativeInfinity : (float)((rng.NextDouble() * 200) - 100) });
+            case 14: return new LogitBiasProcessor(new Dictionary<int, double> { [id()] = rng.Next(3) == 0 ? double.NegativeInfinity : (rng.NextDouble() * 200) - 100 });
             case 15: return new SuppressTokensProcessor(new[] { id() });
             case 16: return new AllowedTokensProcessor(new[] { id(), id() });
             case 17: return new MinLengthProcessor(rng.Next(12), new[] { id() });
-            case 18: return new ForcedEosProcessor(1 + rng.Next(12), new[] { id() });
+            case 18: return new ForcedEosProcessor(1 + rng.Next(12));
             case 19: return new LogitNormalizationProcessor();
-            case 20: return new ExponentialDecayLengthPenaltyProcessor(rng.Next(4), 1.01 + rng.NextDouble(), new[] { id() });
-            default: return new BadWordsProcessor(new[] { new[] { id() }, new[] { id(), id() } }, new[] { vocab + 5 });
+            case 20: return new ExponentialDecayLengthPenaltyProcessor(rng.Next(4), 1.01 + rng.NextDouble());
+            default: return new BadWordsProcessor(new[] { new[] { id() }, new[] { id(), id() } });
         }
     }
 
@@ -120,7 +120,7 @@ public abstract class PipelineFuzzTests
             var data = RandomRows(rng, rows, vocab, allowInvalid: rng.Next(4) == 0);
             var processors = Enumerable.Range(0, rng.Next(6)).Select(_ => RandomProcessor(rng, vocab)).ToArray();
             var pipeline = new LogitPipeline(processors, RandomSelector(rng), checkEveryStage: rng.Next(2) == 0);
-            var contexts = SamplingContext.ForRows(rows);
+            var contexts = SamplingContext.ForRows(rows, new[] { rng.Next(vocab) });
             var histories = new int[rows][];
             for (int r = 0; r < rows; r++)
             {

@@ -27,7 +27,7 @@ public sealed class RowSupportTests
         RowSupport.DisableOnThisThread(!supports);
         try
         {
-            var contexts = SamplingContext.ForRows(rows);
+            var contexts = SamplingContext.ForRows(rows, new[] { vocab - 1 });
             for (int r = 0; r < rows; r++)
             {
                 contexts[r].SetHistory(histories[r], histories[r].Length / 2);

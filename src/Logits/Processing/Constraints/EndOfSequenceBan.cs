@@ -6,40 +6,30 @@ namespace Logits.Processing.Constraints;
 
 /// <summary>
 /// The shared part of <see cref="MinLengthProcessor"/> and <see cref="MinNewTokensProcessor"/>: the validated
-/// EOS and extra stop ids, and banning them (<c>-∞</c>) in the rows still below a length.
+/// extra stop ids, and banning each row's EOS ids (from its <see cref="SamplingContext"/>) and the stop ids
+/// (<c>-∞</c>) in the rows still below a length.
 /// </summary>
 internal sealed class EndOfSequenceBan
 {
-    private readonly int[] _banned;
+    private readonly int[] _stop;
 
-    public EndOfSequenceBan(IEnumerable<int> eosTokenIds, IEnumerable<int>? stopTokenIds)
+    public EndOfSequenceBan(IEnumerable<int>? stopTokenIds)
     {
-        EosTokenIds = TokenIdSets.Distinct(eosTokenIds, nameof(eosTokenIds), allowEmpty: false);
-        StopTokenIds = TokenIdSets.Distinct(stopTokenIds ?? Array.Empty<int>(), nameof(stopTokenIds), allowEmpty: true);
-        var all = new List<int>(EosTokenIds);
-        all.AddRange(StopTokenIds);
-        _banned = TokenIdSets.Distinct(all, nameof(eosTokenIds), allowEmpty: false);
+        _stop = TokenIdSets.Distinct(stopTokenIds ?? Array.Empty<int>(), nameof(stopTokenIds), allowEmpty: true);
     }
 
-    /// <summary>The EOS ids (sorted, distinct).</summary>
-    public IReadOnlyList<int> EosTokenIds { get; }
-
     /// <summary>The extra stop ids (sorted, distinct; may be empty).</summary>
-    public IReadOnlyList<int> StopTokenIds { get; }
+    public IReadOnlyList<int> StopTokenIds => _stop;
 
     /// <summary>
     /// Bans the ids in every row whose length is below <paramref name="minimum"/>: the whole history when
     /// <paramref name="countPrompt"/> is true (min length), the generated tokens otherwise (min new tokens).
     /// </summary>
-    public void Apply(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, int minimum, bool countPrompt)
+    public void Apply(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, int minimum, bool countPrompt, string processor)
     {
-        TokenIdSets.EnsureBelowVocab(EosTokenIds[^1], logits.Vocab, "eosTokenIds");
-        if (StopTokenIds.Count > 0)
-        {
-            TokenIdSets.EnsureBelowVocab(StopTokenIds[^1], logits.Vocab, "stopTokenIds");
-        }
-
         int rows = logits.Rows;
+        TokenIdSets.CheckEos(contexts, rows, logits.Vocab, processor, required: true);
+        TokenIdSets.EnsureBelowVocab(TokenIdSets.Max(_stop), logits.Vocab, "stopTokenIds");
         var active = TokenIdSets.RentFlags(rows);
         try
         {
@@ -53,7 +43,7 @@ internal sealed class EndOfSequenceBan
 
             if (any)
             {
-                TokenIdSets.SetInRows(logits, _banned, float.NegativeInfinity, active.AsSpan(0, rows));
+                TokenIdSets.SetEosInRows(logits, contexts, _stop, float.NegativeInfinity, active.AsSpan(0, rows));
             }
         }
         finally

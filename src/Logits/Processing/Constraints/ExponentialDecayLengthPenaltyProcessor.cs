@@ -11,22 +11,18 @@ namespace Logits.Processing.Constraints;
 /// <c>z_eos ← z_eos + |z_eos|·(DecayFactor^k − 1)</c>, evaluated in float64 and rounded to float32 once.</para>
 /// <para>Edge cases: an overflow to <c>+∞</c> (in float64, or when rounding to float32) becomes
 /// <c>float.MaxValue</c>; <c>z_eos = 0</c> gets no boost (never <c>0·∞ = NaN</c>, even after
-/// <c>DecayFactor^k</c> overflows); a <c>-∞</c> EOS logit stays <c>-∞</c>; duplicate EOS ids are applied
-/// once. EOS ids must be below the vocabulary size (checked on first use). Not argmax-invariant.</para>
+/// <c>DecayFactor^k</c> overflows); a <c>-∞</c> EOS logit stays <c>-∞</c>. The EOS ids are each row's
+/// <see cref="SamplingContext.EosTokenIds"/> (a row without any is an error), below the vocabulary size
+/// (checked on every call). Not argmax-invariant.</para>
 /// </remarks>
 public sealed class ExponentialDecayLengthPenaltyProcessor : LogitProcessor
 {
-    private readonly int[] _eos;
-
     /// <summary>Creates the processor.</summary>
     /// <param name="startIndex">At least 0: the number of generated tokens after which the boost starts.</param>
     /// <param name="decayFactor">Finite and greater than 1: the growth factor per generated token.</param>
-    /// <param name="eosTokenIds">The EOS ids: at least one, each ≥ 0; duplicates are applied once.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="startIndex"/> is negative, or
     /// <paramref name="decayFactor"/> is not finite or not greater than 1.</exception>
-    /// <exception cref="ArgumentNullException"><paramref name="eosTokenIds"/> is null.</exception>
-    /// <exception cref="ArgumentException">No EOS id is given, or an id is negative.</exception>
-    public ExponentialDecayLengthPenaltyProcessor(int startIndex, double decayFactor, IEnumerable<int> eosTokenIds)
+    public ExponentialDecayLengthPenaltyProcessor(int startIndex, double decayFactor)
     {
         if (startIndex < 0)
         {
@@ -40,7 +36,6 @@ public sealed class ExponentialDecayLengthPenaltyProcessor : LogitProcessor
 
         StartIndex = startIndex;
         DecayFactor = decayFactor;
-        _eos = TokenIdSets.Distinct(eosTokenIds, nameof(eosTokenIds), allowEmpty: false);
     }
 
     /// <summary>The number of generated tokens after which the boost starts.</summary>
@@ -48,9 +43,6 @@ public sealed class ExponentialDecayLengthPenaltyProcessor : LogitProcessor
 
     /// <summary>The growth factor per generated token beyond <see cref="StartIndex"/>.</summary>
     public double DecayFactor { get; }
-
-    /// <summary>The EOS ids (sorted, distinct).</summary>
-    public IReadOnlyList<int> EosTokenIds => _eos;
 
     /// <inheritdoc />
     public override string Name => "exponential-decay-length-penalty";
@@ -78,15 +70,20 @@ public sealed class ExponentialDecayLengthPenaltyProcessor : LogitProcessor
 
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException">An EOS id is at least the vocabulary size.</exception>
+    /// <exception cref="InvalidOperationException">A row's <see cref="SamplingContext"/> has no EOS ids.</exception>
     protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)
     {
-        TokenIdSets.EnsureBelowVocab(TokenIdSets.Max(_eos), logits.Vocab, "eosTokenIds");
         int rows = logits.Rows;
-        int width = _eos.Length;
+        TokenIdSets.CheckEos(contexts, rows, logits.Vocab, Name, required: true);
+        int width = 0;
         bool any = false;
         for (int r = 0; r < rows; r++)
         {
-            any |= (long)contexts[r].Generated - StartIndex > 0;
+            if ((long)contexts[r].Generated - StartIndex > 0)
+            {
+                any = true;
+                width = Math.Max(width, contexts[r].EosIds.Length);
+            }
         }
 
         if (!any)
@@ -101,13 +98,10 @@ public sealed class ExponentialDecayLengthPenaltyProcessor : LogitProcessor
             for (int r = 0; r < rows; r++)
             {
                 var rowIds = ids.AsSpan(r * width, width);
+                rowIds.Fill(-1);
                 if ((long)contexts[r].Generated - StartIndex > 0)
                 {
-                    _eos.CopyTo(rowIds);
-                }
-                else
-                {
-                    rowIds.Fill(-1);
+                    contexts[r].EosIds.CopyTo(rowIds);
                 }
             }
 

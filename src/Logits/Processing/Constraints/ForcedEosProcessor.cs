@@ -13,19 +13,15 @@ namespace Logits.Processing.Constraints;
 /// <para>Library decision: a row that is already all <c>-∞</c> stays all <c>-∞</c> (the
 /// <see cref="LogitProcessor"/> base passes empty rows through unchanged), so an upstream constraint that
 /// emptied the row is reported by the selector rather than silently overridden.</para>
-/// <para>EOS ids must be below the vocabulary size (checked on first use). Not argmax-invariant.</para>
+/// <para>The EOS ids are each row's <see cref="SamplingContext.EosTokenIds"/> (a row without any is an error),
+/// below the vocabulary size (checked on every call). Not argmax-invariant.</para>
 /// </remarks>
 public sealed class ForcedEosProcessor : LogitProcessor
 {
-    private readonly int[] _eos;
-
     /// <summary>Creates the processor.</summary>
     /// <param name="maxLength">At least 1: the maximum history length (prompt + output).</param>
-    /// <param name="eosTokenIds">The EOS ids: at least one, each ≥ 0.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxLength"/> is below 1.</exception>
-    /// <exception cref="ArgumentNullException"><paramref name="eosTokenIds"/> is null.</exception>
-    /// <exception cref="ArgumentException">No EOS id is given, or an id is negative.</exception>
-    public ForcedEosProcessor(int maxLength, IEnumerable<int> eosTokenIds)
+    public ForcedEosProcessor(int maxLength)
     {
         if (maxLength < 1)
         {
@@ -33,14 +29,10 @@ public sealed class ForcedEosProcessor : LogitProcessor
         }
 
         MaxLength = maxLength;
-        _eos = TokenIdSets.Distinct(eosTokenIds, nameof(eosTokenIds), allowEmpty: false);
     }
 
     /// <summary>The maximum history length (prompt + output).</summary>
     public int MaxLength { get; }
-
-    /// <summary>The EOS ids (sorted, distinct).</summary>
-    public IReadOnlyList<int> EosTokenIds => _eos;
 
     /// <inheritdoc />
     public override string Name => "forced-eos";
@@ -50,10 +42,11 @@ public sealed class ForcedEosProcessor : LogitProcessor
 
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException">An EOS id is at least the vocabulary size.</exception>
+    /// <exception cref="InvalidOperationException">A row's <see cref="SamplingContext"/> has no EOS ids.</exception>
     protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)
     {
-        TokenIdSets.EnsureBelowVocab(TokenIdSets.Max(_eos), logits.Vocab, "eosTokenIds");
         int rows = logits.Rows;
+        TokenIdSets.CheckEos(contexts, rows, logits.Vocab, Name, required: true);
         var active = TokenIdSets.RentFlags(rows);
         try
         {
@@ -66,7 +59,7 @@ public sealed class ForcedEosProcessor : LogitProcessor
 
             if (any)
             {
-                TokenIdSets.ForceInRows(logits, _eos, active.AsSpan(0, rows));
+                TokenIdSets.ForceEosInRows(logits, contexts, active.AsSpan(0, rows));
             }
         }
         finally

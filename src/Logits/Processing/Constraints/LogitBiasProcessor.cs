@@ -19,11 +19,12 @@ public sealed class LogitBiasProcessor : LogitProcessor
     private readonly float[] _biases;
 
     /// <summary>Creates the processor.</summary>
-    /// <param name="bias">Token id (≥ 0) to bias; each bias finite or <c>-∞</c>.</param>
+    /// <param name="bias">Token id (≥ 0) to bias; each bias finite (within float32 range, since it is added to
+    /// float32 logits) or <c>-∞</c>.</param>
     /// <exception cref="ArgumentNullException"><paramref name="bias"/> is null.</exception>
     /// <exception cref="ArgumentException">An id is negative.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">A bias is NaN or <c>+∞</c>.</exception>
-    public LogitBiasProcessor(IReadOnlyDictionary<int, float> bias)
+    /// <exception cref="ArgumentOutOfRangeException">A bias is NaN, <c>+∞</c>, or finite beyond float32's range.</exception>
+    public LogitBiasProcessor(IReadOnlyDictionary<int, double> bias)
     {
         ArgumentNullException.ThrowIfNull(bias);
         var ids = new List<int>(bias.Count);
@@ -34,9 +35,9 @@ public sealed class LogitBiasProcessor : LogitProcessor
                 ThrowHelper.ThrowArgument(nameof(bias), $"holds the negative token id {entry.Key}; token ids are at least 0.");
             }
 
-            if (float.IsNaN(entry.Value) || float.IsPositiveInfinity(entry.Value))
+            if (!IsValidBias(entry.Value))
             {
-                ThrowHelper.ThrowArgumentOutOfRange(nameof(bias), entry.Value, $"values must be finite or -infinity (token {entry.Key})");
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(bias), entry.Value, $"values must be finite within float32 range or -infinity (token {entry.Key})");
             }
 
             ids.Add(entry.Key);
@@ -47,14 +48,18 @@ public sealed class LogitBiasProcessor : LogitProcessor
         _biases = new float[_ids.Length];
         for (int i = 0; i < _ids.Length; i++)
         {
-            _biases[i] = bias[_ids[i]];
+            _biases[i] = (float)bias[_ids[i]];
         }
 
-        Bias = new Dictionary<int, float>(bias);
+        Bias = new Dictionary<int, double>(bias);
     }
 
     /// <summary>The bias of each token (a copy of the constructor's map).</summary>
-    public IReadOnlyDictionary<int, float> Bias { get; }
+    public IReadOnlyDictionary<int, double> Bias { get; }
+
+    /// <summary>A bias added to float32 logits: <c>-∞</c>, or finite and within float32's range.</summary>
+    internal static bool IsValidBias(double value) =>
+        double.IsNegativeInfinity(value) || (double.IsFinite(value) && Math.Abs(value) <= float.MaxValue);
 
     /// <inheritdoc />
     public override string Name => "logit-bias";

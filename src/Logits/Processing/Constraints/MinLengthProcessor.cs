@@ -9,7 +9,8 @@ namespace Logits.Processing.Constraints;
 /// <para>Rule (spec/sampling.md §3c; HF <c>MinLengthLogitsProcessor</c>, which counts prompt and output):
 /// while <c>|history| &lt; MinLength</c>, every EOS id and extra stop id becomes <c>-∞</c>. <c>MinLength = 0</c>
 /// is a no-op. For a count of generated tokens only, use <see cref="MinNewTokensProcessor"/>.</para>
-/// <para>The ids must be below the vocabulary size (checked on first use). Not argmax-invariant.</para>
+/// <para>The EOS ids are each row's <see cref="SamplingContext.EosTokenIds"/> (a row without any is an error); they
+/// and the stop ids must be below the vocabulary size (checked on every call). Not argmax-invariant.</para>
 /// </remarks>
 public sealed class MinLengthProcessor : LogitProcessor
 {
@@ -17,12 +18,10 @@ public sealed class MinLengthProcessor : LogitProcessor
 
     /// <summary>Creates the processor.</summary>
     /// <param name="minLength">At least 0: the history length (prompt + output) below which EOS is banned.</param>
-    /// <param name="eosTokenIds">The EOS ids: at least one, each ≥ 0.</param>
     /// <param name="stopTokenIds">Optional extra stop ids banned too (as vLLM's <c>min_tokens</c>).</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="minLength"/> is negative.</exception>
-    /// <exception cref="ArgumentNullException"><paramref name="eosTokenIds"/> is null.</exception>
-    /// <exception cref="ArgumentException">No EOS id is given, or an id is negative.</exception>
-    public MinLengthProcessor(int minLength, IEnumerable<int> eosTokenIds, IEnumerable<int>? stopTokenIds = null)
+    /// <exception cref="ArgumentException">A stop id is negative.</exception>
+    public MinLengthProcessor(int minLength, IEnumerable<int>? stopTokenIds = null)
     {
         if (minLength < 0)
         {
@@ -30,14 +29,11 @@ public sealed class MinLengthProcessor : LogitProcessor
         }
 
         MinLength = minLength;
-        _ban = new EndOfSequenceBan(eosTokenIds, stopTokenIds);
+        _ban = new EndOfSequenceBan(stopTokenIds);
     }
 
     /// <summary>The minimum history length (prompt + output).</summary>
     public int MinLength { get; }
-
-    /// <summary>The EOS ids (sorted, distinct).</summary>
-    public IReadOnlyList<int> EosTokenIds => _ban.EosTokenIds;
 
     /// <summary>The extra stop ids (sorted, distinct; may be empty).</summary>
     public IReadOnlyList<int> StopTokenIds => _ban.StopTokenIds;
@@ -50,6 +46,7 @@ public sealed class MinLengthProcessor : LogitProcessor
 
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException">An EOS or stop id is at least the vocabulary size.</exception>
+    /// <exception cref="InvalidOperationException">A row's <see cref="SamplingContext"/> has no EOS ids.</exception>
     protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax) =>
-        _ban.Apply(logits, contexts, MinLength, countPrompt: true);
+        _ban.Apply(logits, contexts, MinLength, countPrompt: true, Name);
 }

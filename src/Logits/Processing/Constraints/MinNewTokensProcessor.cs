@@ -10,7 +10,8 @@ namespace Logits.Processing.Constraints;
 /// <c>Generated &lt; MinNewTokens</c>, every EOS id and extra stop id becomes <c>-∞</c>. With
 /// <c>MinNewTokens = 2</c>, EOS is banned for output tokens 1 and 2. <c>0</c> is a no-op. The prompt does
 /// not count (see <see cref="MinLengthProcessor"/> for prompt + output).</para>
-/// <para>The ids must be below the vocabulary size (checked on first use). Not argmax-invariant.</para>
+/// <para>The EOS ids are each row's <see cref="SamplingContext.EosTokenIds"/> (a row without any is an error); they
+/// and the stop ids must be below the vocabulary size (checked on every call). Not argmax-invariant.</para>
 /// </remarks>
 public sealed class MinNewTokensProcessor : LogitProcessor
 {
@@ -18,12 +19,10 @@ public sealed class MinNewTokensProcessor : LogitProcessor
 
     /// <summary>Creates the processor.</summary>
     /// <param name="minNewTokens">At least 0: the number of generated tokens below which EOS is banned.</param>
-    /// <param name="eosTokenIds">The EOS ids: at least one, each ≥ 0.</param>
     /// <param name="stopTokenIds">Optional extra stop ids banned too (as vLLM's <c>min_tokens</c>).</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="minNewTokens"/> is negative.</exception>
-    /// <exception cref="ArgumentNullException"><paramref name="eosTokenIds"/> is null.</exception>
-    /// <exception cref="ArgumentException">No EOS id is given, or an id is negative.</exception>
-    public MinNewTokensProcessor(int minNewTokens, IEnumerable<int> eosTokenIds, IEnumerable<int>? stopTokenIds = null)
+    /// <exception cref="ArgumentException">A stop id is negative.</exception>
+    public MinNewTokensProcessor(int minNewTokens, IEnumerable<int>? stopTokenIds = null)
     {
         if (minNewTokens < 0)
         {
@@ -31,14 +30,11 @@ public sealed class MinNewTokensProcessor : LogitProcessor
         }
 
         MinNewTokens = minNewTokens;
-        _ban = new EndOfSequenceBan(eosTokenIds, stopTokenIds);
+        _ban = new EndOfSequenceBan(stopTokenIds);
     }
 
     /// <summary>The minimum number of generated tokens.</summary>
     public int MinNewTokens { get; }
-
-    /// <summary>The EOS ids (sorted, distinct).</summary>
-    public IReadOnlyList<int> EosTokenIds => _ban.EosTokenIds;
 
     /// <summary>The extra stop ids (sorted, distinct; may be empty).</summary>
     public IReadOnlyList<int> StopTokenIds => _ban.StopTokenIds;
@@ -51,6 +47,7 @@ public sealed class MinNewTokensProcessor : LogitProcessor
 
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException">An EOS or stop id is at least the vocabulary size.</exception>
+    /// <exception cref="InvalidOperationException">A row's <see cref="SamplingContext"/> has no EOS ids.</exception>
     protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax) =>
-        _ban.Apply(logits, contexts, MinNewTokens, countPrompt: false);
+        _ban.Apply(logits, contexts, MinNewTokens, countPrompt: false, Name);
 }

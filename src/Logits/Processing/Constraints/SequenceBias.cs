@@ -14,11 +14,12 @@ public sealed class SequenceBias
 
     /// <summary>Creates an entry.</summary>
     /// <param name="tokens">The sequence, at least one id, every id ≥ 0; copied.</param>
-    /// <param name="bias">Finite, or <c>-∞</c> to ban the last token after the prefix.</param>
+    /// <param name="bias">Finite (within float32 range, since it is added to float32 logits), or <c>-∞</c> to ban the
+    /// last token after the prefix.</param>
     /// <exception cref="ArgumentNullException"><paramref name="tokens"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="tokens"/> is empty or holds a negative id.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="bias"/> is NaN or <c>+∞</c>.</exception>
-    public SequenceBias(IEnumerable<int> tokens, float bias)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="bias"/> is NaN, <c>+∞</c>, or finite beyond float32's range.</exception>
+    public SequenceBias(IEnumerable<int> tokens, double bias)
     {
         ArgumentNullException.ThrowIfNull(tokens);
         _tokens = new List<int>(tokens).ToArray();
@@ -35,9 +36,9 @@ public sealed class SequenceBias
             }
         }
 
-        if (float.IsNaN(bias) || float.IsPositiveInfinity(bias))
+        if (!LogitBiasProcessor.IsValidBias(bias))
         {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(bias), bias, "must be finite or -infinity");
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(bias), bias, "must be finite within float32 range, or -infinity");
         }
 
         Bias = bias;
@@ -47,7 +48,7 @@ public sealed class SequenceBias
     public IReadOnlyList<int> Tokens => _tokens;
 
     /// <summary>The bias added to the last token when the prefix matches.</summary>
-    public float Bias { get; }
+    public double Bias { get; }
 
     /// <summary>The sequence as a span, for the matcher.</summary>
     internal ReadOnlySpan<int> Span => _tokens;

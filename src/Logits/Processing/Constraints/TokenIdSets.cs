@@ -88,10 +88,103 @@ internal static class TokenIdSets
     }
 
     /// <summary>
+    /// Checks every row's end-of-sequence ids (from its <see cref="SamplingContext"/>, the one place that names
+    /// them) against the vocabulary; with <paramref name="required"/>, a row without any is an error naming
+    /// <paramref name="processor"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A row's context has no EOS ids while they are required.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An EOS id is at least the vocabulary size.</exception>
+    public static void CheckEos(IReadOnlyList<SamplingContext> contexts, int rows, int vocab, string processor, bool required)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            int[] eos = contexts[r].EosIds;
+            if (eos.Length == 0)
+            {
+                if (required)
+                {
+                    throw new InvalidOperationException(
+                        $"The '{processor}' processor needs the end-of-sequence ids, but the SamplingContext of row {r} has none: " +
+                        "create the contexts with eosTokenIds (TokenGenerator fills them from GenerationOptions.EosTokenIds).");
+                }
+
+                continue;
+            }
+
+            if (eos[^1] >= vocab)
+            {
+                ThrowHelper.ThrowArgumentOutOfRange(
+                    "eosTokenIds", eos[^1], $"of the SamplingContext of row {r} must be below the vocabulary size {vocab} ('{processor}')");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="value"/> at each active row's own EOS ids (from its context) and at
+    /// <paramref name="extraIds"/> (one Scatter call; other rows and short rows get padding).
+    /// </summary>
+    public static void SetEosInRows(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, int[] extraIds, float value, ReadOnlySpan<bool> active)
+    {
+        int rows = logits.Rows;
+        int width = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            if (active[r])
+            {
+                width = Math.Max(width, contexts[r].EosIds.Length + extraIds.Length);
+            }
+        }
+
+        if (width == 0)
+        {
+            return;
+        }
+
+        var rowIds = LogitProcessorBuffers.RentInts(rows * width);
+        var values = LogitProcessorBuffers.RentFloats(rows * width);
+        try
+        {
+            var all = rowIds.AsSpan(0, rows * width);
+            all.Fill(-1);
+            for (int r = 0; r < rows; r++)
+            {
+                if (active[r])
+                {
+                    int[] eos = contexts[r].EosIds;
+                    eos.CopyTo(all.Slice(r * width));
+                    extraIds.CopyTo(all.Slice((r * width) + eos.Length));
+                }
+            }
+
+            values.AsSpan(0, rows * width).Fill(value);
+            logits.Kernels.Scatter(logits, all, values.AsSpan(0, rows * width));
+        }
+        finally
+        {
+            LogitProcessorBuffers.Return(rowIds);
+            LogitProcessorBuffers.Return(values);
+        }
+    }
+
+    /// <summary>Forces each active row to its own EOS ids: every other token becomes <c>-∞</c>, the EOS ids 0.</summary>
+    public static void ForceEosInRows(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<bool> active)
+    {
+        MaskRows(logits, active);
+        SetEosInRows(logits, contexts, Array.Empty<int>(), 0f, active);
+    }
+
+    /// <summary>
     /// Forcing (spec §3c, forced BOS/EOS): in the active rows every token becomes <c>-∞</c> (MaskBelow with
     /// <c>+∞</c>) and then the ids are set to 0 (Scatter, which may revive a <c>-∞</c> token by design).
     /// </summary>
     public static void ForceInRows(LogitBatch logits, int[] ids, ReadOnlySpan<bool> active)
+    {
+        MaskRows(logits, active);
+        SetInRows(logits, ids, 0f, active);
+    }
+
+    /// <summary>Every token of the active rows becomes <c>-∞</c> (MaskBelow with <c>+∞</c>).</summary>
+    private static void MaskRows(LogitBatch logits, ReadOnlySpan<bool> active)
     {
         int rows = logits.Rows;
         var thresholds = LogitProcessorBuffers.RentFloats(rows);
@@ -103,7 +196,6 @@ internal static class TokenIdSets
             }
 
             logits.Kernels.MaskBelow(logits, thresholds.AsSpan(0, rows), logits);
-            SetInRows(logits, ids, 0f, active);
         }
         finally
         {

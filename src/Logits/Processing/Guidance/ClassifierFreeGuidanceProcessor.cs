@@ -34,9 +34,9 @@ public sealed class ClassifierFreeGuidanceProcessor : LogitProcessor
     /// <param name="provider">Supplies the unconditional logits of each step.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="scale"/> is NaN or infinite.</exception>
     /// <exception cref="ArgumentNullException"><paramref name="provider"/> is null.</exception>
-    public ClassifierFreeGuidanceProcessor(float scale, IUnconditionalLogitsProvider provider)
+    public ClassifierFreeGuidanceProcessor(double scale, IUnconditionalLogitsProvider provider)
     {
-        if (!float.IsFinite(scale))
+        if (!double.IsFinite(scale))
         {
             ThrowHelper.ThrowArgumentOutOfRange(nameof(scale), scale, "must be finite (1 = no guidance)");
         }
@@ -47,7 +47,7 @@ public sealed class ClassifierFreeGuidanceProcessor : LogitProcessor
     }
 
     /// <summary>The guidance scale.</summary>
-    public float Scale { get; }
+    public double Scale { get; }
 
     /// <summary>The unconditional-logits provider.</summary>
     public IUnconditionalLogitsProvider Provider { get; }
@@ -63,7 +63,7 @@ public sealed class ClassifierFreeGuidanceProcessor : LogitProcessor
     /// or the combination overflowed (stage <c>"affine"</c>).</exception>
     protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)
     {
-        if (Scale == 1f)
+        if (Scale == 1.0)
         {
             logits.Kernels.LogSoftmax(logits, logits);
             return;
@@ -125,7 +125,7 @@ public sealed class ClassifierFreeGuidanceProcessor : LogitProcessor
     {
         logits.Kernels.LogSoftmax(logits, logits);
         unconditional.Kernels.LogSoftmax(unconditional, unconditional);
-        logits.Kernels.Affine(1f - Scale, unconditional, Scale, logits, 0f, null, logits);
+        logits.Kernels.Affine((float)(1.0 - Scale), unconditional, (float)Scale, logits, 0f, null, logits);
     }
 
     /// <summary>
@@ -208,7 +208,7 @@ public sealed class ClassifierFreeGuidanceProcessor : LogitProcessor
                 // Neutral finite values where either side is -inf, so the combination never sees ∞ − ∞ or -∞·(negative).
                 ZeroAt(logits, conditionalIds, conditionalCounts, vocab, conditionalWidth);
                 ZeroAt(unconditional, unconditionalIds, unconditionalCounts, vocab, unconditionalWidth);
-                logits.Kernels.Affine(1f - Scale, unconditional, Scale, logits, 0f, null, logits);
+                logits.Kernels.Affine((float)(1.0 - Scale), unconditional, (float)Scale, logits, 0f, null, logits);
                 logits.Kernels.Scatter(logits, finalIds.AsSpan(0, rows * width), finalValues.AsSpan(0, rows * width));
             }
             finally

@@ -33,10 +33,10 @@ namespace Logits.Processing.Guidance;
 public static class Steer
 {
     /// <summary>The default expert-guidance strength γ = 0.2 (the authors' final pipeline).</summary>
-    public const float DefaultGamma = 0.2f;
+    public const double DefaultGamma = 0.2;
 
     /// <summary>The default negative-prompt strength η = 0.6 (the authors' final pipeline).</summary>
-    public const float DefaultEta = 0.6f;
+    public const double DefaultEta = 0.6;
 
     /// <summary>The error stage of an invalid base-model logit.</summary>
     public const string BaseStage = "steer-base";
@@ -54,7 +54,7 @@ public static class Steer
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="gamma"/> or <paramref name="eta"/> is negative or not finite.</exception>
     /// <exception cref="ArgumentException">A row has the wrong length or <paramref name="destination"/> is too short.</exception>
     /// <exception cref="InvalidLogitsException">A row holds NaN or <c>+∞</c>.</exception>
-    public static void Combine(ReadOnlySpan<float> expert, ReadOnlySpan<float> baseLogits, ReadOnlySpan<float> negative, float gamma, float eta, Span<float> destination)
+    public static void Combine(ReadOnlySpan<float> expert, ReadOnlySpan<float> baseLogits, ReadOnlySpan<float> negative, double gamma, double eta, Span<float> destination)
     {
         Validate(gamma, eta);
         ValidateLengths(expert.Length, baseLogits.Length, negative.Length, destination.Length, gamma, eta);
@@ -89,7 +89,7 @@ public static class Steer
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="gamma"/> or <paramref name="eta"/> is negative or not finite.</exception>
     /// <exception cref="ArgumentException">The shapes differ.</exception>
     /// <exception cref="InvalidLogitsException">A batch holds NaN or <c>+∞</c>.</exception>
-    public static void Combine(LogitBatch expert, LogitBatch? baseLogits, LogitBatch? negative, float gamma, float eta, LogitBatch destination)
+    public static void Combine(LogitBatch expert, LogitBatch? baseLogits, LogitBatch? negative, double gamma, double eta, LogitBatch destination)
     {
         ArgumentNullException.ThrowIfNull(expert);
         ArgumentNullException.ThrowIfNull(destination);
@@ -114,7 +114,7 @@ public static class Steer
                 ScatterTemporaryEntry(expert, maxima.AsSpan(0, rows));
             }
 
-            CombineCore(expert, baseLogits, false, negative, false, gamma, eta, destination);
+            CombineCore(expert, baseLogits, false, negative, false, (float)gamma, (float)eta, destination);
             if (anyEmpty)
             {
                 var thresholds = LogitProcessorBuffers.RentFloats(rows);
@@ -152,7 +152,7 @@ public static class Steer
         }
     }
 
-    private static void ValidateBatches(LogitBatch expert, LogitBatch? baseLogits, LogitBatch? negative, float gamma, float eta)
+    private static void ValidateBatches(LogitBatch expert, LogitBatch? baseLogits, LogitBatch? negative, double gamma, double eta)
     {
         if (gamma > 0)
         {

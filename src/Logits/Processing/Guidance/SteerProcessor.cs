@@ -35,7 +35,7 @@ public sealed class SteerProcessor : LogitProcessor
     /// <param name="eta">η, the negative-prompt strength, finite and ≥ 0.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="gamma"/> or <paramref name="eta"/> is negative or not finite.</exception>
     /// <exception cref="ArgumentNullException">A source is null while its coefficient is positive.</exception>
-    public SteerProcessor(ILogitSource? baseSource, ILogitSource? negativeSource, float gamma = Steer.DefaultGamma, float eta = Steer.DefaultEta)
+    public SteerProcessor(ILogitSource? baseSource, ILogitSource? negativeSource, double gamma = Steer.DefaultGamma, double eta = Steer.DefaultEta)
     {
         Steer.Validate(gamma, eta);
         if (gamma > 0)
@@ -61,10 +61,10 @@ public sealed class SteerProcessor : LogitProcessor
     public ILogitSource? NegativeSource { get; }
 
     /// <summary>γ, the expert-guidance strength.</summary>
-    public float Gamma { get; }
+    public double Gamma { get; }
 
     /// <summary>η, the negative-prompt strength.</summary>
-    public float Eta { get; }
+    public double Eta { get; }
 
     /// <inheritdoc />
     public override string Name => "steer";
@@ -91,7 +91,7 @@ public sealed class SteerProcessor : LogitProcessor
                 NegativeSource!.FillLogits(contexts, negative);
             }
 
-            Steer.CombineCore(logits, baseLogits, true, negative, true, Gamma, Eta, logits);
+            Steer.CombineCore(logits, baseLogits, true, negative, true, (float)Gamma, (float)Eta, logits);
         }
         finally
         {

@@ -40,7 +40,7 @@ namespace Logits.Processing.Rectification;
 public static class CopilotFusion
 {
     /// <summary>The default rectification strength λ = 1 (spec/copilot.md §11.4, the paper's worked figure).</summary>
-    public const float DefaultLambda = 1f;
+    public const double DefaultLambda = 1.0;
 
     /// <summary>The error stage of a non-finite Copilot correction value.</summary>
     public const string CorrectionStage = "copilot-correction";
@@ -58,7 +58,7 @@ public static class CopilotFusion
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="lambda"/> is negative or not finite, or <paramref name="mode"/> is undefined.</exception>
     /// <exception cref="ArgumentException">The lengths differ or <paramref name="destination"/> is too short.</exception>
     /// <exception cref="InvalidLogitsException">A Pilot logit is NaN/<c>+∞</c> or a correction value is not finite.</exception>
-    public static void Fuse(ReadOnlySpan<float> pilotLogits, ReadOnlySpan<float> correction, float lambda, CopilotFusionMode mode, Span<float> destination)
+    public static void Fuse(ReadOnlySpan<float> pilotLogits, ReadOnlySpan<float> correction, double lambda, CopilotFusionMode mode, Span<float> destination)
     {
         Validate(lambda, mode);
         ValidateLengths(pilotLogits.Length, correction.Length, destination.Length);
@@ -104,7 +104,7 @@ public static class CopilotFusion
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="lambda"/> is negative or not finite.</exception>
     /// <exception cref="ArgumentException">The lengths differ or <paramref name="destination"/> is too short.</exception>
     /// <exception cref="InvalidLogitsException">A Pilot logit is NaN/<c>+∞</c> or a correction value is not finite.</exception>
-    public static void FusedProbabilities(ReadOnlySpan<float> pilotLogits, ReadOnlySpan<float> correction, float lambda, Span<float> destination)
+    public static void FusedProbabilities(ReadOnlySpan<float> pilotLogits, ReadOnlySpan<float> correction, double lambda, Span<float> destination)
     {
         Validate(lambda, CopilotFusionMode.Probability);
         ValidateLengths(pilotLogits.Length, correction.Length, destination.Length);
@@ -138,7 +138,7 @@ public static class CopilotFusion
     /// <exception cref="ArgumentException">The lengths differ.</exception>
     /// <exception cref="InvalidLogitsException">A Pilot logit is NaN/<c>+∞</c> or a correction value is not finite.</exception>
     /// <exception cref="NoViableTokenException">Every Pilot logit is <c>−∞</c>.</exception>
-    public static int GreedyToken(ReadOnlySpan<float> pilotLogits, ReadOnlySpan<float> correction, float lambda, CopilotFusionMode mode)
+    public static int GreedyToken(ReadOnlySpan<float> pilotLogits, ReadOnlySpan<float> correction, double lambda, CopilotFusionMode mode)
     {
         Validate(lambda, mode);
         ValidateLengths(pilotLogits.Length, correction.Length, pilotLogits.Length);
@@ -161,7 +161,7 @@ public static class CopilotFusion
     /// <exception cref="ArgumentException">The shapes differ.</exception>
     /// <exception cref="InvalidLogitsException">A Pilot logit is NaN/<c>+∞</c> (stage <c>"input"</c>), a correction value is not
     /// finite (stage <see cref="CorrectionStage"/>), or a fused logit overflows.</exception>
-    public static void Fuse(LogitBatch pilotLogits, LogitBatch correction, float lambda, CopilotFusionMode mode, LogitBatch destination)
+    public static void Fuse(LogitBatch pilotLogits, LogitBatch correction, double lambda, CopilotFusionMode mode, LogitBatch destination)
     {
         ArgumentNullException.ThrowIfNull(pilotLogits);
         ArgumentNullException.ThrowIfNull(correction);
@@ -205,12 +205,12 @@ public static class CopilotFusion
         }
     }
 
-    private static void FuseLogitBatch(LogitBatch pilotLogits, LogitBatch correction, float lambda, LogitBatch destination)
+    private static void FuseLogitBatch(LogitBatch pilotLogits, LogitBatch correction, double lambda, LogitBatch destination)
     {
         CheckCorrection(correction);
 
         // z̃ = z + λ·f^C; f^C is finite, so -inf in z stays -inf (sticky) and λ = 0 copies z.
-        pilotLogits.Kernels.Affine(1f, pilotLogits, lambda, correction, 0f, null, destination);
+        pilotLogits.Kernels.Affine(1f, pilotLogits, (float)lambda, correction, 0f, null, destination);
     }
 
     /// <summary>Rejects NaN and ±∞ in the correction with the correction stage, on the batch's device.</summary>
@@ -264,7 +264,7 @@ public static class CopilotFusion
         }
     }
 
-    private static void FuseProbabilityBatch(LogitBatch pilotLogits, LogitBatch correction, float lambda, LogitBatch destination)
+    private static void FuseProbabilityBatch(LogitBatch pilotLogits, LogitBatch correction, double lambda, LogitBatch destination)
     {
         int vocab = pilotLogits.Vocab;
         int length = checked((int)pilotLogits.Length);

@@ -38,7 +38,7 @@ public sealed class CopilotRectificationProcessor : LogitProcessor
     /// <param name="mode">The fusion mode.</param>
     /// <exception cref="ArgumentNullException"><paramref name="correctionSource"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="lambda"/> is negative or not finite, or <paramref name="mode"/> is undefined.</exception>
-    public CopilotRectificationProcessor(ILogitSource correctionSource, float lambda = CopilotFusion.DefaultLambda, CopilotFusionMode mode = CopilotFusionMode.Probability)
+    public CopilotRectificationProcessor(ILogitSource correctionSource, double lambda = CopilotFusion.DefaultLambda, CopilotFusionMode mode = CopilotFusionMode.Probability)
     {
         ArgumentNullException.ThrowIfNull(correctionSource);
         CopilotFusion.Validate(lambda, mode);
@@ -51,7 +51,7 @@ public sealed class CopilotRectificationProcessor : LogitProcessor
     public ILogitSource CorrectionSource { get; }
 
     /// <summary>The rectification strength λ.</summary>
-    public float Lambda { get; }
+    public double Lambda { get; }
 
     /// <summary>The fusion mode.</summary>
     public CopilotFusionMode Mode { get; }

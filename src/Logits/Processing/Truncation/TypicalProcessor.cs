@@ -38,11 +38,11 @@ public sealed class TypicalProcessor : LogitProcessor
 {
     /// <summary>Creates the processor.</summary>
     /// <param name="mass">The typical mass in <c>(0, 1]</c>, for every row or per row.</param>
-    /// <param name="boundary">Inclusive (HF, default) or strict (llama.cpp) comparison with the mass.</param>
     /// <param name="minTokensToKeep">At least 1, counted in typicality order.</param>
+    /// <param name="boundary">Inclusive (HF, default) or strict (llama.cpp) comparison with the mass.</param>
     /// <exception cref="ArgumentOutOfRangeException">A mass is outside <c>(0, 1]</c> or NaN, <paramref name="boundary"/>
     /// is not defined, or <paramref name="minTokensToKeep"/> is below 1.</exception>
-    public TypicalProcessor(PerRow<double> mass, TypicalBoundary boundary = TypicalBoundary.Inclusive, int minTokensToKeep = 1)
+    public TypicalProcessor(PerRow<double> mass, int minTokensToKeep = 1, TypicalBoundary boundary = TypicalBoundary.Inclusive)
     {
         foreach (double value in mass.Values())
         {

@@ -21,25 +21,25 @@ public sealed class DynamicTemperatureProcessor : LogitProcessor
     /// <param name="exponent">The exponent applied to the normalised entropy, finite and greater than 0.</param>
     /// <exception cref="ArgumentOutOfRangeException">A temperature is not finite, a Δ is negative or not finite, or
     /// <paramref name="exponent"/> is not finite and positive.</exception>
-    public DynamicTemperatureProcessor(PerRow<float> temperature, PerRow<float> delta, float exponent = 1f)
+    public DynamicTemperatureProcessor(PerRow<double> temperature, PerRow<double> delta, double exponent = 1.0)
     {
-        foreach (float t in temperature.Values())
+        foreach (double t in temperature.Values())
         {
-            if (!float.IsFinite(t))
+            if (!double.IsFinite(t))
             {
                 ThrowHelper.ThrowArgumentOutOfRange(nameof(temperature), t, "must be finite (values below 1e-5 mean greedy)");
             }
         }
 
-        foreach (float d in delta.Values())
+        foreach (double d in delta.Values())
         {
-            if (!(d >= 0) || !float.IsFinite(d))
+            if (!(d >= 0) || !double.IsFinite(d))
             {
                 ThrowHelper.ThrowArgumentOutOfRange(nameof(delta), d, "must be finite and at least 0");
             }
         }
 
-        if (!(exponent > 0) || !float.IsFinite(exponent))
+        if (!(exponent > 0) || !double.IsFinite(exponent))
         {
             ThrowHelper.ThrowArgumentOutOfRange(nameof(exponent), exponent, "must be finite and greater than 0");
         }
@@ -50,13 +50,13 @@ public sealed class DynamicTemperatureProcessor : LogitProcessor
     }
 
     /// <summary>The centre temperature <c>T0</c>, for every row or per row.</summary>
-    public PerRow<float> Temperature { get; }
+    public PerRow<double> Temperature { get; }
 
     /// <summary>The range <c>Δ</c>, for every row or per row.</summary>
-    public PerRow<float> Delta { get; }
+    public PerRow<double> Delta { get; }
 
     /// <summary>The exponent applied to the normalised entropy.</summary>
-    public float Exponent { get; }
+    public double Exponent { get; }
 
     /// <inheritdoc />
     public override string Name => "dynamic-temperature";

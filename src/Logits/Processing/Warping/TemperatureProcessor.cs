@@ -14,16 +14,16 @@ namespace Logits.Processing.Warping;
 public sealed class TemperatureProcessor : LogitProcessor
 {
     /// <summary>The greedy cut-off <c>T_ε = 1e-5</c> (vLLM's value).</summary>
-    public const float GreedyThreshold = 1e-5f;
+    public const double GreedyThreshold = 1e-5;
 
     /// <summary>Creates the processor.</summary>
     /// <param name="temperature">Finite temperature(s); values below 1e-5 mean greedy.</param>
     /// <exception cref="ArgumentOutOfRangeException">A temperature is NaN or infinite.</exception>
-    public TemperatureProcessor(PerRow<float> temperature)
+    public TemperatureProcessor(PerRow<double> temperature)
     {
-        foreach (float t in temperature.Values())
+        foreach (double t in temperature.Values())
         {
-            if (!float.IsFinite(t))
+            if (!double.IsFinite(t))
             {
                 ThrowHelper.ThrowArgumentOutOfRange(nameof(temperature), t, "must be finite (values below 1e-5 mean greedy)");
             }
@@ -33,7 +33,7 @@ public sealed class TemperatureProcessor : LogitProcessor
     }
 
     /// <summary>The temperature, for every row or per row.</summary>
-    public PerRow<float> Temperature { get; }
+    public PerRow<double> Temperature { get; }
 
     /// <inheritdoc />
     public override string Name => "temperature";
@@ -56,11 +56,11 @@ public sealed class TemperatureProcessor : LogitProcessor
             bool anyScaled = false;
             for (int r = 0; r < rows; r++)
             {
-                float t = Temperature.For(r);
+                double t = Temperature.For(r);
                 bool greedy = t < GreedyThreshold;
                 greedyRows[r] = greedy ? 1 : 0;
                 anyGreedy |= greedy;
-                anyScaled |= !greedy && t != 1f;
+                anyScaled |= !greedy && t != 1.0;
                 factors[r] = greedy ? 1f : (float)(1.0 / t);
             }
 

@@ -42,21 +42,21 @@ public abstract class ConstraintTestBase
     /// <summary>A seed from the shape and a salt.</summary>
     protected static int Seed(int rows, int vocab, int salt) => unchecked((vocab * 7919) + (rows * 104729) + (salt * 31));
 
-    /// <summary>One context per row with the given histories and prompt lengths.</summary>
-    protected static SamplingContext[] Contexts(int[][] histories, int[] promptLengths)
+    /// <summary>One context per row with the given histories, prompt lengths and end-of-sequence ids.</summary>
+    protected static SamplingContext[] Contexts(int[][] histories, int[] promptLengths, int[]? eos = null)
     {
         var contexts = new SamplingContext[histories.Length];
         for (int r = 0; r < histories.Length; r++)
         {
-            contexts[r] = new SamplingContext(r).SetHistory(histories[r], promptLengths[r]);
+            contexts[r] = new SamplingContext(r, eos).SetHistory(histories[r], promptLengths[r]);
         }
 
         return contexts;
     }
 
-    /// <summary>One context per row, each with the same history.</summary>
-    protected static SamplingContext[] Contexts(int rows, int[] history, int promptLength = 0) =>
-        Contexts(Enumerable.Repeat(history, rows).ToArray(), Enumerable.Repeat(promptLength, rows).ToArray());
+    /// <summary>One context per row, each with the same history and end-of-sequence ids.</summary>
+    protected static SamplingContext[] Contexts(int rows, int[] history, int promptLength = 0, int[]? eos = null) =>
+        Contexts(Enumerable.Repeat(history, rows).ToArray(), Enumerable.Repeat(promptLength, rows).ToArray(), eos);
 
     /// <summary>Runs <paramref name="processor"/> on a batch built from <paramref name="data"/> and returns the result.</summary>
     protected float[] Run(ILogitProcessor processor, float[] data, int rows, int vocab, IReadOnlyList<SamplingContext> contexts)
@@ -67,8 +67,8 @@ public abstract class ConstraintTestBase
     }
 
     /// <summary>Runs on one row with one history.</summary>
-    protected float[] RunRow(ILogitProcessor processor, float[] row, int[]? history = null, int promptLength = 0) =>
-        Run(processor, row, 1, row.Length, Contexts(1, history ?? Array.Empty<int>(), promptLength));
+    protected float[] RunRow(ILogitProcessor processor, float[] row, int[]? history = null, int promptLength = 0, int[]? eos = null) =>
+        Run(processor, row, 1, row.Length, Contexts(1, history ?? Array.Empty<int>(), promptLength, eos));
 
     /// <summary>Asserts every value matches (equal infinities, else relative 1e-5 with an optional scale).</summary>
     protected static void AssertClose(float[] actual, double[] expected, string what, double scale = 0)

@@ -21,15 +21,15 @@ public sealed class ConstraintsAllocationTests
 
     private static ILogitProcessor Build(string name) => name switch
     {
-        "logit-bias" => new LogitBiasProcessor(new Dictionary<int, float> { [1] = 2f, [7] = -1f }),
+        "logit-bias" => new LogitBiasProcessor(new Dictionary<int, double> { [1] = 2, [7] = -1 }),
         "sequence-bias" => new SequenceBiasProcessor(new[] { new SequenceBias(new[] { 3 }, 1f), new SequenceBias(new[] { 2, 3 }, -1f), new SequenceBias(new[] { 1, 3 }, 0.5f) }),
-        "bad-words" => new BadWordsProcessor(new[] { new[] { 4 }, new[] { 2, 5 } }, new[] { 0 }),
+        "bad-words" => new BadWordsProcessor(new[] { new[] { 4 }, new[] { 2, 5 }, new[] { 0 } }),
         "allowed-tokens" => new AllowedTokensProcessor(new[] { 1, 5, 9 }),
-        "min-length" => new MinLengthProcessor(10, new[] { 0 }),
-        "min-new-tokens" => new MinNewTokensProcessor(10, new[] { 0 }, new[] { 3 }),
+        "min-length" => new MinLengthProcessor(10),
+        "min-new-tokens" => new MinNewTokensProcessor(10, new[] { 3 }),
         "forced-bos" => new ForcedBosProcessor(2),
-        "forced-eos" => new ForcedEosProcessor(4, new[] { 0 }),
-        "decay" => new ExponentialDecayLengthPenaltyProcessor(0, 1.5, new[] { 0, 1 }),
+        "forced-eos" => new ForcedEosProcessor(4),
+        "decay" => new ExponentialDecayLengthPenaltyProcessor(0, 1.5),
         "normalization" => LogitNormalizationProcessor.Instance,
         "suppress" => new SuppressTokensProcessor(new[] { 6 }),
         _ => new SuppressTokensAtBeginProcessor(new[] { 6 }, 1),
@@ -49,7 +49,7 @@ public sealed class ConstraintsAllocationTests
 
         var processor = Build(name);
         var history = new[] { 1, 2, 3 };
-        var contexts = SamplingContext.ForRows(Rows);
+        var contexts = SamplingContext.ForRows(Rows, new[] { 0, 1 });
         foreach (var context in contexts)
         {
             context.SetHistory(history, 2);

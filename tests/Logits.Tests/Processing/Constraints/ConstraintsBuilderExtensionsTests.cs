@@ -26,16 +26,16 @@ public sealed class ConstraintsBuilderExtensionsTests
     {
         var builder = LogitPipeline.CreateBuilder()
             .ClassifierFreeGuidance(1.5f, new ZeroProvider())
-            .LogitBias(new Dictionary<int, float> { [1] = 1f })
+            .LogitBias(new Dictionary<int, double> { [1] = 1 })
             .SequenceBias(new[] { new SequenceBias(new[] { 1, 2 }, -1f) })
-            .BadWords(new[] { new[] { 3 } }, new[] { 0 })
-            .MinLength(2, new[] { 0 })
-            .MinNewTokens(1, new[] { 0 })
+            .BadWords(new[] { new[] { 3 } })
+            .MinLength(2)
+            .MinNewTokens(1)
             .AllowedTokens(new[] { 0, 1, 2, 3, 4 })
             .AllowedTokens((_, _) => new[] { 0, 1, 2, 3, 4 })
             .ForcedBos(1)
-            .ForcedEos(20, new[] { 0 })
-            .ExponentialDecayLengthPenalty(1, 1.2, new[] { 0 })
+            .ForcedEos(20)
+            .ExponentialDecayLengthPenalty(1, 1.2)
             .SuppressTokens(new[] { 4 })
             .SuppressTokensAtBegin(new[] { 3 })
             .LogitNormalization();
@@ -60,7 +60,7 @@ public sealed class ConstraintsBuilderExtensionsTests
     public void A_pipeline_of_constraints_selects_the_forced_token()
     {
         var pipeline = LogitPipeline.CreateBuilder()
-            .LogitBias(new Dictionary<int, float> { [3] = 10f })
+            .LogitBias(new Dictionary<int, double> { [3] = 10 })
             .ForcedBos(2)
             .Greedy();
         var logits = CpuLogitBatch.FromRows(new float[] { 0, 1, 2, 3, 4 }, 1, 5);

@@ -91,8 +91,8 @@ public abstract class SteerTests : ProcessorTestBase
     public void Spec_S1_defaults_are_gamma_0_2_and_eta_0_6()
     {
         var processor = new SteerProcessor(new FixedLogitSource(BaseLogits), new FixedLogitSource(Negative));
-        processor.Gamma.Should().Be(0.2f);
-        processor.Eta.Should().Be(0.6f);
+        processor.Gamma.Should().Be(0.2);
+        processor.Eta.Should().Be(0.6);
         using var batch = Create(Expert, 1, 3);
         processor.Process(batch, SamplingContext.ForRows(1));
         AssertSpec(batch.ToArray(), new[] { -2.334275, -0.734275, 1.265725 }, "defaults");

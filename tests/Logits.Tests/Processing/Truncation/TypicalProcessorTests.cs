@@ -23,7 +23,7 @@ public abstract class TypicalProcessorTests
     {
         foreach (var boundary in new[] { TypicalBoundary.Inclusive, TypicalBoundary.Strict })
         {
-            var output = Run(Create, new TypicalProcessor(mass, boundary), B);
+            var output = Run(Create, new TypicalProcessor(mass, boundary: boundary), B);
             AssertKeptSet(B, output, kept, $"mass {mass}, {boundary}");
         }
     }
@@ -79,7 +79,7 @@ public abstract class TypicalProcessorTests
                 foreach (int minKeep in new[] { 1, 3 })
                 {
                     var mass = Enumerable.Range(0, rows).Select(r => masses[(r + minKeep) % masses.Length]).ToArray();
-                    var output = Run(Create, new TypicalProcessor(mass, boundary, minKeep), data, rows, vocab);
+                    var output = Run(Create, new TypicalProcessor(mass, minKeep, boundary), data, rows, vocab);
                     for (int r = 0; r < rows; r++)
                     {
                         var input = LogitData.Row(data, vocab, r);
@@ -106,7 +106,7 @@ public abstract class TypicalProcessorTests
         }
 
         ShouldThrowOutOfRange(() => _ = new TypicalProcessor(new[] { 0.5, 0.0 }), "mass");
-        ShouldThrowOutOfRange(() => _ = new TypicalProcessor(0.5, (TypicalBoundary)7), "boundary");
+        ShouldThrowOutOfRange(() => _ = new TypicalProcessor(0.5, boundary: (TypicalBoundary)7), "boundary");
         ShouldThrowOutOfRange(() => _ = new TypicalProcessor(0.5, minTokensToKeep: 0), "minTokensToKeep");
     }
 

@@ -71,7 +71,7 @@ public abstract class DynamicTemperatureProcessorTests
             foreach (float exponent in new[] { 1f, 2f, 0.5f })
             {
                 var pick = Enumerable.Range(0, rows).Select(r => settings[(r + (int)(exponent * 2)) % settings.Length]).ToArray();
-                var output = Run(Create, new DynamicTemperatureProcessor(pick.Select(p => p.T0).ToArray(), pick.Select(p => p.Delta).ToArray(), exponent), data, rows, vocab);
+                var output = Run(Create, new DynamicTemperatureProcessor(pick.Select(p => (double)p.T0).ToArray(), pick.Select(p => (double)p.Delta).ToArray(), exponent), data, rows, vocab);
                 for (int r = 0; r < rows; r++)
                 {
                     var input = LogitData.Row(data, vocab, r);

@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using FluentAssertions;
 using Logits.Processing.Warping;
 using Logits.Tensors;
@@ -37,7 +38,7 @@ public abstract class TemperatureTests : ProcessorTestBase
             int rows = 4;
             var data = LogitData.Random(rows, vocab, vocab);
             var temperatures = new[] { 0.7f, 0f, 1.3f, 1e-6f };
-            var actual = RunRows(new TemperatureProcessor(temperatures), data, rows, vocab);
+            var actual = RunRows(new TemperatureProcessor(temperatures.Select(t => (double)t).ToArray()), data, rows, vocab);
             for (int r = 0; r < rows; r++)
             {
                 AssertRowEqual(actual[r], ReferenceProcessors.Temperature(LogitData.Row(data, vocab, r), temperatures[r]), $"row {r}, T {temperatures[r]}");
@@ -49,10 +50,10 @@ public abstract class TemperatureTests : ProcessorTestBase
     public void An_all_negative_infinity_row_passes_through_and_per_row_counts_are_checked()
     {
         var data = new[] { NegInf, NegInf, NegInf, 1f, 2f, 3f };
-        var rows = RunRows(new TemperatureProcessor(new[] { 0f, 0.5f }), data, 2, 3);
+        var rows = RunRows(new TemperatureProcessor(new[] { 0.0, 0.5 }), data, 2, 3);
         rows[0].Should().Equal(NegInf, NegInf, NegInf);
         rows[1].Should().Equal(2f, 4f, 6f);
-        FluentActions.Invoking(() => RunRows(new TemperatureProcessor(new[] { 1f, 1f, 1f }), data, 2, 3)).Should().Throw<ArgumentException>();
+        FluentActions.Invoking(() => RunRows(new TemperatureProcessor(new[] { 1.0, 1.0, 1.0 }), data, 2, 3)).Should().Throw<ArgumentException>();
     }
 }
 

@@ -33,7 +33,7 @@ public sealed class TorchConstraintsLeakTests
         var uncond = data.Reverse().ToArray();
         uncond[vocab + 2] = float.NegativeInfinity;
         var bad = data.Select((v, i) => i == 50 ? float.NaN : v).ToArray();
-        var contexts = SamplingContext.ForRows(rows);
+        var contexts = SamplingContext.ForRows(rows, new[] { 0, 3 });
         foreach (var context in contexts)
         {
             context.SetHistory(new[] { 1, 2 }, 1);
@@ -43,11 +43,11 @@ public sealed class TorchConstraintsLeakTests
         {
             new ClassifierFreeGuidanceProcessor(1.5f, new Provider(uncond)),
             new ClassifierFreeGuidanceProcessor(3f, new Provider(data)),
-            new LogitBiasProcessor(new Dictionary<int, float> { [1] = 2f }),
+            new LogitBiasProcessor(new Dictionary<int, double> { [1] = 2 }),
             new SequenceBiasProcessor(new[] { new SequenceBias(new[] { 2, 3 }, -1f) }),
             new AllowedTokensProcessor(new[] { 1, 2, 3, 4 }),
-            new ForcedEosProcessor(3, new[] { 0 }),
-            new ExponentialDecayLengthPenaltyProcessor(0, 2, new[] { 3 }),
+            new ForcedEosProcessor(3),
+            new ExponentialDecayLengthPenaltyProcessor(0, 2),
             LogitNormalizationProcessor.Instance,
         };
         var failing = new ClassifierFreeGuidanceProcessor(2f, new Provider(bad));
