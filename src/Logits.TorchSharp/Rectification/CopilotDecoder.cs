@@ -10,11 +10,11 @@ namespace Logits.TorchSharp.Rectification;
 /// <summary>
 /// The Copilot of Transformer Copilot for a decoder-only Pilot: a small transformer decoder that reads the
 /// right-shifted mistake sequence and the Pilot's memory <c>M = [X̃ ; H̄]</c> and predicts the next mistake vector
-/// <c>f^C_i</c> (spec/copilot.md §3.3, library decision 3).
+/// <c>f^C_i</c> (docs/algorithms/paper-methods.md#copilot-decoder, library decision).
 /// </summary>
 /// <remarks>
 /// <para>Zou et al., <i>Transformer Copilot: Learning from The Mistake Log in LLM Fine-tuning</i>, arXiv 2505.16270,
-/// §3; official code <c>jiaruzouu/TransformerCopilot</c>.</para>
+/// §3 of the paper; official code <c>jiaruzouu/TransformerCopilot</c>.</para>
 /// <para>Layout: <c>x_i = W_in(u_i)</c> with <c>W_in: Linear(V → d)</c> and <c>u_i = ℓ_{i−1}</c> (teacher forcing) or
 /// <c>f^C_{i−1}</c> (inference), <c>u_1 = 0</c>. Layers 1, 3, … are causal self-attention with rotary position
 /// embeddings over <c>i</c> (Su et al., RoFormer, arXiv 2104.09864; rotate-half form, base 10 000, over the first
@@ -28,7 +28,7 @@ namespace Logits.TorchSharp.Rectification;
 /// <c>y_i</c> itself and must stay hidden. Padding is masked too.</para>
 /// <para>Construction is seeded: weights are drawn from a private <see cref="Generator"/> (2-D weights
 /// <c>N(0, 0.02²)</c>, biases 0, norm gains 1), so the global torch generator is neither read nor advanced; an optional
-/// initialiser runs afterwards (§3.3, "Initialisation"). Dropout masks come from a second private generator seeded
+/// initialiser runs afterwards. Dropout masks come from a second private generator seeded
 /// from the same seed, so training the Copilot never perturbs a Pilot's random stream.</para>
 /// </remarks>
 public sealed class CopilotDecoder : Module<Tensor, Tensor, Tensor, Tensor>
@@ -71,7 +71,7 @@ public sealed class CopilotDecoder : Module<Tensor, Tensor, Tensor, Tensor>
     /// <param name="options">The shape (validated; <see cref="CopilotOptions.Heads"/> must divide <see cref="CopilotOptions.Width"/>).</param>
     /// <param name="seed">Seeds the weights and the dropout masks.</param>
     /// <param name="initializer">Runs after the random initialisation, e.g. to copy weights from a smaller model of the
-    /// Pilot's family (<c>W_in</c> and <c>W_out</c> should stay new, §3.3).</param>
+    /// Pilot's family (<c>W_in</c> and <c>W_out</c> should stay new).</param>
     /// <returns>A new module on the CPU in training mode.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><see cref="CopilotOptions.Heads"/> does not divide <see cref="CopilotOptions.Width"/>.</exception>
@@ -164,7 +164,7 @@ public sealed class CopilotDecoder : Module<Tensor, Tensor, Tensor, Tensor>
     }
 
     /// <summary>
-    /// The memory mask of §3.3: entry <c>[b, i−1, k−1]</c> and <c>[b, i−1, S + k−1]</c> are true exactly when
+    /// The memory mask of docs/algorithms/paper-methods.md#copilot-decoder: entry <c>[b, i−1, k−1]</c> and <c>[b, i−1, S + k−1]</c> are true exactly when
     /// <c>k ≤ min(m_b + i − 1, m_b + n_b − 1)</c>.
     /// </summary>
     /// <param name="promptLengths">m_b ≥ 1 per sequence.</param>

@@ -17,7 +17,7 @@ namespace Logits.TorchSharp.Rectification;
 /// <typeparam name="TPilot">The Pilot: a torch module (parameters, train/eval, save/load) with the
 /// <see cref="IPilotModel"/> forward.</typeparam>
 /// <remarks>
-/// <para>Zou et al., arXiv 2505.16270, Algorithm 1; spec/copilot.md §4. One <see cref="Step"/>:</para>
+/// <para>Zou et al., arXiv 2505.16270, Algorithm 1; docs/algorithms/paper-methods.md#joint-training. One <see cref="Step"/>:</para>
 /// <list type="number">
 /// <item>Pad the batch into <c>[B, T]</c> int64 tokens and run the Pilot (training mode, autograd on) with its
 /// current parameters <c>θ^P_{t−1}</c>: logits, embedding output and every layer's hidden states.</item>
@@ -98,7 +98,7 @@ public sealed class CopilotJointTrainer<TPilot> : IDisposable
     /// <summary>The number of completed steps.</summary>
     public int Steps { get; private set; }
 
-    /// <summary>Runs one joint step (§4 steps 1–8).</summary>
+    /// <summary>Runs one joint step (the steps above).</summary>
     /// <param name="batch">The Pilot batch.</param>
     /// <returns>The step's losses and throughput.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="batch"/> is null.</exception>
@@ -166,7 +166,7 @@ public sealed class CopilotJointTrainer<TPilot> : IDisposable
             var logits = output.Logits.gather(1, gather);
             if (MistakeLog is not null)
             {
-                // Recorded from this forward pass, with θ^P_{t−1}, before the Pilot step (§3.2, §4.3–4).
+                // Recorded from this forward pass, with θ^P_{t−1}, before the Pilot step.
                 using var noGrad = no_grad();
                 var mistakes = CopilotMath.MistakeVectors(logits, targetTensor, maskTensor);
                 var pooled = CopilotMath.PoolHiddenStates(output.LayerStates);

@@ -1,9 +1,9 @@
 namespace Logits.TorchSharp.Rectification;
 
-/// <summary>How <see cref="CopilotMath.CopilotLoss"/> reduces the squared errors of a batch (spec/copilot.md §3.4).</summary>
+/// <summary>How <see cref="CopilotMath.CopilotLoss"/> reduces the squared errors of a batch (docs/algorithms/paper-methods.md#copilot-loss).</summary>
 /// <remarks>
 /// The paper (Zou et al., arXiv 2505.16270, Eq. 7) calls the loss RMSE without pinning the normalisation; library
-/// decision 3 (§11.3) makes <see cref="RootMeanSquare"/> the default.
+/// decision makes <see cref="RootMeanSquare"/> the default.
 /// </remarks>
 public enum CopilotLossReduction
 {

@@ -2,7 +2,7 @@ using System;
 
 namespace Logits.TorchSharp.Rectification;
 
-/// <summary>The shape of a <see cref="CopilotDecoder"/> (spec/copilot.md §3.3, §6).</summary>
+/// <summary>The shape of a <see cref="CopilotDecoder"/> (docs/algorithms/paper-methods.md#copilot-decoder).</summary>
 /// <remarks>
 /// Every property is validated when it is set (<see cref="ArgumentOutOfRangeException"/> naming the property);
 /// the cross-property rule "<see cref="Heads"/> divides <see cref="Width"/>" is checked by

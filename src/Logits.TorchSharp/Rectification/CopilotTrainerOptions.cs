@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Rectification;
 
-/// <summary>Settings of a <see cref="CopilotJointTrainer{TPilot}"/> (spec/copilot.md §4, §6).</summary>
+/// <summary>Settings of a <see cref="CopilotJointTrainer{TPilot}"/> (docs/algorithms/paper-methods.md#joint-training).</summary>
 /// <remarks>Every property is validated when it is set (<see cref="ArgumentOutOfRangeException"/> naming the property).</remarks>
 public sealed class CopilotTrainerOptions
 {

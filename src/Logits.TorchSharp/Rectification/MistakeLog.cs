@@ -9,7 +9,7 @@ namespace Logits.TorchSharp.Rectification;
 /// representation, its layer-pooled hidden states and its mistake vectors <c>ℓ = onehot(y) − softmax(z)</c>.
 /// </summary>
 /// <remarks>
-/// <para>Zou et al., arXiv 2505.16270, §3 and Algorithm 1. Specification: spec/copilot.md §3.2 (library decision 4:
+/// <para>Zou et al., arXiv 2505.16270, §3 and Algorithm 1. Rules: docs/algorithms/paper-methods.md#mistake-log (library decision:
 /// the paper's log grows for the whole run; this one is bounded because every entry is dominated by the dense
 /// <c>n × V</c> mistake matrix).</para>
 /// <para>Behaviour: <see cref="Append"/> splits a batch into sequences and stores detached copies (never views of
@@ -23,7 +23,7 @@ namespace Logits.TorchSharp.Rectification;
 /// </remarks>
 public sealed class MistakeLog : IDisposable
 {
-    /// <summary>The default capacity, 64 sequences (spec/copilot.md §6).</summary>
+    /// <summary>The default capacity, 64 sequences (docs/algorithms/paper-methods.md#mistake-log).</summary>
     public const int DefaultCapacity = 64;
 
     private readonly LinkedList<MistakeLogEntry> _entries = new();
@@ -73,13 +73,13 @@ public sealed class MistakeLog : IDisposable
     /// <summary>The number of sequences held.</summary>
     public int Count => _entries.Count;
 
-    /// <summary>The estimated bytes held by all entries (spec formula, summed over entries).</summary>
+    /// <summary>The estimated bytes held by all entries (the per-entry formula, summed over entries).</summary>
     public long StoredBytes { get; private set; }
 
     /// <summary>The entries, oldest first (owned by the log: valid until evicted or the log is disposed).</summary>
     public IEnumerable<MistakeLogEntry> Entries => _entries;
 
-    /// <summary>The memory cost of one entry: <c>b · (n·V + 2·(m+n−1)·d_P)</c> bytes (spec/copilot.md §3.2).</summary>
+    /// <summary>The memory cost of one entry: <c>b · (n·V + 2·(m+n−1)·d_P)</c> bytes (docs/algorithms/paper-methods.md#mistake-log).</summary>
     /// <param name="promptLength">m ≥ 1.</param>
     /// <param name="targetLength">n ≥ 1.</param>
     /// <param name="vocabSize">V ≥ 1.</param>
