@@ -75,7 +75,7 @@ public sealed record PilotConfig(
 /// <param name="Heads">Copilot attention heads.</param>
 /// <param name="LearningRate">η_C, the Copilot's constant AdamW learning rate.</param>
 /// <param name="MistakeLogCapacity">Mistake Log capacity in sequences.</param>
-/// <param name="LossReduction">The Copilot loss reduction (spec §3.4).</param>
+/// <param name="LossReduction">The Copilot loss reduction (docs/algorithms/paper-methods.md#copilot-loss).</param>
 public sealed record CopilotConfig(int Width, int Layers, int Heads, double LearningRate, int MistakeLogCapacity, CopilotLossReduction LossReduction = CopilotLossReduction.RootMeanSquare)
 {
     /// <summary>The default Copilot: width 32, 2 layers (one self-attention, one cross-attention), 2 heads.</summary>
