@@ -13,64 +13,115 @@ using static TorchSharp.torch;
 
 namespace Logits.Samples.CopilotArithmetic;
 
-/// <summary>One row of the result table: a model evaluated on the test split for every seed.</summary>
+/// <summary>One row of the result table: a model evaluated on the held-out test problems for every seed.</summary>
 /// <param name="Name">The row label.</param>
-/// <param name="Parameters">Trainable scalars (Pilot plus Copilot for fused rows).</param>
+/// <param name="Parameters">Trainable scalars (Pilot plus Copilot for the fused row).</param>
 /// <param name="Accuracies">Test exact-match accuracy per seed.</param>
-/// <param name="TrainSeconds">Training wall time per seed.</param>
-/// <param name="InferenceSeconds">Greedy generation wall time over the whole test split per seed.</param>
-public sealed record ResultRow(string Name, long Parameters, IReadOnlyList<double> Accuracies, IReadOnlyList<double> TrainSeconds, IReadOnlyList<double> InferenceSeconds)
+/// <param name="Outcomes">Per seed, per test problem, whether the answer was right.</param>
+/// <param name="FinetuneSeconds">Fine-tuning wall time per seed.</param>
+/// <param name="FinetuneSteps">Fine-tuning steps (fixed).</param>
+public sealed record ResultRow(string Name, long Parameters, IReadOnlyList<double> Accuracies, IReadOnlyList<bool[]> Outcomes, IReadOnlyList<double> FinetuneSeconds, int FinetuneSteps)
 {
     /// <summary>The mean test accuracy over seeds.</summary>
     public double Mean => Accuracies.Average();
 
-    /// <summary>The sample standard deviation of the test accuracy over seeds (NaN for one seed).</summary>
-    public double StandardDeviation => Accuracies.Count < 2 ? double.NaN : Math.Sqrt(Accuracies.Sum(a => Math.Pow(a - Mean, 2)) / (Accuracies.Count - 1));
+    /// <summary>The sample standard deviation over seeds (NaN for one seed).</summary>
+    public double StandardDeviation => StandardDeviationOf(Accuracies);
+
+    /// <summary>The sample standard deviation of a list (NaN for fewer than two values).</summary>
+    /// <param name="values">The values.</param>
+    /// <returns>The standard deviation.</returns>
+    public static double StandardDeviationOf(IReadOnlyList<double> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        if (values.Count < 2)
+        {
+            return double.NaN;
+        }
+
+        double mean = values.Average();
+        return Math.Sqrt(values.Sum(a => (a - mean) * (a - mean)) / (values.Count - 1));
+    }
 }
 
-/// <summary>The whole experiment's outcome.</summary>
-/// <param name="Seeds">The training seeds.</param>
-/// <param name="Rows">The table rows, in print order.</param>
-/// <param name="ChosenLambdas">Per seed, the fusion setting chosen on the validation split.</param>
-/// <param name="CopilotLosses">Per seed, the Copilot's loss at every joint step.</param>
-/// <param name="PilotTrajectoryIdentical">Per seed, whether the jointly trained Pilot's weights equal the Pilot-only run's, bit for bit.</param>
-public sealed record ExperimentReport(IReadOnlyList<ulong> Seeds, IReadOnlyList<ResultRow> Rows, IReadOnlyList<string> ChosenLambdas, IReadOnlyList<IReadOnlyList<double>> CopilotLosses, IReadOnlyList<bool> PilotTrajectoryIdentical);
+/// <summary>The per-seed comparison of Pilot + Copilot against the fine-tuned Pilot alone, on the same test problems.</summary>
+/// <param name="Seed">The seed.</param>
+/// <param name="Difference">Accuracy of Pilot + Copilot minus the Pilot's (a fraction).</param>
+/// <param name="OnlyCopilot">Problems only Pilot + Copilot answers right (McNemar's b).</param>
+/// <param name="OnlyPilot">Problems only the Pilot answers right (c).</param>
+/// <param name="McNemarP">The exact two-sided McNemar p-value.</param>
+public sealed record PairedResult(ulong Seed, double Difference, int OnlyCopilot, int OnlyPilot, double McNemarP);
+
+/// <summary>Everything the experiment measured.</summary>
+/// <param name="Seeds">The seeds.</param>
+/// <param name="Rows">Table rows: Pilot, Pilot + Copilot, parameter-matched Pilot, compute-matched Pilot.</param>
+/// <param name="Paired">Per seed, Pilot + Copilot against the Pilot.</param>
+/// <param name="PooledMcNemarP">McNemar over every seed's discordant problems pooled.</param>
+/// <param name="ChosenLambdas">Per seed, the λ chosen on validation.</param>
+/// <param name="PilotIdentical">Per seed, whether the joint run's Pilot equals the Pilot-alone run's, bit for bit.</param>
+/// <param name="LambdaZeroEqualsPilot">Per seed, whether fused generation with λ = 0 answers every test problem as the Pilot.</param>
+/// <param name="LibraryAgrees">Per seed, whether the library's one-at-a-time generation (<c>TokenGenerator</c>) gives the
+/// batched evaluation's outcomes on the checked problems, for the Pilot and for Pilot + Copilot.</param>
+/// <param name="CopilotSkill">Per seed, the Copilot's skill on fine-tuning and validation problems.</param>
+/// <param name="CopilotLosses">Per seed, the Copilot loss at every fine-tuning step.</param>
+/// <param name="TrainingOverhead">Per seed, joint fine-tuning time / Pilot-alone fine-tuning time − 1 (same step count).</param>
+/// <param name="InferenceOverhead">Per seed, library fused generation time / Pilot generation time − 1 (same problems).</param>
+/// <param name="PlotPath">The accuracy plot.</param>
+public sealed record ExperimentReport(
+    IReadOnlyList<ulong> Seeds,
+    IReadOnlyList<ResultRow> Rows,
+    IReadOnlyList<PairedResult> Paired,
+    double PooledMcNemarP,
+    IReadOnlyList<double> ChosenLambdas,
+    IReadOnlyList<bool> PilotIdentical,
+    IReadOnlyList<bool> LambdaZeroEqualsPilot,
+    IReadOnlyList<bool> LibraryAgrees,
+    IReadOnlyList<(double Training, double Validation)> CopilotSkill,
+    IReadOnlyList<IReadOnlyList<double>> CopilotLosses,
+    IReadOnlyList<double> TrainingOverhead,
+    IReadOnlyList<double> InferenceOverhead,
+    string PlotPath);
 
 /// <summary>
-/// The Transformer Copilot experiment (issue 5): per seed, a Pilot trained alone, the same Pilot trained jointly with a
-/// Copilot, fused greedy generation over a λ sweep (λ chosen on the validation split), and fair baselines; one table.
+/// Transformer Copilot in the paper's setting: pre-train a Pilot on a source task, fine-tune it on a target task while a
+/// Copilot learns from the fine-tuning Mistake Log, and compare fused generation with the fine-tuned Pilot alone and with
+/// parameter- and compute-matched Pilots on the same held-out problems, per seed.
 /// </summary>
-/// <remarks>
-/// <para>Every model is trained by <see cref="CopilotJointTrainer{TPilot}"/> (Pilot-only mode for the Pilot and the
-/// baselines). The Copilot's randomness never touches torch's generator, so the jointly trained Pilot is bit-identical to
-/// the Pilot trained alone; the experiment checks this per seed, so the "Pilot" row is both.</para>
-/// <para>Fair baselines: <b>parameter-matched</b>, a wider Pilot (same depth and steps) whose parameter count is the
-/// closest to Pilot + Copilot; <b>compute-matched</b>, the same Pilot trained for more steps, as many as fit into the
-/// joint run's measured wall time (Pilot-only steps × joint time / Pilot time, per seed).</para>
-/// </remarks>
 public static class ArithmeticExperiment
 {
     /// <summary>The command line, printed by <c>--help</c> and after a wrong argument.</summary>
     public const string Usage = """
         Usage: dotnet run -c Release --project samples/CopilotArithmetic [-- options]
 
-          --quick                     small run (about a minute)
-          --seed N                    first seed (default 1); --runs K uses seeds N..N+K-1 (default 3, quick 1)
-          --threads N                 torch intra-op threads (default 1)
-          --steps --width --layers --heads --batch --lr --digits N
-                                      Pilot settings
-          --copilot-width --copilot-layers --copilot-heads --copilot-lr --log-capacity N
-                                      Copilot settings; --loss rms|rss
-          --lambdas 0.5,1,2           Probability-mode fusion weights; --logit-lambdas 4,16 for Logit mode
-          --baselines params,compute  fair baselines to train (or none)
-          --frozen-copilot-steps K    diagnostic: a Copilot trained next to a frozen copy of the trained Pilot
-          --help, -h                  this text
+          --quick                 tiny models and few steps (under a minute); checks the mechanics, not the result
+          --seeds K               number of seeds (default 5, quick 1); --seed N is the first (default 1)
+          --threads N             torch intra-op threads (default 1: one per process on a 2-core machine)
+          --pretrain-steps N      pre-training steps on addition (default 1500)
+          --finetune-steps N      fine-tuning steps on subtraction (default 400)
+          --compute-extra-steps N extra fine-tuning steps of the compute-matched Pilot
+                                  (default: finetune steps x Copilot/Pilot parameters, rounded)
+          --lr X --finetune-lr X --copilot-lr X
+                                  peak learning rates (pre-training, Pilot fine-tuning, Copilot)
+          --width N --layers N --copilot-layers N
+                                  Pilot width and depth, Copilot depth (the Copilot has the Pilot's width)
+          --copilot-batch N       sequences per Copilot step drawn from the Mistake Log (default 64)
+          --lambdas 0.25,0.5,1,2  Probability-mode λ candidates (λ = 0, the Pilot, is always a candidate)
+          --out DIR               output folder (default samples-output/copilot-arithmetic, ignored by git)
+          --no-cache              pre-train even when a cached pre-trained Pilot exists
+          --pretrain-seed N       pre-train every seed's Pilots from seed N (one pre-training per width, shared
+                                  by the seeds; default: each seed pre-trains its own)
+          --help, -h              this text
 
         Exit code: 0 after the table, 2 for a wrong command line.
         """;
 
-    /// <summary>The program: <c>--help</c> prints <see cref="Usage"/>; a wrong command line prints the error and the
-    /// usage to <paramref name="error"/> and returns 2; otherwise runs the experiment and returns 0.</summary>
+    /// <summary>The program: <c>--help</c> prints <see cref="Usage"/>; a wrong command line prints the error and the usage to
+    /// <paramref name="error"/> and returns 2; otherwise runs the experiment and returns 0.</summary>
+    /// <param name="args">The arguments.</param>
+    /// <param name="output">Progress and table.</param>
+    /// <param name="error">Errors.</param>
+    /// <param name="cancellationToken">Stops between training steps.</param>
+    /// <returns>The exit code.</returns>
     public static int Execute(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(args);
@@ -95,296 +146,282 @@ public static class ArithmeticExperiment
         }
     }
 
-    /// <summary>Parses the arguments, runs the experiment for each seed, and prints the table.</summary>
-    /// <param name="args"><c>--quick</c>, <c>--seed N</c> (default 1), <c>--runs K</c> (seeds N…N+K−1; default 3, quick 1),
-    /// <c>--threads</c> (torch intra-op threads, default 1; process-wide), Pilot overrides <c>--steps --width --layers
-    /// --heads --batch --lr --digits</c>, Copilot overrides <c>--copilot-width --copilot-layers --copilot-heads
-    /// --copilot-lr --log-capacity --loss rms|rss</c>, the sweep <c>--lambdas 0.5,1,2,4,8</c> (Probability mode) and
-    /// <c>--logit-lambdas 4,16</c> (Logit mode), and <c>--baselines params,compute</c> (or <c>none</c>), and the diagnostic
-    /// <c>--frozen-copilot-steps K</c> (also train a Copilot for K steps next to a frozen copy of the trained Pilot and
-    /// print its skill and sweep; not part of the table).</param>
-    /// <param name="output">Where the progress and the table go.</param>
+    /// <summary>Parses the arguments (see <see cref="Usage"/>), runs every seed and prints the table and the paired analysis.</summary>
+    /// <param name="args">The arguments.</param>
+    /// <param name="output">Progress and table.</param>
     /// <param name="cancellationToken">Stops between training steps.</param>
-    /// <returns>The table and the per-seed details.</returns>
-    /// <exception cref="UsageException">An unknown argument, a missing value or a value of the wrong kind.</exception>
+    /// <returns>The measurements.</returns>
+    /// <exception cref="UsageException">A wrong command line.</exception>
     public static ExperimentReport Run(string[] args, TextWriter output, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(output);
         bool quick = args.Contains("--quick");
-        var config = quick ? PilotConfig.Quick : PilotConfig.Default;
-        var copilot = quick ? CopilotConfig.Quick : CopilotConfig.Default;
-        ulong seed = 1;
-        int runs = quick ? 1 : 3;
-        int threads = 1;
-        double[] lambdas = { 0.5, 1, 2, 4, 8 };
-        double[] logitLambdas = { 4, 16 };
-        string[] baselines = { "params", "compute" };
-        int frozenSteps = 0;
+        var config = quick ? ExperimentConfig.Quick : ExperimentConfig.Default;
+        ulong firstSeed = 1;
+        int seedCount = quick ? 1 : 5, threads = 1;
+        int? extraSteps = null;
+        double[] lambdas = { 0.25, 0.5, 1, 2 };
+        string outDirectory = Path.Combine("samples-output", "copilot-arithmetic");
+        bool cache = true;
+        ulong? pretrainSeed = null;
         for (int i = 0; i < args.Length; i++)
         {
             string option = args[i];
             string Next() => i + 1 < args.Length ? args[++i] : throw new UsageException($"'{option}' needs a value.");
-            int NextInt()
+            int NextInt(int minimum)
             {
                 string text = Next();
-                return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value)
+                return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value >= minimum
                     ? value
-                    : throw new UsageException($"'{option}' needs an integer; got '{text}'.");
+                    : throw new UsageException($"'{option}' needs an integer of at least {minimum}; got '{text}'.");
             }
 
-            double ParseDouble(string text) =>
-                double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && double.IsFinite(value)
+            double ParsePositive(string text) =>
+                double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && double.IsFinite(value) && value > 0
                     ? value
-                    : throw new UsageException($"'{option}' needs a number; got '{text}'.");
-            double NextDouble() => ParseDouble(Next());
-            double[] NextList() => Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(ParseDouble).ToArray();
-            switch (args[i])
+                    : throw new UsageException($"'{option}' needs positive numbers; got '{text}'.");
+            switch (option)
             {
                 case "--quick": break;
+                case "--no-cache": cache = false; break;
+                case "--seeds": seedCount = NextInt(1); break;
                 case "--seed":
                     string seedText = Next();
-                    seed = ulong.TryParse(seedText, NumberStyles.None, CultureInfo.InvariantCulture, out ulong parsedSeed)
-                        ? parsedSeed
+                    firstSeed = ulong.TryParse(seedText, NumberStyles.None, CultureInfo.InvariantCulture, out ulong parsed)
+                        ? parsed
                         : throw new UsageException($"'--seed' needs an unsigned integer; got '{seedText}'.");
                     break;
-                case "--runs": runs = NextInt(); break;
-                case "--threads": threads = NextInt(); break;
-                case "--steps": config = config with { Steps = NextInt() }; break;
-                case "--width": config = config with { Width = NextInt() }; break;
-                case "--layers": config = config with { Layers = NextInt() }; break;
-                case "--heads": config = config with { Heads = NextInt() }; break;
-                case "--batch": config = config with { BatchSize = NextInt() }; break;
-                case "--digits": config = config with { Digits = NextInt() }; break;
-                case "--lr": config = config with { LearningRate = NextDouble() }; break;
-                case "--copilot-width": copilot = copilot with { Width = NextInt() }; break;
-                case "--copilot-layers": copilot = copilot with { Layers = NextInt() }; break;
-                case "--copilot-heads": copilot = copilot with { Heads = NextInt() }; break;
-                case "--copilot-lr": copilot = copilot with { LearningRate = NextDouble() }; break;
-                case "--log-capacity": copilot = copilot with { MistakeLogCapacity = NextInt() }; break;
-                case "--loss":
-                    copilot = copilot with
-                    {
-                        LossReduction = Next() switch
-                        {
-                            "rss" => CopilotLossReduction.RootSumSquare,
-                            "rms" => CopilotLossReduction.RootMeanSquare,
-                            var other => throw new UsageException($"'--loss' must be rms or rss; got '{other}'."),
-                        },
-                    };
+                case "--threads": threads = NextInt(1); break;
+                case "--pretrain-seed":
+                    string pretrainText = Next();
+                    pretrainSeed = ulong.TryParse(pretrainText, NumberStyles.None, CultureInfo.InvariantCulture, out ulong parsedPretrain)
+                        ? parsedPretrain
+                        : throw new UsageException($"'--pretrain-seed' needs an unsigned integer; got '{pretrainText}'.");
                     break;
-                case "--lambdas": lambdas = NextList(); break;
-                case "--logit-lambdas": logitLambdas = NextList(); break;
-                case "--frozen-copilot-steps": frozenSteps = NextInt(); break;
-                case "--baselines": baselines = Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Where(b => b != "none").ToArray(); break;
+                case "--pretrain-steps": config = config with { PretrainSteps = NextInt(2) }; break;
+                case "--finetune-steps": config = config with { FinetuneSteps = NextInt(2) }; break;
+                case "--compute-extra-steps": extraSteps = NextInt(0); break;
+                case "--lr": config = config with { PretrainLearningRate = ParsePositive(Next()) }; break;
+                case "--finetune-lr": config = config with { FinetuneLearningRate = ParsePositive(Next()) }; break;
+                case "--copilot-lr": config = config with { CopilotLearningRate = ParsePositive(Next()) }; break;
+                case "--width": int width = NextInt(1); config = config with { Width = width, CopilotWidth = width }; break;
+                case "--layers": config = config with { Layers = NextInt(1) }; break;
+                case "--copilot-layers": config = config with { CopilotLayers = NextInt(1) }; break;
+                case "--copilot-batch": config = config with { CopilotBatchSize = NextInt(1) }; break;
+                case "--lambdas": lambdas = Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(ParsePositive).ToArray(); break;
+                case "--out": outDirectory = Next(); break;
                 default: throw new UsageException($"Unknown argument '{option}'.");
             }
         }
 
-        foreach (string baseline in baselines)
+        if (config.Width % config.Heads != 0)
         {
-            if (baseline is not ("params" or "compute"))
-            {
-                throw new UsageException($"Unknown baseline '{baseline}' (params, compute).");
-            }
+            throw new UsageException($"'--width' must be a multiple of the {config.Heads} heads; got {config.Width}.");
         }
 
-        // One intra-op thread: the models are so small that torch's per-op work split costs more than it gains, and on a
-        // shared 2-core machine two spinning threads per op were 8x slower. Results do not depend on the thread count.
+        // One intra-op thread per process: fast and repeatable on a 2-core machine shared with other work.
         set_num_threads(threads);
-        bool compute = baselines.Contains("compute");
         var total = Stopwatch.StartNew();
-        var dataset = new ArithmeticDataset(config.Digits, testSize: config.TestSize, validationSize: config.ValidationSize);
-        var settings = lambdas.Select(l => (Mode: CopilotFusionMode.Probability, Lambda: l))
-            .Concat(logitLambdas.Select(l => (Mode: CopilotFusionMode.Logit, Lambda: l)))
-            .ToArray();
-        long pilotParameters = CountParameters(config, dataset);
+        var data = new TransferData(config.TargetSize, config.ValidationSize, config.TestSize);
+        var seeds = Enumerable.Range(0, seedCount).Select(k => firstSeed + (ulong)k).ToList();
+        long pilotParameters = CountPilot(config.PilotOptions(data));
         long copilotParameters;
-        using (var probe = CopilotDecoder.Create(copilot.ModelOptions(config.Width)))
+        using (var probe = CopilotDecoder.Create(config.CopilotOptions()))
         {
-            copilotParameters = probe.parameters().Sum(p => p.numel());
+            copilotParameters = probe.ParameterCount;
         }
 
-        int matchedWidth = MatchWidth(config, dataset, pilotParameters + copilotParameters);
-        var matchedConfig = config with { Width = matchedWidth };
-        long matchedParameters = CountParameters(matchedConfig, dataset);
+        int matchedWidth = MatchWidth(config, data, pilotParameters + copilotParameters);
+        long matchedParameters = CountPilot(config.PilotOptions(data, matchedWidth));
+        int computeExtra = extraSteps ?? (int)Math.Round(config.FinetuneSteps * (double)copilotParameters / pilotParameters);
+        string? cacheDirectory = cache ? Path.Combine(outDirectory, "pretrained") : null;
+        lambdas = lambdas.Distinct().OrderBy(l => l).ToArray();
 
-        output.WriteLine($"CopilotArithmetic{(quick ? " (quick)" : string.Empty)}: {config.Digits}-digit + and −, split by operand pair ({dataset.TestFraction:P0} test, {dataset.ValidationFraction:P0} validation; split seed {dataset.SplitSeed}), {dataset.Test.Count} test and {dataset.Validation.Count} validation problems.");
-        output.WriteLine($"Pilot: width {config.Width}, {config.Heads} heads, {config.Layers} blocks ({pilotParameters:N0} parameters); {config.Steps} AdamW steps of {config.BatchSize}, constant lr {config.LearningRate:G3}.");
-        output.WriteLine($"Copilot: width {copilot.Width}, {copilot.Layers} layers, {copilot.Heads} heads ({copilotParameters:N0} parameters), lr {copilot.LearningRate:G3}, loss {copilot.LossReduction}, Mistake Log capacity {copilot.MistakeLogCapacity}; λ sweep {string.Join(", ", settings.Select(Label))}.");
-        output.WriteLine($"Baselines: {string.Join(", ", baselines)}; parameter-matched Pilot width {matchedWidth} ({matchedParameters:N0} parameters). {Environment.ProcessorCount} cores, {get_num_threads()} torch thread(s), load average {LoadAverage()}.");
+        output.WriteLine("Transformer Copilot, pre-train → fine-tune (Zou et al., arXiv 2505.16270)");
+        output.WriteLine($"  source task: 2-digit addition (pre-training, {config.PretrainSteps} steps); target task: 2-digit subtraction, {data.Target.Count} fixed fine-tuning problems of {data.TrainingSideSubtractions} training-side ones ({config.FinetuneSteps} steps), {data.Validation.Count} validation and {data.Test.Count} test problems from held-out operand pairs");
+        output.WriteLine($"  Pilot: width {config.Width}, {config.Layers} blocks, {config.Heads} heads ({pilotParameters:N0} parameters); Copilot: width {config.CopilotWidth}, {config.CopilotLayers} layer(s) with cross-attention in every layer, initialised from the Pilot's blocks ({copilotParameters:N0} parameters, {(double)copilotParameters / pilotParameters:P0} of the Pilot)");
+        output.WriteLine($"  baselines: parameter-matched Pilot width {matchedWidth} ({matchedParameters:N0} parameters), compute-matched Pilot {config.FinetuneSteps}+{computeExtra} fine-tuning steps; torch threads {threads}; seeds {string.Join(", ", seeds)}{(pretrainSeed is { } shared ? $" (pre-training shared: seed {shared} for every seed)" : string.Empty)}");
 
-        var seeds = Enumerable.Range(0, runs).Select(r => seed + (ulong)r).ToArray();
-        var pilotRow = new Measurements();
-        var fusedRows = settings.Select(_ => new Measurements()).ToArray();
-        var chosenRow = new Measurements();
-        var paramsRow = new Measurements();
-        var computeRow = new Measurements();
-        var chosen = new List<string>();
-        var copilotLosses = new List<IReadOnlyList<double>>();
+        var pilotRow = new Row();
+        var fusedRow = new Row();
+        var matchedRow = new Row();
+        var computeRow = new Row();
+        var paired = new List<PairedResult>();
+        var chosen = new List<double>();
         var identical = new List<bool>();
-        var computeSteps = new List<int>();
-        var skills = new List<(double Train, double Validation)>();
-        foreach (ulong runSeed in seeds)
+        var lambdaZero = new List<bool>();
+        var libraryAgrees = new List<bool>();
+        var skills = new List<(double, double)>();
+        var copilotLosses = new List<IReadOnlyList<double>>();
+        var trainingOverhead = new List<double>();
+        var inferenceOverhead = new List<double>();
+        foreach (ulong seed in seeds)
         {
-            output.WriteLine($"  seed {runSeed}: Pilot + Copilot (joint)");
-            var joint = PilotTraining.Train(dataset, config, copilot, config.Steps, runSeed, output, cancellationToken: cancellationToken);
-            using var pilot = joint.Pilot;
-            using var copilotModel = joint.Copilot!;
-            copilotLosses.Add(joint.CopilotLosses);
-
-            // The Pilot alone, by the trainer's Pilot-only mode. With the compute-matched baseline requested, the same run
-            // continues (same batch stream, constant learning rate) until it has used the joint run's wall time; its
-            // snapshot after config.Steps steps is the Pilot alone.
-            output.WriteLine($"  seed {runSeed}: Pilot alone{(compute ? " (continued as the compute-matched baseline)" : string.Empty)}");
-            int extendedSteps = config.Steps;
-            var alone = PilotTraining.Train(
-                dataset,
-                config,
-                null,
-                config.Steps,
-                runSeed,
-                output,
-                extend: seconds => extendedSteps = compute ? (int)Math.Round(config.Steps * joint.Seconds / seconds) : config.Steps,
-                cancellationToken: cancellationToken);
-            using (alone.Pilot)
-            using (alone.Snapshot)
+            output.WriteLine($"  seed {seed}:");
+            var (pretrained, cached) = Training.Pretrain(data, config, config.PilotOptions(data), pretrainSeed ?? seed, cacheDirectory, output, cancellationToken);
+            using (pretrained)
             {
-                identical.Add(SameWeights(alone.Snapshot ?? alone.Pilot, pilot));
-                WarmUp(pilot, dataset);
-                var (pilotTest, pilotSeconds) = Timed(() => Evaluation.ExactMatch(new TransformerLanguageModel(pilot), dataset.Test, dataset.MaxAnswerTokens));
-                pilotRow.Add(pilotTest.Accuracy, alone.SnapshotSeconds, pilotSeconds);
-                var pilotValidation = Evaluation.ExactMatch(new TransformerLanguageModel(pilot), dataset.Validation, dataset.MaxAnswerTokens);
-                output.WriteLine($"    Pilot alone: validation {pilotValidation.Accuracy:P1}, test {pilotTest.Accuracy:P1}, trained {alone.SnapshotSeconds:F1} s (joint {joint.Seconds:F1} s), greedy test {pilotSeconds:F2} s; jointly trained Pilot bit-identical: {identical[^1]}; wrong: {string.Join("; ", pilotTest.Examples.Take(3))}");
-                if (compute)
+                var zeroShot = BatchedGreedy.Run(pretrained, null, 0, CopilotFusionMode.Probability, data.Test, data.MaxAnswerTokens).Correct;
+                output.WriteLine($"    pre-trained Pilot{(cached ? " (cached)" : string.Empty)}: subtraction test accuracy before fine-tuning {Accuracy(zeroShot):P1}");
+
+                // Arm 1: the Pilot fine-tuned alone. Arm 2: a copy fine-tuned jointly with a Copilot on the same batches.
+                using var pilot = Training.Copy(pretrained);
+                var alone = Training.Finetune(data, config, pilot, null, config.FinetuneSteps, seed, output, cancellationToken);
+                using var jointPilot = Training.Copy(pretrained);
+                using var copilot = CopilotDecoder.Create(config.CopilotOptions(), unchecked((long)seed * 31 + 17), c => c.CopyFromPilot(jointPilot));
+                var joint = Training.Finetune(data, config, jointPilot, copilot, config.FinetuneSteps, seed, output, cancellationToken);
+                identical.Add(Training.SameWeights(pilot, jointPilot));
+                copilotLosses.Add(joint.CopilotLosses);
+                trainingOverhead.Add((joint.Seconds / alone.Seconds) - 1);
+                output.WriteLine($"    fine-tuned {config.FinetuneSteps} steps: Pilot alone {alone.Seconds:F1} s, Pilot + Copilot {joint.Seconds:F1} s (Mistake Log: {joint.MistakeLogCount} sequences, {joint.MistakeLogBytes / 1e6:F1} MB); joint Pilot bit-identical to the Pilot alone: {identical[^1]}");
+
+                var pilotTest = BatchedGreedy.Run(pilot, null, 0, CopilotFusionMode.Probability, data.Test, data.MaxAnswerTokens).Correct;
+                var pilotValidation = BatchedGreedy.Run(pilot, null, 0, CopilotFusionMode.Probability, data.Validation, data.MaxAnswerTokens).Correct;
+                pilotRow.Add(pilotTest, alone.Seconds);
+
+                // λ on validation: λ = 0 (the Pilot) competes, ties go to the smaller λ.
+                double bestLambda = 0, bestValidation = Accuracy(pilotValidation);
+                var sweep = new List<string> { $"λ=0 {bestValidation:P1}" };
+                foreach (double lambda in lambdas)
                 {
-                    computeSteps.Add(extendedSteps);
-                    var (test, seconds) = Timed(() => Evaluation.ExactMatch(new TransformerLanguageModel(alone.Pilot), dataset.Test, dataset.MaxAnswerTokens));
-                    computeRow.Add(test.Accuracy, alone.Seconds, seconds);
-                    output.WriteLine($"    compute-matched Pilot ({extendedSteps} steps): test {test.Accuracy:P1}, trained {alone.Seconds:F1} s");
+                    double validation = Accuracy(BatchedGreedy.Run(jointPilot, copilot, lambda, CopilotFusionMode.Probability, data.Validation, data.MaxAnswerTokens).Correct);
+                    sweep.Add(FormattableString.Invariant($"λ={lambda:G3} {validation:P1}"));
+                    if (validation > bestValidation)
+                    {
+                        bestLambda = lambda;
+                        bestValidation = validation;
+                    }
                 }
+
+                chosen.Add(bestLambda);
+                var fusedTest = BatchedGreedy.Run(jointPilot, copilot, bestLambda, CopilotFusionMode.Probability, data.Test, data.MaxAnswerTokens).Correct;
+                var zeroTest = BatchedGreedy.Run(jointPilot, copilot, 0, CopilotFusionMode.Probability, data.Test, data.MaxAnswerTokens).Correct;
+                lambdaZero.Add(zeroTest.SequenceEqual(pilotTest));
+                fusedRow.Add(fusedTest, joint.Seconds);
+                var (onlyCopilot, onlyPilot) = PairedStatistics.Discordant(pilotTest, fusedTest);
+                paired.Add(new PairedResult(seed, Accuracy(fusedTest) - Accuracy(pilotTest), onlyCopilot, onlyPilot, PairedStatistics.McNemarExact(onlyCopilot, onlyPilot)));
+                output.WriteLine($"    validation: {string.Join(", ", sweep)} → λ = {bestLambda:G3}; test: Pilot {Accuracy(pilotTest):P1}, Pilot + Copilot {Accuracy(fusedTest):P1} (only Copilot right {onlyCopilot}, only Pilot right {onlyPilot}, McNemar p = {paired[^1].McNemarP:G3}); λ = 0 answers as the Pilot: {lambdaZero[^1]}");
+
+                var (trainSkill, _) = CopilotDiagnostics.Skill(jointPilot, copilot, data.Target);
+                var (validationSkill, _) = CopilotDiagnostics.Skill(jointPilot, copilot, data.Validation);
+                skills.Add((trainSkill, validationSkill));
+                output.WriteLine($"    Copilot skill 1 − Σ‖f−ℓ‖²/Σ‖ℓ‖² (teacher-forced): on the Mistake Log it learned from {joint.LogSkill:F3}; on the fine-tuned Pilot's mistakes, fine-tuning problems {trainSkill:F3}, validation problems {validationSkill:F3}");
+
+                // The library path, one problem at a time, on a fixed subset: checks the batched evaluation and times inference.
+                var (agrees, overhead) = LibraryCheck(pilot, jointPilot, copilot, bestLambda, data, config.LibraryCheckSize, pilotTest, fusedTest);
+                libraryAgrees.Add(agrees);
+                inferenceOverhead.Add(overhead);
+                output.WriteLine($"    library generation (TokenGenerator, {config.LibraryCheckSize} test problems): same outcomes as the batched evaluation: {agrees}; fused inference time {overhead:+0.0%;-0.0%} vs the Pilot");
+
+                // Compute-matched: the same pre-trained Pilot fine-tuned alone for a fixed number of extra steps.
+                using var longer = Training.Copy(pretrained);
+                var computeRun = Training.Finetune(data, config, longer, null, config.FinetuneSteps + computeExtra, seed, TextWriter.Null, cancellationToken);
+                computeRow.Add(BatchedGreedy.Run(longer, null, 0, CopilotFusionMode.Probability, data.Test, data.MaxAnswerTokens).Correct, computeRun.Seconds);
+                output.WriteLine($"    compute-matched Pilot ({config.FinetuneSteps + computeExtra} steps): test {computeRow.Accuracy[^1]:P1}");
             }
 
-            var trainRandom = new Random(unchecked((int)runSeed + 1_000_003));
-            var trainProblems = Enumerable.Range(0, dataset.Validation.Count).Select(_ => dataset.SampleTraining(trainRandom)).ToList();
-            var (trainSkill, trainRms) = CopilotDiagnostics.Skill(pilot, copilotModel, trainProblems);
-            var (validationSkill, validationRms) = CopilotDiagnostics.Skill(pilot, copilotModel, dataset.Validation);
-            skills.Add((trainSkill, validationSkill));
-            output.WriteLine($"    Copilot skill 1 − Σ‖f−ℓ‖²/Σ‖ℓ‖² (teacher-forced): training problems {trainSkill:F3} (mistake RMS {trainRms:F4}), validation problems {validationSkill:F3} (mistake RMS {validationRms:F4})");
-
-            using var fused = new CopilotLanguageModel<DecoderTransformer>(pilot, copilotModel);
-            int best = -1;
-            double bestValidation = -1;
-            var testResults = new (double Accuracy, double Seconds)[settings.Length];
-            for (int s = 0; s < settings.Length; s++)
+            // Parameter-matched: a wider Pilot pre-trained and fine-tuned the same way.
+            var (widePretrained, wideCached) = Training.Pretrain(data, config, config.PilotOptions(data, matchedWidth), pretrainSeed ?? seed, cacheDirectory, output, cancellationToken);
+            using (widePretrained)
             {
-                var pipeline = LogitPipeline.CreateBuilder().Add(new CopilotRectificationProcessor(fused.CorrectionSource, (float)settings[s].Lambda, settings[s].Mode)).Greedy();
-                var validation = Evaluation.ExactMatch(fused, dataset.Validation, dataset.MaxAnswerTokens, pipeline, fused.Reset);
-                var (test, seconds) = Timed(() => Evaluation.ExactMatch(fused, dataset.Test, dataset.MaxAnswerTokens, pipeline, fused.Reset));
-                testResults[s] = (test.Accuracy, seconds);
-                fusedRows[s].Add(test.Accuracy, joint.Seconds, seconds);
-                output.WriteLine($"    {Label(settings[s])}: validation {validation.Accuracy:P1}, test {test.Accuracy:P1}, greedy test {seconds:F2} s");
-
-                // Strictly better only: ties keep the earlier setting (the sweep lists small λ, closer to the Pilot, first).
-                if (validation.Accuracy > bestValidation)
-                {
-                    best = s;
-                    bestValidation = validation.Accuracy;
-                }
+                var wide = Training.Finetune(data, config, widePretrained, null, config.FinetuneSteps, seed, TextWriter.Null, cancellationToken);
+                matchedRow.Add(BatchedGreedy.Run(widePretrained, null, 0, CopilotFusionMode.Probability, data.Test, data.MaxAnswerTokens).Correct, wide.Seconds);
+                output.WriteLine($"    parameter-matched Pilot (width {matchedWidth}{(wideCached ? ", pre-training cached" : string.Empty)}): test {matchedRow.Accuracy[^1]:P1}");
             }
 
-            if (runSeed == seeds[0])
-            {
-                var (pilotMs, copilotMs) = ForwardCost(pilot, copilotModel, dataset);
-                output.WriteLine($"    where fused inference time goes (one row, eval, no_grad, mean of 200 calls): Pilot forward over a {dataset.MaxSequenceLength - 1}-token context {pilotMs:F3} ms, Copilot forward over 3 queries and that memory {copilotMs:F3} ms; each generated token costs one of each, plus the decoding state's per-row memory/correction copies and the host copy of f^C.");
-            }
-
-            if (frozenSteps > 0)
-            {
-                FrozenPilotDiagnostic(dataset, pilot, config, copilot, frozenSteps, runSeed, settings, trainProblems, output);
-            }
-
-            chosen.Add(Label(settings[best]));
-            chosenRow.Add(testResults[best].Accuracy, joint.Seconds, testResults[best].Seconds);
-            output.WriteLine($"    chosen on validation: {chosen[^1]} → test {testResults[best].Accuracy:P1}");
-
-            if (baselines.Contains("params"))
-            {
-                output.WriteLine($"  seed {runSeed}: parameter-matched Pilot (width {matchedWidth})");
-                var matched = PilotTraining.Train(dataset, matchedConfig, null, config.Steps, runSeed, output, cancellationToken: cancellationToken);
-                using (matched.Pilot)
-                {
-                    var (test, seconds) = Timed(() => Evaluation.ExactMatch(new TransformerLanguageModel(matched.Pilot), dataset.Test, dataset.MaxAnswerTokens));
-                    paramsRow.Add(test.Accuracy, matched.Seconds, seconds);
-                    output.WriteLine($"    parameter-matched: test {test.Accuracy:P1}, trained {matched.Seconds:F1} s");
-                }
-            }
+            output.WriteLine($"    {total.Elapsed.TotalSeconds:F0} s so far");
         }
 
         var rows = new List<ResultRow>
         {
-            pilotRow.ToRow("Pilot alone", pilotParameters),
-            chosenRow.ToRow("Pilot+Copilot (λ chosen on validation)", pilotParameters + copilotParameters),
+            pilotRow.ToRow("Pilot (fine-tuned alone)", pilotParameters, config.FinetuneSteps),
+            fusedRow.ToRow("Pilot + Copilot (λ on validation)", pilotParameters + copilotParameters, config.FinetuneSteps),
+            matchedRow.ToRow($"Parameter-matched Pilot (width {matchedWidth})", matchedParameters, config.FinetuneSteps),
+            computeRow.ToRow($"Compute-matched Pilot ({config.FinetuneSteps + computeExtra} steps)", pilotParameters, config.FinetuneSteps + computeExtra),
         };
-        rows.AddRange(settings.Select((setting, s) => fusedRows[s].ToRow($"Pilot+Copilot, {Label(setting)}", pilotParameters + copilotParameters)));
-        if (baselines.Contains("params"))
-        {
-            rows.Add(paramsRow.ToRow($"Baseline: parameter-matched Pilot (width {matchedWidth})", matchedParameters));
-        }
-
-        if (compute)
-        {
-            rows.Add(computeRow.ToRow($"Baseline: compute-matched Pilot ({string.Join("/", computeSteps)} steps)", pilotParameters));
-        }
-
+        int pooledB = paired.Sum(p => p.OnlyCopilot), pooledC = paired.Sum(p => p.OnlyPilot);
+        double pooledP = PairedStatistics.McNemarExact(pooledB, pooledC);
         PrintTable(output, seeds, rows);
-        double trainOverhead = chosenRow.Train.Zip(pilotRow.Train, (j, p) => (j / p) - 1).Average();
-        double inferenceOverhead = chosenRow.Inference.Zip(pilotRow.Inference, (f, p) => (f / p) - 1).Average();
-        output.WriteLine($"Chosen λ per seed: {string.Join("; ", chosen)}. Joint Pilot weights identical to the Pilot-only run: {string.Join(", ", identical)}.");
-        output.WriteLine($"Copilot skill per seed (teacher-forced, training / validation problems): {string.Join("; ", skills.Select(k => $"{k.Train:F3} / {k.Validation:F3}"))}.");
-        output.WriteLine($"Training-time overhead of the joint run vs the Pilot alone: {trainOverhead:+0.0%;-0.0%}; inference overhead of fused greedy generation (chosen λ) vs the Pilot alone: {inferenceOverhead:+0.0%;-0.0%} (mean over seeds).");
-        output.WriteLine($"Total wall time {total.Elapsed.TotalSeconds:F0} s; load average {LoadAverage()}.");
-        return new ExperimentReport(seeds, rows, chosen, copilotLosses, identical);
+        PrintPaired(output, paired, pooledB, pooledC, pooledP, rows);
+        output.WriteLine($"λ chosen on validation per seed: {string.Join(", ", chosen.Select(l => l.ToString("G3", CultureInfo.InvariantCulture)))}. Joint Pilot bit-identical to the Pilot alone: {string.Join(", ", identical)}. λ = 0 answers as the Pilot: {string.Join(", ", lambdaZero)}. Library generation agrees with the batched evaluation: {string.Join(", ", libraryAgrees)}.");
+        output.WriteLine($"Copilot skill per seed (fine-tuning / validation problems): {string.Join("; ", skills.Select(s => $"{s.Item1:F3} / {s.Item2:F3}"))}.");
+        output.WriteLine($"Overheads with fixed step counts (mean over seeds): training {trainingOverhead.Average():+0.0%;-0.0%} ({config.FinetuneSteps} joint vs {config.FinetuneSteps} Pilot-only steps); inference {inferenceOverhead.Average():+0.0%;-0.0%} (library fused generation vs the Pilot, {config.LibraryCheckSize} problems).");
+
+        Directory.CreateDirectory(outDirectory);
+        string plotPath = Path.Combine(outDirectory, "copilot-arithmetic-accuracy.png");
+        AccuracyPlot.Write(plotPath, seeds, rows);
+        output.WriteLine($"Plot: {plotPath}. Total wall time {total.Elapsed.TotalSeconds:F0} s; load average {LoadAverage()}.");
+        return new ExperimentReport(seeds, rows, paired, pooledP, chosen, identical, lambdaZero, libraryAgrees, skills, copilotLosses, trainingOverhead, inferenceOverhead, plotPath);
+    }
+
+    private static double Accuracy(bool[] outcomes) => outcomes.Length == 0 ? 0 : (double)outcomes.Count(o => o) / outcomes.Length;
+
+    private static (bool Agrees, double Overhead) LibraryCheck(DecoderTransformer pilot, DecoderTransformer jointPilot, CopilotDecoder copilot, double lambda, TransferData data, int count, bool[] pilotBatched, bool[] fusedBatched)
+    {
+        var problems = data.Test.Take(count).ToList();
+
+        // Warm-up (JIT, allocator) outside the timed calls.
+        Evaluation.ExactMatch(new TransformerLanguageModel(pilot), problems.Take(5).ToList(), data.MaxAnswerTokens);
+        using var fused = new CopilotLanguageModel<DecoderTransformer>(jointPilot, copilot);
+        var pipeline = LogitPipeline.CreateBuilder().Add(new CopilotRectificationProcessor(fused.CorrectionSource, (float)lambda, CopilotFusionMode.Probability)).Greedy();
+        Evaluation.ExactMatch(fused, problems.Take(5).ToList(), data.MaxAnswerTokens, pipeline, fused.Reset);
+
+        var clock = Stopwatch.StartNew();
+        var pilotLibrary = Evaluation.ExactMatch(new TransformerLanguageModel(pilot), problems, data.MaxAnswerTokens);
+        double pilotSeconds = clock.Elapsed.TotalSeconds;
+        clock.Restart();
+        var fusedLibrary = Evaluation.ExactMatch(fused, problems, data.MaxAnswerTokens, pipeline, fused.Reset);
+        double fusedSeconds = clock.Elapsed.TotalSeconds;
+        bool agrees = pilotLibrary.Outcomes.SequenceEqual(pilotBatched.Take(count)) && fusedLibrary.Outcomes.SequenceEqual(fusedBatched.Take(count));
+        return (agrees, (fusedSeconds / pilotSeconds) - 1);
     }
 
     private static void PrintTable(TextWriter output, IReadOnlyList<ulong> seeds, IReadOnlyList<ResultRow> rows)
     {
         output.WriteLine();
-        output.WriteLine($"| model | {string.Join(" | ", seeds.Select(s => $"seed {s}"))} | mean | sd | parameters | train s | test greedy s |");
+        output.WriteLine($"| model | {string.Join(" | ", seeds.Select(s => $"seed {s}"))} | mean | sd | parameters | fine-tuning steps | fine-tuning s |");
         output.WriteLine($"|---|{string.Concat(seeds.Select(_ => "---:|"))}---:|---:|---:|---:|---:|");
         foreach (var row in rows)
         {
             string sd = double.IsNaN(row.StandardDeviation) ? "–" : $"{100 * row.StandardDeviation:F1}";
-            output.WriteLine($"| {row.Name} | {string.Join(" | ", row.Accuracies.Select(a => $"{100 * a:F1}"))} | {100 * row.Mean:F1} | {sd} | {row.Parameters:N0} | {row.TrainSeconds.Average():F1} | {row.InferenceSeconds.Average():F2} |");
+            output.WriteLine($"| {row.Name} | {string.Join(" | ", row.Accuracies.Select(a => $"{100 * a:F1}"))} | {100 * row.Mean:F1} | {sd} | {row.Parameters:N0} | {row.FinetuneSteps} | {row.FinetuneSeconds.Average():F1} |");
         }
 
-        output.WriteLine("Accuracies are test exact match in %; sd is the sample standard deviation over seeds; times are means over seeds.");
+        output.WriteLine("Test exact match in % on the same held-out problems for every row and seed; sd over seeds; seconds are means over seeds.");
     }
 
-    private static string Label((CopilotFusionMode Mode, double Lambda) setting) =>
-        string.Create(CultureInfo.InvariantCulture, $"{setting.Mode} λ={setting.Lambda:G3}");
-
-    private static (EvaluationResult Result, double Seconds) Timed(Func<EvaluationResult> evaluate)
+    private static void PrintPaired(TextWriter output, List<PairedResult> paired, int pooledB, int pooledC, double pooledP, List<ResultRow> rows)
     {
-        var clock = Stopwatch.StartNew();
-        var result = evaluate();
-        return (result, clock.Elapsed.TotalSeconds);
+        output.WriteLine();
+        output.WriteLine("| seed | Pilot + Copilot − Pilot (points) | only Pilot + Copilot right | only Pilot right | McNemar p |");
+        output.WriteLine("|---|---:|---:|---:|---:|");
+        foreach (var p in paired)
+        {
+            output.WriteLine(FormattableString.Invariant($"| {p.Seed} | {100 * p.Difference:+0.0;-0.0;0.0} | {p.OnlyCopilot} | {p.OnlyPilot} | {p.McNemarP:G3} |"));
+        }
+
+        var differences = paired.Select(p => p.Difference).ToList();
+        string sd = differences.Count < 2 ? "–" : FormattableString.Invariant($"{100 * ResultRow.StandardDeviationOf(differences):F1}");
+        output.WriteLine(FormattableString.Invariant($"| pooled | {100 * differences.Average():+0.0;-0.0;0.0} (sd {sd}) | {pooledB} | {pooledC} | {pooledP:G3} |"));
+        int wins = paired.Count(p => p.Difference > 0);
+        output.WriteLine(FormattableString.Invariant($"Pilot + Copilot beats the Pilot on {wins} of {paired.Count} seeds; against the parameter-matched Pilot {100 * (rows[1].Mean - rows[2].Mean):+0.0;-0.0;0.0} points on the mean, against the compute-matched Pilot {100 * (rows[1].Mean - rows[3].Mean):+0.0;-0.0;0.0}."));
     }
 
-    private static long CountParameters(PilotConfig config, ArithmeticDataset dataset)
+    private static long CountPilot(DecoderTransformerOptions options)
     {
-        using var model = DecoderTransformer.Create(config.ModelOptions(dataset), 0);
+        using var model = DecoderTransformer.Create(options, 0);
         return model.ParameterCount;
     }
 
     /// <summary>The Pilot width (a multiple of the head count, same depth) whose parameter count is closest to <paramref name="target"/>.</summary>
-    private static int MatchWidth(PilotConfig config, ArithmeticDataset dataset, long target)
+    private static int MatchWidth(ExperimentConfig config, TransferData data, long target)
     {
         int best = config.Width;
         long bestGap = long.MaxValue;
-        for (int width = config.Width; width <= 8 * config.Width; width += config.Heads)
+        for (int width = config.Width; width <= 4 * config.Width; width += config.Heads)
         {
-            long gap = Math.Abs(CountParameters(config with { Width = width }, dataset) - target);
+            long gap = Math.Abs(CountPilot(config.PilotOptions(data, width)) - target);
             if (gap < bestGap)
             {
                 best = width;
@@ -393,76 +430,6 @@ public static class ArithmeticExperiment
         }
 
         return best;
-    }
-
-    /// <summary>Trains a Copilot next to a frozen copy of the trained Pilot and prints its skill and λ sweep (validation and test).</summary>
-    private static void FrozenPilotDiagnostic(ArithmeticDataset dataset, DecoderTransformer pilot, PilotConfig config, CopilotConfig copilot, int steps, ulong seed, (CopilotFusionMode Mode, double Lambda)[] settings, IReadOnlyList<ArithmeticProblem> trainProblems, TextWriter output)
-    {
-        output.WriteLine($"    diagnostic: a Copilot trained {steps} steps next to a frozen copy of this Pilot");
-        var (frozen, frozenCopilot) = PilotTraining.TrainCopilotOnFrozenPilot(dataset, pilot, config, copilot, steps, seed, output);
-        using (frozen)
-        using (frozenCopilot)
-        {
-            var (trainSkill, _) = CopilotDiagnostics.Skill(frozen, frozenCopilot, trainProblems);
-            var (validationSkill, _) = CopilotDiagnostics.Skill(frozen, frozenCopilot, dataset.Validation);
-            output.WriteLine($"      frozen-Pilot Copilot skill: training problems {trainSkill:F3}, validation problems {validationSkill:F3}");
-            using var fused = new CopilotLanguageModel<DecoderTransformer>(frozen, frozenCopilot);
-            foreach (var setting in settings)
-            {
-                var pipeline = LogitPipeline.CreateBuilder().Add(new CopilotRectificationProcessor(fused.CorrectionSource, (float)setting.Lambda, setting.Mode)).Greedy();
-                var validation = Evaluation.ExactMatch(fused, dataset.Validation, dataset.MaxAnswerTokens, pipeline, fused.Reset);
-                var test = Evaluation.ExactMatch(fused, dataset.Test, dataset.MaxAnswerTokens, pipeline, fused.Reset);
-                output.WriteLine($"      frozen-Pilot Copilot, {Label(setting)}: validation {validation.Accuracy:P1}, test {test.Accuracy:P1}");
-            }
-        }
-    }
-
-    /// <summary>Mean wall time of one Pilot forward and one Copilot forward at a typical generation step (milliseconds).</summary>
-    private static (double PilotMs, double CopilotMs) ForwardCost(DecoderTransformer pilot, CopilotDecoder copilot, ArithmeticDataset dataset)
-    {
-        const int Calls = 200;
-        int length = dataset.MaxSequenceLength - 1, queries = 3;
-        pilot.eval();
-        copilot.eval();
-        try
-        {
-            using var noGrad = no_grad();
-            using var scope = NewDisposeScope();
-            var tokens = ones(new long[] { 1, length }, ScalarType.Int64);
-            var input = zeros(new long[] { 1, queries, CharTokenizer.VocabSize });
-            var memory = zeros(new long[] { 1, 2L * length, pilot.Width });
-            var mask = CopilotDecoder.MemoryMask(new[] { length - queries + 1 }, new[] { queries }, queries, length);
-            double Time(Func<Tensor> forward)
-            {
-                forward().Dispose();
-                var clock = Stopwatch.StartNew();
-                for (int i = 0; i < Calls; i++)
-                {
-                    forward().Dispose();
-                }
-
-                return clock.Elapsed.TotalMilliseconds / Calls;
-            }
-
-            return (Time(() => pilot.forward(tokens)), Time(() => copilot.forward(input, memory, mask)));
-        }
-        finally
-        {
-            pilot.train();
-            copilot.train();
-        }
-    }
-
-    /// <summary>One untimed pass over a few problems, so the first timed evaluation does not pay for JIT and allocator warm-up.</summary>
-    private static void WarmUp(DecoderTransformer pilot, ArithmeticDataset dataset) =>
-        Evaluation.ExactMatch(new TransformerLanguageModel(pilot), dataset.Validation.Take(20).ToList(), dataset.MaxAnswerTokens);
-
-    private static bool SameWeights(DecoderTransformer a, DecoderTransformer b)
-    {
-        using var scope = NewDisposeScope();
-        var left = a.parameters().ToArray();
-        var right = b.parameters().ToArray();
-        return left.Length == right.Length && left.Zip(right).All(pair => pair.First.shape.SequenceEqual(pair.Second.shape) && pair.First.eq(pair.Second).all().item<bool>());
     }
 
     private static string LoadAverage()
@@ -478,21 +445,21 @@ public static class ArithmeticExperiment
     }
 
     /// <summary>Per-seed measurements of one row.</summary>
-    private sealed class Measurements
+    private sealed class Row
     {
         public List<double> Accuracy { get; } = new();
 
-        public List<double> Train { get; } = new();
+        public List<bool[]> Outcomes { get; } = new();
 
-        public List<double> Inference { get; } = new();
+        public List<double> Seconds { get; } = new();
 
-        public void Add(double accuracy, double train, double inference)
+        public void Add(bool[] outcomes, double seconds)
         {
-            Accuracy.Add(accuracy);
-            Train.Add(train);
-            Inference.Add(inference);
+            Outcomes.Add(outcomes);
+            Accuracy.Add(ArithmeticExperiment.Accuracy(outcomes));
+            Seconds.Add(seconds);
         }
 
-        public ResultRow ToRow(string name, long parameters) => new(name, parameters, Accuracy, Train, Inference);
+        public ResultRow ToRow(string name, long parameters, int steps) => new(name, parameters, Accuracy, Outcomes, Seconds, steps);
     }
 }

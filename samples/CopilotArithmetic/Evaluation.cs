@@ -9,7 +9,8 @@ namespace Logits.Samples.CopilotArithmetic;
 /// <param name="Correct">Problems whose whole answer matched.</param>
 /// <param name="Total">Problems evaluated.</param>
 /// <param name="Examples">Up to a few wrong answers, as <c>"prompt → predicted (expected)"</c>.</param>
-public sealed record EvaluationResult(int Correct, int Total, IReadOnlyList<string> Examples)
+/// <param name="Outcomes">Per problem, in order, whether the answer was exactly right.</param>
+public sealed record EvaluationResult(int Correct, int Total, IReadOnlyList<string> Examples, IReadOnlyList<bool> Outcomes)
 {
     /// <summary>The exact-match accuracy in <c>[0, 1]</c>.</summary>
     public double Accuracy => Total == 0 ? 0 : (double)Correct / Total;
@@ -39,12 +40,15 @@ public static class Evaluation
             new GenerationOptions { MaxNewTokens = maxAnswerTokens, EosTokenIds = new[] { CharTokenizer.End } });
         int correct = 0;
         var examples = new List<string>();
+        var outcomes = new List<bool>(problems.Count);
         foreach (var problem in problems)
         {
             beforeEach?.Invoke();
             var result = generator.Generate(CharTokenizer.Encode(problem.Prompt));
             string predicted = CharTokenizer.Decode(result.Tokens);
-            if (result.StopReason == StopReason.EndOfSequence && predicted == problem.Answer)
+            bool right = result.StopReason == StopReason.EndOfSequence && predicted == problem.Answer;
+            outcomes.Add(right);
+            if (right)
             {
                 correct++;
             }
@@ -54,6 +58,6 @@ public static class Evaluation
             }
         }
 
-        return new EvaluationResult(correct, problems.Count, examples);
+        return new EvaluationResult(correct, problems.Count, examples, outcomes);
     }
 }

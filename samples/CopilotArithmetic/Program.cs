@@ -1,10 +1,10 @@
-// CopilotArithmetic (issue 5): builds a synthetic character-level arithmetic data set ("12+34=46", "85-47=38") split
-// by operand pairs into training, validation and test pairs; per seed trains a small decoder-only transformer (the
-// Pilot) alone and jointly with a Transformer Copilot, evaluates greedy exact match of the Pilot and of fused
-// Pilot+Copilot generation (λ chosen on the validation split), trains parameter- and compute-matched baselines, and
-// prints one table. See docs/copilot.md.
+// CopilotArithmetic (issue 17): Transformer Copilot in the paper's setting. Per seed, pre-trains a small decoder-only
+// Pilot on 2-digit addition, fine-tunes it on 2-digit subtraction while a Copilot (initialised from the Pilot's blocks)
+// learns from the fine-tuning Mistake Log, and compares fused generation (λ chosen on a validation split) with the
+// fine-tuned Pilot alone and with parameter- and compute-matched Pilots on the same held-out problems: table, paired
+// differences, McNemar tests, Copilot skill, overheads and a plot. See docs/copilot.md.
 //
-//   dotnet run -c Release --project samples/CopilotArithmetic [-- --quick] [--seed N] [--runs K]   (--help lists every option)
+//   dotnet run -c Release --project samples/CopilotArithmetic [-- --quick] [--seeds K]   (--help lists every option)
 using System;
 using System.Globalization;
 using Logits.Samples.CopilotArithmetic;

@@ -1,101 +1,79 @@
-// Logits demo: one logit batch through the CPU SIMD backend and the TorchSharp backend.
-// Run it with: dotnet run --project samples/Demo -c Release
-//
-// The same kernel calls run on both backends; the program prints both results side by side
-// and exits non-zero if they disagree beyond the numerics contract (1e-5 relative).
+// The Logits tour: train a tiny llama-architecture model in TorchSharp, run it in llama.cpp, sample it with Logits and
+// with llama.cpp's own sampler, then the flow and diffusion samplers in quick form.
+// Run it with: dotnet run --project samples/Demo -c Release [-- PART] [--help]
 using System;
+using System.Diagnostics;
 using System.Globalization;
-using System.Linq;
-using Logits.Tensors;
-using Logits.TorchSharp.Tensors;
+using System.IO;
+using LLama.Native;
+using Logits.Samples.Demo.Tour;
+using Spectre.Console;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-const string Usage = """
-    Usage: dotnet run -c Release --project samples/Demo [-- --help]
-
-    Runs one logit batch through the CPU and TorchSharp backends and prints both results.
-    Exit code: 0 when the backends agree, 1 when they do not, 2 for a wrong command line.
-    """;
-if (args.Length > 0)
+TourOptions options;
+try
 {
-    bool help = args is ["--help"] or ["-h"];
-    if (!help)
-    {
-        Console.Error.WriteLine($"Unknown argument '{args[0]}'.");
-    }
-
-    (help ? Console.Out : Console.Error).WriteLine(Usage);
-    return help ? 0 : 2;
+    options = TourOptions.Parse(args);
+}
+catch (FormatException error)
+{
+    Console.Error.WriteLine(error.Message);
+    Console.Error.WriteLine();
+    Console.Error.WriteLine(TourOptions.Usage);
+    return 2;
 }
 
-// Two rows over a vocabulary of 8 tokens. Row 1 has logits above 88.7, where an unstable softmax
-// (TensorPrimitives.SoftMax) overflows to NaN, and a removed token (-inf).
-const int rows = 2;
-const int vocab = 8;
-float[] logits =
+if (options.Help)
 {
-    3.0f, 2.0f, 1.0f, 0.5f, 0.0f, -1.0f, -2.0f, -3.0f,
-    120f, 119f, 118.5f, float.NegativeInfinity, 100f, 90f, 118f, 119f,
-};
-
-using var cpu = CpuLogitBatch.FromRows(logits, rows, vocab);
-using var torchBatch = TorchLogitBatch.FromArray(logits, rows, vocab);
-bool agree = true;
-
-foreach (LogitBatch batch in new LogitBatch[] { cpu, torchBatch })
-{
-    var k = batch.Kernels;
-    Console.WriteLine($"=== backend: {k.Name}");
-
-    using var probabilities = batch.CreateLike();
-    k.Softmax(batch, probabilities);
-    Print("softmax", probabilities);
-
-    var lse = new float[rows];
-    k.LogSumExp(batch, lse);
-    Console.WriteLine($"  logsumexp        {string.Join("  ", lse.Select(v => v.ToString("F6")))}");
-
-    var argmax = new int[rows];
-    k.ArgMax(batch, argmax);
-    Console.WriteLine($"  argmax           {string.Join("  ", argmax)}");
-
-    // Top-k 3 then top-p 0.9: thresholds per row, then a -inf mask.
-    using var truncated = batch.CreateLike();
-    var tau = new float[rows];
-    k.KthLargest(batch, new[] { 3, 3 }, tau);
-    k.MaskBelow(batch, tau, truncated);
-    k.TopPThreshold(truncated, new[] { 0.9, 0.9 }, minTokensToKeep: 1, tau);
-    k.MaskBelow(truncated, tau, truncated);
-    Print("top-k 3, top-p .9", truncated);
-
-    // Temperature 0.7 is a scale by 1/0.7; sample with fixed uniforms (the same on both backends).
-    k.Scale(truncated, 1f / 0.7f, truncated);
-    var tokens = new int[rows];
-    k.Sample(truncated, new[] { 0.25, 0.75 }, tokens);
-    Console.WriteLine($"  sampled tokens   {string.Join("  ", tokens)}");
+    Console.WriteLine(TourOptions.Usage);
+    return 0;
 }
 
-// The two backends must agree.
-using (var p1 = cpu.CreateLike())
-using (var p2 = torchBatch.CreateLike())
+// Torch's intra-op threads are set explicitly: by default libtorch starts one per core, which on a small shared
+// machine competes with llama.cpp's threads and with itself.
+TorchSharp.torch.set_num_threads(options.Threads);
+
+// llama.cpp logs every load to stderr; keep the output to what the tour prints.
+NativeLibraryConfig.All.WithLogCallback((level, message) => { });
+Directory.CreateDirectory(options.OutputFolder);
+
+var clock = Stopwatch.StartNew();
+AnsiConsole.Write(new Rule("[bold]Logits tour[/]").LeftJustified());
+AnsiConsole.MarkupLine($"{Environment.ProcessorCount} cores, {options.Threads} torch/llama.cpp thread(s); outputs in [blue]{Markup.Escape(Path.GetFullPath(options.OutputFolder))}[/]");
+var checks = new Checks();
+TinyModel? model = null;
+
+if (options.Runs("train") || options.Runs("sample"))
 {
-    cpu.Kernels.Softmax(cpu, p1);
-    torchBatch.Kernels.Softmax(torchBatch, p2);
-    var a = p1.ToArray();
-    var b = p2.ToArray();
-    double worst = a.Zip(b, (x, y) => Math.Abs(x - y) / Math.Max(Math.Abs(x), 1e-30f)).Where(d => !double.IsNaN(d)).DefaultIfEmpty(0).Max();
-    agree = a.Zip(b, (x, y) => Math.Abs(x - y) <= (1e-5 * Math.Abs(x)) + 1e-30).All(ok => ok);
-    Console.WriteLine($"=== CPU vs torch softmax: worst relative difference {worst:E2} -> {(agree ? "agree" : "DISAGREE")}");
+    model = TrainPart.Run(options, checks);
 }
 
-return agree ? 0 : 1;
-
-static void Print(string label, LogitBatch batch)
+if (options.Runs("sample") && model is not null)
 {
-    var values = batch.ToArray();
-    for (int r = 0; r < batch.Rows; r++)
-    {
-        var row = values.AsSpan(r * batch.Vocab, batch.Vocab).ToArray();
-        Console.WriteLine($"  {(r == 0 ? label : string.Empty),-16} [{string.Join(", ", row.Select(v => float.IsNegativeInfinity(v) ? "-inf" : v.ToString("F4")))}]");
-    }
+    await SamplingPart.RunAsync(options, model, checks);
 }
+
+if (options.Runs("flows"))
+{
+    FlowsPart.Run(options);
+}
+
+if (options.Runs("diffusion"))
+{
+    DiffusionPart.Run(options, checks);
+}
+
+if (options.Runs("samples"))
+{
+    SamplesPart.Run();
+}
+
+model?.Dispose();
+AnsiConsole.WriteLine();
+AnsiConsole.Write(new Rule($"[bold]{(checks.Failed == 0 ? "[green]all checks passed[/]" : $"[red]{checks.Failed} check(s) failed[/]")}[/] in {clock.Elapsed.TotalSeconds:0} s").LeftJustified());
+foreach (string failure in checks.Failures)
+{
+    AnsiConsole.MarkupLine($"[red]FAILED[/] {Markup.Escape(failure)}");
+}
+
+return checks.Failed == 0 ? 0 : 1;

@@ -11,6 +11,8 @@ using LLama.Native;
 using LLama.Sampling;
 using Logits.LLamaSharp.Gguf;
 using Logits.LLamaSharp.Sampling;
+using Logits.OnnxRuntimeGenAI.Models;
+using Logits.OnnxRuntimeGenAI.Onnx;
 using Logits.Pipelines;
 using Logits.Tensors;
 using static TorchSharp.torch;
@@ -118,6 +120,38 @@ Check("Logits.LLamaSharp: greedy through llama.cpp equals LLamaSharp's greedy", 
     finally
     {
         System.IO.File.Delete(path);
+    }
+});
+
+Check("Logits.OnnxRuntimeGenAI: greedy through ONNX Runtime GenAI equals the runtime's greedy search", () =>
+{
+    string folder = SyntheticOnnxModel.WriteTemporary(new SyntheticOnnxModelOptions { VocabSize = 300, ContextLength = 32 });
+    try
+    {
+        using var runtimeModel = new Microsoft.ML.OnnxRuntimeGenAI.Model(folder);
+        int[] prompt = [SyntheticOnnxModel.EndOfTextId, 'h', 'i'];
+        using var model = new OnnxGenAILanguageModel(runtimeModel);
+        var generator = new Logits.Generation.TokenGenerator(model, LogitPipeline.CreateBuilder().Greedy(), new Logits.Generation.GenerationOptions { MaxNewTokens = 12 });
+        var withLogits = generator.Generate(prompt).Tokens;
+
+        using var parameters = new Microsoft.ML.OnnxRuntimeGenAI.GeneratorParams(runtimeModel);
+        parameters.SetSearchOption("max_length", prompt.Length + 12);
+        parameters.SetSearchOption("do_sample", false);
+        using var runtime = new Microsoft.ML.OnnxRuntimeGenAI.Generator(runtimeModel, parameters);
+        runtime.AppendTokens(prompt);
+        var withRuntime = new List<int>();
+        while (!runtime.IsDone())
+        {
+            runtime.GenerateNextToken();
+            withRuntime.Add(runtime.GetNextTokens()[0]);
+        }
+
+        Console.WriteLine($"      Logits: {string.Join(" ", withLogits)}; runtime: {string.Join(" ", withRuntime)}");
+        Expect(withLogits.Count == 12 && withLogits.SequenceEqual(withRuntime), "the two greedy runs differ");
+    }
+    finally
+    {
+        System.IO.Directory.Delete(folder, recursive: true);
     }
 });
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Package-consumer smoke test.
 #
-# Packs Logits, Logits.TorchSharp and Logits.LLamaSharp into a temporary local folder feed, builds a tiny console
+# Packs Logits, Logits.TorchSharp, Logits.LLamaSharp and Logits.OnnxRuntimeGenAI into a temporary local folder feed, builds a tiny console
 # app (Consumer.csproj.template + Program.cs) against those packages in a fresh temporary folder
 # outside the repository, and runs it. Exits non-zero if packing, restore, build or any check
 # in the app fails.
@@ -42,7 +42,7 @@ else
     step "packing into $feed"
     dotnet pack "$repo/Logits.sln" -c Release -o "$feed" -tl:off -nologo
 fi
-for id in Logits Logits.TorchSharp Logits.LLamaSharp; do
+for id in Logits Logits.TorchSharp Logits.LLamaSharp Logits.OnnxRuntimeGenAI; do
     if [[ ! -f "$feed/$id.0.1.0.nupkg" ]]; then
         echo "package consumer: $feed has no $id.0.1.0.nupkg" >&2
         exit 1

@@ -99,6 +99,16 @@ public sealed class DecoderTransformer : Module<Tensor, Tensor>, IPilotModel
     /// <summary>The output head's weight <c>[V, d]</c>: the token embedding matrix itself when the head is tied.</summary>
     public Tensor OutputHeadWeight => _head is null ? _tokens.weight! : _head.weight!;
 
+    /// <summary>The final layer norm's weight <c>[d]</c>.</summary>
+    internal Tensor FinalNormWeight => _norm.weight!;
+
+    /// <summary>The modules of block <paramref name="index"/> (for copying into a Copilot).</summary>
+    internal (LayerNorm AttentionNorm, Linear Qkv, Linear Output, LayerNorm MlpNorm, Linear Up, Linear Down) BlockWeights(int index)
+    {
+        var block = _blocks[index];
+        return (block.AttentionNorm, block.Qkv, block.Output, block.MlpNorm, block.Up, block.Down);
+    }
+
     /// <summary>Builds a model with weights drawn from <paramref name="seed"/> (see the remarks of <see cref="DecoderTransformer"/>).</summary>
     /// <param name="options">The sizes.</param>
     /// <param name="seed">Seeds the private generator that draws every parameter; the same seed gives identical weights.</param>
@@ -255,6 +265,18 @@ public sealed class DecoderTransformer : Module<Tensor, Tensor>, IPilotModel
             _dropout = Dropout(dropout);
             RegisterComponents();
         }
+
+        public LayerNorm AttentionNorm => _attentionNorm;
+
+        public Linear Qkv => _qkv;
+
+        public Linear Output => _output;
+
+        public LayerNorm MlpNorm => _mlpNorm;
+
+        public Linear Up => _up;
+
+        public Linear Down => _down;
 
         public override Tensor forward(Tensor input)
         {

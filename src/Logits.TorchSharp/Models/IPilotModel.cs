@@ -7,7 +7,7 @@ namespace Logits.TorchSharp.Models;
 /// <summary>
 /// A decoder-only language model that can serve as Transformer Copilot's Pilot: a teacher-forced forward
 /// pass that returns the logits, the input representation (embedding output) and every layer's hidden states
-/// (docs/algorithms/paper-methods.md#joint-training).
+///.
 /// </summary>
 public interface IPilotModel
 {

@@ -6,7 +6,7 @@ namespace Logits.TorchSharp.Rectification;
 
 /// <summary>
 /// A padded float32 Copilot training batch drawn from a <see cref="MistakeLog"/>: the mistake vectors, their mask,
-/// the memory <c>M = [X̃ ; H̄]</c> and the lengths from which the memory mask is built (docs/algorithms/paper-methods.md#copilot-decoder).
+/// the memory <c>M = [X̃ ; H̄]</c> and the lengths from which the memory mask is built.
 /// </summary>
 /// <remarks>
 /// With <c>S_max = max_b (m_b + n_b − 1)</c>, each half of the memory is padded to <c>S_max</c> rows: row <c>k − 1</c>

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Logits.TorchSharp.Rectification;
 
 /// <summary>
-/// The Copilot's per-sequence decoding state for fused generation (paper Algorithm 2, docs/algorithms/paper-methods.md#fused-inference): the
+/// The Copilot's per-sequence decoding state for fused generation (paper Algorithm 2): the
 /// memory <c>[e ; h̄]</c> of the positions the Pilot has processed, and the corrections <c>f^C_1 … f^C_i</c> produced
 /// so far. Batched, with per-row reset.
 /// </summary>

@@ -10,17 +10,19 @@ namespace Logits.TorchSharp.Rectification;
 /// <summary>
 /// The Copilot of Transformer Copilot for a decoder-only Pilot: a small transformer decoder that reads the
 /// right-shifted mistake sequence and the Pilot's memory <c>M = [X̃ ; H̄]</c> and predicts the next mistake vector
-/// <c>f^C_i</c> (docs/algorithms/paper-methods.md#copilot-decoder, library decision).
+/// <c>f^C_i</c>.
 /// </summary>
 /// <remarks>
 /// <para>Zou et al., <i>Transformer Copilot: Learning from The Mistake Log in LLM Fine-tuning</i>, arXiv 2505.16270,
 /// §3 of the paper; official code <c>jiaruzouu/TransformerCopilot</c>.</para>
 /// <para>Layout: <c>x_i = W_in(u_i)</c> with <c>W_in: Linear(V → d)</c> and <c>u_i = ℓ_{i−1}</c> (teacher forcing) or
-/// <c>f^C_{i−1}</c> (inference), <c>u_1 = 0</c>. Layers 1, 3, … are causal self-attention with rotary position
-/// embeddings over <c>i</c> (Su et al., RoFormer, arXiv 2104.09864; rotate-half form, base 10 000, over the first
-/// <c>2⌊d_h/2⌋</c> dimensions of each head); layers 2, 4, … are cross-attention from the Copilot state to the memory,
-/// with key and value projections <c>d_P → d</c> and no positional term. Every layer is
-/// <c>x += Attn(RMSNorm(x))</c> then <c>x += FFN(RMSNorm(x))</c>, FFN = <c>Linear(d → FeedForwardWidth)</c>, GELU,
+/// <c>f^C_{i−1}</c> (inference), <c>u_1 = 0</c>. With <see cref="CopilotLayerLayout.CrossAttentionInEveryLayer"/> (the
+/// default, the paper's layout) every layer is <c>x += SelfAttn(RMSNorm(x))</c>, <c>x += CrossAttn(RMSNorm(x), M)</c>,
+/// <c>x += FFN(RMSNorm(x))</c>; with <see cref="CopilotLayerLayout.Alternating"/> layers 1, 3, … keep only the
+/// self-attention and layers 2, 4, … only the cross-attention. Self-attention is causal with rotary position embeddings
+/// over <c>i</c> (Su et al., RoFormer, arXiv 2104.09864; rotate-half form, base 10 000, over the first
+/// <c>2⌊d_h/2⌋</c> dimensions of each head); cross-attention goes from the Copilot state to the memory, with key and value
+/// projections <c>d_P → d</c> and no positional term. FFN = <c>Linear(d → FeedForwardWidth)</c>, GELU,
 /// <c>Linear(FeedForwardWidth → d)</c>. The output is <c>f^C = W_out(RMSNorm(x))</c>, <c>W_out: Linear(d → V)</c>, with no
 /// activation, so <c>f^C</c> is on the scale of <c>ℓ</c>.</para>
 /// <para>Memory mask (mandatory, see <see cref="MemoryMask"/>): query <c>i</c> sees memory position <c>k ≤ m + i − 1</c>
@@ -50,7 +52,8 @@ public sealed class CopilotDecoder : Module<Tensor, Tensor, Tensor, Tensor>
         _layers = new ModuleList<CopilotLayer>();
         for (int l = 1; l <= options.Layers; l++)
         {
-            _layers.Add(new CopilotLayer(options, cross: l % 2 == 0, _dropoutGenerator));
+            bool every = options.Layout == CopilotLayerLayout.CrossAttentionInEveryLayer;
+            _layers.Add(new CopilotLayer(options, self: every || l % 2 == 1, cross: every || l % 2 == 0, _dropoutGenerator));
         }
 
         _norm = new RmsNorm(options.Width);
@@ -87,6 +90,114 @@ public sealed class CopilotDecoder : Module<Tensor, Tensor, Tensor, Tensor>
         return model;
     }
 
+    /// <summary>The final RMSNorm before <c>W_out</c>.</summary>
+    internal RmsNorm FinalNorm => _norm;
+
+    /// <summary>Layer <paramref name="index"/> (0-based).</summary>
+    internal CopilotLayer LayerAt(int index) => _layers[index];
+
+    /// <summary>The number of trainable scalars.</summary>
+    public long ParameterCount
+    {
+        get
+        {
+            long count = 0;
+            foreach (var parameter in parameters())
+            {
+                count += parameter.numel();
+            }
+
+            return count;
+        }
+    }
+
+    /// <summary>
+    /// Copies the Pilot's block weights into this Copilot where the shapes allow (the paper initialises the Copilot from
+    /// the Pilot's decoder); <c>W_in</c>, <c>W_out</c> and every cross-attention sub-block keep their own weights.
+    /// </summary>
+    /// <param name="pilot">The (pre-trained) Pilot.</param>
+    /// <param name="pilotLayers">For each Copilot layer, the index of the Pilot block it copies; <see langword="null"/>
+    /// means blocks 0, 1, …, N_C − 1 (a truncated copy of the Pilot), wrapping around when the Copilot is deeper.</param>
+    /// <returns>What was copied, one <c>"copilot name ← pilot name"</c> line per tensor, in copy order.</returns>
+    /// <remarks>
+    /// <para>Zou et al., arXiv 2505.16270, §3 and §5: the Copilot is initialised from the Pilot's decoder module where
+    /// sizes allow. A decoder-only Pilot has no cross-attention, so only the self-attention and feed-forward sub-blocks
+    /// have counterparts. Per Copilot layer <c>l</c> and Pilot block <c>b</c>: the self-attention query, key and value
+    /// weights and biases are the three row blocks of <c>b</c>'s fused QKV projection (rows <c>[0, d)</c>, <c>[d, 2d)</c>,
+    /// <c>[2d, 3d)</c>), the output projection is <c>b</c>'s, the feed-forward in/out projections are <c>b</c>'s MLP, and the
+    /// two RMSNorm gains take <c>b</c>'s layer-norm weights (the layer-norm biases have no counterpart). The final RMSNorm
+    /// gain takes the Pilot's final layer-norm weight. A tensor is copied only when its shape equals the source's (e.g.
+    /// the Copilot width equals the Pilot width and the feed-forward widths agree); any other tensor is left as it is.
+    /// A Copilot in <see cref="CopilotLayerLayout.Alternating"/> layout copies only into its self-attention layers.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="pilot"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="pilotLayers"/> does not have one entry per Copilot layer, or an
+    /// entry is outside <c>[0, pilot.Layers)</c>.</exception>
+    public IReadOnlyList<string> CopyFromPilot(Models.DecoderTransformer pilot, IReadOnlyList<int>? pilotLayers = null)
+    {
+        ArgumentNullException.ThrowIfNull(pilot);
+        if (pilotLayers is not null && pilotLayers.Count != _layers.Count)
+        {
+            ThrowHelper.ThrowArgument(nameof(pilotLayers), $"has {pilotLayers.Count} entries but the Copilot has {_layers.Count} layers.");
+        }
+
+        var copied = new List<string>();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        long d = Options.Width;
+        for (int l = 0; l < _layers.Count; l++)
+        {
+            int b = pilotLayers?[l] ?? (l % pilot.Layers);
+            if (b < 0 || b >= pilot.Layers)
+            {
+                ThrowHelper.ThrowArgument(nameof(pilotLayers), $"entry {l} is {b}, outside the Pilot's blocks [0, {pilot.Layers}).");
+            }
+
+            var source = pilot.BlockWeights(b);
+            var layer = _layers[l];
+            string to = $"layers.{l}", from = $"blocks.{b}";
+            if (layer.SelfAttention is { } attention)
+            {
+                Copy(attention.Norm.Gain, source.AttentionNorm.weight!, $"{to}.self.norm.gain", $"{from}.attention_norm.weight");
+                if (source.Qkv.weight!.shape[0] == 3 * d)
+                {
+                    Copy(attention.Query.weight!, source.Qkv.weight!.narrow(0, 0, d), $"{to}.self.query.weight", $"{from}.qkv.weight[0:d]");
+                    Copy(attention.Key.weight!, source.Qkv.weight!.narrow(0, d, d), $"{to}.self.key.weight", $"{from}.qkv.weight[d:2d]");
+                    Copy(attention.Value.weight!, source.Qkv.weight!.narrow(0, 2 * d, d), $"{to}.self.value.weight", $"{from}.qkv.weight[2d:3d]");
+                    Copy(attention.Query.bias!, source.Qkv.bias!.narrow(0, 0, d), $"{to}.self.query.bias", $"{from}.qkv.bias[0:d]");
+                    Copy(attention.Key.bias!, source.Qkv.bias!.narrow(0, d, d), $"{to}.self.key.bias", $"{from}.qkv.bias[d:2d]");
+                    Copy(attention.Value.bias!, source.Qkv.bias!.narrow(0, 2 * d, d), $"{to}.self.value.bias", $"{from}.qkv.bias[2d:3d]");
+                }
+
+                Copy(attention.Projection.weight!, source.Output.weight!, $"{to}.self.projection.weight", $"{from}.output.weight");
+                Copy(attention.Projection.bias!, source.Output.bias!, $"{to}.self.projection.bias", $"{from}.output.bias");
+            }
+
+            if (layer.SelfAttention is null)
+            {
+                continue;
+            }
+
+            Copy(layer.FeedForwardNorm.Gain, source.MlpNorm.weight!, $"{to}.ffn.norm.gain", $"{from}.mlp_norm.weight");
+            Copy(layer.Up.weight!, source.Up.weight!, $"{to}.ffn.up.weight", $"{from}.mlp.up.weight");
+            Copy(layer.Up.bias!, source.Up.bias!, $"{to}.ffn.up.bias", $"{from}.mlp.up.bias");
+            Copy(layer.Down.weight!, source.Down.weight!, $"{to}.ffn.down.weight", $"{from}.mlp.down.weight");
+            Copy(layer.Down.bias!, source.Down.bias!, $"{to}.ffn.down.bias", $"{from}.mlp.down.bias");
+        }
+
+        Copy(_norm.Gain, pilot.FinalNormWeight, "norm.gain", "final_norm.weight");
+        return copied;
+
+        void Copy(Tensor target, Tensor source, string targetName, string sourceName)
+        {
+            if (target.shape.AsSpan().SequenceEqual(source.shape))
+            {
+                target.copy_(source);
+                copied.Add($"{targetName} ← {sourceName}");
+            }
+        }
+    }
+
     /// <summary>Runs the Copilot on an already right-shifted input sequence.</summary>
     /// <param name="input">The inputs <c>u_1 … u_n</c>, <c>[B, n, V]</c> float32 (<c>u_1 = 0</c>, <c>u_i = ℓ_{i−1}</c> or <c>f^C_{i−1}</c>).</param>
     /// <param name="memory">The memory <c>[X̃ ; H̄]</c>, <c>[B, 2·S, d_P]</c> float32.</param>
@@ -121,7 +232,7 @@ public sealed class CopilotDecoder : Module<Tensor, Tensor, Tensor, Tensor>
         Tensor x = _input.forward(input);
         foreach (var layer in _layers)
         {
-            x = layer.Forward(x, memory, layer.IsCross ? crossMask : causal, cos, sin, training);
+            x = layer.Forward(x, memory, causal, crossMask, cos, sin, training);
         }
 
         return _output.forward(_norm.forward(x)).MoveToOuterDisposeScope();
@@ -272,10 +383,12 @@ public sealed class CopilotDecoder : Module<Tensor, Tensor, Tensor, Tensor>
     }
 
     /// <summary>RMSNorm: <c>x · g / sqrt(mean(x²) + ε)</c> (Zhang and Sennrich, arXiv 1910.07467).</summary>
-    private sealed class RmsNorm : Module<Tensor, Tensor>
+    internal sealed class RmsNorm : Module<Tensor, Tensor>
     {
         private const double Epsilon = 1e-6;
         private readonly Parameter _gain;
+
+        public Parameter Gain => _gain;
 
         public RmsNorm(int width)
             : base(nameof(RmsNorm))
@@ -292,63 +405,53 @@ public sealed class CopilotDecoder : Module<Tensor, Tensor, Tensor, Tensor>
         }
     }
 
-    /// <summary>One pre-norm layer: self-attention (odd layers) or cross-attention (even layers), then a GELU FFN.</summary>
-    private sealed class CopilotLayer : Module
+    /// <summary>One pre-norm layer: causal self-attention and/or cross-attention to the memory, then a GELU FFN.</summary>
+    internal sealed class CopilotLayer : Module
     {
-        private readonly RmsNorm _attentionNorm;
-        private readonly Linear _query;
-        private readonly Linear _key;
-        private readonly Linear _value;
-        private readonly Linear _projection;
+        private readonly Attention? _self;
+        private readonly Attention? _cross;
         private readonly RmsNorm _feedForwardNorm;
         private readonly Linear _up;
         private readonly Linear _down;
-        private readonly int _heads;
         private readonly double _dropout;
         private readonly Generator _dropoutGenerator;
 
-        public CopilotLayer(CopilotOptions options, bool cross, Generator dropoutGenerator)
+        public CopilotLayer(CopilotOptions options, bool self, bool cross, Generator dropoutGenerator)
             : base(nameof(CopilotLayer))
         {
-            IsCross = cross;
-            _heads = options.Heads;
             _dropout = options.Dropout;
             _dropoutGenerator = dropoutGenerator;
-            int keyWidth = cross ? options.PilotWidth : options.Width;
-            _attentionNorm = new RmsNorm(options.Width);
-            _query = Linear(options.Width, options.Width);
-            _key = Linear(keyWidth, options.Width);
-            _value = Linear(keyWidth, options.Width);
-            _projection = Linear(options.Width, options.Width);
+            _self = self ? new Attention(options, cross: false) : null;
+            _cross = cross ? new Attention(options, cross: true) : null;
             _feedForwardNorm = new RmsNorm(options.Width);
             _up = Linear(options.Width, options.FeedForwardWidth);
             _down = Linear(options.FeedForwardWidth, options.Width);
             RegisterComponents();
         }
 
-        public bool IsCross { get; }
+        public Attention? SelfAttention => _self;
 
-        public Tensor Forward(Tensor x, Tensor memory, Tensor mask, Tensor cos, Tensor sin, bool training)
+        public Attention? CrossAttention => _cross;
+
+        public RmsNorm FeedForwardNorm => _feedForwardNorm;
+
+        public Linear Up => _up;
+
+        public Linear Down => _down;
+
+        public Tensor Forward(Tensor x, Tensor memory, Tensor causal, Tensor crossMask, Tensor cos, Tensor sin, bool training)
         {
             using var scope = NewDisposeScope();
-            long b = x.shape[0], n = x.shape[1], d = x.shape[2];
-            long dh = d / _heads;
-            var normed = _attentionNorm.forward(x);
-            var source = IsCross ? memory : normed;
-            long s = source.shape[1];
-            var q = _query.forward(normed).view(b, n, _heads, dh).transpose(1, 2);
-            var k = _key.forward(source).view(b, s, _heads, dh).transpose(1, 2);
-            var v = _value.forward(source).view(b, s, _heads, dh).transpose(1, 2);
-            if (!IsCross)
+            if (_self is not null)
             {
-                q = Rotate(q, cos, sin);
-                k = Rotate(k, cos, sin);
+                x = x.Plus(Dropout(_self.Forward(x, x, causal, cos, sin), training));
             }
 
-            var scores = matmul(q, k.transpose(-2, -1)).DividedBy(Math.Sqrt(dh));
-            scores = scores.masked_fill(mask.logical_not(), TorchScalars.NegativeInfinity);
-            var attended = matmul(functional.softmax(scores, -1), v).transpose(1, 2).reshape(b, n, d);
-            x = x.Plus(Dropout(_projection.forward(attended), training));
+            if (_cross is not null)
+            {
+                x = x.Plus(Dropout(_cross.Forward(x, memory, crossMask, cos, sin), training));
+            }
+
             var hidden = functional.gelu(_up.forward(_feedForwardNorm.forward(x)));
             x = x.Plus(Dropout(_down.forward(hidden), training));
             return x.MoveToOuterDisposeScope();
@@ -364,6 +467,68 @@ public sealed class CopilotDecoder : Module<Tensor, Tensor, Tensor, Tensor>
             // Masks from the Copilot's own generator: the global torch stream (the Pilot's) is untouched.
             var keep = rand(x.shape, ScalarType.Float32, CPU, generator: _dropoutGenerator).AtOrAbove(_dropout).to(x.device);
             return (x * keep.to_type(x.dtype)).DividedBy(1 - _dropout);
+        }
+    }
+
+    /// <summary>A pre-norm multi-head attention sub-block: <c>Proj(softmax(QKᵀ/√d_h + mask)·V)</c> of <c>RMSNorm(x)</c>;
+    /// causal self-attention with rotary positions, or cross-attention to the memory (keys and values <c>d_P → d</c>).</summary>
+    internal sealed class Attention : Module
+    {
+        private readonly RmsNorm _norm;
+        private readonly Linear _query;
+        private readonly Linear _key;
+        private readonly Linear _value;
+        private readonly Linear _projection;
+        private readonly int _heads;
+
+        public Attention(CopilotOptions options, bool cross)
+            : base(nameof(Attention))
+        {
+            IsCross = cross;
+            _heads = options.Heads;
+            int keyWidth = cross ? options.PilotWidth : options.Width;
+            _norm = new RmsNorm(options.Width);
+            _query = Linear(options.Width, options.Width);
+            _key = Linear(keyWidth, options.Width);
+            _value = Linear(keyWidth, options.Width);
+            _projection = Linear(options.Width, options.Width);
+            RegisterComponents();
+        }
+
+        public bool IsCross { get; }
+
+        public RmsNorm Norm => _norm;
+
+        public Linear Query => _query;
+
+        public Linear Key => _key;
+
+        public Linear Value => _value;
+
+        public Linear Projection => _projection;
+
+        /// <summary>The attention output (before the residual); <paramref name="self"/> is the layer input.</summary>
+        public Tensor Forward(Tensor self, Tensor memory, Tensor mask, Tensor cos, Tensor sin)
+        {
+            using var scope = NewDisposeScope();
+            long b = self.shape[0], n = self.shape[1], d = self.shape[2];
+            long dh = d / _heads;
+            var normed = _norm.forward(self);
+            var source = IsCross ? memory : normed;
+            long s = source.shape[1];
+            var q = _query.forward(normed).view(b, n, _heads, dh).transpose(1, 2);
+            var k = _key.forward(source).view(b, s, _heads, dh).transpose(1, 2);
+            var v = _value.forward(source).view(b, s, _heads, dh).transpose(1, 2);
+            if (!IsCross)
+            {
+                q = Rotate(q, cos, sin);
+                k = Rotate(k, cos, sin);
+            }
+
+            var scores = matmul(q, k.transpose(-2, -1)).DividedBy(Math.Sqrt(dh));
+            scores = scores.masked_fill(mask.logical_not(), TorchScalars.NegativeInfinity);
+            var attended = matmul(functional.softmax(scores, -1), v).transpose(1, 2).reshape(b, n, d);
+            return _projection.forward(attended).MoveToOuterDisposeScope();
         }
     }
 }

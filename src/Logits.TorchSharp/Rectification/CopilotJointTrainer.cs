@@ -17,19 +17,19 @@ namespace Logits.TorchSharp.Rectification;
 /// <typeparam name="TPilot">The Pilot: a torch module (parameters, train/eval, save/load) with the
 /// <see cref="IPilotModel"/> forward.</typeparam>
 /// <remarks>
-/// <para>Zou et al., arXiv 2505.16270, Algorithm 1; docs/algorithms/paper-methods.md#joint-training. One <see cref="Step"/>:</para>
+/// <para>Zou et al., arXiv 2505.16270, Algorithm 1 One <see cref="Step"/>:</para>
 /// <list type="number">
 /// <item>Pad the batch into <c>[B, T]</c> int64 tokens and run the Pilot (training mode, autograd on) with its
 /// current parameters <c>θ^P_{t−1}</c>: logits, embedding output and every layer's hidden states.</item>
 /// <item>Gather the logits at positions <c>m + i − 1</c>, which predict <c>y_i</c>. Under <c>no_grad</c>: the
 /// mistake vectors <see cref="CopilotMath.MistakeVectors"/> and the pooled states
 /// <see cref="CopilotMath.PoolHiddenStates"/>; append one detached copy per sequence to the <see cref="MistakeLog"/>
-/// (oldest evicted beyond capacity). This happens before the Pilot update: no second forward pass.</item>
-/// <item>Pilot loss: token cross-entropy over the valid targets (mean); backward; AdamW step (η_P). The Copilot has
-/// no influence on it.</item>
+/// (the whole run by default; the oldest evicted beyond a set capacity). This happens before the Pilot update: no second forward pass.</item>
+/// <item>Pilot loss: token cross-entropy over the valid targets (mean); backward; AdamW step (η_P, times
+/// <see cref="CopilotTrainerOptions.PilotSchedule"/>'s factor when set). The Copilot has no influence on it.</item>
 /// <item>Sample a Copilot batch (after the append, so it may contain this step's sequences), run the Copilot
 /// teacher-forced on the right-shifted true mistakes with the masked memory, compute <see cref="CopilotMath.CopilotLoss"/>,
-/// backward, AdamW step (η_C). The memory is a detached copy, so no gradient reaches the Pilot.</item>
+/// backward, AdamW step (η_C, times <see cref="CopilotTrainerOptions.CopilotSchedule"/>'s factor when set). The memory is a detached copy, so no gradient reaches the Pilot.</item>
 /// </list>
 /// <para>Pilot-only mode (<c>copilot: null</c>): the same Pilot code path without recording and without steps of the
 /// Copilot; the fair baseline. The Copilot's randomness (its weights, its dropout masks, the log's sampling
@@ -154,6 +154,13 @@ public sealed class CopilotJointTrainer<TPilot> : IDisposable
         }
 
         double pilotLoss, copilotLoss = double.NaN;
+        int update = Steps + 1;
+        _pilotOptimizer.LearningRate = _options.PilotLearningRate * (_options.PilotSchedule?.Factor(update) ?? 1);
+        if (_copilotOptimizer is not null)
+        {
+            _copilotOptimizer.LearningRate = _options.CopilotLearningRate * (_options.CopilotSchedule?.Factor(update) ?? 1);
+        }
+
         using (var scope = NewDisposeScope())
         {
             var device = DeviceOf(Pilot);
@@ -195,7 +202,13 @@ public sealed class CopilotJointTrainer<TPilot> : IDisposable
 
         Steps++;
         double seconds = Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-        return new CopilotTrainingProgress(Steps, pilotLoss, copilotLoss, batch.TokenCount / seconds);
+        return new CopilotTrainingProgress(Steps, pilotLoss, copilotLoss, batch.TokenCount / seconds)
+        {
+            PilotLearningRate = _pilotOptimizer.LearningRate,
+            CopilotLearningRate = _copilotOptimizer?.LearningRate ?? double.NaN,
+            MistakeLogCount = MistakeLog?.Count ?? 0,
+            MistakeLogBytes = MistakeLog?.StoredBytes ?? 0,
+        };
     }
 
     /// <summary>Runs one step per batch until the batches end.</summary>

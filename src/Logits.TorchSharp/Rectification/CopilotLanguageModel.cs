@@ -18,7 +18,7 @@ namespace Logits.TorchSharp.Rectification;
 /// </summary>
 /// <typeparam name="TPilot">The Pilot: a torch module with the <see cref="IPilotModel"/> forward.</typeparam>
 /// <remarks>
-/// <para>Paper Algorithm 2 (Zou et al., arXiv 2505.16270); docs/algorithms/paper-methods.md#fused-inference. Use it with a normal pipeline whose
+/// <para>Paper Algorithm 2 (Zou et al., arXiv 2505.16270) Use it with a normal pipeline whose
 /// <b>first</b> processor is <c>new CopilotRectificationProcessor(model.CorrectionSource, λ, mode)</c>; then any
 /// processors and any selector follow, and <see cref="TokenGenerator"/> drives it like any model.</para>
 /// <para>Per row and call: if the context extends the row's previous context, only the new positions are appended to

@@ -12,7 +12,7 @@ namespace Logits.TorchSharp.Rectification;
 /// <remarks>
 /// Zou, Ban, Li, Qi, Qiu, Yang, He, <i>Transformer Copilot: Learning from The Mistake Log in LLM Fine-tuning</i>,
 /// arXiv 2505.16270 (NeurIPS 2025), Algorithm 1 and Eq. 7; official code <c>jiaruzouu/TransformerCopilot</c>.
-/// Rules: docs/algorithms/paper-methods.md#mistake-vector, docs/algorithms/paper-methods.md#copilot-loss.
+///
 /// </remarks>
 public static class CopilotMath
 {
@@ -111,7 +111,7 @@ public static class CopilotMath
     /// <param name="prediction">The Copilot output <c>f^C</c>, <c>[B, n, V]</c> float32 (with autograd history in training).</param>
     /// <param name="target">The mistake vectors <c>ℓ</c>, <c>[B, n, V]</c>.</param>
     /// <param name="mask">Valid positions, <c>[B, n]</c> bool.</param>
-    /// <param name="reduction">The reduction (default <see cref="CopilotLossReduction.RootMeanSquare"/>).</param>
+    /// <param name="reduction">The reduction (default <see cref="CopilotLossReduction.RootSumSquare"/>, the paper's Eq. 7).</param>
     /// <returns>A scalar float32 tensor the caller disposes.</returns>
     /// <remarks>
     /// <para>With <c>S_b = Σ_{i valid in b} Σ_v (f^C_{b,i}[v] − ℓ_{b,i}[v])²</c> and <c>N_valid</c> the number of valid
@@ -126,7 +126,7 @@ public static class CopilotMath
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException">The shapes disagree.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="reduction"/> is undefined.</exception>
-    public static Tensor CopilotLoss(Tensor prediction, Tensor target, Tensor mask, CopilotLossReduction reduction = CopilotLossReduction.RootMeanSquare)
+    public static Tensor CopilotLoss(Tensor prediction, Tensor target, Tensor mask, CopilotLossReduction reduction = CopilotLossReduction.RootSumSquare)
     {
         ArgumentNullException.ThrowIfNull(prediction);
         ArgumentNullException.ThrowIfNull(target);
@@ -174,7 +174,7 @@ public static class CopilotMath
         return loss.MoveToOuterDisposeScope();
     }
 
-    /// <summary>sqrt(S) with value and gradient exactly 0 at S = 0 (docs/algorithms/paper-methods.md#copilot-loss).</summary>
+    /// <summary>sqrt(S) with value and gradient exactly 0 at S = 0.</summary>
     private static Tensor SafeSqrt(Tensor s)
     {
         var positive = s.gt(TorchScalars.Zero);

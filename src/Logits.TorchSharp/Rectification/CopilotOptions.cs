@@ -2,7 +2,7 @@ using System;
 
 namespace Logits.TorchSharp.Rectification;
 
-/// <summary>The shape of a <see cref="CopilotDecoder"/> (docs/algorithms/paper-methods.md#copilot-decoder).</summary>
+/// <summary>The shape of a <see cref="CopilotDecoder"/>.</summary>
 /// <remarks>
 /// Every property is validated when it is set (<see cref="ArgumentOutOfRangeException"/> naming the property);
 /// the cross-property rule "<see cref="Heads"/> divides <see cref="Width"/>" is checked by
@@ -17,6 +17,7 @@ public sealed class CopilotOptions
     private readonly int _heads;
     private readonly int? _feedForwardWidth;
     private readonly double _dropout;
+    private readonly CopilotLayerLayout _layout = CopilotLayerLayout.CrossAttentionInEveryLayer;
 
     /// <summary>V, the vocabulary size shared with the Pilot, at least 1.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
@@ -42,12 +43,30 @@ public sealed class CopilotOptions
         init => _width = AtLeast(value, 1, nameof(Width));
     }
 
-    /// <summary>N_C, the number of layers, at least 2 (odd layers self-attention, even layers cross-attention).</summary>
-    /// <exception cref="ArgumentOutOfRangeException">The value is below 2.</exception>
+    /// <summary>N_C, the number of layers, at least 1 (at least 2 with <see cref="CopilotLayerLayout.Alternating"/>, so
+    /// that one layer cross-attends; checked by <see cref="CopilotDecoder.Create"/>).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
     public required int Layers
     {
         get => _layers;
-        init => _layers = AtLeast(value, 2, nameof(Layers));
+        init => _layers = AtLeast(value, 1, nameof(Layers));
+    }
+
+    /// <summary>Where the Copilot reads the Pilot's memory (default <see cref="CopilotLayerLayout.CrossAttentionInEveryLayer"/>,
+    /// the paper's layout: every layer has causal self-attention, then cross-attention, then the feed-forward block).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An undefined value.</exception>
+    public CopilotLayerLayout Layout
+    {
+        get => _layout;
+        init
+        {
+            if (value is not (CopilotLayerLayout.CrossAttentionInEveryLayer or CopilotLayerLayout.Alternating))
+            {
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(Layout), value, "must be CrossAttentionInEveryLayer or Alternating");
+            }
+
+            _layout = value;
+        }
     }
 
     /// <summary>The number of attention heads, at least 1; it divides <see cref="Width"/>.</summary>
@@ -83,9 +102,15 @@ public sealed class CopilotOptions
     }
 
     /// <summary>Checks the cross-property rules.</summary>
-    /// <exception cref="ArgumentOutOfRangeException"><see cref="Heads"/> does not divide <see cref="Width"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="Heads"/> does not divide <see cref="Width"/>, or the
+    /// alternating layout has fewer than 2 layers.</exception>
     internal void Validate()
     {
+        if (Layout == CopilotLayerLayout.Alternating && Layers < 2)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(Layers), Layers, "must be at least 2 with the Alternating layout (layer 2 is the first cross-attention layer)");
+        }
+
         if (Width % Heads != 0)
         {
             ThrowHelper.ThrowArgumentOutOfRange(nameof(Heads), Heads, $"must divide Width ({Width})");

@@ -1,19 +1,20 @@
 using System;
+using Logits.TorchSharp.Optimization;
 using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Rectification;
 
-/// <summary>Settings of a <see cref="CopilotJointTrainer{TPilot}"/> (docs/algorithms/paper-methods.md#joint-training).</summary>
+/// <summary>Settings of a <see cref="CopilotJointTrainer{TPilot}"/>: learning rates and schedules, the Mistake Log, the loss reduction.</summary>
 /// <remarks>Every property is validated when it is set (<see cref="ArgumentOutOfRangeException"/> naming the property).</remarks>
 public sealed class CopilotTrainerOptions
 {
     private readonly double _pilotLearningRate = 1e-3;
     private readonly double _copilotLearningRate = 1e-3;
     private readonly double _weightDecay = 0.01;
-    private readonly int _mistakeLogCapacity = MistakeLog.DefaultCapacity;
+    private readonly int _mistakeLogCapacity = MistakeLog.Unbounded;
     private readonly ScalarType _mistakeLogStorageType = ScalarType.Float32;
     private readonly int? _copilotBatchSize;
-    private readonly CopilotLossReduction _lossReduction = CopilotLossReduction.RootMeanSquare;
+    private readonly CopilotLossReduction _lossReduction = CopilotLossReduction.RootSumSquare;
 
     /// <summary>η_P, the Pilot's AdamW learning rate, finite and positive (default 1e-3).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is not finite and positive.</exception>
@@ -47,7 +48,9 @@ public sealed class CopilotTrainerOptions
         }
     }
 
-    /// <summary>The Mistake Log capacity in sequences, at least 1 (default 64).</summary>
+    /// <summary>The Mistake Log capacity in sequences, at least 1 (default <see cref="MistakeLog.Unbounded"/>: the paper's
+    /// log, which keeps every sequence of the run; bounded only by memory, its size is reported in every
+    /// <see cref="CopilotTrainingProgress"/>).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
     public int MistakeLogCapacity
     {
@@ -94,7 +97,8 @@ public sealed class CopilotTrainerOptions
         }
     }
 
-    /// <summary>The Copilot loss reduction (default <see cref="CopilotLossReduction.RootMeanSquare"/>).</summary>
+    /// <summary>The Copilot loss reduction (default <see cref="CopilotLossReduction.RootSumSquare"/>, the paper's Eq. 7:
+    /// the root of the sum of squared errors over a sequence, averaged over the batch).</summary>
     /// <exception cref="ArgumentOutOfRangeException">An undefined value.</exception>
     public CopilotLossReduction LossReduction
     {
@@ -109,6 +113,14 @@ public sealed class CopilotTrainerOptions
             _lossReduction = value;
         }
     }
+
+    /// <summary>The Pilot's learning-rate schedule (default <see langword="null"/>: the constant <see cref="PilotLearningRate"/>;
+    /// the paper states no schedule). The rate of step <c>t</c> is <c>PilotLearningRate · schedule.Factor(t)</c>.</summary>
+    public WarmupCosineSchedule? PilotSchedule { get; init; }
+
+    /// <summary>The Copilot's learning-rate schedule (default <see langword="null"/>: the constant
+    /// <see cref="CopilotLearningRate"/>). The rate of step <c>t</c> is <c>CopilotLearningRate · schedule.Factor(t)</c>.</summary>
+    public WarmupCosineSchedule? CopilotSchedule { get; init; }
 
     /// <summary>Seeds the Mistake Log's sampling generator (default 0). It is separate from torch's generator, so the
     /// Pilot's trajectory does not depend on whether a Copilot is trained.</summary>

@@ -5,7 +5,7 @@ namespace Logits.TorchSharp.Rectification;
 
 /// <summary>
 /// A batch of decoder-only training sequences for a <see cref="CopilotJointTrainer{TPilot}"/>: each sequence is a
-/// prompt of <c>m</c> tokens followed by <c>n ≥ 1</c> target tokens (<c>s_1 … s_{m+n}</c>, docs/algorithms/paper-methods.md#notation).
+/// prompt of <c>m</c> tokens followed by <c>n ≥ 1</c> target tokens (<c>s_1 … s_{m+n}</c>).
 /// </summary>
 /// <remarks>
 /// Host data, copied at construction: the trainer pads the sequences at the end (with token 0, never attended by a

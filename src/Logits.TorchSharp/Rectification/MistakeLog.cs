@@ -5,13 +5,14 @@ using static TorchSharp.torch;
 namespace Logits.TorchSharp.Rectification;
 
 /// <summary>
-/// Transformer Copilot's Mistake Log: a bounded FIFO buffer of training sequences, each with the Pilot's input
+/// Transformer Copilot's Mistake Log: a buffer (unbounded by default, or a bounded FIFO) of training sequences, each with the Pilot's input
 /// representation, its layer-pooled hidden states and its mistake vectors <c>ℓ = onehot(y) − softmax(z)</c>.
 /// </summary>
 /// <remarks>
-/// <para>Zou et al., arXiv 2505.16270, §3 and Algorithm 1. Rules: docs/algorithms/paper-methods.md#mistake-log (library decision:
-/// the paper's log grows for the whole run; this one is bounded because every entry is dominated by the dense
-/// <c>n × V</c> mistake matrix).</para>
+/// <para>Zou et al., arXiv 2505.16270, §3 and Algorithm 1: the log grows for the whole fine-tuning run, which is the
+/// default here (<see cref="Unbounded"/>). Every entry is dominated by the dense <c>n × V</c> mistake matrix, so a
+/// large vocabulary may need a bound: pass a capacity and the oldest entries are evicted first.
+/// <see cref="Count"/> and <see cref="StoredBytes"/> report the size either way.</para>
 /// <para>Behaviour: <see cref="Append"/> splits a batch into sequences and stores detached copies (never views of
 /// the Pilot's buffers) in <see cref="StorageType"/> on <see cref="Device"/>; when the log is over
 /// <see cref="Capacity"/> the oldest entries are evicted and disposed. <see cref="Sample"/> draws a batch uniformly
@@ -23,20 +24,20 @@ namespace Logits.TorchSharp.Rectification;
 /// </remarks>
 public sealed class MistakeLog : IDisposable
 {
-    /// <summary>The default capacity, 64 sequences (docs/algorithms/paper-methods.md#mistake-log).</summary>
-    public const int DefaultCapacity = 64;
+    /// <summary>The capacity that means "keep every recorded sequence" (the paper's log; the default), bounded only by memory.</summary>
+    public const int Unbounded = int.MaxValue;
 
     private readonly LinkedList<MistakeLogEntry> _entries = new();
     private readonly Random _random;
     private bool _disposed;
 
     /// <summary>Creates an empty log.</summary>
-    /// <param name="capacity">The most sequences kept, at least 1 (default 64).</param>
+    /// <param name="capacity">The most sequences kept, at least 1 (default <see cref="Unbounded"/>: every sequence).</param>
     /// <param name="storageType">Float32 (default), BFloat16 or Float16.</param>
     /// <param name="device">Where entries are stored; <see langword="null"/> means the CPU.</param>
     /// <param name="random">The sampling generator; <see langword="null"/> means <c>new Random(0)</c>.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="capacity"/> is below 1 or <paramref name="storageType"/> is not one of the three types.</exception>
-    public MistakeLog(int capacity = DefaultCapacity, ScalarType storageType = ScalarType.Float32, Device? device = null, Random? random = null)
+    public MistakeLog(int capacity = Unbounded, ScalarType storageType = ScalarType.Float32, Device? device = null, Random? random = null)
     {
         if (capacity < 1)
         {
@@ -61,8 +62,14 @@ public sealed class MistakeLog : IDisposable
     {
     }
 
-    /// <summary>The most sequences kept.</summary>
+    /// <summary>The most sequences kept (<see cref="Unbounded"/>: every sequence).</summary>
     public int Capacity { get; }
+
+    /// <summary>Whether the log evicts old entries (<see langword="false"/> for <see cref="Unbounded"/>).</summary>
+    public bool IsBounded => Capacity != Unbounded;
+
+    /// <summary>The number of sequences appended since creation, evicted ones included.</summary>
+    public long Appended { get; private set; }
 
     /// <summary>The element type entries are stored in.</summary>
     public ScalarType StorageType { get; }
@@ -73,13 +80,13 @@ public sealed class MistakeLog : IDisposable
     /// <summary>The number of sequences held.</summary>
     public int Count => _entries.Count;
 
-    /// <summary>The estimated bytes held by all entries (the per-entry formula, summed over entries).</summary>
+    /// <summary>The estimated bytes held by all entries.</summary>
     public long StoredBytes { get; private set; }
 
     /// <summary>The entries, oldest first (owned by the log: valid until evicted or the log is disposed).</summary>
     public IEnumerable<MistakeLogEntry> Entries => _entries;
 
-    /// <summary>The memory cost of one entry: <c>b · (n·V + 2·(m+n−1)·d_P)</c> bytes (docs/algorithms/paper-methods.md#mistake-log).</summary>
+    /// <summary>The memory cost of one entry: <c>b · (n·V + 2·(m+n−1)·d_P)</c> bytes.</summary>
     /// <param name="promptLength">m ≥ 1.</param>
     /// <param name="targetLength">n ≥ 1.</param>
     /// <param name="vocabSize">V ≥ 1.</param>
@@ -183,6 +190,7 @@ public sealed class MistakeLog : IDisposable
             }
 
             _entries.AddLast(entry);
+            Appended++;
             StoredBytes += Bytes(entry);
             while (_entries.Count > Capacity)
             {

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Rectification;
 
-/// <summary>One training sequence recorded in a <see cref="MistakeLog"/> (docs/algorithms/paper-methods.md#mistake-log).</summary>
+/// <summary>One training sequence recorded in a <see cref="MistakeLog"/>.</summary>
 /// <remarks>
 /// The tensors are detached copies in the log's storage type and on its device. The log owns them: an entry is
 /// disposed when it is evicted or when the log is disposed, so do not keep an entry beyond that.

@@ -27,7 +27,7 @@ internal sealed class HeldScalarAdamW : IDisposable
     private readonly Tensor?[] _firstMoments;
     private readonly Tensor?[] _secondMoments;
     private readonly long[] _steps;
-    private readonly double _learningRate;
+    private double _learningRate;
     private readonly double _beta1;
     private readonly double _beta2;
     private readonly double _epsilon;
@@ -73,6 +73,22 @@ internal sealed class HeldScalarAdamW : IDisposable
         _beta2 = beta2;
         _epsilon = epsilon;
         _weightDecay = weightDecay;
+    }
+
+    /// <summary>The learning rate of the next <see cref="Step"/> (a schedule sets it before each step).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative or not finite.</exception>
+    public double LearningRate
+    {
+        get => _learningRate;
+        set
+        {
+            if (!(value >= 0) || double.IsInfinity(value))
+            {
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(LearningRate), value, "must be finite and at least 0");
+            }
+
+            _learningRate = value;
+        }
     }
 
     /// <summary>Sets every parameter's gradient to zero (as TorchSharp's <c>zero_grad</c>).</summary>

@@ -29,7 +29,9 @@ public sealed class CopilotDecoderTests
         Check(() => new CopilotOptions { VocabSize = 0, PilotWidth = 1, Width = 1, Layers = 2, Heads = 1 }, "VocabSize");
         Check(() => new CopilotOptions { VocabSize = 1, PilotWidth = 0, Width = 1, Layers = 2, Heads = 1 }, "PilotWidth");
         Check(() => new CopilotOptions { VocabSize = 1, PilotWidth = 1, Width = 0, Layers = 2, Heads = 1 }, "Width");
-        Check(() => new CopilotOptions { VocabSize = 1, PilotWidth = 1, Width = 1, Layers = 1, Heads = 1 }, "Layers");
+        Check(() => new CopilotOptions { VocabSize = 1, PilotWidth = 1, Width = 1, Layers = 0, Heads = 1 }, "Layers");
+        Check(() => CopilotDecoder.Create(new CopilotOptions { VocabSize = 1, PilotWidth = 1, Width = 1, Layers = 1, Heads = 1, Layout = CopilotLayerLayout.Alternating }), "Layers");
+        Check(() => new CopilotOptions { VocabSize = 1, PilotWidth = 1, Width = 1, Layers = 1, Heads = 1, Layout = (CopilotLayerLayout)7 }, "Layout");
         Check(() => new CopilotOptions { VocabSize = 1, PilotWidth = 1, Width = 1, Layers = 2, Heads = 0 }, "Heads");
         Check(() => new CopilotOptions { VocabSize = 1, PilotWidth = 1, Width = 1, Layers = 2, Heads = 1, FeedForwardWidth = 0 }, "FeedForwardWidth");
         Check(() => new CopilotOptions { VocabSize = 1, PilotWidth = 1, Width = 1, Layers = 2, Heads = 1, Dropout = 1 }, "Dropout");
@@ -91,13 +93,16 @@ public sealed class CopilotDecoderTests
     /// The memory-mask leakage test: changing ℓ_j or any Pilot token at position ≥ m + j changes none of
     /// f^C_1..f^C_j, and does change f^C_{j+1} (so the test can fail).
     /// </summary>
-    [Fact]
-    public void Changing_a_mistake_or_a_later_pilot_token_changes_no_earlier_output()
+    [Theory]
+    [InlineData(CopilotLayerLayout.CrossAttentionInEveryLayer)]
+    [InlineData(CopilotLayerLayout.Alternating)]
+    public void Changing_a_mistake_or_a_later_pilot_token_changes_no_earlier_output(CopilotLayerLayout layout)
     {
         const int m = 3, n = 5, vocab = 7, width = 6;
         manual_seed(21);
         using var pilot = new FakePilot(vocab, width, layers: 2, maxSequenceLength: 16, seed: 21);
-        using var copilot = CopilotDecoder.Create(SmallOptions(vocab, width), seed: 5);
+        var options = SmallOptions(vocab, width);
+        using var copilot = CopilotDecoder.Create(new CopilotOptions { VocabSize = vocab, PilotWidth = width, Width = options.Width, Layers = options.Layers, Heads = options.Heads, Layout = layout }, seed: 5);
         copilot.eval();
         var tokens = new long[] { 1, 4, 2, 6, 0, 3, 5, 2 };
         using var mistakes = rand(1, n, vocab).Minus(0.5);

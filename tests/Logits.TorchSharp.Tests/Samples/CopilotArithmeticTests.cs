@@ -118,58 +118,117 @@ public sealed class CopilotArithmeticTests
     }
 
     [Fact]
-    public void Quick_run_decreases_the_copilot_loss_keeps_the_pilot_trajectory_and_prints_every_row()
+    public void Transfer_data_keeps_held_out_pairs_out_of_pretraining_and_finetuning()
     {
-        using var log = new StringWriter();
-        var report = ArithmeticExperiment.Run(new[] { "--quick", "--seed", "4", "--lambdas", "0.5,1", "--logit-lambdas", "2", "--frozen-copilot-steps", "20" }, log);
-        string text = log.ToString();
-
-        report.Seeds.Should().Equal(4UL);
-        report.PilotTrajectoryIdentical.Should().Equal(true);
-
-        // The Copilot's training loss, reported through IProgress every step, falls: mean of the last 20% of steps is
-        // clearly below the mean of the first 20%.
-        var losses = report.CopilotLosses.Should().ContainSingle().Subject;
-        losses.Should().HaveCount(PilotConfig.Quick.Steps).And.OnlyContain(l => double.IsFinite(l) && l >= 0);
-        int fifth = losses.Count / 5;
-        double first = losses.Take(fifth).Average(), last = losses.Skip(losses.Count - fifth).Average();
-        last.Should().BeLessThan(0.95 * first, "the Copilot learns to predict the Pilot's mistakes");
-
-        report.Rows.Select(r => r.Name).Should().Equal(
-            "Pilot alone",
-            "Pilot+Copilot (λ chosen on validation)",
-            "Pilot+Copilot, Probability λ=0.5",
-            "Pilot+Copilot, Probability λ=1",
-            "Pilot+Copilot, Logit λ=2",
-            "Baseline: parameter-matched Pilot (width 40)",
-            report.Rows[^1].Name);
-        report.Rows[^1].Name.Should().StartWith("Baseline: compute-matched Pilot (");
-        report.ChosenLambdas.Should().ContainSingle().Which.Should().BeOneOf("Probability λ=0.5", "Probability λ=1", "Logit λ=2");
-        foreach (var row in report.Rows)
+        var data = new TransferData(targetSize: 300, validationSize: 100, testSize: 200);
+        data.Test.Should().HaveCount(200).And.OnlyHaveUniqueItems().And.OnlyContain(p => p.Operator == '-' && data.Split.IsTestPair(p.A, p.B));
+        data.Validation.Should().HaveCount(100).And.OnlyContain(p => p.Operator == '-' && data.Split.IsValidationPair(p.A, p.B));
+        data.Target.Should().HaveCount(300).And.OnlyHaveUniqueItems().And.OnlyContain(p => p.Operator == '-' && p.A >= p.B && !data.Split.IsTestPair(p.A, p.B) && !data.Split.IsValidationPair(p.A, p.B));
+        var random = new Random(3);
+        for (int i = 0; i < 5000; i++)
         {
-            row.Accuracies.Should().ContainSingle().Which.Should().BeInRange(0, 1);
-            row.TrainSeconds.Should().OnlyContain(s => s > 0);
-            row.InferenceSeconds.Should().OnlyContain(s => s > 0);
-            text.Should().Contain($"| {row.Name} | ");
+            var p = data.SampleSource(random);
+            p.Operator.Should().Be('+');
+            (data.Split.IsTestPair(p.A, p.B) || data.Split.IsValidationPair(p.A, p.B)).Should().BeFalse();
         }
 
-        // The chosen row repeats the sweep row of the chosen setting.
-        var chosenRow = report.Rows.Single(r => r.Name == $"Pilot+Copilot, {report.ChosenLambdas[0]}");
-        report.Rows[1].Accuracies.Should().Equal(chosenRow.Accuracies);
-        report.Rows[1].Parameters.Should().Be(report.Rows[0].Parameters + 7_535);
-        report.Rows[^2].Parameters.Should().BeCloseTo(report.Rows[1].Parameters, (uint)(report.Rows[1].Parameters / 10), "the parameter-matched baseline is within 10%");
-        text.Should().Contain("| model | seed 4 | mean | sd |").And.Contain("Training-time overhead").And.Contain("inference overhead");
-        text.Should().Contain("frozen-Pilot Copilot skill").And.Contain("frozen-Pilot Copilot, Logit λ=2: validation");
+        new TransferData(targetSize: 300, validationSize: 100, testSize: 200).Test.Should().Equal(data.Test);
+        FluentActions.Invoking(() => new TransferData(targetSize: 100_000)).Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be("targetSize");
+    }
+
+    [Fact]
+    public void Exact_mcnemar_matches_hand_computed_binomial_tails()
+    {
+        PairedStatistics.McNemarExact(0, 5).Should().BeApproximately(2.0 / 32, 1e-12);
+        PairedStatistics.McNemarExact(9, 1).Should().BeApproximately(2.0 * 11 / 1024, 1e-12);
+        PairedStatistics.McNemarExact(3, 3).Should().Be(1);
+        PairedStatistics.McNemarExact(0, 0).Should().Be(1);
+        PairedStatistics.McNemarExact(1000, 1100).Should().BeInRange(0.02, 0.04, "z ≈ 2.18 for 1000 vs 1100");
+        PairedStatistics.Discordant(new[] { true, false, true, false }, new[] { true, true, false, true }).Should().Be((2, 1));
+    }
+
+    [Fact]
+    public void Default_copilot_is_a_quarter_to_a_half_of_the_pilot()
+    {
+        var config = ExperimentConfig.Default;
+        var data = new TransferData(targetSize: 10, validationSize: 10, testSize: 10);
+        using var pilot = Logits.TorchSharp.Models.DecoderTransformer.Create(config.PilotOptions(data), 1);
+        using var copilot = Logits.TorchSharp.Rectification.CopilotDecoder.Create(config.CopilotOptions());
+        ((double)copilot.ParameterCount / pilot.ParameterCount).Should().BeInRange(0.25, 0.5);
+
+        // Same width: the Pilot's self-attention and feed-forward weights fit and are copied.
+        copilot.CopyFromPilot(pilot).Should().Contain(line => line.StartsWith("layers.0.ffn.up.weight", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Quick_run_keeps_the_finetuned_pilot_identical_across_arms_and_lambda_zero_equals_the_pilot()
+    {
+        string directory = Path.Combine(Path.GetTempPath(), "copilot-arithmetic-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            using var log = new StringWriter();
+            var report = ArithmeticExperiment.Run(new[] { "--quick", "--seed", "4", "--no-cache", "--out", directory, "--lambdas", "0.5,1" }, log);
+            string text = log.ToString();
+
+            report.Seeds.Should().Equal(4UL);
+
+            // The mechanics: the jointly fine-tuned Pilot is bit-identical to the Pilot fine-tuned alone, fused generation with
+            // λ = 0 answers every test problem as the Pilot, and the batched evaluation matches the library's TokenGenerator path.
+            report.PilotIdentical.Should().Equal(true);
+            report.LambdaZeroEqualsPilot.Should().Equal(true);
+            report.LibraryAgrees.Should().Equal(true);
+            report.ChosenLambdas.Should().ContainSingle().Which.Should().BeOneOf(0, 0.5, 1);
+
+            report.Rows.Select(r => r.Name).Should().Equal(
+                "Pilot (fine-tuned alone)",
+                "Pilot + Copilot (λ on validation)",
+                report.Rows[2].Name,
+                report.Rows[3].Name);
+            report.Rows[2].Name.Should().StartWith("Parameter-matched Pilot (width ");
+            report.Rows[3].Name.Should().Be($"Compute-matched Pilot ({report.Rows[3].FinetuneSteps} steps)");
+            report.Rows[3].FinetuneSteps.Should().BeGreaterThan(ExperimentConfig.Quick.FinetuneSteps, "fixed extra steps");
+            report.Rows[2].Parameters.Should().BeCloseTo(report.Rows[1].Parameters, (uint)(report.Rows[1].Parameters / 10), "the parameter-matched baseline is within 10%");
+            foreach (var row in report.Rows)
+            {
+                row.Outcomes.Should().ContainSingle().Which.Should().HaveCount(ExperimentConfig.Quick.TestSize);
+                row.Accuracies.Should().ContainSingle().Which.Should().Be(row.Outcomes[0].Count(o => o) / (double)ExperimentConfig.Quick.TestSize);
+                text.Should().Contain($"| {row.Name} | ");
+            }
+
+            // The paired numbers are those of the outcomes.
+            var paired = report.Paired.Should().ContainSingle().Subject;
+            var (b, c) = PairedStatistics.Discordant(report.Rows[0].Outcomes[0], report.Rows[1].Outcomes[0]);
+            (paired.OnlyCopilot, paired.OnlyPilot).Should().Be((b, c));
+            paired.Difference.Should().BeApproximately((b - c) / (double)ExperimentConfig.Quick.TestSize, 1e-12);
+            report.PooledMcNemarP.Should().Be(paired.McNemarP);
+
+            var losses = report.CopilotLosses.Should().ContainSingle().Subject;
+            losses.Should().HaveCount(ExperimentConfig.Quick.FinetuneSteps).And.OnlyContain(l => double.IsFinite(l) && l >= 0);
+            report.TrainingOverhead.Should().ContainSingle().Which.Should().BeGreaterThan(0, "the joint run also trains the Copilot");
+            text.Should().Contain("Mistake Log").And.Contain("McNemar p").And.Contain("Copilot skill");
+
+            File.Exists(report.PlotPath).Should().BeTrue();
+            File.ReadAllBytes(report.PlotPath).Take(4).Should().Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' });
+        }
+        finally
+        {
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
     }
 
     // Issue 14, first contact: unknown or malformed arguments print the usage and exit with 2; --help exits with 0.
     [Theory]
     [InlineData("--bogus")]
-    [InlineData("--steps", "many")]
+    [InlineData("--finetune-steps", "many")]
     [InlineData("--lambdas", "1,x")]
-    [InlineData("--loss", "mae")]
-    [InlineData("--baselines", "all")]
+    [InlineData("--lambdas", "-1")]
+    [InlineData("--seeds", "0")]
+    [InlineData("--width", "33")]
     [InlineData("--seed")]
+    [InlineData("--pretrain-seed", "x")]
     public void A_wrong_command_line_prints_the_usage_and_exits_with_2(params string[] args)
     {
         using var output = new StringWriter();
@@ -184,6 +243,6 @@ public sealed class CopilotArithmeticTests
     {
         using var output = new StringWriter();
         ArithmeticExperiment.Execute(new[] { "--help" }, output, TextWriter.Null).Should().Be(0);
-        output.ToString().Should().Contain("--frozen-copilot-steps");
+        output.ToString().Should().Contain("--compute-extra-steps");
     }
 }

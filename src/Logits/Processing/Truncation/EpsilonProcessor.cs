@@ -1,6 +1,4 @@
 using System;
-using System.Collections.Generic;
-using Logits.Tensors;
 
 namespace Logits.Processing.Truncation;
 
@@ -13,13 +11,27 @@ namespace Logits.Processing.Truncation;
 /// about 3e-4 to 9e-4. Argmax-invariant: when even the top token is below <c>ε</c> (a flat row over a large
 /// vocabulary), <c>minTokensToKeep ≥ 1</c> keeps it.
 /// </remarks>
-public sealed class EpsilonProcessor : LogitProcessor
+public sealed class EpsilonProcessor : ThresholdProcessor
 {
     /// <summary>Creates the processor.</summary>
     /// <param name="epsilon">ε in <c>(0, 1)</c>, for every row or per row.</param>
     /// <param name="minTokensToKeep">At least 1.</param>
     /// <exception cref="ArgumentOutOfRangeException">An ε is outside <c>(0, 1)</c> or NaN, or <paramref name="minTokensToKeep"/> is below 1.</exception>
     public EpsilonProcessor(PerRow<double> epsilon, int minTokensToKeep = 1)
+        : base(CheckEpsilon(epsilon), minTokensToKeep)
+    {
+    }
+
+    /// <summary>ε, for every row or per row.</summary>
+    public PerRow<double> Epsilon => Parameter;
+
+    /// <inheritdoc />
+    public override string Name => "epsilon";
+
+    private protected override RowStatistic Statistic => RowStatistic.LogSumExp;
+
+    /// <summary>Checks that every ε is in <c>(0, 1)</c> (also for <see cref="EtaProcessor"/>).</summary>
+    internal static PerRow<double> CheckEpsilon(PerRow<double> epsilon)
     {
         foreach (double value in epsilon.Values())
         {
@@ -29,45 +41,11 @@ public sealed class EpsilonProcessor : LogitProcessor
             }
         }
 
-        Epsilon = epsilon;
-        MinTokensToKeep = Truncation.ValidateMinTokensToKeep(minTokensToKeep);
+        return epsilon;
     }
 
-    /// <summary>ε, for every row or per row.</summary>
-    public PerRow<double> Epsilon { get; }
-
-    /// <summary>The minimum number of tokens kept.</summary>
-    public int MinTokensToKeep { get; }
-
-    /// <inheritdoc />
-    public override string Name => "epsilon";
-
-    /// <inheritdoc />
-    public override bool IsArgmaxInvariant => true;
-
-    /// <inheritdoc />
-    protected override void EnsureRows(int rows) => Epsilon.EnsureRows(rows, Name);
-
-    /// <inheritdoc />
-    protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)
-    {
-        int rows = logits.Rows;
-        var thresholds = LogitProcessorBuffers.RentFloats(rows);
-        try
-        {
-            logits.Kernels.LogSumExp(logits, thresholds.AsSpan(0, rows));
-            for (int r = 0; r < rows; r++)
-            {
-                // ln p_i ≥ ln ε  ⇔  z_i ≥ lse + ln ε. Capped at the row maximum: when even the top token is
-                // below ε, the cut must not empty the row (KeepAtLeastAndMask only lowers it for m_keep > 1).
-                thresholds[r] = Math.Min((float)(thresholds[r] + Math.Log(Epsilon.For(r))), rowMax[r]);
-            }
-
-            Truncation.KeepAtLeastAndMask(logits, thresholds.AsSpan(0, rows), MinTokensToKeep);
-        }
-        finally
-        {
-            LogitProcessorBuffers.Return(thresholds);
-        }
-    }
+    // ln p_i ≥ ln ε  ⇔  z_i ≥ lse + ln ε. Capped at the row maximum: when even the top token is below ε, the cut
+    // must not empty the row (keep-at-least only lowers it for minTokensToKeep > 1).
+    private protected override double Threshold(double parameter, float rowMax, in RowStats stats) =>
+        Math.Min(stats.LogSumExp + Math.Log(parameter), rowMax);
 }

@@ -1,6 +1,4 @@
 using System;
-using System.Collections.Generic;
-using Logits.Tensors;
 
 namespace Logits.Processing.Truncation;
 
@@ -11,13 +9,29 @@ namespace Logits.Processing.Truncation;
 /// float64, rounded to float32 once). Inclusive. <c>Pmin = 0</c> is a no-op; <c>Pmin = 1</c> keeps only
 /// values equal to the maximum. Argmax-invariant.
 /// </remarks>
-public sealed class MinPProcessor : LogitProcessor
+public sealed class MinPProcessor : ThresholdProcessor
 {
     /// <summary>Creates the processor.</summary>
     /// <param name="minP">Pmin in <c>[0, 1]</c>, for every row or per row.</param>
     /// <param name="minTokensToKeep">At least 1.</param>
     /// <exception cref="ArgumentOutOfRangeException">A Pmin is outside <c>[0, 1]</c> or NaN, or <paramref name="minTokensToKeep"/> is below 1.</exception>
     public MinPProcessor(PerRow<double> minP, int minTokensToKeep = 1)
+        : base(Check(minP), minTokensToKeep)
+    {
+    }
+
+    /// <summary>Pmin, for every row or per row.</summary>
+    public PerRow<double> MinP => Parameter;
+
+    /// <inheritdoc />
+    public override string Name => "min-p";
+
+    // Pmin = 0 keeps everything (ln 0 = -inf): such a row is not cut.
+    private protected override bool Cuts(double parameter) => parameter > 0;
+
+    private protected override double Threshold(double parameter, float rowMax, in RowStats stats) => rowMax + Math.Log(parameter);
+
+    private static PerRow<double> Check(PerRow<double> minP)
     {
         foreach (double value in minP.Values())
         {
@@ -27,50 +41,6 @@ public sealed class MinPProcessor : LogitProcessor
             }
         }
 
-        MinP = minP;
-        MinTokensToKeep = Truncation.ValidateMinTokensToKeep(minTokensToKeep);
-    }
-
-    /// <summary>Pmin, for every row or per row.</summary>
-    public PerRow<double> MinP { get; }
-
-    /// <summary>The minimum number of tokens kept.</summary>
-    public int MinTokensToKeep { get; }
-
-    /// <inheritdoc />
-    public override string Name => "min-p";
-
-    /// <inheritdoc />
-    public override bool IsArgmaxInvariant => true;
-
-    /// <inheritdoc />
-    protected override void EnsureRows(int rows) => MinP.EnsureRows(rows, Name);
-
-    /// <inheritdoc />
-    protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)
-    {
-        int rows = logits.Rows;
-        var thresholds = LogitProcessorBuffers.RentFloats(rows);
-        try
-        {
-            bool any = false;
-            for (int r = 0; r < rows; r++)
-            {
-                double pMin = MinP.For(r);
-
-                // ln 0 = -inf: Pmin = 0 keeps everything.
-                thresholds[r] = (float)(rowMax[r] + Math.Log(pMin));
-                any |= pMin > 0;
-            }
-
-            if (any)
-            {
-                Truncation.KeepAtLeastAndMask(logits, thresholds.AsSpan(0, rows), MinTokensToKeep);
-            }
-        }
-        finally
-        {
-            LogitProcessorBuffers.Return(thresholds);
-        }
+        return minP;
     }
 }

@@ -43,7 +43,7 @@ public sealed class TopKProcessor : LogitProcessor
         }
 
         K = k;
-        MinTokensToKeep = Truncation.ValidateMinTokensToKeep(minTokensToKeep);
+        MinTokensToKeep = TruncationRules.ValidateMinTokensToKeep(minTokensToKeep);
         TieMode = tieMode;
     }
 

@@ -1,6 +1,4 @@
 using System;
-using System.Collections.Generic;
-using Logits.Tensors;
 
 namespace Logits.Processing.Truncation;
 
@@ -13,13 +11,30 @@ namespace Logits.Processing.Truncation;
 /// <c>|F| ≤ 1</c>. The kept set does not change under temperature, but depends on which tokens are still
 /// finite, so presets run it before the other truncations. Argmax-invariant.
 /// </remarks>
-public sealed class TopNSigmaProcessor : LogitProcessor
+public sealed class TopNSigmaProcessor : ThresholdProcessor
 {
     /// <summary>Creates the processor.</summary>
     /// <param name="n">n &gt; 0 and finite, for every row or per row.</param>
     /// <param name="minTokensToKeep">At least 1.</param>
     /// <exception cref="ArgumentOutOfRangeException">An n is not finite and positive, or <paramref name="minTokensToKeep"/> is below 1.</exception>
     public TopNSigmaProcessor(PerRow<double> n, int minTokensToKeep = 1)
+        : base(Check(n), minTokensToKeep)
+    {
+    }
+
+    /// <summary>n, for every row or per row.</summary>
+    public PerRow<double> N => Parameter;
+
+    /// <inheritdoc />
+    public override string Name => "top-n-sigma";
+
+    private protected override RowStatistic Statistic => RowStatistic.Moments;
+
+    // A row with at most one finite token has no spread: nothing is cut.
+    private protected override double Threshold(double parameter, float rowMax, in RowStats stats) =>
+        stats.Finite <= 1 ? double.NegativeInfinity : rowMax - (parameter * stats.StandardDeviation);
+
+    private static PerRow<double> Check(PerRow<double> n)
     {
         foreach (double value in n.Values())
         {
@@ -29,83 +44,6 @@ public sealed class TopNSigmaProcessor : LogitProcessor
             }
         }
 
-        N = n;
-        MinTokensToKeep = Truncation.ValidateMinTokensToKeep(minTokensToKeep);
-    }
-
-    /// <summary>n, for every row or per row.</summary>
-    public PerRow<double> N { get; }
-
-    /// <summary>The minimum number of tokens kept.</summary>
-    public int MinTokensToKeep { get; }
-
-    /// <inheritdoc />
-    public override string Name => "top-n-sigma";
-
-    /// <inheritdoc />
-    public override bool IsArgmaxInvariant => true;
-
-    /// <inheritdoc />
-    protected override void EnsureRows(int rows) => N.EnsureRows(rows, Name);
-
-    /// <inheritdoc />
-    protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)
-    {
-        int rows = logits.Rows;
-        int vocab = logits.Vocab;
-        var row = LogitProcessorBuffers.RentFloats(vocab);
-        var thresholds = LogitProcessorBuffers.RentFloats(rows);
-        try
-        {
-            for (int r = 0; r < rows; r++)
-            {
-                var z = row.AsSpan(0, vocab);
-                logits.CopyRowTo(r, z);
-                thresholds[r] = Threshold(z, N.For(r));
-            }
-
-            Truncation.KeepAtLeastAndMask(logits, thresholds.AsSpan(0, rows), MinTokensToKeep);
-        }
-        finally
-        {
-            LogitProcessorBuffers.Return(row);
-            LogitProcessorBuffers.Return(thresholds);
-        }
-    }
-
-    private static float Threshold(ReadOnlySpan<float> z, double n)
-    {
-        int count = 0;
-        double sum = 0;
-        float max = float.NegativeInfinity;
-        foreach (float value in z)
-        {
-            if (!float.IsNegativeInfinity(value))
-            {
-                count++;
-                sum += value;
-                max = Math.Max(max, value);
-            }
-        }
-
-        if (count <= 1)
-        {
-            return float.NegativeInfinity;
-        }
-
-        // Two passes: Σ(z - mean)² does not cancel catastrophically the way Σz² - |F|·mean² does.
-        double mean = sum / count;
-        double squares = 0;
-        foreach (float value in z)
-        {
-            if (!float.IsNegativeInfinity(value))
-            {
-                double d = value - mean;
-                squares += d * d;
-            }
-        }
-
-        double sigma = Math.Sqrt(squares / count);
-        return (float)(max - (n * sigma));
+        return n;
     }
 }

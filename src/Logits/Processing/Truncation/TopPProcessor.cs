@@ -37,7 +37,7 @@ public sealed class TopPProcessor : LogitProcessor
         }
 
         P = p;
-        MinTokensToKeep = Truncation.ValidateMinTokensToKeep(minTokensToKeep);
+        MinTokensToKeep = TruncationRules.ValidateMinTokensToKeep(minTokensToKeep);
     }
 
     /// <summary>P, for every row or per row.</summary>

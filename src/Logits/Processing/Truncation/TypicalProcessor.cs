@@ -59,7 +59,7 @@ public sealed class TypicalProcessor : LogitProcessor
 
         Mass = mass;
         Boundary = boundary;
-        MinTokensToKeep = Truncation.ValidateMinTokensToKeep(minTokensToKeep);
+        MinTokensToKeep = TruncationRules.ValidateMinTokensToKeep(minTokensToKeep);
     }
 
     /// <summary>The typical mass, for every row or per row.</summary>

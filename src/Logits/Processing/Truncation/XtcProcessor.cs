@@ -69,7 +69,7 @@ public sealed class XtcProcessor : LogitProcessor, IStatefulSampler
         Probability = probability;
         Threshold = threshold;
         Seed = seed;
-        MinTokensToKeep = Truncation.ValidateMinTokensToKeep(minTokensToKeep);
+        MinTokensToKeep = TruncationRules.ValidateMinTokensToKeep(minTokensToKeep);
         _protectedTokens = ids.ToArray();
     }
 

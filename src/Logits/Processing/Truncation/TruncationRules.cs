@@ -4,7 +4,7 @@ using Logits.Tensors;
 namespace Logits.Processing.Truncation;
 
 /// <summary>The shared last step of every truncation processor: honour <c>minTokensToKeep</c>, then mask.</summary>
-internal static class Truncation
+internal static class TruncationRules
 {
     /// <summary>Throws unless <paramref name="minTokensToKeep"/> is at least 1.</summary>
     public static int ValidateMinTokensToKeep(int minTokensToKeep)
