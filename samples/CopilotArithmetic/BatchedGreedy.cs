@@ -10,7 +10,7 @@ namespace Logits.Samples.CopilotArithmetic;
 
 /// <summary>
 /// Greedy generation of many problems at once: the Pilot alone (argmax of its logits) or fused with a Copilot
-/// (paper Algorithm 2, <see cref="CopilotFusion.GreedyToken(ReadOnlySpan{float}, ReadOnlySpan{float}, float, CopilotFusionMode)"/>).
+/// (paper Algorithm 2, <see cref="CopilotFusion.GreedyToken(ReadOnlySpan{float}, ReadOnlySpan{float}, double, CopilotFusionMode)"/>).
 /// </summary>
 /// <remarks>
 /// Step <c>i</c> runs the Pilot on every unfinished row's tokens so far, reads <c>z_i</c> at the row's last position, builds
