@@ -12,11 +12,35 @@ using Logits.Benchmarks.Infrastructure;
 //   --quick  a Stopwatch harness around every case's methods, a few seconds per case; prints the ratio table.
 //   --dry    one call per method at the smallest V plus the peer agreement checks; exit code 1 on any problem (CI).
 //   --case NAME (with --quick or --dry) runs only that case, e.g. --case "default chain in generation".
+//   --chart TABLE.md OUT.png [--subtitle TEXT]  draws the ratio chart again from a recorded ratio table (no benchmark runs).
 //   anything else goes to BenchmarkDotNet (e.g. --filter '*' --job short [--vocab 128256]); the ratio table is then written as
 //   BenchmarkDotNet.Artifacts/ratios.md with a bar chart, ratios.png.
 if (args.Length >= 4 && args[0] == QuickRunner.ChildSwitch)
 {
     return QuickRunner.RunChild(args[1], int.Parse(args[2], CultureInfo.InvariantCulture), args[3] == "dry", Console.Out);
+}
+
+int chartIndex = Array.IndexOf(args, "--chart");
+if (chartIndex >= 0)
+{
+    if (chartIndex + 2 >= args.Length)
+    {
+        Console.Error.WriteLine("Usage: --chart TABLE.md OUT.png [--subtitle TEXT]  (TABLE.md: a run's ratios.md or docs/benchmarks.md)");
+        return 2;
+    }
+
+    int subtitleIndex = Array.IndexOf(args, "--subtitle");
+    string? subtitle = subtitleIndex >= 0 && subtitleIndex + 1 < args.Length ? args[subtitleIndex + 1] : null;
+    var recorded = RatioTable.ParseMarkdown(File.ReadLines(args[chartIndex + 1]));
+    if (recorded.Rows.Count == 0)
+    {
+        Console.Error.WriteLine($"No ratio-table rows in {args[chartIndex + 1]}.");
+        return 1;
+    }
+
+    RatioChart.Write(recorded, args[chartIndex + 2], subtitle);
+    Console.WriteLine($"{recorded.Rows.Count} rows read; chart written to {Path.GetFullPath(args[chartIndex + 2])}.");
+    return 0;
 }
 
 if (args.Contains("--quick") && Environment.GetEnvironmentVariable("DOTNET_TieredCompilation") is null)

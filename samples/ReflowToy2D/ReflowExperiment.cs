@@ -8,6 +8,7 @@ using Logits.Flows.Training;
 using Logits.Randomness;
 using Logits.TorchSharp.Flows;
 using Logits.TorchSharp.Tensors;
+using ScottPlot;
 
 namespace Logits.Samples.ReflowToy2D;
 
@@ -122,7 +123,7 @@ public static class ReflowExperiment
 
         if (options.OutputDirectory is not null)
         {
-            PlotSamples(Path.Combine(options.OutputDirectory, $"{name}-samples.png"), field1, model2.AsVelocityField(), evalNoise, evalTarget);
+            PlotSamples(Path.Combine(options.OutputDirectory, $"{name}-samples.png"), field1, model2.AsVelocityField(), evalNoise, evalTarget, name);
         }
 
         return new ExperimentReport(name, independentCost, report1, report2, clock.Elapsed.TotalSeconds);
@@ -153,7 +154,7 @@ public static class ReflowExperiment
                 straightness = Straightness.Estimate(path);
                 if (options.OutputDirectory is not null)
                 {
-                    PlotTrajectories(Path.Combine(options.OutputDirectory, $"{experiment}-{flow}-trajectories.png"), path, target);
+                    PlotTrajectories(Path.Combine(options.OutputDirectory, $"{experiment}-{flow}-trajectories.png"), path, target, $"{experiment}: {flow} trajectories (straightness {straightness:F3})");
                 }
             }
         }
@@ -165,73 +166,85 @@ public static class ReflowExperiment
 
     private static Progress Reporter(TextWriter log) => new(log);
 
-    private static void PlotSamples(string path, IVelocityField first, IVelocityField second, float[] noise, float[] target)
+    private static void PlotSamples(string path, IVelocityField first, IVelocityField second, float[] noise, float[] target, string experiment)
     {
-        // Left to right: 1-RF one Euler step, 2-RF one Euler step; grey is the target set.
-        const int size = 400;
-        var canvases = new[] { new Canvas(size, -14, 14), new Canvas(size, -14, 14) };
+        // Left: 1-RF with one Euler step; right: 2-RF with one Euler step; grey is an independent target set.
+        var multiplot = new Multiplot();
+        multiplot.AddPlots(2);
         var fields = new[] { first, second };
+        string[] names = { "1-rectified flow", "2-rectified flow (after reflow)" };
+        var colors = new[] { Colors.Crimson, Colors.RoyalBlue };
         for (int c = 0; c < 2; c++)
         {
-            for (int i = 0; i < target.Length / 2; i++)
-            {
-                canvases[c].Dot(target[2 * i], target[(2 * i) + 1], (190, 190, 190));
-            }
-
             using var state = TorchLogitBatch.FromArray(noise, noise.Length / 2, 2);
             FlowSampler.Euler(1).Sample(fields[c], state);
-            var end = state.ToArray();
-            for (int i = 0; i < end.Length / 2; i++)
-            {
-                canvases[c].Dot(end[2 * i], end[(2 * i) + 1], c == 0 ? ((byte)200, (byte)30, (byte)30) : ((byte)30, (byte)60, (byte)200));
-            }
+            var plot = multiplot.GetPlot(c);
+            AddPoints(plot, target, Colors.Gray.WithAlpha(0.35), 3, "target samples");
+            AddPoints(plot, state.ToArray(), colors[c].WithAlpha(0.6), 3, "generated, one Euler step");
+            SquarePlane(plot, $"{experiment}: {names[c]}, 1 step");
         }
 
-        SideBySide(path, canvases);
+        multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
+        multiplot.SavePng(path, 1400, 720);
     }
 
-    private static void PlotTrajectories(string path, FlowTrajectory trajectory, float[] target)
+    private static void PlotTrajectories(string path, FlowTrajectory trajectory, float[] target, string title)
     {
-        var canvas = new Canvas(400, -14, 14);
-        for (int i = 0; i < target.Length / 2; i++)
-        {
-            canvas.Dot(target[2 * i], target[(2 * i) + 1], (215, 215, 215), 0);
-        }
-
+        var plot = new Plot();
+        AddPoints(plot, target, Colors.Gray.WithAlpha(0.25), 3, "target samples");
         int shown = Math.Min(80, trajectory.Rows);
+        var xs = new double[trajectory.Count];
+        var ys = new double[trajectory.Count];
         for (int r = 0; r < shown; r++)
         {
-            for (int s = 0; s + 1 < trajectory.Count; s++)
+            for (int s = 0; s < trajectory.Count; s++)
             {
-                var a = trajectory.States[s];
-                var b = trajectory.States[s + 1];
-                canvas.Line(a[2 * r], a[(2 * r) + 1], b[2 * r], b[(2 * r) + 1], (60, 90, 160));
+                xs[s] = trajectory.States[s][2 * r];
+                ys[s] = trajectory.States[s][(2 * r) + 1];
             }
 
-            var first = trajectory.States[0];
-            var last = trajectory.States[^1];
-            canvas.Dot(first[2 * r], first[(2 * r) + 1], (30, 150, 60), 2);
-            canvas.Dot(last[2 * r], last[(2 * r) + 1], (200, 40, 40), 2);
+            var line = plot.Add.ScatterLine((double[])xs.Clone(), (double[])ys.Clone(), Colors.SteelBlue.WithAlpha(0.7));
+            line.LineWidth = 1;
+            if (r == 0)
+            {
+                line.LegendText = $"paths of {shown} samples (Euler, N = {trajectory.Count - 1})";
+            }
         }
 
-        canvas.Save(path);
+        var starts = new float[2 * shown];
+        var ends = new float[2 * shown];
+        Array.Copy(trajectory.States[0], starts, 2 * shown);
+        Array.Copy(trajectory.States[^1], ends, 2 * shown);
+        AddPoints(plot, starts, Colors.ForestGreen, 6, "start z0 (source)");
+        AddPoints(plot, ends, Colors.Crimson, 6, "end z1");
+        SquarePlane(plot, title);
+        plot.SavePng(path, 800, 800);
     }
 
-    private static void SideBySide(string path, Canvas[] canvases)
+    private static void AddPoints(Plot plot, float[] interleaved, Color color, float size, string label)
     {
-        // Re-render by saving each and concatenating rows would need a decoder; draw both into one wide buffer instead.
-        int size = canvases[0].Size;
-        var wide = new byte[size * size * 3 * canvases.Length];
-        for (int c = 0; c < canvases.Length; c++)
+        int n = interleaved.Length / 2;
+        var xs = new double[n];
+        var ys = new double[n];
+        for (int i = 0; i < n; i++)
         {
-            var pixels = canvases[c].Pixels;
-            for (int y = 0; y < size; y++)
-            {
-                Buffer.BlockCopy(pixels, y * size * 3, wide, ((y * size * canvases.Length) + (c * size)) * 3, size * 3);
-            }
+            xs[i] = interleaved[2 * i];
+            ys[i] = interleaved[(2 * i) + 1];
         }
 
-        PngWriter.Write(path, size * canvases.Length, size, wide);
+        var points = plot.Add.ScatterPoints(xs, ys, color);
+        points.MarkerSize = size;
+        points.LegendText = label;
+    }
+
+    private static void SquarePlane(Plot plot, string title)
+    {
+        plot.Axes.SetLimits(-14, 14, -14, 14);
+        plot.Axes.SquareUnits();
+        plot.Title(title);
+        plot.XLabel("x₁");
+        plot.YLabel("x₂");
+        plot.ShowLegend(Alignment.UpperLeft);
     }
 
     private sealed class Progress(TextWriter log) : IProgress<VelocityTrainingProgress>

@@ -1,5 +1,6 @@
 // Long reliability runs (issue 9): fuzzing, soak and resource checks on both backends.
-// Run: dotnet run -c Release --project tests/Logits.Reliability -- [--quick] [--out docs/reliability.md]
+// Run: dotnet run -c Release --project tests/Logits.Reliability -- [--quick] [--out docs/reliability.md] [--threads N]
+// (--threads: torch intra-op threads, default 1 on machines with 2 or fewer cores, else half the cores.)
 // Exits with 1 if any check fails (a fuzz defect, memory or tensor growth, an exception in the soak);
 // the report is written either way, with the failures listed under "Verdict".
 // The fast versions of the same checks run in the test suite (Logits.Tests/Reliability).
@@ -23,6 +24,16 @@ CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 bool quick = args.Contains("--quick");
 int outIndex = Array.IndexOf(args, "--out");
 string? output = outIndex >= 0 && outIndex + 1 < args.Length ? args[outIndex + 1] : null;
+int threadsIndex = Array.IndexOf(args, "--threads");
+int threads = Logits.TorchSharp.TorchRuntime.DefaultIntraOpThreads;
+if (threadsIndex >= 0 && !(threadsIndex + 1 < args.Length && int.TryParse(args[threadsIndex + 1], NumberStyles.None, CultureInfo.InvariantCulture, out threads) && threads >= 1))
+{
+    Console.Error.WriteLine("'--threads' needs an integer of at least 1.");
+    return 2;
+}
+
+// Process-wide; libtorch's default uses every core, which a small shared machine pays for in waiting threads.
+Logits.TorchSharp.TorchRuntime.SetIntraOpThreads(threads);
 
 int fuzzCpu = quick ? 20_000 : 300_000;
 int fuzzTorch = quick ? 2_000 : 20_000;

@@ -95,6 +95,58 @@ public sealed class RatioTable
         return table;
     }
 
+    /// <summary>
+    /// Reads the rows of a table written by <see cref="ToMarkdown"/> (a run's <c>ratios.md</c>, or its copy in
+    /// docs/benchmarks.md), so the chart can be drawn again from recorded numbers without a new run.
+    /// </summary>
+    /// <param name="lines">The Markdown text's lines; lines that are not rows of a ratio table are skipped.</param>
+    /// <returns>The table.</returns>
+    /// <exception cref="FormatException">A row has a malformed time or ratio.</exception>
+    public static RatioTable ParseMarkdown(IEnumerable<string> lines)
+    {
+        ArgumentNullException.ThrowIfNull(lines);
+        var table = new RatioTable();
+        foreach (string line in lines)
+        {
+            string trimmed = line.Trim();
+            if (!trimmed.StartsWith('|') || !trimmed.EndsWith('|'))
+            {
+                continue;
+            }
+
+            string[] cells = trimmed[1..^1].Split('|').Select(c => c.Trim()).ToArray();
+            if (cells.Length != Header.Length || !int.TryParse(cells[1], NumberStyles.None, CultureInfo.InvariantCulture, out int vocab))
+            {
+                continue; // the header, the separator or another table
+            }
+
+            bool? met = cells[7] switch { "met" => true, "NOT MET" => false, _ => null };
+            table._rows.Add(new Row(cells[0], vocab, ParseTime(cells[2]) ?? throw new FormatException($"No Logits time in row '{line}'."), cells[3], ParseTime(cells[4]), ParseNumber(cells[5], line), cells[6], met, cells[8].Length == 0 ? null : cells[8]));
+        }
+
+        return table;
+    }
+
+    private static double? ParseNumber(string cell, string line) =>
+        cell == "—" ? null
+        : double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) ? value
+        : throw new FormatException($"Malformed ratio '{cell}' in row '{line}'.");
+
+    /// <summary>The inverse of <see cref="FormatTime"/>, in ns.</summary>
+    private static double? ParseTime(string cell)
+    {
+        if (cell == "—")
+        {
+            return null;
+        }
+
+        string[] parts = cell.Split(' ');
+        double scale = parts.Length == 2 ? parts[1] switch { "ns" => 1, "µs" => 1e3, "ms" => 1e6, "s" => 1e9, _ => double.NaN } : double.NaN;
+        return parts.Length == 2 && !double.IsNaN(scale) && double.TryParse(parts[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double value)
+            ? value * scale
+            : throw new FormatException($"Malformed time '{cell}'.");
+    }
+
     /// <summary>Formats a time in ns, µs or ms.</summary>
     public static string FormatTime(double? ns) => ns switch
     {

@@ -50,6 +50,15 @@ public sealed class RaddTrainer : IDisposable
         _tauMin = tauMin;
     }
 
+    /// <summary>The AdamW learning rate of the next steps; set it before each <see cref="Step"/> to follow a schedule
+    /// (e.g. the base rate times <see cref="Optimization.WarmupCosineSchedule.Factor"/>).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative or not finite.</exception>
+    public double LearningRate
+    {
+        get => _optimizer.LearningRate;
+        set => _optimizer.LearningRate = value;
+    }
+
     /// <summary>One optimisation step on a batch of clean sequences.</summary>
     /// <param name="clean"><c>[B, L]</c> int64 real token ids.</param>
     /// <returns>The t-DCE loss per token (an upper bound on the NLL per token, in nats).</returns>

@@ -141,7 +141,7 @@ public sealed class DryProcessor : LogitProcessor
 
         var sequence = LogitProcessorBuffers.RentInts(longest);
         var z = LogitProcessorBuffers.RentInts(longest);
-        var keys = ArrayPoolLongs.Rent(longest);
+        var keys = LogitProcessorBuffers.RentLongs(longest);
         var edits = new SparseRowEdits(rows, 64);
         try
         {
@@ -175,7 +175,7 @@ public sealed class DryProcessor : LogitProcessor
         finally
         {
             edits.Dispose();
-            ArrayPoolLongs.Return(keys);
+            LogitProcessorBuffers.Return(keys);
             LogitProcessorBuffers.Return(z);
             LogitProcessorBuffers.Return(sequence);
         }

@@ -1,6 +1,5 @@
 using System;
 using System.Numerics;
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -185,21 +184,6 @@ internal static class RowMath
 
     /// <summary><c>Σ exp(x_i - m)</c> in one read of the row (<see cref="VectorExp"/>); exp(-∞) contributes 0.</summary>
     public static double SumExpShifted(ReadOnlySpan<float> x, float m) => VectorExp.ExpShiftedSum(x, m);
-
-    /// <summary>
-    /// <c>Σ x_i</c> as float32 SIMD sums of 1024-element chunks accumulated in float64: a plain float32
-    /// sum of 262144 exp values drifts by ~1e-4 relative, this stays near 1e-7.
-    /// </summary>
-    public static double SumChunked(ReadOnlySpan<float> x)
-    {
-        double sum = 0;
-        for (int start = 0; start < x.Length; start += ChunkLength)
-        {
-            sum += TensorPrimitives.Sum(x.Slice(start, Math.Min(ChunkLength, x.Length - start)));
-        }
-
-        return sum;
-    }
 
     /// <summary>Whether any lane is NaN or +∞ (<c>!(v &lt; +∞)</c> is true exactly for those).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
