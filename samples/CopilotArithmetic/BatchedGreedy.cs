@@ -15,7 +15,7 @@ namespace Logits.Samples.CopilotArithmetic;
 /// <remarks>
 /// Step <c>i</c> runs the Pilot on every unfinished row's tokens so far, reads <c>z_i</c> at the row's last position, builds
 /// the memory <c>[e ; h̄]</c> of that pass, and runs the Copilot on its own previous outputs <c>[0, f^C_1 … f^C_{i−1}]</c>
-/// with the §3 memory mask (query <c>i</c> sees positions <c>≤ m + i − 1</c>) to get <c>f^C_i</c>. That is what
+/// with the memory mask of docs/algorithms/paper-methods.md#copilot-decoder (query <c>i</c> sees positions <c>≤ m + i − 1</c>) to get <c>f^C_i</c>. That is what
 /// <see cref="CopilotLanguageModel{TPilot}"/> does one problem at a time; the experiment checks that both give the same
 /// answers on a subset of the test problems.
 /// </remarks>

@@ -2,7 +2,7 @@ using System;
 
 namespace Logits.Samples.ReflowToy2D;
 
-/// <summary>Sample-based distances between two point sets in the plane (spec/flow.md §9.2).</summary>
+/// <summary>Sample-based distances between two point sets in the plane (reported in docs/flows.md#reflowtoy2d-results).</summary>
 public static class Metrics
 {
     /// <summary>

@@ -12,7 +12,7 @@ using ScottPlot;
 
 namespace Logits.Samples.ReflowToy2D;
 
-/// <summary>Sizes of one run. <see cref="Default"/> follows spec/flow.md §9.2 (scaled to finish in minutes on 2 cores).</summary>
+/// <summary>Sizes of one run. <see cref="Default"/> follows the setting of the official Rectified Flow Colab notebook (scaled to finish in minutes on 2 cores).</summary>
 public sealed record ToyOptions(
     int Iterations,
     int ReflowIterations,
@@ -51,7 +51,7 @@ public sealed record ExperimentReport(string Name, double IndependentCost, FlowR
 }
 
 /// <summary>
-/// The reflow toy of spec/flow.md §9: train the 1-rectified flow (an MLP on independent pairs), generate reflow pairs by
+/// The reflow toy (docs/algorithms/flows.md#toy-experiment): train the 1-rectified flow (an MLP on independent pairs), generate reflow pairs by
 /// RK4, fine-tune the 2-rectified flow on them, and measure straightness, transport cost and few-step accuracy.
 /// </summary>
 public static class ReflowExperiment
@@ -74,7 +74,7 @@ public static class ReflowExperiment
             return values;
         }
 
-        // Training pools, evaluation noise and an independent target set (spec §9.2 step 2).
+        // Training pools, evaluation noise and an independent target set.
         var sourcePool = Draw(source, options.PoolSize);
         var targetPool = Draw(target, options.PoolSize);
         var evalNoise = Draw(source, options.EvaluationCount);
@@ -97,7 +97,7 @@ public static class ReflowExperiment
         var field1 = model1.AsVelocityField();
         var report1 = Evaluate("1-RF", field1, evalNoise, evalTarget, options, name, log);
 
-        // 2. Reflow pairs: fresh noise through the 1-RF by RK4 (spec §9.2 step 4).
+        // 2. Reflow pairs: fresh noise through the 1-RF by RK4.
         var pairNoise = Draw(source, options.PairCount);
         using var noiseBatch = TorchLogitBatch.FromArray(pairNoise, options.PairCount, 2);
         using var pairs = ReflowPairs.Generate(field1, new FlowSampler(OdeSolver.RungeKutta4, TimeGrid.Uniform(options.ReferenceSteps)), noiseBatch);

@@ -6,7 +6,7 @@ namespace Logits;
 /// Thrown when a logit batch holds a value that is never valid as a logit: NaN or positive infinity.
 /// </summary>
 /// <remarks>
-/// NaN and <c>+∞</c> are rejected rather than repaired (spec/sampling.md §2.4). <see cref="Row"/> and
+/// NaN and <c>+∞</c> are rejected rather than repaired (docs/algorithms/conventions.md#non-finite-input). <see cref="Row"/> and
 /// <see cref="TokenIndex"/> locate the first offending entry (lowest row, then lowest token);
 /// <see cref="Stage"/> says where it was seen: <c>"input"</c>, or the kernel or processor whose
 /// output held it (for example <c>"scale"</c> when a tiny factor overflowed a finite logit).

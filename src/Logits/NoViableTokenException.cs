@@ -7,7 +7,7 @@ namespace Logits;
 /// token can be formed from it.
 /// </summary>
 /// <remarks>
-/// An all-<c>-∞</c> row is never turned into token 0 or NaN probabilities (spec/sampling.md §2.5).
+/// An all-<c>-∞</c> row is never turned into token 0 or NaN probabilities (docs/algorithms/conventions.md#empty-rows).
 /// Truncation cannot empty a row; constraints (allowed tokens, bans) can.
 /// </remarks>
 public sealed class NoViableTokenException : InvalidOperationException

@@ -11,7 +11,7 @@ namespace Logits.Benchmarks.Cases;
 /// <summary>Stable softmax of one row: Logits' kernel against TensorPrimitives, TorchSharp, a scalar loop and a row copy.</summary>
 /// <remarks>
 /// <c>TensorPrimitives.SoftMax</c> does not subtract the row maximum: it overflows for logits above about 88.7 and
-/// returns NaN (spec/sampling.md §2.3), so Logits never uses it. The input here peaks near 16, so it computes the same
+/// returns NaN (docs/algorithms/conventions.md#precision), so Logits never uses it. The input here peaks near 16, so it computes the same
 /// values and is a fair speed reference. llama.cpp has no standalone softmax sampler in its public API.
 /// </remarks>
 [Case("softmax")]

@@ -4,7 +4,7 @@ namespace Logits.Benchmarks.Infrastructure;
 
 /// <summary>The fixed-seed logits every peer of every case reads: the same input, bit for bit, in every run.</summary>
 /// <remarks>
-/// Each row is <c>N(0, 2.5²)</c> noise (the spread of a language model's tail, as in spec/sampling.md §5.6) plus
+/// Each row is <c>N(0, 2.5²)</c> noise (the spread of a language model's tail) plus
 /// <see cref="PeakCount"/> peaked tokens at <c>12 + 4u</c> (<c>u</c> uniform) on random ids, so a few tokens hold most
 /// of the mass, as after a confident model step. With this spread the top-p 0.9 nucleus is the peaks alone at
 /// <c>V ≤ 151936</c> and reaches into the tail at 262144 (the tail's mass grows with <c>V</c>), so both situations

@@ -108,7 +108,7 @@ public static class ScalarSampling
     public static void MinP(ReadOnlySpan<float> x, double pMin, Span<float> destination) =>
         MaskBelow(x, (float)(Max(x) + Math.Log(pMin)), destination);
 
-    /// <summary>Inverse-CDF sampling over ascending ids with a float64 cumulative sum (spec/sampling.md §3e).</summary>
+    /// <summary>Inverse-CDF sampling over ascending ids with a float64 cumulative sum (docs/algorithms/selection.md#multinomial).</summary>
     public static int Sample(ReadOnlySpan<float> x, double u)
     {
         float max = Max(x);

@@ -9,7 +9,7 @@ namespace Logits.TorchSharp.Diffusion;
 /// <summary>Trains a <see cref="MaskedTokenTransformer"/> with RADD's t-DCE loss (log-linear schedule, weight 1/τ) and AdamW.</summary>
 /// <remarks>
 /// <para>
-/// One step (spec/discrete-diffusion.md §3.6): a low-discrepancy batch of masking levels τ_b in <c>[τ_min, 1]</c>; each token
+/// One step (docs/algorithms/discrete-diffusion.md#training-losses): a low-discrepancy batch of masking levels τ_b in <c>[τ_min, 1]</c>; each token
 /// of sequence b is masked with probability <c>m(τ_b) = (1 − ε)τ_b</c>; the loss is
 /// <c>(1/(B·L)) Σ_b w(τ_b) Σ_{masked i} −ln c_θ(x₀ⁱ | x_τ)</c> with <c>w = σ(τ)e^{−σ̄}/(1 − e^{−σ̄}) = 1/τ</c> for log-linear
 /// (<see cref="MaskedTokenLoss.TimeWeight"/>), an upper bound on the per-token negative log-likelihood.

@@ -3,10 +3,10 @@ using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Distillation;
 
-/// <summary>The AlignDistil loss with its per-token and per-sequence diagnostics (spec/aligndistil.md §7; AlignDistil, arXiv 2503.02832).</summary>
+/// <summary>The AlignDistil loss with its per-token and per-sequence diagnostics (docs/algorithms/paper-methods.md#teacher-and-loss; AlignDistil, arXiv 2503.02832).</summary>
 /// <remarks>
 /// Every tensor except <see cref="Loss"/> is detached. Training code should log <see cref="Weights"/>: where the two DPO
-/// models agree the weight approaches <c>β₀/ε</c> (100 by default) and such tokens can dominate the loss (spec §3.6).
+/// models agree the weight approaches <c>β₀/ε</c> (100 by default) and such tokens can dominate the loss.
 /// The caller owns the tensors; <see cref="Dispose"/> releases them all.
 /// </remarks>
 public sealed class AlignDistilDiagnostics : IDisposable
@@ -41,7 +41,7 @@ public sealed class AlignDistilDiagnostics : IDisposable
     /// <c>Σ m·ℓ</c> for <c>SequenceSum</c>; 0 for sequences without response positions.</summary>
     public Tensor SequenceLosses { get; }
 
-    /// <summary><c>[B, S]</c> position mask actually used (after the shift of spec §4 step 4 when a token mask was given).</summary>
+    /// <summary><c>[B, S]</c> position mask actually used (after the shift of docs/algorithms/paper-methods.md#reductions when a token mask was given).</summary>
     public Tensor PositionMask { get; }
 
     /// <summary>Disposes every tensor.</summary>

@@ -7,7 +7,7 @@ namespace Logits.TorchSharp.Distillation;
 
 /// <summary>
 /// The AlignDistil training loss on torch tensors, differentiable by autograd with respect to the student logits
-/// (spec/aligndistil.md §3, §4, §7).
+/// (docs/algorithms/paper-methods.md#aligndistil).
 /// </summary>
 /// <remarks>
 /// <para>Source: Zhang et al., <i>AlignDistil: Token-Level Language Model Alignment as Adaptive Policy Distillation</i>,
@@ -36,7 +36,7 @@ public sealed class AlignDistilLoss
     /// <summary>The parameters.</summary>
     public AlignDistilOptions Options { get; }
 
-    /// <summary>The scalar loss from a token-level response mask, shifted to positions as in spec §4 step 4.</summary>
+    /// <summary>The scalar loss from a token-level response mask, shifted to positions as in docs/algorithms/paper-methods.md#reductions.</summary>
     /// <param name="studentLogits">Student logits <c>[B, S, V]</c> (the only input that receives gradient).</param>
     /// <param name="dpoLogits">DPO-model logits, same shape.</param>
     /// <param name="secondLogits">Reverse-DPO logits (the reference logits for <see cref="AlignDistilTeacherForm.Theorem1Interpolation"/>),

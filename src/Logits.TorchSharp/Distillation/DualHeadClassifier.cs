@@ -7,7 +7,7 @@ namespace Logits.TorchSharp.Distillation;
 
 /// <summary>
 /// A Dual-Head KD student: a caller-supplied backbone with a main head (trained by cross-entropy) and an auxiliary head
-/// (trained by the logit-level loss) on the shared feature (spec/dual-head.md §3, §9).
+/// (trained by the logit-level loss) on the shared feature (docs/algorithms/paper-methods.md#architecture).
 /// </summary>
 /// <remarks>
 /// <para>Source: Yang et al., <i>Dual-Head Knowledge Distillation: Enhancing Logits Utilization with an Auxiliary Head</i>,

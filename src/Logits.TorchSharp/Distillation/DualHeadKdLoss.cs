@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Logits.TorchSharp.Distillation;
 
 /// <summary>
-/// Dual-Head KD's combined training loss <c>L = γ·CE(z⁰, y) + α·L_aux(z¹, z_t)</c> on torch tensors (spec/dual-head.md §4.1).
+/// Dual-Head KD's combined training loss <c>L = γ·CE(z⁰, y) + α·L_aux(z¹, z_t)</c> on torch tensors (docs/algorithms/paper-methods.md#losses).
 /// </summary>
 /// <remarks>
 /// <para>Source: Yang et al., <i>Dual-Head Knowledge Distillation</i>, arXiv 2411.08937 (KDD 2025); official code
@@ -35,7 +35,7 @@ public sealed class DualHeadKdLoss
     /// <param name="labels"><c>[N]</c> integer labels.</param>
     /// <param name="epoch">The current epoch counted from 1, or <see langword="null"/>.</param>
     /// <param name="validPositions">Optional mask over the leading dimensions for token-level use (<c>[B, S, C]</c> logits,
-    /// <c>[B, S]</c> labels and mask): only marked positions count and <c>N</c> is their number (spec §4.5).</param>
+    /// <c>[B, S]</c> labels and mask): only marked positions count and <c>N</c> is their number.</param>
     /// <returns>The loss tensors; the caller disposes them.</returns>
     /// <exception cref="ArgumentException">Shapes differ, or (when validating) a logit is not finite.</exception>
     /// <exception cref="ArgumentOutOfRangeException">(When validating) a label is outside <c>[0, C)</c>.</exception>

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Distillation;
 
-/// <summary>The Dual-Head KD total loss and its two weighted components, as scalar tensors the caller owns (spec/dual-head.md §4.1; arXiv 2411.08937).</summary>
+/// <summary>The Dual-Head KD total loss and its two weighted components, as scalar tensors the caller owns (docs/algorithms/paper-methods.md#losses; arXiv 2411.08937).</summary>
 /// <remarks>Gradient alignment (<see cref="GradientAligner"/>) needs the components separately.</remarks>
 public sealed class DualHeadKdLossResult : IDisposable
 {

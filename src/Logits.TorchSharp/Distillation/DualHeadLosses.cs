@@ -7,13 +7,13 @@ namespace Logits.TorchSharp.Distillation;
 
 /// <summary>
 /// Dual-Head KD's standalone losses on torch tensors, differentiable by autograd with respect to the student logits
-/// (spec/dual-head.md §4, §8, §9).
+/// (docs/algorithms/paper-methods.md#losses).
 /// </summary>
 /// <remarks>
 /// <para>Source: Yang et al., <i>Dual-Head Knowledge Distillation: Enhancing Logits Utilization with an Auxiliary Head</i>,
 /// arXiv 2411.08937 (KDD 2025); official code <c>penghui-yang/DHKD</c>.</para>
 /// <para>Logits are <c>[N, C]</c>; higher-rank inputs <c>[..., C]</c> are flattened and <c>N</c> is the number of rows
-/// (token-level callers select the valid positions first, spec §4.5). With <c>Δ = z¹ − z_t</c>:
+/// (token-level callers select the valid positions first). With <c>Δ = z¹ − z_t</c>:
 /// BinaryKL-Norm <c>= (T²/N)·Σ log cosh(Δ/(2T))</c> evaluated as <c>|u| + log1p(exp(−2|u|)) − log 2</c>;
 /// BinaryKL <c>= (T²/N)·Σ softplus(x_s) − softplus(x_t) − σ(x_t)(x_s − x_t)</c>; Softmax KD
 /// <c>= (T_kd²/N)·Σ KL(softmax(z_t/T_kd) ‖ softmax(z/T_kd))</c>; CE <c>= −mean log_softmax(z⁰)[y]</c>.</para>
@@ -36,7 +36,7 @@ public static class DualHeadLosses
     /// <param name="clampMode">The optional reference clamp.</param>
     /// <param name="validateInputs">Whether to check that both inputs are finite.</param>
     /// <param name="validPositions">Optional mask over the leading dimensions of the logits (e.g. <c>[B, S]</c> for
-    /// <c>[B, S, C]</c> logits): only the marked positions are used and <c>N</c> is their count (spec §4.5); at least one
+    /// <c>[B, S, C]</c> logits): only the marked positions are used and <c>N</c> is their count; at least one
     /// position must be marked. Selecting them synchronises with the host once.</param>
     /// <returns>A scalar tensor.</returns>
     /// <exception cref="ArgumentException">Shapes differ, or (when validating) a logit is not finite.</exception>
@@ -64,7 +64,7 @@ public static class DualHeadLosses
     /// <param name="clampMode">The optional reference clamp (on both <c>x_s</c> and <c>x_t</c>).</param>
     /// <param name="validateInputs">Whether to check that both inputs are finite.</param>
     /// <param name="validPositions">Optional mask over the leading dimensions of the logits (e.g. <c>[B, S]</c> for
-    /// <c>[B, S, C]</c> logits): only the marked positions are used and <c>N</c> is their count (spec §4.5); at least one
+    /// <c>[B, S, C]</c> logits): only the marked positions are used and <c>N</c> is their count; at least one
     /// position must be marked. Selecting them synchronises with the host once.</param>
     /// <returns>A scalar tensor.</returns>
     /// <exception cref="ArgumentException">Shapes differ, or (when validating) a logit is not finite.</exception>
@@ -91,7 +91,7 @@ public static class DualHeadLosses
     /// <param name="kdTemperature">T_kd, finite and &gt; 0.</param>
     /// <param name="validateInputs">Whether to check that both inputs are finite.</param>
     /// <param name="validPositions">Optional mask over the leading dimensions of the logits (e.g. <c>[B, S]</c> for
-    /// <c>[B, S, C]</c> logits): only the marked positions are used and <c>N</c> is their count (spec §4.5); at least one
+    /// <c>[B, S, C]</c> logits): only the marked positions are used and <c>N</c> is their count; at least one
     /// position must be marked. Selecting them synchronises with the host once.</param>
     /// <returns>A scalar tensor.</returns>
     /// <exception cref="ArgumentException">Shapes differ, or (when validating) a logit is not finite.</exception>
@@ -112,7 +112,7 @@ public static class DualHeadLosses
     /// <param name="labels"><c>[N]</c> integer labels in <c>[0, C)</c>.</param>
     /// <param name="validateInputs">Whether to check finiteness and the label range.</param>
     /// <param name="validPositions">Optional mask over the leading dimensions of the logits (e.g. <c>[B, S]</c> for
-    /// <c>[B, S, C]</c> logits): only the marked positions are used and <c>N</c> is their count (spec §4.5); at least one
+    /// <c>[B, S, C]</c> logits): only the marked positions are used and <c>N</c> is their count; at least one
     /// position must be marked. Selecting them synchronises with the host once.</param>
     /// <returns>A scalar tensor.</returns>
     /// <exception cref="ArgumentException">Shapes do not fit, or (when validating) a logit is not finite.</exception>

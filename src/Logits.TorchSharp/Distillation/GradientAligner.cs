@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace Logits.TorchSharp.Distillation;
 
 /// <summary>
-/// Dual-Head KD's optional PCGrad-style gradient alignment over a parameter list (spec/dual-head.md §5; arXiv 2411.08937,
+/// Dual-Head KD's optional PCGrad-style gradient alignment over a parameter list (docs/algorithms/paper-methods.md#gradient-alignment; arXiv 2411.08937,
 /// official code <c>penghui-yang/DHKD</c>; PCGrad: Yu et al., 2020).
 /// </summary>
 /// <remarks>

@@ -83,7 +83,7 @@ public sealed class VelocityTrainerOptions
 public readonly record struct VelocityTrainingProgress(int Iteration, int Iterations, double Loss);
 
 /// <summary>
-/// Trains a velocity model by the Rectified Flow regression (spec/flow.md §3.1–3.2, §4.2): for pairs (x0, x1) and
+/// Trains a velocity model by the Rectified Flow regression (docs/algorithms/flows.md#loss, docs/algorithms/flows.md#pseudo-huber-loss): for pairs (x0, x1) and
 /// <c>t ~ TimeSampler</c>, minimise <c>loss(v_θ(t·x1 + (1 − t)·x0, t), x1 − x0)</c> with Adam.
 /// </summary>
 /// <remarks>
@@ -170,6 +170,6 @@ public static class VelocityTrainer
         return lastWindow;
     }
 
-    /// <summary><c>s / (√(s + c²) + c)</c>: the pseudo-Huber value without cancellation for small s (spec §7.2).</summary>
+    /// <summary><c>s / (√(s + c²) + c)</c>: the pseudo-Huber value without cancellation for small s.</summary>
     private static Tensor StablePseudoHuber(Tensor squaredNorm, double c) => squaredNorm / squaredNorm.Plus(c * c).sqrt().Plus(c);
 }

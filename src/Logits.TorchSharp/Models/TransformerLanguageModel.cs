@@ -17,8 +17,8 @@ namespace Logits.TorchSharp.Models;
 /// mode (dropout off; the module's previous mode is restored afterwards) and writes each row's logits at its last real
 /// position into the destination.</para>
 /// <para><b>No KV cache.</b> This is the simple path: every step recomputes the whole context, so generating n tokens
-/// after an m-token prompt costs about <c>Σ (m + i)</c> position evaluations instead of <c>m + n</c>. Spec/copilot.md §5
-/// mentions a cache as an optimisation; for the small models this class targets the recomputation is cheap.</para>
+/// after an m-token prompt costs about <c>Σ (m + i)</c> position evaluations instead of <c>m + n</c>. The fused inference
+/// of docs/algorithms/paper-methods.md#fused-inference uses a cache as an optimisation; for the small models this class targets the recomputation is cheap.</para>
 /// <para>A context longer than <see cref="DecoderTransformer.MaxSequenceLength"/> is an error unless
 /// <see cref="TruncateFromLeft"/> is set, in which case only its last <c>MaxSequenceLength</c> tokens are used (the
 /// oldest tokens are forgotten; learned positions restart at 0 for the kept window).</para>

@@ -14,7 +14,7 @@ namespace Logits.TorchSharp.Rectification;
 /// </summary>
 /// <remarks>
 /// <para>Zou et al., <i>Transformer Copilot: Learning from The Mistake Log in LLM Fine-tuning</i>, arXiv 2505.16270,
-/// §3; official code <c>jiaruzouu/TransformerCopilot</c>.</para>
+/// §3 of the paper; official code <c>jiaruzouu/TransformerCopilot</c>.</para>
 /// <para>Layout: <c>x_i = W_in(u_i)</c> with <c>W_in: Linear(V → d)</c> and <c>u_i = ℓ_{i−1}</c> (teacher forcing) or
 /// <c>f^C_{i−1}</c> (inference), <c>u_1 = 0</c>. With <see cref="CopilotLayerLayout.CrossAttentionInEveryLayer"/> (the
 /// default, the paper's layout) every layer is <c>x += SelfAttn(RMSNorm(x))</c>, <c>x += CrossAttn(RMSNorm(x), M)</c>,
@@ -30,7 +30,7 @@ namespace Logits.TorchSharp.Rectification;
 /// <c>y_i</c> itself and must stay hidden. Padding is masked too.</para>
 /// <para>Construction is seeded: weights are drawn from a private <see cref="Generator"/> (2-D weights
 /// <c>N(0, 0.02²)</c>, biases 0, norm gains 1), so the global torch generator is neither read nor advanced; an optional
-/// initialiser runs afterwards (§3.3, "Initialisation"). Dropout masks come from a second private generator seeded
+/// initialiser runs afterwards. Dropout masks come from a second private generator seeded
 /// from the same seed, so training the Copilot never perturbs a Pilot's random stream.</para>
 /// </remarks>
 public sealed class CopilotDecoder : Module<Tensor, Tensor, Tensor, Tensor>
@@ -74,7 +74,7 @@ public sealed class CopilotDecoder : Module<Tensor, Tensor, Tensor, Tensor>
     /// <param name="options">The shape (validated; <see cref="CopilotOptions.Heads"/> must divide <see cref="CopilotOptions.Width"/>).</param>
     /// <param name="seed">Seeds the weights and the dropout masks.</param>
     /// <param name="initializer">Runs after the random initialisation, e.g. to copy weights from a smaller model of the
-    /// Pilot's family (<c>W_in</c> and <c>W_out</c> should stay new, §3.3).</param>
+    /// Pilot's family (<c>W_in</c> and <c>W_out</c> should stay new).</param>
     /// <returns>A new module on the CPU in training mode.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><see cref="CopilotOptions.Heads"/> does not divide <see cref="CopilotOptions.Width"/>.</exception>
@@ -275,7 +275,7 @@ public sealed class CopilotDecoder : Module<Tensor, Tensor, Tensor, Tensor>
     }
 
     /// <summary>
-    /// The memory mask of §3.3: entry <c>[b, i−1, k−1]</c> and <c>[b, i−1, S + k−1]</c> are true exactly when
+    /// The memory mask of docs/algorithms/paper-methods.md#copilot-decoder: entry <c>[b, i−1, k−1]</c> and <c>[b, i−1, S + k−1]</c> are true exactly when
     /// <c>k ≤ min(m_b + i − 1, m_b + n_b − 1)</c>.
     /// </summary>
     /// <param name="promptLengths">m_b ≥ 1 per sequence.</param>

@@ -98,7 +98,7 @@ public sealed class CopilotJointTrainer<TPilot> : IDisposable
     /// <summary>The number of completed steps.</summary>
     public int Steps { get; private set; }
 
-    /// <summary>Runs one joint step (§4 steps 1–8).</summary>
+    /// <summary>Runs one joint step (the steps above).</summary>
     /// <param name="batch">The Pilot batch.</param>
     /// <returns>The step's losses and throughput.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="batch"/> is null.</exception>
@@ -173,7 +173,7 @@ public sealed class CopilotJointTrainer<TPilot> : IDisposable
             var logits = output.Logits.gather(1, gather);
             if (MistakeLog is not null)
             {
-                // Recorded from this forward pass, with θ^P_{t−1}, before the Pilot step (§3.2, §4.3–4).
+                // Recorded from this forward pass, with θ^P_{t−1}, before the Pilot step.
                 using var noGrad = no_grad();
                 var mistakes = CopilotMath.MistakeVectors(logits, targetTensor, maskTensor);
                 var pooled = CopilotMath.PoolHiddenStates(output.LayerStates);

@@ -22,10 +22,10 @@ public static class CopilotMath
     /// <param name="mask">Which targets are valid, <c>[B, n]</c> bool.</param>
     /// <returns>
     /// <c>ℓ</c>, <c>[B, n, V]</c> float32 on the logits' device; rows where <paramref name="mask"/> is false are zero
-    /// (such positions have no mistake vector, §3.1). The caller disposes it.
+    /// (such positions have no mistake vector). The caller disposes it.
     /// </returns>
     /// <remarks>
-    /// Computed under <c>no_grad</c> as <c>onehot − exp(log_softmax(float32(z)))</c> (max-shifted, §7), so it is
+    /// Computed under <c>no_grad</c> as <c>onehot − exp(log_softmax(float32(z)))</c> (max-shifted), so it is
     /// correct for logits far above 88.7 and for bfloat16/float16 Pilots. By construction <c>Σ_v ℓ[v] = 0</c> up to
     /// rounding, <c>ℓ[y] ∈ [0, 1]</c> and every other entry lies in <c>[−1, 0]</c>; no clamping is applied.
     /// </remarks>
@@ -67,7 +67,7 @@ public static class CopilotMath
             }
         }
 
-        // p̂ = exp(logsoftmax(z)) in float32 (§7): never exponentiate raw logits.
+        // p̂ = exp(logsoftmax(z)) in float32: never exponentiate raw logits.
         var probabilities = nn.functional.log_softmax(logits.detach().to_type(ScalarType.Float32), -1).exp_();
         var oneHot = nn.functional.one_hot(safeTargets, vocab).to_type(ScalarType.Float32);
         var mistakes = oneHot.sub_(probabilities).mul_(validMask.unsqueeze(-1).to_type(ScalarType.Float32));
@@ -78,8 +78,8 @@ public static class CopilotMath
     /// <param name="layerStates">Every Pilot layer's output, each of the same shape (e.g. <c>[B, T, d_P]</c>).</param>
     /// <returns>The float32 mean, of the same shape; it carries autograd history when the inputs do and gradients are
     /// enabled (the trainer calls it under <c>no_grad</c>). The caller disposes it.</returns>
-    /// <remarks>Pooled in float32 before any storage conversion (§7); the embedding output is not a layer and goes
-    /// separately into the Mistake Log (§11.5).</remarks>
+    /// <remarks>Pooled in float32 before any storage conversion; the embedding output is not a layer and goes
+    /// separately into the Mistake Log.</remarks>
     /// <exception cref="ArgumentNullException"><paramref name="layerStates"/> or an element is null.</exception>
     /// <exception cref="ArgumentException">The list is empty or the shapes differ.</exception>
     public static Tensor PoolHiddenStates(IReadOnlyList<Tensor> layerStates)
@@ -117,8 +117,8 @@ public static class CopilotMath
     /// <para>With <c>S_b = Σ_{i valid in b} Σ_v (f^C_{b,i}[v] − ℓ_{b,i}[v])²</c> and <c>N_valid</c> the number of valid
     /// positions in the batch: <see cref="CopilotLossReduction.RootMeanSquare"/> gives
     /// <c>sqrt(Σ_b S_b / (N_valid · V))</c>; <see cref="CopilotLossReduction.RootSumSquare"/> gives <c>mean_b sqrt(S_b)</c>
-    /// over the sequences with a valid position (§3.4).</para>
-    /// <para>Safe square root (§7): <c>d sqrt(S)/dS</c> is infinite at 0 and autograd would give <c>0·∞ = NaN</c>, so the
+    /// over the sequences with a valid position.</para>
+    /// <para>Safe square root: <c>d sqrt(S)/dS</c> is infinite at 0 and autograd would give <c>0·∞ = NaN</c>, so the
     /// root is taken of <c>where(S &gt; 0, S, 1)</c> and 0 is selected where <c>S = 0</c>: a zero error gives loss 0 and a
     /// gradient of exactly 0. Masked positions get a gradient of exactly 0 whatever their values. A batch without any
     /// valid position gives 0 with a zero gradient.</para>

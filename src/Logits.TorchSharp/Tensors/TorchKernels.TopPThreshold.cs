@@ -6,7 +6,7 @@ namespace Logits.TorchSharp.Tensors;
 
 internal sealed partial class TorchKernels
 {
-    /// <summary>The tolerance of the inclusive top-p rule (spec/sampling.md §3a, library decision).</summary>
+    /// <summary>The tolerance of the inclusive top-p rule (library decision, docs/algorithms/truncation.md#top-p).</summary>
     private const double TopPTolerance = 1e-6;
 
     /// <inheritdoc />

@@ -9,7 +9,7 @@ namespace Logits.Diffusion;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Step n of N (spec/discrete-diffusion.md §5.4, following the official LLaDOU code): candidates are the masked positions
+/// Step n of N (docs/algorithms/discrete-diffusion.md#the-unmasking-step, following the official LLaDOU code): candidates are the masked positions
 /// inside the current block (blocks of B answer tokens, N/(G/B) steps each); the count is the block's quota
 /// (<see cref="LladaSampler.Quotas"/>); selection is Gumbel-top-k sampling for training rollouts and top-K of the scores at
 /// inference. On the last step of a block all remaining candidates are revealed and the selection term is 0 (the set is

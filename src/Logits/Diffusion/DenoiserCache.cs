@@ -8,7 +8,7 @@ namespace Logits.Diffusion;
 
 /// <summary>
 /// Per-sequence host copies of the denoiser's (processed) output, with the staleness flags of RADD's caching rule
-/// (spec/discrete-diffusion.md §3.4) and the per-sequence function-evaluation counts.
+/// (docs/algorithms/discrete-diffusion.md#caching-and-nfe) and the per-sequence function-evaluation counts.
 /// </summary>
 internal sealed class DenoiserCache
 {
@@ -34,7 +34,7 @@ internal sealed class DenoiserCache
         Array.Fill(_stale, true);
     }
 
-    /// <summary>Network calls per sequence: the NFE of §3.4.</summary>
+    /// <summary>Network calls per sequence: the NFE of docs/algorithms/discrete-diffusion.md#caching-and-nfe.</summary>
     public int[] Evaluations { get; }
 
     public bool IsStale(int sequence) => _stale[sequence];

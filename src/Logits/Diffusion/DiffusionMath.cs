@@ -7,7 +7,7 @@ internal static class DiffusionMath
 {
     /// <summary>
     /// The exponential race over a row of log-weights: one uniform per finite entry in ascending index, winner
-    /// <c>argmax_y (w_y − ln(−ln U_y))</c>, ties to the lowest index (spec/discrete-diffusion.md §3.4, §7.6).
+    /// <c>argmax_y (w_y − ln(−ln U_y))</c>, ties to the lowest index (docs/algorithms/discrete-diffusion.md#randomness).
     /// </summary>
     /// <returns>The winner, or −1 when the row has no finite entry (nothing is drawn then).</returns>
     public static int Race(ReadOnlySpan<float> logWeights, UniformStream uniforms)

@@ -33,7 +33,7 @@ public sealed class DiffusionResult
     /// <summary>For every position, the step at which it was revealed, or −1 when it was not masked at the start.</summary>
     public int[] RevealSteps { get; }
 
-    /// <summary>Network calls per sequence (NFE, spec/discrete-diffusion.md §3.4).</summary>
+    /// <summary>Network calls per sequence (NFE, docs/algorithms/discrete-diffusion.md#caching-and-nfe).</summary>
     public int[] FunctionEvaluations { get; }
 
     /// <summary>The sum of <see cref="FunctionEvaluations"/>: the NFE a batch reports.</summary>

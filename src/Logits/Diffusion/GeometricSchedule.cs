@@ -5,7 +5,7 @@ namespace Logits.Diffusion;
 /// <summary>The geometric schedule: <c>σ̄(τ) = σ_min^{1−τ}·σ_max^τ</c>.</summary>
 /// <remarks>
 /// <c>σ(τ) = σ̄(τ)·ln(σ_max/σ_min)</c>, <c>m(τ) = 1 − e^{−σ̄(τ)}</c>. Here Tweedie and Euler rates differ and Euler can exceed 1
-/// on coarse grids (clamped); Tweedie is the consistent choice (spec/discrete-diffusion.md §3.1, §3.3). No defaults: the
+/// on coarse grids (clamped); Tweedie is the consistent choice (docs/algorithms/discrete-diffusion.md#reverse-step). No defaults: the
 /// caller chooses σ_min and σ_max.
 /// </remarks>
 public sealed class GeometricSchedule : MaskingSchedule

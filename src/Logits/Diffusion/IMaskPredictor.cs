@@ -6,7 +6,7 @@ namespace Logits.Diffusion;
 /// <summary>A masked-token predictor (LLaDA, DCoLT): raw logits over the full vocabulary row for every position of a batch.</summary>
 /// <remarks>
 /// The mask id lies inside the row (LLaDA: 126336); the samplers set its column to −∞ before any draw or confidence
-/// (library decision, spec/discrete-diffusion.md §2.2, §11). NaN or +∞ in the output is an error.
+/// (library decision, docs/algorithms/discrete-diffusion.md#time-and-tokens). NaN or +∞ in the output is an error.
 /// </remarks>
 public interface IMaskPredictor
 {

@@ -8,7 +8,7 @@ namespace Logits.Diffusion;
 /// <para>
 /// Given sequences <c>x ∈ {0…V−1, MaskId}^L</c> it returns, for every position and every real token <c>y</c>,
 /// <c>ln c_θ(y | x)</c>; it has no time argument (RADD's theorem: the concrete score is an analytic time factor times this
-/// conditional, spec/discrete-diffusion.md §3.2). Rows of unmasked positions are ignored by the samplers.
+/// conditional, docs/algorithms/discrete-diffusion.md#the-score-is-a-scaled-conditional). Rows of unmasked positions are ignored by the samplers.
 /// </para>
 /// <para>
 /// The samplers treat each row as unnormalised log-weights (a per-row constant does not change any draw), so raw logits

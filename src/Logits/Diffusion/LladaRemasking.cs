@@ -1,6 +1,6 @@
 namespace Logits.Diffusion;
 
-/// <summary>How LLaDA ranks the masked positions of a block for unmasking (spec/discrete-diffusion.md §4.2).</summary>
+/// <summary>How LLaDA ranks the masked positions of a block for unmasking (docs/algorithms/discrete-diffusion.md#llada-low-confidence-remasking).</summary>
 public enum LladaRemasking
 {
     /// <summary>Confidence = the untempered probability of the proposed token (default). A mode-seeking heuristic: not exact even with an exact model.</summary>

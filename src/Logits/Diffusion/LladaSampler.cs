@@ -13,12 +13,12 @@ namespace Logits.Diffusion;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Layout (spec/discrete-diffusion.md §4.1): an answer of G tokens after each prompt, split into G/B blocks of B tokens,
+/// Layout (docs/algorithms/discrete-diffusion.md#llada-low-confidence-remasking): an answer of G tokens after each prompt, split into G/B blocks of B tokens,
 /// with S/(G/B) steps per block. A block with m masked positions at its start and s steps reveals
 /// <c>⌊m/s⌋</c> per step plus one in each of the first <c>m mod s</c> steps (<see cref="Quotas"/>).
 /// </para>
 /// <para>
-/// One step (§4.2): ℓ = model(x) (with guidance w &gt; 0, ℓ = ℓ_u + (w + 1)(ℓ_c − ℓ_u), ℓ_u from a second pass with the prompt
+/// One step: ℓ = model(x) (with guidance w &gt; 0, ℓ = ℓ_u + (w + 1)(ℓ_c − ℓ_u), ℓ_u from a second pass with the prompt
 /// masked, combined with the <see cref="ILogitKernels.Affine"/> kernel); suppressed tokens and the mask column are set to −∞.
 /// For every masked position i of the current block, in ascending order: the proposal
 /// <c>x̂_i = argmax_y (ℓ_{i,y} + T·G_{i,y})</c> (Gumbel G = −ln(−ln U), one uniform per finite entry in ascending token id;
@@ -29,7 +29,7 @@ namespace Logits.Diffusion;
 /// A zero-quota step calls nothing and draws nothing (library decision; the official code still calls the model).
 /// </para>
 /// <para>
-/// Low-confidence remasking is a heuristic: even with an exact model it favours high-probability tokens (§9.3).
+/// Low-confidence remasking is a heuristic: even with an exact model it favours high-probability tokens.
 /// Random remasking with one token per step and T = 1 is exact. Source: Nie et al., "Large Language Diffusion Models",
 /// arXiv 2502.09992; official repository ML-GSAI/LLaDA.
 /// </para>

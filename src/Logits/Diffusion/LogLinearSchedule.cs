@@ -6,7 +6,7 @@ namespace Logits.Diffusion;
 /// <remarks>
 /// <para>
 /// <c>σ(τ) = (1 − ε)/(1 − (1 − ε)τ)</c> and <c>s(τ) = (1 − (1 − ε)τ)/((1 − ε)τ)</c>. Both Tweedie and Euler reveal rates are
-/// exactly <c>Δτ/τ</c> (library time: <c>Δt/(1 − t)</c>), independent of ε (spec/discrete-diffusion.md §3.1, §3.3).
+/// exactly <c>Δτ/τ</c> (library time: <c>Δt/(1 − t)</c>), independent of ε (docs/algorithms/discrete-diffusion.md#reverse-step).
 /// At τ = 1 with ε = 1e-3, 99.9% of tokens are masked.
 /// </para>
 /// </remarks>

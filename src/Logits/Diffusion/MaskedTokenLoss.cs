@@ -2,7 +2,7 @@ using System;
 
 namespace Logits.Diffusion;
 
-/// <summary>Weights and time samplers of the masked-token (RADD / LLaDA) training losses (spec/discrete-diffusion.md §3.6).</summary>
+/// <summary>Weights and time samplers of the masked-token (RADD / LLaDA) training losses (docs/algorithms/discrete-diffusion.md#training-losses).</summary>
 /// <remarks>
 /// <para>
 /// For one sequence, NLL = Σ_{masked i} −ln c_θ(x₀ⁱ | x_τ). Every variant weights it so the expectation upper-bounds the

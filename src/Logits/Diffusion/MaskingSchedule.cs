@@ -6,7 +6,7 @@ namespace Logits.Diffusion;
 /// <remarks>
 /// <para>
 /// Public members take library time <c>t</c> (0 = fully masked noise, 1 = clean data); the formulas are written in the
-/// papers' masking level <c>τ = 1 − t</c> (spec/discrete-diffusion.md §2.1). Each token independently becomes the mask
+/// papers' masking level <c>τ = 1 − t</c> (docs/algorithms/discrete-diffusion.md#time-and-tokens). Each token independently becomes the mask
 /// token by level τ with probability <c>m(τ) = 1 − e^{−σ̄(τ)}</c>, where <c>σ̄</c> is the cumulative noise, and stays masked.
 /// </para>
 /// <para>Source: Ou et al., "Your Absorbing Discrete Diffusion Secretly Models the Conditional Distributions of Clean Data" (RADD), arXiv 2406.03736; Lou, Meng and Ermon (SEDD), ICML 2024.</para>

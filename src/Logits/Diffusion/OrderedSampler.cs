@@ -9,7 +9,7 @@ namespace Logits.Diffusion;
 /// <para>
 /// Each step picks one masked position, calls the denoiser on the current sequence and draws that position's token by the
 /// exponential race of <see cref="RaddSampler"/>. It uses one step and one network call per masked position and, with an
-/// exact conditional, samples the data law exactly (spec/discrete-diffusion.md §3.5, §9.3 case A1).
+/// exact conditional, samples the data law exactly (docs/algorithms/discrete-diffusion.md#ordered-sampler).
 /// </para>
 /// <para>
 /// Uniform consumption per sequence and step (random order): one uniform U picks the ⌊U·m⌋-th of the m still-masked

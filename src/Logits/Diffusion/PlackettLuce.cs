@@ -9,7 +9,7 @@ namespace Logits.Diffusion;
 /// </summary>
 /// <remarks>
 /// <para>
-/// <c>ln P(s₁…s_K) = Σ_r [h_{s_r} − ln Σ_{j ∈ R_r} e^{h_j}]</c>, <c>R_r = C \ {s₁…s_{r−1}}</c> (spec/discrete-diffusion.md §5).
+/// <c>ln P(s₁…s_K) = Σ_r [h_{s_r} − ln Σ_{j ∈ R_r} e^{h_j}]</c>, <c>R_r = C \ {s₁…s_{r−1}}</c> (docs/algorithms/discrete-diffusion.md#plackett-luce).
 /// Invariant to adding a constant to h; order-dependent; the ordered K-tuples sum to 1; an unordered set's probability is
 /// the sum over its K! orders. Evaluated in O(#C + K) by reverse log-space accumulation, so h·1000 stays finite.
 /// </para>

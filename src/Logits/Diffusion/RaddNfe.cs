@@ -2,7 +2,7 @@ using System;
 
 namespace Logits.Diffusion;
 
-/// <summary>The expected number of function evaluations (E-NFE) of RADD's cached sampler (spec/discrete-diffusion.md §3.4).</summary>
+/// <summary>The expected number of function evaluations (E-NFE) of RADD's cached sampler (docs/algorithms/discrete-diffusion.md#caching-and-nfe).</summary>
 /// <remarks>
 /// With the lazy caching rule the network runs once per step in which at least one of the <c>l</c> tokens is revealed.
 /// Log-linear with grid end δ = 0 reveals each token at a step uniform over the <c>n</c> steps, so the NFE is the number of

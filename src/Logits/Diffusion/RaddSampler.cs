@@ -12,7 +12,7 @@ namespace Logits.Diffusion;
 /// <remarks>
 /// <para>
 /// Grid: library times <c>t_k = k(1 − δ)/n</c>, <c>k = 0…n</c> (τ_k = 1 − t_k). Step k runs in two stages
-/// (spec/discrete-diffusion.md §3.3–§3.4): (1) <b>reveal</b>: one open uniform per position masked at the start of the step, in
+/// (docs/algorithms/discrete-diffusion.md#reverse-step, docs/algorithms/discrete-diffusion.md#caching-and-nfe): (1) <b>reveal</b>: one open uniform per position masked at the start of the step, in
 /// ascending position order; position i is revealed when <c>U_i &lt; r_k</c>, with <c>r_k</c> the schedule's Tweedie or Euler
 /// rate (log-linear: <c>Δτ/τ</c>) and <c>r = 1</c> on the last step; (2) <b>tokens</b>: for each revealed position in
 /// ascending order, an exponential race over the finite entries of its (processed) denoiser row, one uniform per entry in
@@ -175,7 +175,7 @@ public sealed class RaddSampler
         return Run(denoiser, Validated(denoiser, initial, sequences), sequences, UniformStream.FromSources(streams, sequences));
     }
 
-    /// <summary>As the seeded overload, reading sequence b's uniforms from <paramref name="uniforms"/>[b] value for value (§3.4 order).</summary>
+    /// <summary>As the seeded overload, reading sequence b's uniforms from <paramref name="uniforms"/>[b] value for value (in the order above).</summary>
     /// <param name="denoiser">The time-independent denoiser.</param>
     /// <param name="initial"><c>sequences × L</c> ids.</param>
     /// <param name="uniforms">One span per sequence: step 0's reveal uniforms, step 0's race uniforms, step 1's, …; extra values are ignored.</param>

@@ -1,6 +1,6 @@
 namespace Logits.Diffusion;
 
-/// <summary>How a RADD/SEDD reverse step turns the schedule into the probability of revealing a masked token (spec/discrete-diffusion.md §3.3).</summary>
+/// <summary>How a RADD/SEDD reverse step turns the schedule into the probability of revealing a masked token (docs/algorithms/discrete-diffusion.md#reverse-step).</summary>
 public enum RaddUpdate
 {
     /// <summary>Tweedie τ-leaping (the default): <c>r = (m(τ) − m(τ′))/m(τ)</c>, the exact conditional reveal probability.</summary>

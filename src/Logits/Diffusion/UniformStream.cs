@@ -3,7 +3,7 @@ using Logits.Randomness;
 
 namespace Logits.Diffusion;
 
-/// <summary>One sequence's open uniforms: drawn from a stream, or read from pre-drawn values (spec/discrete-diffusion.md §2.3, §3.4).</summary>
+/// <summary>One sequence's open uniforms: drawn from a stream, or read from pre-drawn values (docs/algorithms/discrete-diffusion.md#randomness).</summary>
 internal sealed class UniformStream
 {
     private readonly IRandomSource? _source;

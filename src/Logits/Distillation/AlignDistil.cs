@@ -7,7 +7,7 @@ namespace Logits.Distillation;
 
 /// <summary>
 /// AlignDistil's token-adaptive extrapolated teacher and its loss as CPU reference functions in float64
-/// (spec/aligndistil.md §3, §7): spans for one token, and <see cref="LogitBatch"/> overloads for a batch of positions.
+/// (docs/algorithms/paper-methods.md#aligndistil): spans for one token, and <see cref="LogitBatch"/> overloads for a batch of positions.
 /// </summary>
 /// <remarks>
 /// <para>Source: Zhang et al., <i>AlignDistil: Token-Level Language Model Alignment as Adaptive Policy Distillation</i>,
@@ -21,7 +21,7 @@ namespace Logits.Distillation;
 /// </code>
 /// <para>The other teacher forms of <see cref="AlignDistilTeacherForm"/> change <c>z*</c> and the weight. Terms whose
 /// student probability underflows to 0 contribute exactly 0. Everything after reading the logits is float64 (the
-/// spec's float32 minimum, exceeded), so these functions are the references the TorchSharp loss is checked against.</para>
+/// float32 minimum, exceeded), so these functions are the references the TorchSharp loss is checked against.</para>
 /// <para>Inputs must be finite: a <c>-∞</c> vocabulary mask makes <c>z_dpo − z_rev</c> undefined. This path always
 /// validates and throws <see cref="ArgumentException"/>. It is a training-side and diagnostic function, not a
 /// decoding processor: the paper does not evaluate the teacher as a decoding rule.</para>
@@ -132,7 +132,7 @@ public static class AlignDistil
     }
 
     /// <summary>
-    /// Turns a token-level response mask into the position mask of spec §4 step 4: logits at position <c>k</c>
+    /// Turns a token-level response mask into the position mask (docs/algorithms/paper-methods.md#reductions): logits at position <c>k</c>
     /// predict token <c>k + 1</c>, so <c>m[b, k] = response[b, k + 1]</c> and the last position of each sequence is 0.
     /// </summary>
     /// <param name="responseMask">Row-major <c>[B, S]</c>: whether each token is a response token.</param>
@@ -158,7 +158,7 @@ public static class AlignDistil
         }
     }
 
-    /// <summary>Reduces per-position losses over a batch of sequences (spec §3.3).</summary>
+    /// <summary>Reduces per-position losses over a batch of sequences (docs/algorithms/paper-methods.md#reductions).</summary>
     /// <param name="tokenLosses">Row-major <c>[B, S]</c> losses <c>ℓ_{b,t}</c>; entries where the mask is false are ignored.</param>
     /// <param name="positionMask">Row-major <c>[B, S]</c> position mask <c>m_{b,t}</c>, same length.</param>
     /// <param name="sequenceLength"><c>S</c>, at least 1, dividing the length.</param>

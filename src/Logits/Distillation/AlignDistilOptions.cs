@@ -2,7 +2,7 @@ using System;
 
 namespace Logits.Distillation;
 
-/// <summary>The immutable, validated parameters of the AlignDistil loss (spec/aligndistil.md §5).</summary>
+/// <summary>The immutable, validated parameters of the AlignDistil loss (docs/algorithms/paper-methods.md#parameters-and-decisions).</summary>
 /// <remarks>
 /// <para>Source: Zhang, Zhang, Zhang, Hu, Chen, Xu, <i>AlignDistil: Token-Level Language Model Alignment as Adaptive
 /// Policy Distillation</i>, arXiv 2503.02832 (ACL 2025), and the official code <c>songmzhang/AlignDistil</c>.</para>
@@ -17,7 +17,7 @@ namespace Logits.Distillation;
 /// </remarks>
 public sealed class AlignDistilOptions
 {
-    /// <summary>Creates validated options; every argument has the spec's default.</summary>
+    /// <summary>Creates validated options; every argument has the documented default.</summary>
     /// <param name="beta0">β₀, the base coefficient; finite and &gt; 0. Default 0.1.</param>
     /// <param name="convention">How <c>D_t</c> is measured. Default <see cref="TvdConvention.HalfL1"/>.</param>
     /// <param name="scale">r, the extrapolation scale; finite and ≥ 0. Default 20 (whatever the convention).</param>

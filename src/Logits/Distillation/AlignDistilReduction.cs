@@ -1,6 +1,6 @@
 namespace Logits.Distillation;
 
-/// <summary>How AlignDistil reduces per-token losses <c>ℓ_{b,t}</c> over a batch (spec/aligndistil.md §3.3; AlignDistil, arXiv 2503.02832).</summary>
+/// <summary>How AlignDistil reduces per-token losses <c>ℓ_{b,t}</c> over a batch (docs/algorithms/paper-methods.md#reductions; AlignDistil, arXiv 2503.02832).</summary>
 /// <remarks>
 /// <c>m_{b,t}</c> marks the positions that predict response tokens and <c>n_b = Σ_t m_{b,t}</c>. Sequences with
 /// <c>n_b = 0</c> are left out of the sequence means; a batch without response tokens gives 0 (library decision).

@@ -1,6 +1,6 @@
 namespace Logits.Distillation;
 
-/// <summary>The teacher AlignDistil distils towards (spec/aligndistil.md §3.5; arXiv 2503.02832).</summary>
+/// <summary>The teacher AlignDistil distils towards (docs/algorithms/paper-methods.md#teacher-forms; arXiv 2503.02832).</summary>
 public enum AlignDistilTeacherForm
 {
     /// <summary>

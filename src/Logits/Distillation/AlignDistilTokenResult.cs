@@ -1,6 +1,6 @@
 namespace Logits.Distillation;
 
-/// <summary>The AlignDistil quantities of one response token, in float64 (spec/aligndistil.md §3; AlignDistil, arXiv 2503.02832).</summary>
+/// <summary>The AlignDistil quantities of one response token, in float64 (docs/algorithms/paper-methods.md#teacher-and-loss; AlignDistil, arXiv 2503.02832).</summary>
 /// <param name="Disagreement"><c>D_t</c> under the options' convention, or NaN for teacher forms that do not measure it.</param>
 /// <param name="Alpha">The teacher coefficient: <c>α_t = r·D_t + ε</c> for the adaptive forms, <c>w = β₀/β</c> for the
 /// fixed forms, 0 for <see cref="AlignDistilTeacherForm.PlainTeacher"/>.</param>

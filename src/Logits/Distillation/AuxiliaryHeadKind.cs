@@ -1,6 +1,6 @@
 namespace Logits.Distillation;
 
-/// <summary>The architecture of Dual-Head KD's auxiliary head (spec/dual-head.md §3; Dual-Head KD, arXiv 2411.08937).</summary>
+/// <summary>The architecture of Dual-Head KD's auxiliary head (docs/algorithms/paper-methods.md#architecture; Dual-Head KD, arXiv 2411.08937).</summary>
 public enum AuxiliaryHeadKind
 {
     /// <summary><c>Linear(d → C)</c> (default; the official default flag).</summary>

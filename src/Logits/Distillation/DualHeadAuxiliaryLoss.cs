@@ -1,6 +1,6 @@
 namespace Logits.Distillation;
 
-/// <summary>The logit-level loss on Dual-Head KD's auxiliary head (spec/dual-head.md §4; arXiv 2411.08937).</summary>
+/// <summary>The logit-level loss on Dual-Head KD's auxiliary head (docs/algorithms/paper-methods.md#losses; arXiv 2411.08937).</summary>
 public enum DualHeadAuxiliaryLoss
 {
     /// <summary>BinaryKL-Norm (default): <c>(T²/N)·Σ log cosh(Δ/(2T))</c>, <c>Δ = z¹ − z_t</c>.</summary>

@@ -7,13 +7,13 @@ namespace Logits.Distillation;
 
 /// <summary>
 /// Dual-Head KD's losses as CPU reference functions in float64 with their gradients with respect to the student
-/// logits (spec/dual-head.md §4, §9): BinaryKL-Norm, BinaryKL, Softmax KD, cross-entropy and the combined loss.
+/// logits (docs/algorithms/paper-methods.md#losses): BinaryKL-Norm, BinaryKL, Softmax KD, cross-entropy and the combined loss.
 /// </summary>
 /// <remarks>
 /// <para>Source: Yang et al., <i>Dual-Head Knowledge Distillation: Enhancing Logits Utilization with an Auxiliary
 /// Head</i>, arXiv 2411.08937 (KDD 2025); official code <c>penghui-yang/DHKD</c>.</para>
 /// <para>Logits are row-major <c>[N, C]</c> (or a <see cref="LogitBatch"/> with <c>N</c> rows and <c>C</c> = vocab);
-/// token-level callers pass only the valid positions, so <c>N</c> is their count (spec §4.5). With <c>Δ = z¹ − z_t</c>:</para>
+/// token-level callers pass only the valid positions, so <c>N</c> is their count. With <c>Δ = z¹ − z_t</c>:</para>
 /// <code>
 /// BinaryKL-Norm = (T²/N)·Σ_{n,k} log cosh(Δ/(2T)),   log cosh(u) = |u| + log1p(exp(−2|u|)) − log 2
 /// BinaryKL      = (T²/N)·Σ_{n,k} softplus(x_s) − softplus(x_t) − σ(x_t)·(x_s − x_t),   x = z/T

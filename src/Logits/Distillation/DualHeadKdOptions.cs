@@ -2,20 +2,20 @@ using System;
 
 namespace Logits.Distillation;
 
-/// <summary>The immutable, validated parameters of Dual-Head Knowledge Distillation (spec/dual-head.md §7).</summary>
+/// <summary>The immutable, validated parameters of Dual-Head Knowledge Distillation (docs/algorithms/paper-methods.md#dual-head-kd).</summary>
 /// <remarks>
 /// <para>Source: Yang, Zong, Huang, Feng, An, <i>Dual-Head Knowledge Distillation: Enhancing Logits Utilization with an
 /// Auxiliary Head</i>, arXiv 2411.08937 (KDD 2025); official code <c>penghui-yang/DHKD</c>.</para>
 /// <para>Total loss: <c>L = γ·CE(z⁰, y) + α·L_aux(z¹, z_t)</c>, with the cross-entropy on the main head only and the
 /// logit-level loss (BinaryKL-Norm by default) on the auxiliary head only.</para>
-/// <para>Library decisions (spec §11): the implementation's normalisation (per-class terms summed, divided by <c>N</c>,
+/// <para>Library decisions: the implementation's normalisation (per-class terms summed, divided by <c>N</c>,
 /// times <c>T²</c>); no clamp by default; CE only on the main head; α = 1 by default (CIFAR; 0.1 in
 /// <see cref="ImageNet"/>); gradient alignment projects the full flattened gradients as the reference does; a
 /// <see cref="AuxiliaryHeadKind.Linear"/> auxiliary head by default.</para>
 /// </remarks>
 public sealed class DualHeadKdOptions
 {
-    /// <summary>Creates validated options; every argument has the spec's default.</summary>
+    /// <summary>Creates validated options; every argument has the documented default.</summary>
     /// <param name="gamma">γ, the weight of the cross-entropy; finite and ≥ 0. Default 1.</param>
     /// <param name="alpha">α, the weight of the auxiliary loss; finite and ≥ 0. Default 1.</param>
     /// <param name="temperature">T of the binary losses; finite and &gt; 0. Default 2.</param>
@@ -25,7 +25,7 @@ public sealed class DualHeadKdOptions
     /// <param name="auxiliaryHead">The auxiliary head's architecture. Default <see cref="AuxiliaryHeadKind.Linear"/>.</param>
     /// <param name="nonLinearHiddenWidth">H of the non-linear head; at least 1. Default 200.</param>
     /// <param name="nonLinearDropout">The dropout probability of the non-linear head; in <c>[0, 1)</c>. Default 0.1.</param>
-    /// <param name="gradientAlignment">Whether to apply the PCGrad-style alignment of §5. Default off.</param>
+    /// <param name="gradientAlignment">Whether to apply the PCGrad-style alignment of docs/algorithms/paper-methods.md#gradient-alignment. Default off.</param>
     /// <param name="auxiliaryStopEpoch">The epoch (counted from 1) from which α is treated as 0, or <see langword="null"/>
     /// for never; at least 1.</param>
     /// <param name="validateInputs">Whether the TorchSharp path checks finiteness and label range. The CPU path always does.</param>
@@ -129,7 +129,7 @@ public sealed class DualHeadKdOptions
     /// <summary>The dropout probability of the non-linear auxiliary head.</summary>
     public double NonLinearDropout { get; }
 
-    /// <summary>Whether the PCGrad-style gradient alignment of spec §5 is on. The training loop applies it by calling
+    /// <summary>Whether the PCGrad-style gradient alignment (docs/algorithms/paper-methods.md#gradient-alignment) is on. The training loop applies it by calling
     /// <c>Logits.TorchSharp.Distillation.GradientAligner.Backward</c> with the two weighted components instead of
     /// backpropagating the total; the loss itself does not change.</summary>
     public bool GradientAlignment { get; }

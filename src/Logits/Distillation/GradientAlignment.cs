@@ -3,7 +3,7 @@ using System;
 namespace Logits.Distillation;
 
 /// <summary>
-/// Dual-Head KD's optional PCGrad-style gradient alignment on flattened gradients (spec/dual-head.md §5), as the
+/// Dual-Head KD's optional PCGrad-style gradient alignment on flattened gradients (docs/algorithms/paper-methods.md#gradient-alignment), as the
 /// official code (<c>penghui-yang/DHKD</c>, arXiv 2411.08937) does it.
 /// </summary>
 /// <remarks>

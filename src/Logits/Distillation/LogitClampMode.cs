@@ -1,6 +1,6 @@
 namespace Logits.Distillation;
 
-/// <summary>Whether the binary Dual-Head KD losses reproduce the official code's probability clamp (spec/dual-head.md §4.2, §8; Dual-Head KD, arXiv 2411.08937).</summary>
+/// <summary>Whether the binary Dual-Head KD losses reproduce the official code's probability clamp (docs/algorithms/paper-methods.md#the-clamp-of-the-official-code; Dual-Head KD, arXiv 2411.08937).</summary>
 public enum LogitClampMode
 {
     /// <summary>No clamp (default): the exact <c>log cosh</c> / softplus forms, finite for every finite gap.</summary>

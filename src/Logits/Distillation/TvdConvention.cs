@@ -4,7 +4,7 @@ namespace Logits.Distillation;
 /// <remarks>
 /// The paper (Zhang et al., arXiv 2503.02832) defines the total variation distance with the factor ½; the
 /// official code (<c>songmzhang/AlignDistil</c>) sums the full L1 difference. The library defaults to the
-/// paper's convention and compensates with a default scale <c>r = 20</c> (spec/aligndistil.md §5, §9.1).
+/// paper's convention and compensates with a default scale <c>r = 20</c> (docs/algorithms/paper-methods.md#parameters-and-decisions).
 /// </remarks>
 public enum TvdConvention
 {

@@ -4,7 +4,7 @@ using Logits.Tensors;
 namespace Logits.Flows;
 
 /// <summary>
-/// The adaptive Dormand–Prince 5(4) "full simulation" solver (Dormand and Prince 1980; spec/flow.md §3.5): the reference
+/// The adaptive Dormand–Prince 5(4) "full simulation" solver (Dormand and Prince 1980; docs/algorithms/flows.md#ode-solvers): the reference
 /// column of the Rectified Flow paper and the official reflow-pair generator use RK45 at rtol = atol = 1e-5 from ε to 1.
 /// </summary>
 /// <remarks>

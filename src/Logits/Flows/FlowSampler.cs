@@ -4,7 +4,7 @@ using Logits.Tensors;
 namespace Logits.Flows;
 
 /// <summary>
-/// An immutable fixed-step ODE sampler for <c>dZ_t = v(Z_t, t)dt</c> (Rectified Flow, spec/flow.md §3.4–3.5, §4.5):
+/// An immutable fixed-step ODE sampler for <c>dZ_t = v(Z_t, t)dt</c> (Rectified Flow, docs/algorithms/flows.md#ode-solvers):
 /// a solver, a time grid, and options, integrating a batch in place on either backend.
 /// </summary>
 /// <remarks>
@@ -26,7 +26,7 @@ namespace Logits.Flows;
 /// Affine kernel rejects NaN and <c>+∞</c> in its inputs and results, so a field that returns a non-finite value
 /// fails at the next combination with <see cref="InvalidLogitsException"/> (stage <c>"affine"</c> or <c>"input"</c>)
 /// rather than an <see cref="ArithmeticException"/>; the state is then partially updated.</para>
-/// <para>The adaptive Dormand–Prince 5(4) reference solver of §3.5 is <see cref="Dopri5Sampler"/>.</para>
+/// <para>The adaptive Dormand–Prince 5(4) reference solver is <see cref="Dopri5Sampler"/>.</para>
 /// </remarks>
 public sealed class FlowSampler
 {

@@ -6,7 +6,7 @@ namespace Logits.Flows;
 /// A velocity field <c>v(x, t)</c>: ℝ^d × [0, 1] → ℝ^d, evaluated on a batch of samples (one sample per row).
 /// </summary>
 /// <remarks>
-/// <para>Library time convention (spec/flow.md §2.1): <c>t = 0</c> is noise, <c>t = 1</c> is data, and sampling
+/// <para>Library time convention (docs/algorithms/flows.md#time-convention): <c>t = 0</c> is noise, <c>t = 1</c> is data, and sampling
 /// integrates from 0 to 1. A field written for another convention converts at its boundary.</para>
 /// <para>The field is called with batches from the backend of the state (a <see cref="CpuLogitBatch"/> or a torch
 /// batch); a field that supports both reads rows with <see cref="LogitBatch.CopyTo"/> or uses the batch's

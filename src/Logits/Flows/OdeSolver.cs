@@ -1,6 +1,6 @@
 namespace Logits.Flows;
 
-/// <summary>The fixed-step update rules of <see cref="FlowSampler"/> (spec/flow.md §3.5, §4.5).</summary>
+/// <summary>The fixed-step update rules of <see cref="FlowSampler"/> (docs/algorithms/flows.md#ode-solvers).</summary>
 public enum OdeSolver
 {
     /// <summary>Euler: <c>z ← z + h·v(z, τ)</c>; 1 evaluation per step, order 1.</summary>

@@ -13,7 +13,7 @@ public enum StraightnessNorm
     PerElement,
 }
 
-/// <summary>Straightness and transport-cost diagnostics of simulated flows (spec/flow.md §3.8).</summary>
+/// <summary>Straightness and transport-cost diagnostics of simulated flows (docs/algorithms/flows.md#straightness).</summary>
 /// <remarks>
 /// <para>Straightness (Rectified Flow, Liu, Gong, Liu 2022, Eq. 3): <c>S(Z) = ∫_0^1 E‖(Z1 − Z0) − Ż_t‖² dt</c>;
 /// it is 0 exactly when every path is a straight line traversed at constant speed, and then one Euler step is exact.</para>

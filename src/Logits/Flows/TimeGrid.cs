@@ -4,7 +4,7 @@ namespace Logits.Flows;
 
 /// <summary>
 /// A time grid for the fixed-step solvers: integration times <c>0 ≤ τ_0 &lt; … &lt; τ_N ≤ 1</c> plus the map
-/// <c>g(τ)</c> that gives the time passed to the velocity field (spec/flow.md §3.4).
+/// <c>g(τ)</c> that gives the time passed to the velocity field (docs/algorithms/flows.md#time-grids).
 /// </summary>
 /// <remarks>
 /// <list type="table">

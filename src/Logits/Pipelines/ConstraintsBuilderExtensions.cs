@@ -5,7 +5,7 @@ using Logits.Processing.Guidance;
 
 namespace Logits.Pipelines;
 
-/// <summary>Fluent methods that append the biasing, constraint and guidance processors (spec/sampling.md §3c-§3d).</summary>
+/// <summary>Fluent methods that append the biasing, constraint and guidance processors (docs/algorithms/constraints.md, docs/algorithms/guidance.md).</summary>
 /// <remarks>
 /// <code>
 /// var pipeline = LogitPipeline.CreateBuilder()

@@ -61,7 +61,7 @@ public static class PaperMethodsBuilderExtensions
     }
 
     /// <summary>
-    /// Appends the STEER paper's decoding setup (spec/steer.md §3.2): <see cref="SteerProcessor"/>, then top-k
+    /// Appends the STEER paper's decoding setup (docs/algorithms/guidance.md#steer): <see cref="SteerProcessor"/>, then top-k
     /// (<paramref name="topK"/>, default 10), then temperature (default 1). End the pipeline with a sampler.
     /// </summary>
     /// <param name="builder">The pipeline builder.</param>

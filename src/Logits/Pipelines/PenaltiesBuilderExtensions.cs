@@ -5,7 +5,7 @@ using Logits.Processing.Penalties;
 
 namespace Logits.Pipelines;
 
-/// <summary>Fluent methods that append the penalty processors of spec/sampling.md §3b to a <see cref="LogitPipelineBuilder"/>.</summary>
+/// <summary>Fluent methods that append the penalty processors (docs/algorithms/penalties.md) to a <see cref="LogitPipelineBuilder"/>.</summary>
 /// <remarks>
 /// <code>
 /// var pipeline = LogitPipeline.CreateBuilder()

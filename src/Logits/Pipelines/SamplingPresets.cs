@@ -8,10 +8,10 @@ using Logits.Selection;
 namespace Logits.Pipelines;
 
 /// <summary>
-/// The two ordering presets of spec/sampling.md §4: plain, editable lists that only pre-fill a pipeline.
+/// The two ordering presets of docs/algorithms/conventions.md#ordering-presets: plain, editable lists that only pre-fill a pipeline.
 /// </summary>
 /// <remarks>
-/// Order changes results (spec §7.9): Hugging Face applies temperature before truncation, llama.cpp after
+/// Order changes results (an example is in the same section): Hugging Face applies temperature before truncation, llama.cpp after
 /// it (truncation then measures the model's untempered confidence). Neutral settings leave their step out.
 /// </remarks>
 public static class SamplingPresets
@@ -91,7 +91,7 @@ public static class SamplingPresets
 
         if (o.XtcProbability > 0)
         {
-            // A stream separate from the selector's (spec §3a XTC).
+            // A stream separate from the selector's (docs/algorithms/truncation.md#xtc).
             builder.Xtc(o.XtcProbability, o.XtcThreshold, unchecked(o.Seed + 0x9E3779B97F4A7C15UL));
         }
 

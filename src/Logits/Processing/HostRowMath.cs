@@ -7,7 +7,7 @@ namespace Logits.Processing;
 /// deviation, typicality scores). Rows are copied out with <c>LogitBatch.CopyRowTo</c> into pooled buffers.
 /// </summary>
 /// <remarks>
-/// spec/sampling.md §2.1 requires float64 accumulation for entropy, standard deviation and thresholds built
+/// The library accumulates in float64 (docs/algorithms/conventions.md#precision) for entropy, standard deviation and thresholds built
 /// with <c>ln</c>/<c>exp</c>; every method here accumulates in float64 and ignores <c>-∞</c> entries.
 /// Callers guarantee the row holds at least one finite value (<see cref="LogitProcessor"/> never hands
 /// an empty row to a subclass).

@@ -9,7 +9,7 @@ namespace Logits.Processing;
 /// <remarks>
 /// Processors are immutable, validated definitions unless they implement <see cref="IStatefulSampler"/>.
 /// They call the batch's kernels and never ask which backend holds it. <c>-∞</c> marks removed tokens;
-/// rows that are all <c>-∞</c> pass through unchanged (the selector raises). See spec/sampling.md §1-§3.
+/// rows that are all <c>-∞</c> pass through unchanged (the selector raises). See docs/algorithms/conventions.md.
 /// </remarks>
 public interface ILogitProcessor
 {
@@ -18,7 +18,7 @@ public interface ILogitProcessor
 
     /// <summary>
     /// Whether the processor can never change the greedy choice, so a greedy pipeline may skip it
-    /// (spec/sampling.md §1.3, "AI").
+    /// (docs/algorithms/conventions.md#shared-rules).
     /// </summary>
     bool IsArgmaxInvariant { get; }
 

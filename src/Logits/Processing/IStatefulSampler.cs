@@ -2,7 +2,7 @@ namespace Logits.Processing;
 
 /// <summary>
 /// A processor or selector with per-row state (an RNG position, mirostat's μ, count caches): the
-/// accept / reset / clone hooks of spec/sampling.md §1.3.
+/// accept / reset / clone hooks (docs/algorithms/conventions.md#stateful-steps).
 /// </summary>
 /// <remarks>Stateful instances are not shared between pipelines or threads; <see cref="Clone"/> gives each its own.</remarks>
 public interface IStatefulSampler

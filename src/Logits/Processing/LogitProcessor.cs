@@ -7,7 +7,7 @@ namespace Logits.Processing;
 /// <summary>
 /// Base class of the built-in processors: validates the call, checks the logits (NaN/+∞ throw with stage
 /// <c>"input"</c>), hands the row maxima to <see cref="ProcessCore"/>, and makes all-<c>-∞</c> rows pass
-/// through unchanged (spec/sampling.md §1.3), so subclasses never see an empty row.
+/// through unchanged (docs/algorithms/conventions.md#shared-rules), so subclasses never see an empty row.
 /// </summary>
 public abstract class LogitProcessor : ILogitProcessor
 {

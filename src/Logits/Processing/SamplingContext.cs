@@ -15,7 +15,7 @@ namespace Logits.Processing;
 /// <see cref="Generation.TokenGenerator"/> fills them from <see cref="Generation.GenerationOptions.EosTokenIds"/>.</para>
 /// <para>The owner (a generator or the caller) updates the history between steps with
 /// <see cref="SetHistory"/>; processors only read. Negative history ids are padding and are ignored by
-/// every processor (spec/sampling.md §3b).</para>
+/// every processor (docs/algorithms/penalties.md#history-scope-and-window).</para>
 /// </remarks>
 public sealed class SamplingContext
 {

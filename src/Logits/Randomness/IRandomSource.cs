@@ -3,7 +3,7 @@ namespace Logits.Randomness;
 /// <summary>A stream of random 64-bit words, with the uniform forms the selectors use.</summary>
 /// <remarks>
 /// Selectors and stochastic processors draw from one stream per row, so a seeded run gives the same
-/// tokens whatever the thread count or batch split (spec/sampling.md §3e). Implementations are not
+/// tokens whatever the thread count or batch split (docs/algorithms/selection.md#random-streams). Implementations are not
 /// thread-safe: a stream belongs to one row.
 /// </remarks>
 public interface IRandomSource

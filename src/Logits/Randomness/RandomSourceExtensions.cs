@@ -2,7 +2,7 @@ using System;
 
 namespace Logits.Randomness;
 
-/// <summary>The uniform forms of spec/sampling.md §3e, built on <see cref="IRandomSource.NextUInt64"/>.</summary>
+/// <summary>The uniform forms of docs/algorithms/selection.md#random-streams, built on <see cref="IRandomSource.NextUInt64"/>.</summary>
 public static class RandomSourceExtensions
 {
     private const double TwoToMinus53 = 1.0 / (1UL << 53);

@@ -4,7 +4,7 @@ namespace Logits.Randomness;
 
 /// <summary>
 /// xoshiro256** (Blackman and Vigna, 2018), seeded with the first four outputs of <see cref="SplitMix64"/>:
-/// the library's row stream (spec/sampling.md §3e).
+/// the library's row stream (docs/algorithms/selection.md#random-streams).
 /// </summary>
 /// <remarks>Not thread-safe; one instance per row. Seed 42 gives <c>15780b2e0c2ec716</c> first.</remarks>
 public sealed class Xoshiro256StarStar : IRandomSource

@@ -6,7 +6,7 @@ using Logits.Tensors;
 namespace Logits.Selection;
 
 /// <summary>Greedy selection: the argmax of each row, ties to the lowest index, <c>-0 = +0</c>.</summary>
-/// <remarks>Stateless and thread-safe. A greedy pipeline skips argmax-invariant processors (spec §5.5).</remarks>
+/// <remarks>Stateless and thread-safe. A greedy pipeline skips argmax-invariant processors (docs/algorithms/conventions.md#shared-rules).</remarks>
 public sealed class GreedySelector : ITokenSelector
 {
     /// <summary>The shared instance.</summary>

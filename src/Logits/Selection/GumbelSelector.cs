@@ -8,7 +8,7 @@ namespace Logits.Selection;
 
 /// <summary>Exponential race (Gumbel-max): <c>argmax (z_i - ln E_i)</c> with <c>E_i = -ln U_i</c>.</summary>
 /// <remarks>
-/// Rule (spec/sampling.md §3e): draw an open uniform <c>U_i</c> for each finite token in ascending id order,
+/// Rule (docs/algorithms/selection.md#exponential-race-gumbel-max): draw an open uniform <c>U_i</c> for each finite token in ascending id order,
 /// then return <c>argmax (z_i - ln E_i)</c> (= <c>argmax p_i / E_i</c>), ties to the lowest id. This samples
 /// exactly from <c>softmax(z)</c> without normalising, at the cost of <c>|F|</c> uniforms per row; rows are
 /// read to the host, so both backends give the same token for the same seed. Stateful like

@@ -9,7 +9,7 @@ namespace Logits.Selection;
 /// <remarks>
 /// A selector never returns a removed (<c>-∞</c>) token: an all-<c>-∞</c> row throws
 /// <see cref="NoViableTokenException"/> and NaN/<c>+∞</c> throws <see cref="InvalidLogitsException"/>
-/// (spec/sampling.md §2.4-§2.5). Seeded selectors own one random stream per row.
+/// (docs/algorithms/conventions.md#non-finite-input, docs/algorithms/conventions.md#empty-rows). Seeded selectors own one random stream per row.
 /// </remarks>
 public interface ITokenSelector
 {

@@ -36,7 +36,7 @@ internal static class MirostatMath
     }
 
     /// <summary>
-    /// The multinomial rule of spec/sampling.md §3e over the tokens with <c>z_i ≥ cutoff</c>: with
+    /// The multinomial rule of docs/algorithms/selection.md#multinomial over the tokens with <c>z_i ≥ cutoff</c>: with
     /// <c>w_i = exp(z_i - m)</c> and <c>S' = Σ_kept w</c> (float64), the smallest id with <c>u·S' &lt; C_i</c>, scanning
     /// ascending ids; if rounding leaves <c>u·S' ≥ C_last</c>, the last kept id with <c>w &gt; 0</c>.
     /// </summary>

@@ -8,7 +8,7 @@ namespace Logits.Selection;
 
 /// <summary>Mirostat 1.0: estimates the Zipf exponent of the row, picks a top-k that targets surprise <c>μ</c>, samples, and updates <c>μ</c>.</summary>
 /// <remarks>
-/// <para>Rule (spec/sampling.md §3a; Basu et al., arXiv 2007.14966, Algorithm 1; llama.cpp <c>mirostat</c>), per row and call:</para>
+/// <para>Rule (docs/algorithms/selection.md#mirostat-v1; Basu et al., arXiv 2007.14966, Algorithm 1; llama.cpp <c>mirostat</c>), per row and call:</para>
 /// <list type="number">
 /// <item>Take the finite probabilities in rank order, <c>q_1 ≥ q_2 ≥ …</c> (float64 softmax of the row).</item>
 /// <item>Over <c>i = 1 … min(M, |F|) − 1</c>, using only pairs with both probabilities &gt; 0:
@@ -16,7 +16,7 @@ namespace Logits.Selection;
 /// <item><c>ε̂ = ŝ − 1</c>, <c>k = (ε̂·2^μ / (1 − NVocab^(−ε̂)))^(1/ŝ)</c>. If <c>|ε̂| &lt; 1e-6</c> the base is its limit
 /// <c>2^μ / ln NVocab</c> (library decision: still raised to <c>1/ŝ</c>, which is continuous with the general form). If no
 /// pair was usable, <c>ŝ ≤ 0</c>, or <c>k</c> is not finite, <c>k = |F|</c>.</item>
-/// <item>Top-k with <c>clamp(⌊k⌋, 1, |F|)</c>, ties at the boundary kept; renormalise; draw with the multinomial rule of §3e
+/// <item>Top-k with <c>clamp(⌊k⌋, 1, |F|)</c>, ties at the boundary kept; renormalise; draw with the multinomial rule of docs/algorithms/selection.md#multinomial
 /// (one uniform from the row's xoshiro256** stream, seeded <c>Seed + r</c>).</item>
 /// <item><c>μ ← μ − Eta·(−log₂ q'_sel − Tau)</c>, <c>q'</c> the renormalised probability (llama.cpp's behaviour).</item>
 /// </list>

@@ -8,12 +8,12 @@ namespace Logits.Selection;
 
 /// <summary>Mirostat 2.0: keeps the tokens whose surprise is at most <c>μ</c>, samples, and steers <c>μ</c> towards the target surprise.</summary>
 /// <remarks>
-/// <para>Rule (spec/sampling.md §3a; Basu et al., "Mirostat: A Neural Text Decoding Algorithm that Directly Controls
+/// <para>Rule (docs/algorithms/selection.md#mirostat-v2; Basu et al., "Mirostat: A Neural Text Decoding Algorithm that Directly Controls
 /// Perplexity", arXiv 2007.14966; llama.cpp <c>mirostat_v2</c>), per row and call:</para>
 /// <list type="number">
 /// <item>Keep the finite tokens with surprise <c>−log₂ p_i ≤ μ</c> (<c>p</c> the float64 softmax of the row); if none,
 /// keep the top tie group.</item>
-/// <item>Renormalise over the kept tokens and draw with the multinomial rule of §3e (one uniform from the row's
+/// <item>Renormalise over the kept tokens and draw with the multinomial rule of docs/algorithms/selection.md#multinomial (one uniform from the row's
 /// xoshiro256** stream, seeded <c>Seed + r</c>).</item>
 /// <item>Update <c>μ ← μ − Eta·(−log₂ q'_sel − Tau)</c>, with <c>q'</c> the <b>renormalised</b> probability of the
 /// selected token (llama.cpp's behaviour).</item>

@@ -8,7 +8,7 @@ namespace Logits.Selection;
 
 /// <summary>Seeded multinomial sampling from <c>softmax(z)</c> by inverse CDF, one uniform per row per call.</summary>
 /// <remarks>
-/// Rule (spec/sampling.md §3e): with <c>w_i = exp(z_i - m)</c> and <c>S = Σw</c>, return the smallest id
+/// Rule (docs/algorithms/selection.md#multinomial): with <c>w_i = exp(z_i - m)</c> and <c>S = Σw</c>, return the smallest id
 /// with <c>u·S &lt; C_i</c>, <c>C</c> in float64, scanning ascending ids; never a token with <c>w = 0</c>. No sort
 /// and no normalised probability array. Row <c>r</c> draws from xoshiro256** seeded <c>Seed + r</c>, so the
 /// same seed gives the same tokens whatever the thread count. Stateful (the stream positions): not

@@ -15,7 +15,7 @@ namespace Logits.Tensors;
 /// <item>Every operation that writes a batch may do so in place (<c>destination</c> the same object as
 /// <c>x</c>).</item>
 /// <item>NaN and <c>+∞</c> are never valid logits: the operation throws <see cref="InvalidLogitsException"/>
-/// naming the first offending row and token (spec/sampling.md §2.4). Element-wise operations check
+/// naming the first offending row and token (docs/algorithms/conventions.md#non-finite-input). Element-wise operations check
 /// their output, so an overflow they cause is reported with their stage name.</item>
 /// <item><c>-∞</c> marks a removed token and stays <c>-∞</c>. Operations that need a distribution
 /// (softmax, log-softmax, logsumexp, argmax, top-p, sampling) throw <see cref="NoViableTokenException"/>
@@ -102,7 +102,7 @@ public interface ILogitKernels
     /// <param name="x">The logits.</param>
     /// <param name="k">Per row, in <c>[1, Vocab]</c>.</param>
     /// <param name="destination">One value per row: <c>-∞</c> when <c>k</c> exceeds the number of finite entries.</param>
-    /// <remarks>Keeping <c>z_i ≥</c> this value is top-k with ties at the boundary kept (spec/sampling.md §3a).</remarks>
+    /// <remarks>Keeping <c>z_i ≥</c> this value is top-k with ties at the boundary kept (docs/algorithms/truncation.md#top-k).</remarks>
     /// <exception cref="ArgumentOutOfRangeException">A <c>k</c> is outside <c>[1, Vocab]</c>.</exception>
     /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
     void KthLargest(LogitBatch x, ReadOnlySpan<int> k, Span<float> destination);
@@ -113,7 +113,7 @@ public interface ILogitKernels
     /// <param name="minTokensToKeep">At least 1: the cut keeps at least <c>min(minTokensToKeep, |F|)</c> tokens.</param>
     /// <param name="destination">One threshold per row.</param>
     /// <remarks>
-    /// The inclusive rule of spec/sampling.md §3a: walking the finite tokens by value descending and
+    /// The inclusive rule of docs/algorithms/truncation.md#top-p: walking the finite tokens by value descending and
     /// accumulating <c>p_i</c> in float64, <c>n</c> is the smallest count whose mass is
     /// <c>≥ p - 1e-6</c>, raised to <c>min(minTokensToKeep, |F|)</c>; <c>τ</c> is the <c>n</c>-th value, so
     /// tie groups stay whole. <c>p = 0</c> gives the maximum; <c>p ≥ 1</c> gives <c>-∞</c> (keep all).
@@ -160,7 +160,7 @@ public interface ILogitKernels
     /// <param name="destination">One token id per row.</param>
     /// <remarks>
     /// With <c>w_i = exp(z_i - m)</c> and <c>S = Σ w</c>, returns the smallest <c>i</c> (scanning ascending
-    /// ids) with <c>u·S &lt; C_i = Σ_{j≤i} w_j</c>, <c>C</c> accumulated in float64 (spec/sampling.md §3e).
+    /// ids) with <c>u·S &lt; C_i = Σ_{j≤i} w_j</c>, <c>C</c> accumulated in float64 (docs/algorithms/selection.md#multinomial).
     /// A token with <c>w = 0</c> is never returned: if rounding leaves <c>u·S ≥ C_last</c>, the last
     /// index with <c>w &gt; 0</c> is returned.
     /// </remarks>

@@ -4,7 +4,7 @@ using Xunit;
 
 namespace Logits.Tests.Diffusion;
 
-/// <summary>The test helper's chi-square p-value against the spec's thresholds (§9.4) and known quantiles.</summary>
+/// <summary>The test helper's chi-square p-value against its thresholds and known quantiles.</summary>
 public sealed class ChiSquareTests
 {
     [Theory]

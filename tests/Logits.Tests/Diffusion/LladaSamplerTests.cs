@@ -8,7 +8,7 @@ using Xunit;
 
 namespace Logits.Tests.Diffusion;
 
-/// <summary>LLaDA remasking (spec/discrete-diffusion.md §4, §8.6) and its exact-oracle laws (§9.3 cases A2 and D), on every backend.</summary>
+/// <summary>LLaDA remasking (docs/algorithms/discrete-diffusion.md#llada-low-confidence-remasking) and its exact-oracle laws, on every backend.</summary>
 public abstract class LladaSamplerTests
 {
     private const int Draws = 100_000;
@@ -85,7 +85,7 @@ public abstract class LladaSamplerTests
         var o = Oracle();
         var q = ExactLaws.LladaLowConfidence(o, LladaSampler.Quotas(4, steps));
         var p = o.Law();
-        // The spec's values are exact arithmetic. Logit batches are float32, so ln c is rounded to float32 before the
+        // The reference values are exact arithmetic. Logit batches are float32, so ln c is rounded to float32 before the
         // float64 softmax; that breaks some exact confidence ties differently and moves the quota-1 law by TV 5.6e-4 from
         // the exact one (checked independently with rational arithmetic). The chi-square below uses the float law.
         ExactLaws.TotalVariation(q, p).Should().BeApproximately(tv, 1e-3);

@@ -5,7 +5,7 @@ using Xunit;
 
 namespace Logits.Tests.Diffusion;
 
-/// <summary>Loss weights and time samplers (spec/discrete-diffusion.md §3.6, §8.4); host-only float64 math.</summary>
+/// <summary>Loss weights and time samplers (docs/algorithms/discrete-diffusion.md#training-losses); host-only float64 math.</summary>
 public sealed class MaskedTokenLossTests
 {
     private const double Nll = 2.0794415416798357; // -ln 0.5 - ln 0.25

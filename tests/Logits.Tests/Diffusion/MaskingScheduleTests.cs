@@ -5,7 +5,7 @@ using Xunit;
 
 namespace Logits.Tests.Diffusion;
 
-/// <summary>Schedules, reveal rates, grids and E-NFE (spec/discrete-diffusion.md §8.1–§8.3); host-only math, no backend.</summary>
+/// <summary>Schedules, reveal rates, grids and E-NFE (docs/algorithms/discrete-diffusion.md#radd); host-only math, no backend.</summary>
 public sealed class MaskingScheduleTests
 {
     [Theory]

@@ -9,7 +9,7 @@ using Xunit;
 
 namespace Logits.Tests.Diffusion;
 
-/// <summary>Plackett–Luce (spec/discrete-diffusion.md §5, §8.7), DCoLT's unmasking policy and group advantages; host-only float64 math, no backend.</summary>
+/// <summary>Plackett–Luce (docs/algorithms/discrete-diffusion.md#plackett-luce), DCoLT's unmasking policy and group advantages; host-only float64 math, no backend.</summary>
 public sealed class PlackettLuceTests
 {
     private static readonly double[] H1 = { 2, 1, 0, -1 };
@@ -147,7 +147,7 @@ public sealed class PlackettLuceTests
         var test = ChiSquare.Test(counts, law);
         test.Rejects(1e-3).Should().BeFalse(test.ToString());
 
-        // Spec targets within 4 standard errors.
+        // Reference targets within 4 standard errors.
         var targets = new Dictionary<(int, int), double> { [(1, 0)] = 0.349889, [(0, 1)] = 0.176137, [(1, 2)] = 0.212219, [(2, 1)] = 0.095924, [(0, 2)] = 0.039301, [(1, 3)] = 0.047352 };
         foreach (var ((a, b), p) in targets)
         {

@@ -13,7 +13,7 @@ using Xunit;
 
 namespace Logits.Tests.Diffusion;
 
-/// <summary>RADD's cached τ-leaping sampler against the exact oracle of spec/discrete-diffusion.md §9, on every backend.</summary>
+/// <summary>RADD's cached τ-leaping sampler against the exact oracle (docs/algorithms/discrete-diffusion.md#radd), on every backend.</summary>
 public abstract class RaddSamplerTests
 {
     private const int Draws = 100_000;

@@ -9,7 +9,7 @@ using Xunit;
 namespace Logits.Tests.Distillation;
 
 /// <summary>
-/// AlignDistil's CPU functions (spec/aligndistil.md): the spec's §8 vectors, the scalar double reference over random
+/// AlignDistil's CPU functions (docs/algorithms/paper-methods.md#aligndistil): the reference vectors, the scalar double reference over random
 /// batches, properties, and invalid input. The batch functions run on every backend through <see cref="Create"/>.
 /// </summary>
 public abstract class AlignDistilTests
@@ -21,7 +21,7 @@ public abstract class AlignDistilTests
     /// <summary>Builds a batch of the backend under test from row-major values.</summary>
     protected abstract LogitBatch Create(float[] values, int rows, int vocab);
 
-    /// <summary>Spec A1: (convention, r, α, z*, π*, KL, β₀/α, ℓ).</summary>
+    /// <summary>Reference vector A1: (convention, r, α, z*, π*, KL, β₀/α, ℓ).</summary>
     public static TheoryData<TvdConvention, double, double, double[], double[], double, double, double> A1() => new()
     {
         { TvdConvention.HalfL1, 1, 0.454299, new[] { 1.454299, 2.454299, 4.362898 }, new[] { 0.045353, 0.123282, 0.831366 }, 0.691806, 0.220119, 0.152280 },
@@ -109,7 +109,7 @@ public abstract class AlignDistilTests
         result.Loss.Should().BeApproximately(0.152280, 1e-6);
     }
 
-    /// <summary>Spec A6: (form, β or null, r, z*, KL, weight, ℓ).</summary>
+    /// <summary>Reference vector A6: (form, β or null, r, z*, KL, weight, ℓ).</summary>
     public static TheoryData<AlignDistilTeacherForm, double?, double[], double, double, double> A6() => new()
     {
         { AlignDistilTeacherForm.Theorem1Interpolation, 0.2, new[] { 0.5, 1.5, 1.5 }, 0.096716, 0.2, 0.019343 },

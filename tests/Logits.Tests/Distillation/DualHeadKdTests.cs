@@ -9,7 +9,7 @@ using Xunit;
 namespace Logits.Tests.Distillation;
 
 /// <summary>
-/// Dual-Head KD's CPU losses (spec/dual-head.md): the §10 vectors, the scalar double reference over random batches,
+/// Dual-Head KD's CPU losses (docs/algorithms/paper-methods.md#dual-head-kd): the reference vectors, the scalar double reference over random batches,
 /// gradients against finite differences, properties, and invalid input. Batch overloads run on every backend.
 /// </summary>
 public abstract class DualHeadKdTests

@@ -9,7 +9,7 @@ using Xunit;
 namespace Logits.Tests.Flows;
 
 /// <summary>
-/// Rectified Diffusion schedules, conversions, DDIM and matched pairs (spec/flow.md §5, §8.8, §8.9). Schedule values are
+/// Rectified Diffusion schedules, conversions, DDIM and matched pairs (docs/algorithms/flows.md#rectified-diffusion). Schedule values are
 /// float64; batch operations run on the backend under test (float32, tolerance 1e-5 relative with floor 1).
 /// </summary>
 public abstract class DiffusionScheduleTests

@@ -12,12 +12,12 @@ using Xunit;
 namespace Logits.Tests.Flows;
 
 /// <summary>
-/// <see cref="FlowSampler"/> on spec/flow.md §8.2–8.5 and §8.9(6) vectors, the float64 reference solver on random
+/// <see cref="FlowSampler"/> on reference vectors (docs/algorithms/flows.md#ode-solvers), the float64 reference solver on random
 /// batches, orders of accuracy, backward integration, trajectories and invalid input. Backend-neutral.
 /// </summary>
 public abstract class FlowSamplerTests
 {
-    /// <summary>float32 state: the spec's float32 tolerance (1e-4 relative, floor 1).</summary>
+    /// <summary>float32 state: the float32 tolerance (1e-4 relative, floor 1).</summary>
     private const double Float32 = 1e-4;
 
     private static readonly OdeSolver[] OdeSolvers = { OdeSolver.Euler, OdeSolver.Midpoint, OdeSolver.Heun, OdeSolver.RungeKutta4 };
@@ -89,7 +89,7 @@ public abstract class FlowSamplerTests
     [Fact]
     public void Gaussian_shift_straightness_converges_to_the_exact_value()
     {
-        // §8.2: exact straightness of this trajectory is ‖z0‖²(2 − π/2) = 2.146018; the 2-RF field v ≡ μ is straight.
+        // N(0, I) → N(μ, I): exact straightness of this trajectory is ‖z0‖²(2 − π/2) = 2.146018; the 2-RF field v ≡ μ is straight.
         var (_, _, path) = Run(new FlowSampler(OdeSolver.RungeKutta4, TimeGrid.Uniform(1000)), GaussianMixtureFlow.GaussianShift(4, 0), new float[] { 1, -2 }, 2);
         Straightness.Estimate(path).Should().BeApproximately(5 * (2 - (Math.PI / 2)), 0.01);
         var constant = ReferenceFlows.Field((_, _) => new[] { 4.0, 0.0 });

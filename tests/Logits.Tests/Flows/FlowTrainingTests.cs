@@ -11,7 +11,7 @@ using Xunit;
 namespace Logits.Tests.Flows;
 
 /// <summary>
-/// Training-side math (spec/flow.md §3.1–3.2, §3.6–3.7, §4.1–4.3, §8.1, §8.6–8.7): interpolation, targets, losses,
+/// Training-side math (docs/algorithms/flows.md): interpolation, targets, losses,
 /// time samplers (with Kolmogorov–Smirnov tests), rfpp weights, reflow pairs and distillation. Backend-neutral.
 /// </summary>
 public abstract class FlowTrainingTests
@@ -75,7 +75,7 @@ public abstract class FlowTrainingTests
     [Fact]
     public void Extrapolated_endpoint_is_constant_along_the_exact_gaussian_path()
     {
-        // §8.2 table: at t = 0.5, Z_t = (2.707107, −1.414214), v* = (4, 0), x̂1 = (4.707107, −1.414214).
+        // N(0, I) → N(μ, I) reference: at t = 0.5, Z_t = (2.707107, −1.414214), v* = (4, 0), x̂1 = (4.707107, −1.414214).
         var field = GaussianMixtureFlow.GaussianShift(4, 0);
         using var z = Create(new float[] { 2.707107f, -1.414214f }, 1, 2);
         using var v = z.CreateLike();
@@ -244,7 +244,7 @@ public abstract class FlowTrainingTests
     [Fact]
     public void Reflow_pairs_of_the_gaussian_shift_are_the_straight_coupling()
     {
-        // §3.3: the 1-RF coupling of N(0, I) → N(μ, I) is z0 ↦ z0 + μ; its 2-RF target is v ≡ μ everywhere.
+        // docs/algorithms/flows.md#the-exact-minimiser: the 1-RF coupling of N(0, I) → N(μ, I) is z0 ↦ z0 + μ; its 2-RF target is v ≡ μ everywhere.
         var z0 = new float[] { 1, -2, 0.5f, 0.25f, -1, 3 };
         using var noise = Create(z0, 3, 2);
         var field = VelocityField.Counting(GaussianMixtureFlow.GaussianShift(4, 0));

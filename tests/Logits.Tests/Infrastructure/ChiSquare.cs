@@ -17,7 +17,7 @@ public static class ChiSquare
     }
 
     /// <summary>
-    /// Tests observed counts against probabilities (spec/discrete-diffusion.md §9.4): cells with expected count below
+    /// Tests observed counts against probabilities : cells with expected count below
     /// <paramref name="minExpected"/> are pooled into one cell; cells with q = 0 must be empty.
     /// </summary>
     public static Result Test(IReadOnlyList<long> observed, IReadOnlyList<double> probabilities, double minExpected = 5.0)

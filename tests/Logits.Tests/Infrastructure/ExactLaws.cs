@@ -3,12 +3,12 @@ using System.Collections.Generic;
 
 namespace Logits.Tests.Infrastructure;
 
-/// <summary>Predicted output laws of the samplers on the §9 oracle, computed independently of the sampler code.</summary>
+/// <summary>Predicted output laws of the samplers on the exact oracle, computed independently of the sampler code.</summary>
 public static class ExactLaws
 {
     private const int Mask = 3;
 
-    /// <summary>q_n of RADD with n log-linear steps, δ = 0 (spec §9.3 dynamic program, rates r_k = 1/(n − k)).</summary>
+    /// <summary>q_n of RADD with n log-linear steps, δ = 0 (dynamic program, rates r_k = 1/(n − k)).</summary>
     public static double[] Radd(MarkovChainOracle oracle, int steps)
     {
         int length = oracle.Length;
@@ -160,8 +160,8 @@ public static class ExactLaws
 
     /// <summary>
     /// A TV bound for an exact sampler: the expected empirical TV of <paramref name="draws"/> draws from the law itself,
-    /// <c>½ Σ √(2 p(1 − p)/(π M))</c>, plus 0.004 (several standard deviations of that TV). The spec's fixed "TV &lt; 0.01"
-    /// (§9.4) is below the pure sampling noise of the product variant at M = 10⁵ (expected 0.0105), so it would fail an
+    /// <c>½ Σ √(2 p(1 − p)/(π M))</c>, plus 0.004 (several standard deviations of that TV). The fixed "TV &lt; 0.01" first planned
+    /// is below the pure sampling noise of the product variant at M = 10⁵ (expected 0.0105), so it would fail an
     /// exact sampler about half the time; this bound keeps the check's intent (a wrong law such as q_8, TV 0.065, fails).
     /// </summary>
     public static double TvNoiseThreshold(IReadOnlyList<double> law, int draws)

@@ -6,7 +6,7 @@ using Logits.Tensors;
 namespace Logits.Tests.Infrastructure;
 
 /// <summary>
-/// The exact-oracle "network" of spec/discrete-diffusion.md §9: the exact conditionals c(y | x) of a first-order Markov
+/// The exact-oracle "network" of the discrete-diffusion tests: the exact conditionals c(y | x) of a first-order Markov
 /// chain over V = 3 tokens, computed by forward–backward in float64 and memoised per state. Rows of width
 /// <see cref="RowWidth"/> hold ln c in the real-token columns; the mask column (if inside the row) holds 9 and unmasked
 /// positions hold 0.

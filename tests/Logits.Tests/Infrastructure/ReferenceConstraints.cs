@@ -6,7 +6,7 @@ namespace Logits.Tests.Infrastructure;
 
 /// <summary>
 /// Slow, obviously correct double-precision references of the biasing, constraint and guidance processors
-/// (spec/sampling.md §3c-§3d), one row at a time. Every reference passes an all -inf row through unchanged,
+/// (docs/algorithms/constraints.md, docs/algorithms/guidance.md), one row at a time. Every reference passes an all -inf row through unchanged,
 /// as the processors' base class does.
 /// </summary>
 public static class ReferenceConstraints

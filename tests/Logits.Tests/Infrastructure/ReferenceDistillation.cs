@@ -5,8 +5,8 @@ using Logits.Distillation;
 namespace Logits.Tests.Infrastructure;
 
 /// <summary>
-/// Slow, obviously correct double-precision references of the distillation losses (spec/aligndistil.md,
-/// spec/dual-head.md), written straight from the formulas with no shared code with the library.
+/// Slow, obviously correct double-precision references of the distillation losses (docs/algorithms/paper-methods.md#aligndistil,
+/// docs/algorithms/paper-methods.md#dual-head-kd), written straight from the formulas with no shared code with the library.
 /// </summary>
 public static class ReferenceDistillation
 {

@@ -6,7 +6,7 @@ namespace Logits.Tests.Infrastructure;
 /// <summary>A host velocity function of one sample in float64: <c>(x, t) → v</c>.</summary>
 public delegate double[] HostVelocity(double[] x, double t);
 
-/// <summary>Slow, obviously correct float64 references for the flow samplers (spec/flow.md §3.4–3.5, §3.8).</summary>
+/// <summary>Slow, obviously correct float64 references for the flow samplers (docs/algorithms/flows.md#ode-solvers, docs/algorithms/flows.md#straightness).</summary>
 public static class ReferenceFlows
 {
     /// <summary>A field that applies <paramref name="velocity"/> row by row on the host (works on every backend).</summary>
@@ -32,7 +32,7 @@ public static class ReferenceFlows
         destination.CopyFrom(output);
     });
 
-    /// <summary>Integrates one sample in float64 with the solver table of §3.5 on the given grid times and map.</summary>
+    /// <summary>Integrates one sample in float64 with the solver table on the given grid times and map.</summary>
     public static double[] Solve(OdeSolver solver, HostVelocity v, double[] z0, double[] times, double epsilon = 0, List<double[]>? trajectory = null)
     {
         double G(double tau) => epsilon + ((1 - epsilon) * tau);
@@ -105,7 +105,7 @@ public static class ReferenceFlows
         return times;
     }
 
-    /// <summary>The straightness estimator of §3.8 for one sample, written from the formula.</summary>
+    /// <summary>The straightness estimator for one sample, written from the formula.</summary>
     public static double Straightness(List<double[]> path, double[] times)
     {
         int n = path.Count - 1;

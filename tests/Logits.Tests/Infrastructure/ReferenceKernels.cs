@@ -112,7 +112,7 @@ public static class ReferenceKernels
         return sorted[k - 1];
     }
 
-    /// <summary>Top-p by the spec's rule, by a full sort; also returns the decision margin for boundary-aware tests.</summary>
+    /// <summary>Top-p by the rule of docs/algorithms/truncation.md#top-p, by a full sort; also returns the decision margin for boundary-aware tests.</summary>
     public static (float Threshold, double Margin) TopPThreshold(float[] row, int rowIndex, double p, int minTokensToKeep)
     {
         double lse = LogSumExp(row, rowIndex, "top-p");

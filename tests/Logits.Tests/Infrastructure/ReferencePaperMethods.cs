@@ -5,7 +5,7 @@ namespace Logits.Tests.Infrastructure;
 
 /// <summary>
 /// Slow, obviously correct double-precision references of the paper methods' inference side, one row at a
-/// time, straight from spec/copilot.md §3.5 and spec/steer.md §3.1/§8.
+/// time, straight from docs/algorithms/paper-methods.md#fusion and docs/algorithms/guidance.md#steer.
 /// </summary>
 public static class ReferencePaperMethods
 {
@@ -43,7 +43,7 @@ public static class ReferencePaperMethods
         return best;
     }
 
-    /// <summary>The probability-mode processor output log q (spec/copilot.md §3.5).</summary>
+    /// <summary>The probability-mode processor output log q (docs/algorithms/paper-methods.md#fusion).</summary>
     public static double[] CopilotProbability(float[] z, float[] f, double lambda)
     {
         if (z.All(float.IsNegativeInfinity))
@@ -83,7 +83,7 @@ public static class ReferencePaperMethods
     public static double[] CopilotLogit(float[] z, float[] f, double lambda) =>
         z.Select((zi, i) => float.IsNegativeInfinity(zi) ? double.NegativeInfinity : zi + (lambda * f[i])).ToArray();
 
-    /// <summary>STEER with the spec's −∞ rule; a null provider row (coefficient 0) is not used.</summary>
+    /// <summary>STEER with its −∞ rule; a null provider row (coefficient 0) is not used.</summary>
     public static double[] Steer(float[] expert, float[]? baseRow, float[]? negative, double gamma, double eta)
     {
         double lseFt = LogSumExp(expert);

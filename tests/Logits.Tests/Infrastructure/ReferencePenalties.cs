@@ -5,7 +5,7 @@ using System.Linq;
 namespace Logits.Tests.Infrastructure;
 
 /// <summary>
-/// Slow, obviously correct double-precision references of the penalty processors (spec/sampling.md §3b):
+/// Slow, obviously correct double-precision references of the penalty processors (docs/algorithms/penalties.md):
 /// plain loops and LINQ over one row and its history, no sorting tricks, no Z-function.
 /// </summary>
 public static class ReferencePenalties

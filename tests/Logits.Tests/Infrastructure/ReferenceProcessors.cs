@@ -3,7 +3,7 @@ using System.Linq;
 
 namespace Logits.Tests.Infrastructure;
 
-/// <summary>Scalar double-precision references of the core processors, one row at a time, straight from spec §3.</summary>
+/// <summary>Scalar double-precision references of the core processors, one row at a time, straight from the rules of docs/algorithms/.</summary>
 public static class ReferenceProcessors
 {
     private static readonly float NegInf = float.NegativeInfinity;

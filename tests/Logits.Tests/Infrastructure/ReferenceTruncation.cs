@@ -6,7 +6,7 @@ namespace Logits.Tests.Infrastructure;
 
 /// <summary>
 /// Slow, obviously correct double-precision references for typical, epsilon, eta, top-nσ, XTC, dynamic
-/// temperature and mirostat v1/v2 (spec/sampling.md §3a), written from the spec with LINQ and full sorts.
+/// temperature and mirostat v1/v2 (docs/algorithms/truncation.md, docs/algorithms/warping.md, docs/algorithms/selection.md#mirostat), written from the rules with LINQ and full sorts.
 /// Each also reports how close its decisions were to a boundary, so tests skip only genuinely fragile cases.
 /// </summary>
 public static class ReferenceTruncation

@@ -10,7 +10,7 @@ namespace Logits.Tests.Processing;
 /// <summary>Shared helpers of the processor tests; each backend derives a class that builds its batches.</summary>
 public abstract class ProcessorTestBase
 {
-    /// <summary>Base row B of spec §7: <c>[3, 2, 1, 0.5, 0, -1, -inf]</c>.</summary>
+    /// <summary>Base row B of docs/algorithms/truncation.md: <c>[3, 2, 1, 0.5, 0, -1, -inf]</c>.</summary>
     protected static readonly float[] BaseRow = { 3f, 2f, 1f, 0.5f, 0f, -1f, float.NegativeInfinity };
 
     protected const float NegInf = float.NegativeInfinity;

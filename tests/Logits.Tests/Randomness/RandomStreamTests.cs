@@ -4,7 +4,7 @@ using Xunit;
 
 namespace Logits.Tests.Randomness;
 
-/// <summary>Spec §7.8 RNG vectors: SplitMix64 seeding, xoshiro256** outputs and the uniform forms.</summary>
+/// <summary>RNG reference vectors (docs/algorithms/selection.md#random-streams): SplitMix64 seeding, xoshiro256** outputs and the uniform forms.</summary>
 public sealed class RandomStreamTests
 {
     [Fact]

@@ -12,7 +12,7 @@ using static Logits.Tests.Processing.Truncation.TruncationTestKit;
 
 namespace Logits.Tests.Selection;
 
-/// <summary>Mirostat v1 (spec §3a, §7.4) on every backend.</summary>
+/// <summary>Mirostat v1 (docs/algorithms/selection.md#mirostat-v1) on every backend.</summary>
 public abstract class MirostatV1SelectorTests
 {
     /// <summary>Ten Zipf(1.2) candidates as logits ln p.</summary>

@@ -12,7 +12,7 @@ using static Logits.Tests.Processing.Truncation.TruncationTestKit;
 
 namespace Logits.Tests.Selection;
 
-/// <summary>Mirostat v2 (spec §3a, §7.4) on every backend.</summary>
+/// <summary>Mirostat v2 (docs/algorithms/selection.md#mirostat-v2) on every backend.</summary>
 public abstract class MirostatV2SelectorTests
 {
     /// <summary>ln[0.5, 0.25, 0.125, 0.0625, 0.0625]: surprises 1, 2, 3, 4, 4 bits.</summary>

@@ -29,7 +29,7 @@ namespace Logits.Tests.Tensors;
 /// the same time, each with a clone of a shared pipeline definition.
 /// </para>
 /// <para>
-/// The seed rule (spec/sampling.md §3e, <c>MultinomialSelector</c>): row <c>r</c> of a batch draws from
+/// The seed rule (docs/algorithms/selection.md#random-streams, <c>MultinomialSelector</c>): row <c>r</c> of a batch draws from
 /// the stream seeded <c>seed + r</c>. A block that holds rows <c>start..</c> of the whole generation is
 /// therefore given a pipeline built with <c>seed + start</c> (the XTC stream's seed is derived from the
 /// selector seed by a fixed offset in the preset, so it follows the same rule).

@@ -5,10 +5,10 @@ using Xunit;
 
 namespace Logits.Tests.Tensors;
 
-/// <summary>The test vectors of spec/sampling.md §7 that concern kernels.</summary>
+/// <summary>The reference vectors that concern kernels (worked examples of docs/algorithms/truncation.md and docs/algorithms/selection.md).</summary>
 public abstract partial class KernelConformanceTests
 {
-    /// <summary>Base row B of spec §7: <c>[3, 2, 1, 0.5, 0, -1, -inf]</c>.</summary>
+    /// <summary>Base row B of the reference vectors: <c>[3, 2, 1, 0.5, 0, -1, -inf]</c>.</summary>
     private static readonly float[] BaseRow = { 3f, 2f, 1f, 0.5f, 0f, -1f, float.NegativeInfinity };
 
     private LogitBatch Row(params float[] values) => Create(values, 1, values.Length);
@@ -77,7 +77,7 @@ public abstract partial class KernelConformanceTests
     [Fact]
     public void Spec_3a_top_p_boundary_tolerance_keeps_the_prefix_that_reaches_p()
     {
-        // [0.5, 0.3, 0.1, 0.1] as float32 logits ln p, P = 0.8: the 1e-6 tolerance keeps {0, 1} (spec §3a).
+        // [0.5, 0.3, 0.1, 0.1] as float32 logits ln p, P = 0.8: the 1e-6 tolerance keeps {0, 1} (docs/algorithms/truncation.md#top-p).
         var logits = new[] { 0.5, 0.3, 0.1, 0.1 }.Select(v => (float)System.Math.Log(v)).ToArray();
         KeptByTopP(logits, 0.8, 1).Should().Equal(0, 1);
     }

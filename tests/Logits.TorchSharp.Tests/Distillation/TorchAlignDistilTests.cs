@@ -13,15 +13,15 @@ using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Tests.Distillation;
 
-/// <summary>AlignDistil's CPU functions (spec vectors, reference, errors) on torch batches.</summary>
+/// <summary>AlignDistil's CPU functions (reference vectors, reference, errors) on torch batches.</summary>
 public sealed class TorchAlignDistilTests : AlignDistilTests
 {
     protected override LogitBatch Create(float[] values, int rows, int vocab) => TorchLogitBatch.FromArray(values, rows, vocab);
 }
 
 /// <summary>
-/// The TorchSharp <see cref="AlignDistilLoss"/>: spec vectors (float64 and float32), autograd gradients against the
-/// spec and central finite differences, the CPU reference on random batches, reductions, masks, errors and leaks.
+/// The TorchSharp <see cref="AlignDistilLoss"/>: reference vectors (float64 and float32), autograd gradients against the
+/// formulas and central finite differences, the CPU reference on random batches, reductions, masks, errors and leaks.
 /// </summary>
 public sealed class TorchAlignDistilLossTests
 {

@@ -14,15 +14,15 @@ using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Tests.Distillation;
 
-/// <summary>Dual-Head KD's CPU losses (spec vectors, reference, errors) on torch batches.</summary>
+/// <summary>Dual-Head KD's CPU losses (reference vectors, reference, errors) on torch batches.</summary>
 public sealed class TorchDualHeadKdTests : DualHeadKdTests
 {
     protected override LogitBatch Create(float[] values, int rows, int vocab) => TorchLogitBatch.FromArray(values, rows, vocab);
 }
 
 /// <summary>
-/// The TorchSharp Dual-Head KD losses, combined loss, gradient aligner and classifier: spec vectors, autograd against
-/// the spec and finite differences, the CPU reference on random batches, structure, a short training run, errors, leaks.
+/// The TorchSharp Dual-Head KD losses, combined loss, gradient aligner and classifier: reference vectors, autograd against
+/// the formulas and finite differences, the CPU reference on random batches, structure, a short training run, errors, leaks.
 /// </summary>
 public sealed class TorchDualHeadLossTests
 {
@@ -398,7 +398,7 @@ public sealed class TorchDualHeadLossTests
     private static void Check(Tensor actual, double expected, ScalarType dtype, string what, double scale = 0, double logitScale = 0)
     {
         double value = actual.AsDouble();
-        // float64 matches to 1e-5 relative; float32 to the spec's 1e-5·max(1, |x|) plus the log-domain allowance.
+        // float64 matches to 1e-5 relative; float32 to 1e-5·max(1, |x|) plus the log-domain allowance.
         bool ok = dtype == ScalarType.Float64
             ? Tolerance.Close(value, expected, scale)
             : Math.Abs(value - expected) <= (1e-5 * Math.Max(Math.Max(1, scale), Math.Abs(expected))) + (4 * Math.Pow(2, -23) * logitScale * Math.Abs(expected));

@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Tests.Rectification;
 
-/// <summary>The Copilot decoder: options, shapes, seeded construction and the memory-mask causality of spec/copilot.md §3.3.</summary>
+/// <summary>The Copilot decoder: options, shapes, seeded construction and the memory-mask causality of docs/algorithms/paper-methods.md#copilot-decoder.</summary>
 public sealed class CopilotDecoderTests
 {
     internal static CopilotOptions SmallOptions(int vocab = 7, int pilotWidth = 6) => new()

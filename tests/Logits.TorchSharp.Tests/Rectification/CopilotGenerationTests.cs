@@ -14,7 +14,7 @@ using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Tests.Rectification;
 
-/// <summary>Fused generation (spec/copilot.md §5): the decoding state, the language model and the rectification pipeline.</summary>
+/// <summary>Fused generation (docs/algorithms/paper-methods.md#fused-inference): the decoding state, the language model and the rectification pipeline.</summary>
 public sealed class CopilotGenerationTests
 {
     private const int Vocab = 10, PilotWidth = 12;

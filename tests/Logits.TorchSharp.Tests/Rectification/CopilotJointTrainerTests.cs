@@ -10,7 +10,7 @@ using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Tests.Rectification;
 
-/// <summary>The joint trainer (spec/copilot.md §4): recording, Copilot learning, Pilot independence, cancellation, checkpoints.</summary>
+/// <summary>The joint trainer (docs/algorithms/paper-methods.md#joint-training): recording, Copilot learning, Pilot independence, cancellation, checkpoints.</summary>
 public sealed class CopilotJointTrainerTests
 {
     private const int Vocab = 10, PilotWidth = 12, MaxLength = 8;

@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Tests.Rectification;
 
-/// <summary>Mistake vectors, pooling and the Copilot loss against spec/copilot.md §10 (T1, T7, T8, T9) and properties.</summary>
+/// <summary>Mistake vectors, pooling and the Copilot loss against reference vectors T1, T7, T8, T9 (docs/algorithms/paper-methods.md#copilot-loss) and properties.</summary>
 public sealed class CopilotMathTests
 {
     private static readonly double[] T1Mistake = { 0.909969, -0.244728, -0.665241 };

@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Tests.Rectification;
 
-/// <summary>The Mistake Log: FIFO bound, copies, sampling, storage types and the memory formula (spec/copilot.md §3.2).</summary>
+/// <summary>The Mistake Log: FIFO bound, copies, sampling, storage types and the memory formula (docs/algorithms/paper-methods.md#mistake-log).</summary>
 public sealed class MistakeLogTests
 {
     private const int Width = 3, Vocab = 4;

@@ -23,7 +23,7 @@ public sealed class ReflowToy2DTests
             report.OneRectified.Straightness.Should().BeGreaterThan(0);
             double.IsFinite(report.TwoRectified.Straightness).Should().BeTrue();
 
-            // Quick mode is far from converged, so the checks are loose versions of spec §9.3's smoke assertions.
+            // Quick mode is far from converged, so the checks are loose versions of the toy's smoke assertions.
             report.TwoRectified.Straightness.Should().BeLessThan(0.2 * report.OneRectified.Straightness);
             report.TwoRectified.EnergyDistance[0].Should().BeLessThan(0.5 * report.OneRectified.EnergyDistance[0]);
             report.TwoRectified.TransportCost.Should().BeLessThanOrEqualTo(report.OneRectified.TransportCost + 1);

@@ -4,7 +4,7 @@ using Logits.TorchSharp.Tensors;
 
 namespace Logits.TorchSharp.Tests.Tensors;
 
-/// <summary>The shared kernel contract (reference comparisons, errors, spec vectors) on the TorchSharp backend.</summary>
+/// <summary>The shared kernel contract (reference comparisons, errors, reference vectors) on the TorchSharp backend.</summary>
 public sealed class TorchKernelConformanceTests : KernelConformanceTests
 {
     protected override LogitBatch Create(float[] values, int rows, int vocab) => TorchLogitBatch.FromArray(values, rows, vocab);

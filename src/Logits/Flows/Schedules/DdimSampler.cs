@@ -5,7 +5,7 @@ namespace Logits.Flows.Schedules;
 
 /// <summary>
 /// The first-order (DDIM, η = 0) sampler on a diffusion path, in library time (Song, Meng, Ermon 2021; Rectified
-/// Diffusion, Wang et al. 2024, Eq. 2; spec/flow.md §5.4).
+/// Diffusion, Wang et al. 2024, Eq. 2; docs/algorithms/flows.md#ddim).
 /// </summary>
 /// <remarks>
 /// <para>From t to a later (cleaner) t′ with ε̂ = ε̂(x_t, t): <c>x̂0 = (x_t − σ_t·ε̂)/α_t</c>,
@@ -94,7 +94,7 @@ public sealed class DdimSampler
     }
 
     /// <summary>
-    /// Runs the grid with a path-velocity model: each step converts u to (x̂0, ε̂) by §5.3 and applies
+    /// Runs the grid with a path-velocity model: each step converts u to (x̂0, ε̂) by the conversions of docs/algorithms/flows.md#prediction-conversions and applies
     /// <see cref="StepFromPair"/>. Needs a continuous schedule.
     /// </summary>
     /// <param name="field">The path velocity u(x, t) = dx_t/dt.</param>

@@ -3,7 +3,7 @@ using System;
 namespace Logits.Flows.Schedules;
 
 /// <summary>
-/// A diffusion path <c>x_t = α_t·x_data + σ_t·ε</c> in library time (t = 0 noise, t = 1 data; spec/flow.md §5.2).
+/// A diffusion path <c>x_t = α_t·x_data + σ_t·ε</c> in library time (t = 0 noise, t = 1 data; docs/algorithms/flows.md#schedules).
 /// </summary>
 /// <remarks>
 /// Continuous schedules also give <c>α′(t)</c> and <c>σ′(t)</c> (derivatives in library time); discrete ones throw

@@ -14,7 +14,7 @@ public enum FinalAlpha
 
 /// <summary>
 /// A discrete DDPM schedule: <c>ᾱ_k = Π_{i≤k}(1 − β_i)</c>, <c>α = √ᾱ_k</c>, <c>σ = √(1 − ᾱ_k)</c>, with the
-/// index ↔ time map <c>k = T(1 − t) − 1</c> (spec/flow.md §2.1, §5.2).
+/// index ↔ time map <c>k = T(1 − t) − 1</c> (docs/algorithms/flows.md#time-convention, docs/algorithms/flows.md#schedules).
 /// </summary>
 /// <remarks>
 /// <para>Times must satisfy <c>|T(1 − t) − round(T(1 − t))| ≤ 1e-9</c>, otherwise <see cref="ArgumentException"/>.

@@ -5,14 +5,14 @@ namespace Logits.Flows.Schedules;
 
 /// <summary>
 /// Conversions between ε, x̂0 and path-velocity predictions on a general path <c>x_t = α_t·x0 + σ_t·ε</c>
-/// (spec/flow.md §5.3), each one <see cref="ILogitKernels.Affine"/> call with float64 coefficients.
+/// (docs/algorithms/flows.md#prediction-conversions), each one <see cref="ILogitKernels.Affine"/> call with float64 coefficients.
 /// </summary>
 /// <remarks>
 /// With <c>D = σ′α − σα′</c> (non-zero for every shipped continuous path): from ε̂, <c>x̂0 = (x − σε̂)/α</c>; from x̂0,
 /// <c>ε̂ = (x − αx̂0)/σ</c>; from the path velocity u, <c>x̂0 = (σ′x − σu)/D</c> and <c>ε̂ = (αu − α′x)/D</c>. For
 /// <see cref="LinearFlowSchedule"/>, D = −1, so <c>x̂0 = x + (1 − t)u</c> and <c>ε̂ = x − tu</c>. Diffusers' v-prediction
 /// (<c>v = αε − σx0</c> for α² + σ² = 1) is a different quantity: <see cref="DataFromDiffusersV"/>. Dividing by α
-/// amplifies errors by 1/α at the noisy end (spec §7.5); nothing is clamped — α = 0 or σ = 0 throws.
+/// amplifies errors by 1/α at the noisy end (docs/algorithms/flows.md#schedules); nothing is clamped — α = 0 or σ = 0 throws.
 /// </remarks>
 public static class PredictionConversions
 {

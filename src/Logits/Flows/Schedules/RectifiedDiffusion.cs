@@ -18,7 +18,7 @@ public enum MatchedPairTarget
 
 /// <summary>
 /// Rectified Diffusion's pieces (Wang et al. 2024, "Rectified Diffusion: Straightness Is Not Your Need in Rectified
-/// Flow"; spec/flow.md §5.1, §5.5): training batches on matched (ε, x̂0) pairs under the model's own schedule, and the
+/// Flow"; docs/algorithms/flows.md#rectified-diffusion): training batches on matched (ε, x̂0) pairs under the model's own schedule, and the
 /// phase-noise recovery of the phased variant.
 /// </summary>
 public static class RectifiedDiffusion
@@ -61,7 +61,7 @@ public static class RectifiedDiffusion
     }
 
     /// <summary>
-    /// The noise implied by two points of one first-order path (§5.5):
+    /// The noise implied by two points of one first-order path (docs/algorithms/flows.md#phase-noise):
     /// <c>ε = (x_b/α_b − x_a/α_a) / (σ_b/α_b − σ_a/α_a)</c> for t_a &lt; t_b.
     /// </summary>
     /// <param name="xa">x at t_a.</param>

@@ -7,7 +7,7 @@ namespace Logits.Flows.Schedules;
 /// <c>α(t) = exp(−¼(β_max − β_min)s² − ½β_min·s)</c>, <c>σ(t) = √(1 − α²)</c>; or sub-VP with <c>σ(t) = 1 − α²</c>.
 /// </summary>
 /// <remarks>Defaults β_min = 0.1, β_max = 20. <c>α′(t) = α·(½(β_max − β_min)s + ½β_min)</c>; σ′ follows by the chain rule.
-/// At t = 0, 1/α ≈ 152 amplifies errors of ε-to-x̂0 conversions (spec §7.5); start later if that matters.</remarks>
+/// At t = 0, 1/α ≈ 152 amplifies errors of ε-to-x̂0 conversions; start later if that matters.</remarks>
 public sealed class VpSchedule : DiffusionSchedule
 {
     /// <summary>Creates the schedule.</summary>

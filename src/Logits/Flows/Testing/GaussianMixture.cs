@@ -79,7 +79,7 @@ public sealed class GaussianMixture
     public static GaussianMixture StandardNormal(int dimension) => new(new double[dimension], dimension, 1);
 
     /// <summary>
-    /// The source of the triangle toy (spec/flow.md §9.1, the official Colab notebook): means
+    /// The source of the triangle toy (docs/algorithms/flows.md#toy-experiment, the official Colab notebook): means
     /// <c>(D√3/2, D/2), (−D√3/2, D/2), (0, −D√3/2)</c>, variance 0.3, D = 10.
     /// </summary>
     /// <param name="scale">D.</param>

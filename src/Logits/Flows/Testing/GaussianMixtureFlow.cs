@@ -5,12 +5,12 @@ namespace Logits.Flows.Testing;
 
 /// <summary>
 /// The exact 1-rectified-flow velocity between two isotropic Gaussian mixtures under the independent coupling,
-/// <c>v*(x, t) = E[X1 − X0 | X_t = x]</c> (spec/flow.md §3.3).
+/// <c>v*(x, t) = E[X1 − X0 | X_t = x]</c> (docs/algorithms/flows.md#the-exact-minimiser).
 /// </summary>
 /// <remarks>
 /// <para>For π0 = Σ_j a_j N(m_j, A²I), π1 = Σ_k b_k N(μ_k, B²I) and each pair (j, k):
 /// <c>V = (1−t)²A² + t²B²</c>, <c>M_jk = (1−t)m_j + tμ_k</c>, <c>c_t = (tB² − (1−t)A²)/V</c>,
-/// <c>w_jk = softmax_jk[log a_j + log b_k − ‖x − M_jk‖²/(2V)]</c> (maximum subtracted first, §7.1), and
+/// <c>w_jk = softmax_jk[log a_j + log b_k − ‖x − M_jk‖²/(2V)]</c> (maximum subtracted first), and
 /// <c>v*(x, t) = Σ_jk w_jk[(μ_k − m_j) + c_t(x − M_jk)]</c>. At t = 0, <c>v*(x, 0) = E[X1] − x</c>.</para>
 /// <para>N(0, I) → N(μ, I) is the special case <c>v* = μ + (2t − 1)/((1−t)² + t²)·(x − tμ)</c>, whose exact path is
 /// <c>Z_t = √((1−t)² + t²)·z0 + tμ</c>.</para>

@@ -1,12 +1,12 @@
 namespace Logits.Flows.Training;
 
 /// <summary>
-/// The time mapping used to initialise a rectified flow from a pretrained EDM denoiser (rfpp; spec/flow.md §4.4):
+/// The time mapping used to initialise a rectified flow from a pretrained EDM denoiser (rfpp; docs/algorithms/flows.md#edm-initialisation):
 /// with <c>X_t = t·x + (1 − t)·z</c>, <c>σ_EDM = (1 − t)/t</c> and the denoiser input is <c>X_t / t</c>.
 /// </summary>
 /// <remarks>
 /// The velocity is then <c>v = (D − X_t)/(1 − t)</c> with D the EDM-preconditioned denoiser output (user code). Both maps
-/// divide by t or 1 − t, so t must lie in <c>[δ, 1 − δ]</c> with δ &gt; 0 the time sampler's truncation (§7.7); times
+/// divide by t or 1 − t, so t must lie in <c>[δ, 1 − δ]</c> with δ &gt; 0 the time sampler's truncation; times
 /// outside throw rather than being clamped. Examples: t = 0.5 gives σ = 1 and input scale 2; t = 0.2 gives σ = 4.
 /// </remarks>
 public static class EdmMapping

@@ -4,7 +4,7 @@ using Logits.Tensors;
 namespace Logits.Flows.Training;
 
 /// <summary>
-/// Distillation of a fixed coupling into a few-step map (spec/flow.md §3.7): it fits the coupling without changing it
+/// Distillation of a fixed coupling into a few-step map (docs/algorithms/flows.md#distillation): it fits the coupling without changing it
 /// (rectification, in contrast, changes the coupling).
 /// </summary>
 public static class FlowDistillation

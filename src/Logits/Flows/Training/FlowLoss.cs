@@ -14,7 +14,7 @@ public enum FlowLossReduction
     SumOverElements,
 }
 
-/// <summary>The squared-error velocity regression loss (spec/flow.md §3.2), evaluated per sample on the host.</summary>
+/// <summary>The squared-error velocity regression loss (docs/algorithms/flows.md#loss), evaluated per sample on the host.</summary>
 /// <remarks>
 /// <c>L = E_t E_{(x0,x1)} ‖u − v_θ(x_t, t)‖²</c>. Rows are read with <see cref="LogitBatch.CopyRowTo"/> into a pooled
 /// buffer and accumulated in float64. This is the evaluation form; training with gradients uses the torch loss of

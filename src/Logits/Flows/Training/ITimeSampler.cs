@@ -3,7 +3,7 @@ using Logits.Randomness;
 
 namespace Logits.Flows.Training;
 
-/// <summary>A training timestep distribution on [0, 1] in library time (spec/flow.md §4.1).</summary>
+/// <summary>A training timestep distribution on [0, 1] in library time (docs/algorithms/flows.md#u-shaped-timesteps).</summary>
 public interface ITimeSampler
 {
     /// <summary>Draws one time.</summary>

@@ -7,7 +7,7 @@ namespace Logits.Flows.Training;
 /// <summary>Which constant <c>c</c> the pseudo-Huber loss uses for dimension d.</summary>
 public enum PseudoHuberConstant
 {
-    /// <summary><c>c = k·√d</c>, the iCT constant and the library default (spec/flow.md §4.2, §11 decision 2).</summary>
+    /// <summary><c>c = k·√d</c>, the iCT constant and the library default (docs/algorithms/flows.md#pseudo-huber-loss).</summary>
     SqrtDimension,
 
     /// <summary><c>c = k·d</c> with the result divided by d: what the official rfpp training script computes.</summary>
@@ -33,7 +33,7 @@ public enum PseudoHuberReduction
 /// <c>c = 0.00054·d</c> and divides by d, see <see cref="PseudoHuberConstant.OfficialRfppCode"/>, which forces
 /// <see cref="PseudoHuberReduction.DivideByDimension"/>).</para>
 /// <para>Evaluated stably as <c>s / (√(s + c²) + c)</c> with <c>s = ‖r‖²</c> accumulated in float64: the naive form
-/// loses every digit when <c>s ≪ c²</c> (spec §7.2). Gradient <c>∂H/∂r = r / √(s + c²)</c>, norm at most 1. It behaves
+/// loses every digit when <c>s ≪ c²</c>. Gradient <c>∂H/∂r = r / √(s + c²)</c>, norm at most 1. It behaves
 /// like <c>‖r‖²/(2c)</c> for small residuals and like <c>‖r‖</c> for large ones.</para>
 /// <para>rfpp weights this term by <c>(1 − t')</c> in its own time, i.e. by <c>t</c> in library time
 /// (<see cref="RfppWeights.Huber"/>), only when a perceptual term is present.</para>

@@ -4,7 +4,7 @@ using Logits.Tensors;
 
 namespace Logits.Flows.Training;
 
-/// <summary>Rectified Flow's interpolation and regression target (spec/flow.md §3.1).</summary>
+/// <summary>Rectified Flow's interpolation and regression target (docs/algorithms/flows.md#interpolation-and-target).</summary>
 /// <remarks>
 /// For a pair (x0, x1) and a time t (library time: t = 0 noise, t = 1 data): interpolant
 /// <c>x_t = t·x1 + (1 − t)·x0</c>; target velocity <c>u = x1 − x0</c>, independent of t (Liu, Gong, Liu 2022).
@@ -83,7 +83,7 @@ public static class RectifiedFlowTargets
         x0.Kernels.Affine(1, x1, -1, x0, 0, null, destination);
     }
 
-    /// <summary>The extrapolated endpoint <c>x̂_1(t) = z_t + (1 − t)·v(z_t, t)</c>, constant in t on straight paths (§3.8).</summary>
+    /// <summary>The extrapolated endpoint <c>x̂_1(t) = z_t + (1 − t)·v(z_t, t)</c>, constant in t on straight paths (docs/algorithms/flows.md#straightness).</summary>
     /// <param name="z">The states.</param>
     /// <param name="velocity">The velocities at <paramref name="z"/>, same shape.</param>
     /// <param name="t">The time in <c>[0, 1]</c>.</param>

@@ -4,7 +4,7 @@ using Logits.Tensors;
 namespace Logits.Flows.Training;
 
 /// <summary>
-/// A stored reflow coupling (z0, z1 = ODE(z0)) and the NFE spent making it (spec/flow.md §3.6). Owns both batches.
+/// A stored reflow coupling (z0, z1 = ODE(z0)) and the NFE spent making it (docs/algorithms/flows.md#reflow). Owns both batches.
 /// </summary>
 public sealed class ReflowPairs : IDisposable
 {
@@ -26,7 +26,7 @@ public sealed class ReflowPairs : IDisposable
 
     /// <summary>
     /// Reflow step 2: integrates fresh noise through the current flow and stores the pairs
-    /// (Liu, Gong, Liu 2022 §3.6; the official code uses RK45 at 1e-5 from ε — here any fixed-step sampler, e.g. RK4).
+    /// (Liu, Gong, Liu 2022; docs/algorithms/flows.md#reflow; the official code uses RK45 at 1e-5 from ε — here any fixed-step sampler, e.g. RK4).
     /// </summary>
     /// <param name="field">The k-rectified flow's velocity.</param>
     /// <param name="sampler">The ODE sampler (forward).</param>

@@ -1,7 +1,7 @@
 namespace Logits.Flows.Training;
 
 /// <summary>
-/// rfpp's time weights of the LPIPS-Huber objective, rewritten in library time (spec/flow.md §4.3):
+/// rfpp's time weights of the LPIPS-Huber objective, rewritten in library time (docs/algorithms/flows.md#time-weights):
 /// <c>L(t) = w_H(t)·H_c(v − u) + w_P(t)·P(x̂, x)</c> with <c>x̂ = x_t + (1 − t)·v</c>.
 /// </summary>
 /// <remarks>

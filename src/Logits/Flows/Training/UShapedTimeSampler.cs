@@ -5,17 +5,17 @@ namespace Logits.Flows.Training;
 
 /// <summary>
 /// rfpp's U-shaped timestep density <c>p_a(t) = a·cosh(a(t − ½)) / (2·sinh(a/2))</c>, sampled exactly by inverse CDF
-/// and squeezed to <c>[δ, 1 − δ]</c> (Lee, Lin, Fanti 2024; spec/flow.md §4.1).
+/// and squeezed to <c>[δ, 1 − δ]</c> (Lee, Lin, Fanti 2024; docs/algorithms/flows.md#u-shaped-timesteps).
 /// </summary>
 /// <remarks>
 /// <para>CDF <c>F(t) = [sinh(a(t − ½)) + sinh(a/2)] / (2·sinh(a/2))</c>; inverse
 /// <c>t = ½ + asinh((2u − 1)·sinh(a/2))/a</c>; squeeze <c>t ← t(1 − 2δ) + δ</c>. The density is symmetric about ½,
 /// so it is the same in rfpp time and library time. a = 0 (below 1e-8) is the uniform distribution; above a = 700 the
-/// inverse is evaluated in log space (§7.3).</para>
+/// inverse is evaluated in log space.</para>
 /// <para>The official code draws a truncated exponential <c>s = log1p(u·expm1(a))/a</c> (<see cref="TruncatedExponentialInverse"/>),
 /// mirrors half of the draws and squeezes; that mixture has exactly this density. Defaults: a = 4 (every official
 /// training command; the parser default is 2), δ = 1e-5. The paper's typeset <c>e^{au} + e^{−au}</c> is U-shaped
-/// only for a centred variable; the code's <c>cosh(a(t − ½))</c> is implemented (§11.1).</para>
+/// only for a centred variable; the code's <c>cosh(a(t − ½))</c> is implemented.</para>
 /// </remarks>
 public sealed class UShapedTimeSampler : ITimeSampler
 {

@@ -12,7 +12,7 @@ public delegate IReadOnlyList<int> AllowedTokensCallback(int row, ReadOnlyMemory
 
 /// <summary>Allowed tokens (whitelist / prefix-constrained decoding): every token outside the allowed set becomes <c>-∞</c>.</summary>
 /// <remarks>
-/// <para>Rule (spec/sampling.md §3c; HF <c>PrefixConstrainedLogitsProcessor</c>): allowed tokens keep their
+/// <para>Rule (docs/algorithms/constraints.md#allowed-tokens; HF <c>PrefixConstrainedLogitsProcessor</c>): allowed tokens keep their
 /// value (a <c>-∞</c> allowed token stays <c>-∞</c>); all others become <c>-∞</c>. The set is fixed, or
 /// comes from a callback <c>(row, history) → ids</c> at every step.</para>
 /// <para>Built from kernels: gather the allowed values, clear the row (MaskBelow with <c>+∞</c>), scatter the

@@ -6,7 +6,7 @@ namespace Logits.Processing.Constraints;
 
 /// <summary>Bad words: bans a token when the history ends with the rest of a banned sequence (single tokens always).</summary>
 /// <remarks>
-/// <para>Rule (spec/sampling.md §3c; HF <c>NoBadWordsLogitsProcessor</c>): a <see cref="SequenceBiasProcessor"/>
+/// <para>Rule (docs/algorithms/constraints.md#bad-words; HF <c>NoBadWordsLogitsProcessor</c>): a <see cref="SequenceBiasProcessor"/>
 /// whose every bias is <c>-∞</c>. A one-token sequence equal to one of the row's end-of-sequence ids
 /// (<see cref="SamplingContext.EosTokenIds"/>) is not applied in that row (HF drops it), so EOS cannot be
 /// banned by accident; a row without EOS ids bans every sequence.</para>

@@ -6,7 +6,7 @@ namespace Logits.Processing.Constraints;
 
 /// <summary>Exponential-decay length penalty: raises the EOS logits exponentially once <c>StartIndex</c> tokens were generated.</summary>
 /// <remarks>
-/// <para>Rule (spec/sampling.md §3c; HF <c>ExponentialDecayLengthPenalty</c>): with
+/// <para>Rule (docs/algorithms/constraints.md#exponential-decay-length-penalty; HF <c>ExponentialDecayLengthPenalty</c>): with
 /// <c>k = Generated − StartIndex</c>, when <c>k &gt; 0</c>, every EOS id with a finite logit gets
 /// <c>z_eos ← z_eos + |z_eos|·(DecayFactor^k − 1)</c>, evaluated in float64 and rounded to float32 once.</para>
 /// <para>Edge cases: an overflow to <c>+∞</c> (in float64, or when rounding to float32) becomes

@@ -6,7 +6,7 @@ namespace Logits.Processing.Constraints;
 
 /// <summary>Forced BOS: at the first generated position, only <c>BosId</c> is possible.</summary>
 /// <remarks>
-/// <para>Rule (spec/sampling.md §3c; HF <c>ForcedBOSTokenLogitsProcessor</c>): when <c>Generated = 0</c>,
+/// <para>Rule (docs/algorithms/constraints.md#forced-bos; HF <c>ForcedBOSTokenLogitsProcessor</c>): when <c>Generated = 0</c>,
 /// every token becomes <c>-∞</c> except <c>BosId</c>, which is set to 0 (even if it was <c>-∞</c>: forced
 /// tokens are the one exception to "−∞ is sticky"). Other steps are unchanged.</para>
 /// <para>Library decision: a row that is already all <c>-∞</c> stays all <c>-∞</c> (the

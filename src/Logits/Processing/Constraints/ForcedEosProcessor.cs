@@ -6,7 +6,7 @@ namespace Logits.Processing.Constraints;
 
 /// <summary>Forced EOS: at the last position allowed by <c>MaxLength</c>, only the EOS ids are possible.</summary>
 /// <remarks>
-/// <para>Rule (spec/sampling.md §3c; HF <c>ForcedEOSTokenLogitsProcessor</c>): when
+/// <para>Rule (docs/algorithms/constraints.md#forced-eos; HF <c>ForcedEOSTokenLogitsProcessor</c>): when
 /// <c>|history| = MaxLength − 1</c> (prompt + output), every token becomes <c>-∞</c> except the EOS ids,
 /// which are set to 0 (even if they were <c>-∞</c>: forced tokens are the one exception to "−∞ is
 /// sticky"). Other steps are unchanged.</para>

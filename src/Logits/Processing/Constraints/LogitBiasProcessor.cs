@@ -6,7 +6,7 @@ namespace Logits.Processing.Constraints;
 
 /// <summary>Logit bias: adds a fixed bias to chosen tokens (<c>-∞</c> bans them).</summary>
 /// <remarks>
-/// <para>Rule (spec/sampling.md §3c; OpenAI <c>logit_bias</c>, HF <c>SequenceBiasLogitsProcessor</c> with
+/// <para>Rule (docs/algorithms/constraints.md#logit-bias; OpenAI <c>logit_bias</c>, HF <c>SequenceBiasLogitsProcessor</c> with
 /// one-token sequences): <c>z_id ← z_id + b</c> for every entry of the map, the same for every row.
 /// <c>-∞</c> is sticky: a removed token stays removed whatever its bias.</para>
 /// <para>Library decisions: an empty map is a valid no-op; OpenAI's <c>[-100, 100]</c> range is left to

@@ -6,7 +6,7 @@ namespace Logits.Processing.Constraints;
 
 /// <summary>Logit normalisation: replaces every row by its stable log-softmax.</summary>
 /// <remarks>
-/// Rule (spec/sampling.md §3c; HF <c>LogitNormalization</c>): <c>z_i ← z_i − m − ln Σ_F exp(z_j − m)</c>
+/// Rule (docs/algorithms/constraints.md#logit-normalisation; HF <c>LogitNormalization</c>): <c>z_i ← z_i − m − ln Σ_F exp(z_j − m)</c>
 /// over the finite tokens; <c>-∞</c> stays <c>-∞</c>. Used before beam scores are accumulated.
 /// Subtracting one constant per row cannot change the argmax: argmax-invariant.
 /// </remarks>

@@ -6,7 +6,7 @@ namespace Logits.Processing.Constraints;
 
 /// <summary>Min length: bans the EOS (and extra stop) ids while the whole history is shorter than <c>MinLength</c>.</summary>
 /// <remarks>
-/// <para>Rule (spec/sampling.md §3c; HF <c>MinLengthLogitsProcessor</c>, which counts prompt and output):
+/// <para>Rule (docs/algorithms/constraints.md#min-length-and-min-new-tokens; HF <c>MinLengthLogitsProcessor</c>, which counts prompt and output):
 /// while <c>|history| &lt; MinLength</c>, every EOS id and extra stop id becomes <c>-∞</c>. <c>MinLength = 0</c>
 /// is a no-op. For a count of generated tokens only, use <see cref="MinNewTokensProcessor"/>.</para>
 /// <para>The EOS ids are each row's <see cref="SamplingContext.EosTokenIds"/> (a row without any is an error); they

@@ -6,7 +6,7 @@ namespace Logits.Processing.Constraints;
 
 /// <summary>Min new tokens: bans the EOS (and extra stop) ids while fewer than <c>MinNewTokens</c> tokens were generated.</summary>
 /// <remarks>
-/// <para>Rule (spec/sampling.md §3c; HF <c>MinNewTokensLengthLogitsProcessor</c>, vLLM <c>min_tokens</c>): while
+/// <para>Rule (docs/algorithms/constraints.md#min-length-and-min-new-tokens; HF <c>MinNewTokensLengthLogitsProcessor</c>, vLLM <c>min_tokens</c>): while
 /// <c>Generated &lt; MinNewTokens</c>, every EOS id and extra stop id becomes <c>-∞</c>. With
 /// <c>MinNewTokens = 2</c>, EOS is banned for output tokens 1 and 2. <c>0</c> is a no-op. The prompt does
 /// not count (see <see cref="MinLengthProcessor"/> for prompt + output).</para>

@@ -6,7 +6,7 @@ namespace Logits.Processing.Constraints;
 /// <summary>One entry of <see cref="SequenceBiasProcessor"/>: a token sequence and the bias added to its last token.</summary>
 /// <remarks>
 /// For a sequence <c>s_1 … s_L</c>: <c>L = 1</c> biases <c>s_1</c> at every step; <c>L &gt; 1</c> biases
-/// <c>s_L</c> only when the history ends with <c>s_1 … s_(L-1)</c> (spec/sampling.md §3c).
+/// <c>s_L</c> only when the history ends with <c>s_1 … s_(L-1)</c> (docs/algorithms/constraints.md#sequence-bias).
 /// </remarks>
 public sealed class SequenceBias
 {

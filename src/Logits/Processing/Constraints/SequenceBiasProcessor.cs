@@ -6,7 +6,7 @@ namespace Logits.Processing.Constraints;
 
 /// <summary>Sequence bias: biases a token when the history ends with a given prefix (single tokens always).</summary>
 /// <remarks>
-/// <para>Rule (spec/sampling.md §3c; HF <c>SequenceBiasLogitsProcessor</c>): for each entry
+/// <para>Rule (docs/algorithms/constraints.md#sequence-bias; HF <c>SequenceBiasLogitsProcessor</c>): for each entry
 /// <c>(s_1 … s_L, b)</c>, <c>L = 1</c> adds <c>b</c> to <c>z_(s_1)</c> at every step; <c>L &gt; 1</c> adds
 /// <c>b</c> to <c>z_(s_L)</c> when the history ends with <c>s_1 … s_(L-1)</c>. Matching entries
 /// <b>accumulate</b>: their biases are summed per token in float64, rounded once, and added. <c>-∞</c> is

@@ -6,7 +6,7 @@ namespace Logits.Processing.Constraints;
 
 /// <summary>Suppress at begin: sets a fixed set of tokens to <c>-∞</c> only at one generation step (Whisper).</summary>
 /// <remarks>
-/// Rule (spec/sampling.md §3c; HF <c>SuppressTokensAtBeginLogitsProcessor</c>): when
+/// Rule (docs/algorithms/constraints.md#suppress-tokens; HF <c>SuppressTokensAtBeginLogitsProcessor</c>): when
 /// <c>Generated = BeginIndex</c> (default 0), every id of the set becomes <c>-∞</c>; other steps are
 /// unchanged. The set must be non-empty; ids must be below the vocabulary size (checked on first use).
 /// Not argmax-invariant.

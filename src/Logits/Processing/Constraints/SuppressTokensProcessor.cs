@@ -6,7 +6,7 @@ namespace Logits.Processing.Constraints;
 
 /// <summary>Suppress tokens: sets a fixed set of tokens to <c>-∞</c> at every step.</summary>
 /// <remarks>
-/// Rule (spec/sampling.md §3c; HF <c>SuppressTokensLogitsProcessor</c>): every id of the set becomes
+/// Rule (docs/algorithms/constraints.md#suppress-tokens; HF <c>SuppressTokensLogitsProcessor</c>): every id of the set becomes
 /// <c>-∞</c>. The set must be non-empty; ids must be below the vocabulary size (checked on first use).
 /// Not argmax-invariant.
 /// </remarks>

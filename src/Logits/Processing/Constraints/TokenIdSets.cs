@@ -38,7 +38,7 @@ internal static class TokenIdSets
     /// <summary>The largest id of a sorted set, or -1 when it is empty.</summary>
     public static int Max(int[] sortedIds) => sortedIds.Length == 0 ? -1 : sortedIds[^1];
 
-    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> when <paramref name="maxId"/> is not below the vocabulary size (spec §1.3: on first use).</summary>
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> when <paramref name="maxId"/> is not below the vocabulary size (on first use, docs/algorithms/conventions.md#shared-rules).</summary>
     public static void EnsureBelowVocab(int maxId, int vocab, string paramName)
     {
         if (maxId >= vocab)
@@ -174,7 +174,7 @@ internal static class TokenIdSets
     }
 
     /// <summary>
-    /// Forcing (spec §3c, forced BOS/EOS): in the active rows every token becomes <c>-∞</c> (MaskBelow with
+    /// Forcing (forced BOS/EOS, docs/algorithms/constraints.md#forced-bos): in the active rows every token becomes <c>-∞</c> (MaskBelow with
     /// <c>+∞</c>) and then the ids are set to 0 (Scatter, which may revive a <c>-∞</c> token by design).
     /// </summary>
     public static void ForceInRows(LogitBatch logits, int[] ids, ReadOnlySpan<bool> active)

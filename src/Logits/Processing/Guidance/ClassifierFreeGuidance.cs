@@ -4,7 +4,7 @@ namespace Logits.Processing.Guidance;
 
 /// <summary>The pure classifier-free guidance combination of one row, as a plain host function.</summary>
 /// <remarks>
-/// The same rule as <see cref="ClassifierFreeGuidanceProcessor"/> (spec/sampling.md §3d), for callers that hold
+/// The same rule as <see cref="ClassifierFreeGuidanceProcessor"/> (docs/algorithms/guidance.md#classifier-free-guidance), for callers that hold
 /// both rows on the host: <c>c = logsoftmax(z)</c>, <c>u = logsoftmax(z_uncond)</c>, output
 /// <c>u + scale·(c − u)</c>; <c>c_i = -∞</c> gives <c>-∞</c>; <c>u_i = -∞</c> with <c>c_i</c> finite gives
 /// <c>c_i</c>. Log-softmaxes and the combination are evaluated in float64 and rounded once.

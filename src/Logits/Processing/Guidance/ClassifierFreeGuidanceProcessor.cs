@@ -6,7 +6,7 @@ namespace Logits.Processing.Guidance;
 
 /// <summary>Classifier-free guidance (unbatched): extrapolates from the unconditional towards the conditional log-probabilities.</summary>
 /// <remarks>
-/// <para>Rule (spec/sampling.md §3d; Sanchez et al., "Stay on topic with Classifier-Free Guidance",
+/// <para>Rule (docs/algorithms/guidance.md#classifier-free-guidance; Sanchez et al., "Stay on topic with Classifier-Free Guidance",
 /// arXiv 2306.17806; HF <c>UnbatchedClassifierFreeGuidanceLogitsProcessor</c>): <c>c = logsoftmax(z)</c>,
 /// <c>u = logsoftmax(z_uncond)</c>, output <c>u + Scale·(c − u)</c>. The output is unnormalised
 /// log-probabilities, which later stages treat as logits. <c>Scale = 1</c> outputs <c>c</c> and does not call

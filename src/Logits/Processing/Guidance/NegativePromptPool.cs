@@ -9,16 +9,16 @@ namespace Logits.Processing.Guidance;
 /// from which each sample's negative prompt is drawn (seeded, without replacement).
 /// </summary>
 /// <remarks>
-/// <para>O'Neill et al., arXiv 2308.07645; spec/steer.md §4. The pool starts with the real examples and grows
+/// <para>O'Neill et al., arXiv 2308.07645; docs/algorithms/guidance.md#negative-prompt-pool. The pool starts with the real examples and grows
 /// (unbounded, text only) as each generated sample completes, so later samples are pushed away from earlier
 /// generations too.</para>
-/// <para>Drawing (library decision §11.3): <see cref="NumNegativePrompts"/> examples uniformly at random
+/// <para>Drawing (library decision): <see cref="NumNegativePrompts"/> examples uniformly at random
 /// <b>without replacement</b> by a partial Fisher–Yates shuffle driven by the pool's
 /// <see cref="IRandomSource"/> (xoshiro256** from a seed by default); if the pool holds fewer, all of them in
 /// random order. They are joined with <see cref="Separator"/> (default a single space). Draw once per sample
 /// and keep the prompt for every step of it; for a batch use <see cref="DrawNegativePrompts"/> and
 /// <see cref="Add"/> the completed rows only after they finish, so rows of one batch never see each other
-/// (§11.4). The pool holds no tokenizer: truncating a long prompt from the left to fit the context is the
+/// (library decision). The pool holds no tokenizer: truncating a long prompt from the left to fit the context is the
 /// caller's step.</para>
 /// <para>Stateful and not thread-safe: <see cref="Clone"/> gives an independent copy (contents and random
 /// position); <see cref="Reset"/> returns to the initial examples and the initial random position.</para>

@@ -11,16 +11,16 @@ namespace Logits.Processing.Guidance;
 /// <remarks>
 /// <para>O'Neill, Ting, Ciucă, Miller, Bui, <i>Steering Language Generation: Harnessing Contrastive Expert
 /// Guidance and Negative Prompting for Coherent and Diverse Synthetic Data Generation</i>, arXiv 2308.07645;
-/// the authors' final code in <c>charlieoneill11/diverse-llm</c>. Specification: spec/steer.md.</para>
+/// the authors' final code in <c>charlieoneill11/diverse-llm</c>. Rules and decisions: docs/algorithms/guidance.md#steer.</para>
 /// <para><c>z_ft</c> is the fine-tuned (expert) model on the prefix, <c>z_base</c> its base model on the same
 /// prefix, <c>z_neg</c> the expert on the negative prompt followed by the generated tokens. Each row is
-/// log-softmaxed first (max-shifted), so adding a constant to any input changes nothing (§3.3), and with
+/// log-softmaxed first (max-shifted), so adding a constant to any input changes nothing, and with
 /// <c>γ = η = 0</c> the output is <c>logsoftmax(z_ft)</c>. The output is unnormalised log-space scores; STEER
 /// never truncates or renormalises (the paper's setup follows it with top-k 10, temperature 1).</para>
-/// <para>Library decisions (§11): the final single-expression form (not the superseded two-stage form);
+/// <para>Library decisions: the final single-expression form (not the superseded two-stage form);
 /// <c>γ</c> and <c>η</c> are finite and ≥ 0 (defaults 0.2 and 0.6). The coefficients sum to <c>1 − η</c>:
-/// <c>η = 1</c> flattens identical rows to uniform and <c>η &gt; 1</c> reverses their ranking (§3.4).</para>
-/// <para><c>−∞</c> rule (§8, the library's CFG rule), per token <c>i</c>: <c>lp_ft[i] = −∞</c> gives <c>−∞</c>
+/// <c>η = 1</c> flattens identical rows to uniform and <c>η &gt; 1</c> reverses their ranking.</para>
+/// <para><c>−∞</c> rule (the library's CFG rule), per token <c>i</c>: <c>lp_ft[i] = −∞</c> gives <c>−∞</c>
 /// (sticky); otherwise <c>steer[i] = lp_ft[i] + [lp_b[i] finite]·γ·(lp_ft[i] − lp_b[i]) − [lp_neg[i] finite]·η·lp_neg[i]</c>,
 /// so a <c>−∞</c> provider entry gives no guidance for that token and an all-<c>−∞</c> provider row contributes
 /// nothing. An all-<c>−∞</c> expert row passes through unchanged. On batches the providers' <c>−∞</c>

@@ -10,7 +10,7 @@ namespace Logits.Processing.Guidance;
 /// </summary>
 /// <remarks>
 /// <para>O'Neill et al., <i>Steering Language Generation: Harnessing Contrastive Expert Guidance and Negative
-/// Prompting for Coherent and Diverse Synthetic Data Generation</i>, arXiv 2308.07645 (spec/steer.md).</para>
+/// Prompting for Coherent and Diverse Synthetic Data Generation</i>, arXiv 2308.07645 (docs/algorithms/guidance.md#steer).</para>
 /// <para>Rule: <c>steer = (1 + γ)·logsoftmax(z_ft) − γ·logsoftmax(z_base) − η·logsoftmax(z_neg)</c>, with the
 /// <c>−∞</c> rule of <see cref="Steer"/> (a <c>−∞</c> provider entry gives no guidance for that token;
 /// <c>−∞</c> in the expert row is sticky). The output is unnormalised log-space scores that later stages
@@ -21,8 +21,8 @@ namespace Logits.Processing.Guidance;
 /// generated tokens, with its own KV cache. With <c>γ = 0</c> the base source is not called (it may be null);
 /// with <c>η = 0</c> the negative source is not called (it may be null). Each call creates at most two
 /// provider batches with <see cref="LogitBatch.CreateLike"/> and disposes them before returning.</para>
-/// <para>Library decisions (spec/steer.md §11): the final single-expression form; defaults γ = 0.2,
-/// η = 0.6; any finite <c>η ≥ 0</c> (above 1 reverses the ranking, §3.4). Run it first in the chain, on raw
+/// <para>Library decisions: the final single-expression form; defaults γ = 0.2,
+/// η = 0.6; any finite <c>η ≥ 0</c> (above 1 reverses the ranking). Run it first in the chain, on raw
 /// model logits. Not argmax-invariant. NaN/<c>+∞</c> from a source throws
 /// <see cref="InvalidLogitsException"/> with stage <c>"steer-base"</c> or <c>"steer-negative"</c>.</para>
 /// </remarks>

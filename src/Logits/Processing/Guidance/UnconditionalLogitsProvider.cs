@@ -4,7 +4,7 @@ using Logits.Tensors;
 
 namespace Logits.Processing.Guidance;
 
-/// <summary>Returns the unconditional logits of one row (length <c>V</c>), the per-row form of spec/sampling.md §3d.</summary>
+/// <summary>Returns the unconditional logits of one row (length <c>V</c>), the per-row form of the provider (docs/algorithms/guidance.md#classifier-free-guidance).</summary>
 /// <param name="row">The row index.</param>
 /// <param name="context">The row's context.</param>
 /// <returns>Exactly <c>V</c> values, finite or <c>-∞</c>; read before the next row is requested.</returns>

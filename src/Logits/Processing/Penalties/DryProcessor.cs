@@ -6,7 +6,7 @@ namespace Logits.Processing.Penalties;
 
 /// <summary>DRY ("Don't Repeat Yourself"): penalises a token that would extend a repeat of the history's end, exponentially in the repeat's length.</summary>
 /// <remarks>
-/// <para>Rule (spec/sampling.md §3b; text-generation-webui PR #5677, also llama.cpp and koboldcpp), over the
+/// <para>Rule (docs/algorithms/penalties.md#dry; text-generation-webui PR #5677, also llama.cpp and koboldcpp), over the
 /// window <c>h_1 … h_n</c>:</para>
 /// <list type="number">
 /// <item>If <c>n &lt; 2</c> or <c>h_n</c> is a sequence breaker, do nothing.</item>

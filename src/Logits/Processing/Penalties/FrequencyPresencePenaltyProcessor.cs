@@ -6,7 +6,7 @@ namespace Logits.Processing.Penalties;
 
 /// <summary>Frequency and presence penalties: subtract <c>c_t·α_f + [c_t &gt; 0]·α_p</c> from each token seen <c>c_t</c> times.</summary>
 /// <remarks>
-/// <para>Rule (spec/sampling.md §3b; OpenAI's additive penalties, as in vLLM and llama.cpp):
+/// <para>Rule (docs/algorithms/penalties.md#frequency-and-presence; OpenAI's additive penalties, as in vLLM and llama.cpp):
 /// <c>z_t ← z_t − c_t·α_f − [c_t &gt; 0]·α_p</c>, where <c>c_t</c> counts <c>t</c> in the window. Both
 /// coefficients may be any finite value (negative values encourage); the OpenAI range <c>[-2, 2]</c> belongs to
 /// the chat-options mapping, not here. <c>-∞</c> stays <c>-∞</c>.</para>

@@ -6,7 +6,7 @@ namespace Logits.Processing.Penalties;
 
 /// <summary>No-repeat n-gram: bans every token that would complete an n-gram already present in the history.</summary>
 /// <remarks>
-/// <para>Rule (spec/sampling.md §3b; Hugging Face's <c>NoRepeatNGramLogitsProcessor</c>): with the history
+/// <para>Rule (docs/algorithms/penalties.md#no-repeat-n-gram; Hugging Face's <c>NoRepeatNGramLogitsProcessor</c>): with the history
 /// <c>h</c> of length <c>n</c>, if <c>n + 1 &lt; N</c> do nothing. For <c>N = 1</c>, ban every token already present.
 /// Otherwise let <c>g</c> be the last <c>N − 1</c> tokens and set to <c>-∞</c> every token that follows an earlier
 /// occurrence of <c>g</c> (one whose complete n-gram lies inside the history). E.g. <c>[1,2,3,1,2]</c> with

@@ -6,7 +6,7 @@ namespace Logits.Processing.Penalties;
 
 /// <summary>The combined penalties: repetition first, then frequency and presence, from one scan of the history.</summary>
 /// <remarks>
-/// <para>Rule (spec/sampling.md §3b, in the order of llama.cpp's <c>penalties</c> sampler and vLLM): for each
+/// <para>Rule (docs/algorithms/penalties.md#combined-penalties, in the order of llama.cpp's <c>penalties</c> sampler and vLLM): for each
 /// distinct token of the repetition window, <c>z_t ← z_t/θ</c> if <c>z_t &gt; 0</c> else <c>z_t·θ</c>; then
 /// <c>z_t ← z_t − c_t·α_f − [c_t &gt; 0]·α_p</c> with <c>c_t</c> counted in the frequency/presence window.
 /// Equal to <see cref="RepetitionPenaltyProcessor"/> followed by <see cref="FrequencyPresencePenaltyProcessor"/>

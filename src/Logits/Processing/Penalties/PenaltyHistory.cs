@@ -59,7 +59,7 @@ internal static class PenaltyHistory
         return position;
     }
 
-    /// <summary>Throws the spec's error for a history id at or above the vocabulary size.</summary>
+    /// <summary>Throws the documented error for a history id at or above the vocabulary size.</summary>
     public static void ThrowIdOutOfRange(int id, int position, int row, int vocab) =>
         ThrowHelper.ThrowArgumentOutOfRange(
             "contexts",

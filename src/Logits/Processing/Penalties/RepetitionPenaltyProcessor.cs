@@ -6,7 +6,7 @@ namespace Logits.Processing.Penalties;
 
 /// <summary>Repetition penalty: divides the positive logits and multiplies the negative logits of tokens seen in the history by θ.</summary>
 /// <remarks>
-/// <para>Rule (spec/sampling.md §3b; Keskar et al., CTRL, arXiv 1909.05858, with Hugging Face's
+/// <para>Rule (docs/algorithms/penalties.md#repetition-penalty; Keskar et al., CTRL, arXiv 1909.05858, with Hugging Face's
 /// <c>RepetitionPenaltyLogitsProcessor</c> semantics): for each <b>distinct</b> token <c>t</c> in the window,
 /// applied once however often it occurs, <c>z_t ← z_t/θ</c> if <c>z_t &gt; 0</c>, else <c>z_t ← z_t·θ</c>
 /// (0 stays 0, <c>-∞</c> stays <c>-∞</c>). The sign split matters: dividing a negative logit would raise its
@@ -21,7 +21,7 @@ namespace Logits.Processing.Penalties;
 /// rewritten in float64 and rounded once (a result below <c>-float.MaxValue</c> becomes <c>-∞</c>; one above
 /// <c>float.MaxValue</c>, e.g. a huge logit divided by a tiny θ, throws <see cref="InvalidLogitsException"/> with
 /// this processor's stage) and scattered back. Not argmax-invariant; the result depends on the sign of the raw
-/// logit, so adding a constant to a row changes it (spec §2.6).</para>
+/// logit, so adding a constant to a row changes it (docs/algorithms/conventions.md#constants).</para>
 /// </remarks>
 public sealed class RepetitionPenaltyProcessor : LogitProcessor
 {

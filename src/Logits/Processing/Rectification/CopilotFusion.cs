@@ -12,10 +12,10 @@ namespace Logits.Processing.Rectification;
 /// <remarks>
 /// <para>Zou, Ban, Li, Qi, Qiu, Yang, He, <i>Transformer Copilot: Learning from The Mistake Log in LLM
 /// Fine-tuning</i>, arXiv 2505.16270 (NeurIPS 2025), Eq. 8 and Algorithm 2; official code
-/// <c>jiaruzouu/TransformerCopilot</c>. Specification: spec/copilot.md §3.5, §5, §7.</para>
+/// <c>jiaruzouu/TransformerCopilot</c>. Rules and decisions: docs/algorithms/paper-methods.md#fusion.</para>
 /// <para><b><see cref="CopilotFusionMode.Probability"/></b> (default, Eq. 8): <c>p̂ = softmax(z)</c> over the
 /// finite set <c>F = {i : z_i &gt; −∞}</c>, <c>p̃ = p̂ + λ·f^C</c>. <c>p̃</c> may be negative and need not sum
-/// to 1. Library decision (§11.2): greedy picks <c>argmax_F p̃</c> (ties to the lowest index); sampling uses
+/// to 1. Library decision: greedy picks <c>argmax_F p̃</c> (ties to the lowest index); sampling uses
 /// <c>q = max(p̃, 0) / Σ_F max(p̃, 0)</c>; when no entry of <c>p̃</c> on <c>F</c> is positive, <c>q</c> is
 /// one-hot on <c>argmax_F p̃</c>. The written row is <c>log q</c> with <c>−∞</c> exactly where <c>q = 0</c>
 /// (never a numerically computed <c>log 0</c>), so later processors (temperature, top-k, top-p) and the
@@ -27,8 +27,8 @@ namespace Logits.Processing.Rectification;
 /// <c>f^C</c> says, and never takes part in the argmax, the renormalising sum or the degenerate fallback. A
 /// row with <c>F = ∅</c> passes through unchanged. <c>λ = 0</c> is the Pilot alone (Probability mode then
 /// writes <c>logsoftmax(z)</c>). With a perfect Copilot (<c>f^C = onehot(y) − p̂</c>) and <c>λ = 1</c>,
-/// <c>p̃</c> is the one-hot target (§3.6).</para>
-/// <para>Numerics (§7): the probability-mode row is computed on the host in float64: max-shifted
+/// <c>p̃</c> is the one-hot target.</para>
+/// <para>Numerics: the probability-mode row is computed on the host in float64: max-shifted
 /// log-sum-exp, <c>p̂ = exp(logsoftmax(z))</c>, the clamp after adding <c>λ·f^C</c>, and the renormalisation
 /// as a log-sum-exp over the positive entries (an entry with <c>λ·f^C_i = 0</c> keeps <c>log p̂_i</c> exactly,
 /// even where <c>p̂_i</c> underflows). The kernel set has no element-wise logarithm, so the batch form copies
@@ -39,7 +39,7 @@ namespace Logits.Processing.Rectification;
 /// </remarks>
 public static class CopilotFusion
 {
-    /// <summary>The default rectification strength λ = 1 (spec/copilot.md §11.4, the paper's worked figure).</summary>
+    /// <summary>The default rectification strength λ = 1 (the paper's worked figure).</summary>
     public const double DefaultLambda = 1.0;
 
     /// <summary>The error stage of a non-finite Copilot correction value.</summary>

@@ -4,7 +4,7 @@ namespace Logits.Processing.Rectification;
 /// <remarks>
 /// Zou et al., <i>Transformer Copilot: Learning from The Mistake Log in LLM Fine-tuning</i>, arXiv 2505.16270.
 /// The paper's Eq. 8 and Algorithm 2 add the correction to probabilities; the authors' README and its worked
-/// figure add it to logits. Library decision (spec/copilot.md §11.1): both modes exist, the default is
+/// figure add it to logits. Library decision (docs/algorithms/paper-methods.md#fusion): both modes exist, the default is
 /// <see cref="Probability"/>, and the Copilot is trained on the same target <c>ℓ = onehot(y) − softmax(z)</c>
 /// either way.
 /// </remarks>

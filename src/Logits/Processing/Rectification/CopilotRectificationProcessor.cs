@@ -10,7 +10,7 @@ namespace Logits.Processing.Rectification;
 /// </summary>
 /// <remarks>
 /// <para>Zou et al., <i>Transformer Copilot: Learning from The Mistake Log in LLM Fine-tuning</i>,
-/// arXiv 2505.16270, Eq. 8 and Algorithm 2 (spec/copilot.md §3.5, §5, §8). The processed batch is the
+/// arXiv 2505.16270, Eq. 8 and Algorithm 2 (docs/algorithms/paper-methods.md#fusion). The processed batch is the
 /// Pilot's logits <c>z</c>; the source writes the Copilot's outputs for the same rows and step (a Copilot
 /// decoding state, which holds the memory and <c>f^C_{i−1}</c>; this processor needs nothing from
 /// training).</para>
@@ -22,7 +22,7 @@ namespace Logits.Processing.Rectification;
 /// therefore see the fused, renormalised distribution, and greedy selection returns <c>argmax p̃</c>.</item>
 /// <item><see cref="CopilotFusionMode.Logit"/>: the row becomes <c>z + λ·f^C</c>.</item>
 /// </list>
-/// <para>Library decisions: λ defaults to 1 (§11.4); filtered tokens (<c>−∞</c>) stay filtered whatever the
+/// <para>Library decisions: λ defaults to 1 (the paper's worked figure); filtered tokens (<c>−∞</c>) stay filtered whatever the
 /// correction; all-<c>−∞</c> rows pass through; with <c>λ = 0</c> the source is not called (the Pilot alone:
 /// <c>logsoftmax(z)</c> in probability mode, <c>z</c> in logit mode). Place it first in the chain, on raw
 /// Pilot logits. Not argmax-invariant. Errors: a non-finite correction throws

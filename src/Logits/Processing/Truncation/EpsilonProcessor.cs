@@ -4,7 +4,7 @@ namespace Logits.Processing.Truncation;
 
 /// <summary>Epsilon sampling: keeps tokens whose probability is at least <c>ε</c>.</summary>
 /// <remarks>
-/// Rule (spec/sampling.md §3a; Hewitt et al., "Truncation Sampling as Language Model Desmoothing",
+/// Rule (docs/algorithms/truncation.md#epsilon; Hewitt et al., "Truncation Sampling as Language Model Desmoothing",
 /// arXiv 2210.15191; HF <c>EpsilonLogitsWarper</c>): keep <c>p_i ≥ ε</c>, computed without a softmax as
 /// <c>z_i ≥ lse + ln ε</c> (the row's log-sum-exp from the kernel, the threshold in float64 rounded to float32
 /// once), then honour <c>minTokensToKeep</c> by value. <c>ε ∈ (0, 1)</c> as in HF; the paper's useful range is

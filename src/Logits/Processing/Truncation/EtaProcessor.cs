@@ -4,7 +4,7 @@ namespace Logits.Processing.Truncation;
 
 /// <summary>Eta sampling: an entropy-adaptive epsilon cut, <c>η = min(ε, √ε·e^(−H))</c>.</summary>
 /// <remarks>
-/// Rule (spec/sampling.md §3a; Hewitt et al., arXiv 2210.15191; HF <c>EtaLogitsWarper</c>): with <c>H</c> the
+/// Rule (docs/algorithms/truncation.md#eta; Hewitt et al., arXiv 2210.15191; HF <c>EtaLogitsWarper</c>): with <c>H</c> the
 /// row's entropy in nats, <c>η = min(ε, √ε·exp(−H))</c>; keep <c>p_i ≥ η</c>, i.e. <c>z_i ≥ lse + ln η</c>, then
 /// honour <c>minTokensToKeep</c> by value. A flat (high-entropy) row gets a lower cut than plain epsilon.
 /// <c>lse</c>, <c>H</c> and the threshold are float64, computed on the host from a copy of the row; the

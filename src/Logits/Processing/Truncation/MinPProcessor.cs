@@ -4,7 +4,7 @@ namespace Logits.Processing.Truncation;
 
 /// <summary>Min-p: keeps tokens whose probability is at least <c>Pmin</c> times the top probability.</summary>
 /// <remarks>
-/// Rule (spec/sampling.md §3a; text-generation-webui PR #4449, llama.cpp PR #3841): keep
+/// Rule (docs/algorithms/truncation.md#min-p; text-generation-webui PR #4449, llama.cpp PR #3841): keep
 /// <c>p_i ≥ Pmin·p_max</c>, computed without exp or sort as <c>z_i ≥ m + ln Pmin</c> (the threshold in
 /// float64, rounded to float32 once). Inclusive. <c>Pmin = 0</c> is a no-op; <c>Pmin = 1</c> keeps only
 /// values equal to the maximum. Argmax-invariant.

@@ -16,7 +16,7 @@ public enum TopKTieMode
 
 /// <summary>Top-k: keeps the k largest logits (and, by default, every token tied with the k-th).</summary>
 /// <remarks>
-/// Rule (spec/sampling.md §3a): <c>k = max(K, minTokensToKeep)</c>; <c>τ</c> = the k-th largest finite
+/// Rule (docs/algorithms/truncation.md#top-k): <c>k = max(K, minTokensToKeep)</c>; <c>τ</c> = the k-th largest finite
 /// value; keep <c>z_i ≥ τ</c>. A <c>K</c> at or above the number of finite tokens is a no-op. Computed by
 /// threshold selection, never a full sort. Argmax-invariant.
 /// </remarks>

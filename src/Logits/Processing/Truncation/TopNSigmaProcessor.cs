@@ -4,7 +4,7 @@ namespace Logits.Processing.Truncation;
 
 /// <summary>Top-nσ: keeps the logits within <c>n</c> standard deviations of the maximum.</summary>
 /// <remarks>
-/// Rule (spec/sampling.md §3a; Tang et al., "Top-nσ: Not All Logits Are You Need", arXiv 2411.07641;
+/// Rule (docs/algorithms/truncation.md#top-n-sigma; Tang et al., "Top-nσ: Not All Logits Are You Need", arXiv 2411.07641;
 /// llama.cpp <c>top_n_sigma</c>): over the finite tokens only, compute the mean and the <b>population</b>
 /// standard deviation <c>σ</c> (divided by <c>|F|</c>, as llama.cpp does) in float64 (two passes, on the host);
 /// keep <c>z_i ≥ m − n·σ</c>, rounded to float32 once, then honour <c>minTokensToKeep</c> by value. A no-op when

@@ -5,7 +5,7 @@ public enum TopPMode
 {
     /// <summary>
     /// Descending float64 prefix with the 1e-6 tolerance: the shortest rank-order prefix whose mass reaches
-    /// <c>P</c> (spec/sampling.md §3a, default). No full sort on the CPU.
+    /// <c>P</c> (docs/algorithms/truncation.md#top-p, default). No full sort on the CPU.
     /// </summary>
     Inclusive,
 

@@ -6,7 +6,7 @@ namespace Logits.Processing.Truncation;
 
 /// <summary>Top-p (nucleus): keeps the shortest rank-order prefix whose probability mass reaches <c>P</c>.</summary>
 /// <remarks>
-/// Rule (spec/sampling.md §3a, inclusive form): walking the finite tokens by value descending with a float64
+/// Rule (docs/algorithms/truncation.md#top-p, inclusive form): walking the finite tokens by value descending with a float64
 /// running mass, <c>n</c> is the smallest count whose mass is <c>≥ P - 1e-6</c> (library decision: a prefix
 /// that reaches <c>P</c> exactly in real numbers stops there whatever the float32 rounding), raised to
 /// <c>min(minTokensToKeep, |F|)</c>; keep <c>z_i ≥</c> the n-th value, so tie groups stay whole. <c>P = 0</c>

@@ -19,7 +19,7 @@ public enum TypicalBoundary
 /// probability mass.
 /// </summary>
 /// <remarks>
-/// <para>Rule (spec/sampling.md §3a; Meister et al., "Locally Typical Sampling", arXiv 2202.00666):</para>
+/// <para>Rule (docs/algorithms/truncation.md#typical; Meister et al., "Locally Typical Sampling", arXiv 2202.00666):</para>
 /// <list type="number">
 /// <item>Score every finite token <c>s_i = |-ln p_i - H|</c> (<c>H</c> the entropy in nats); filtered tokens score <c>+∞</c>.</item>
 /// <item>Order by <c>s</c> ascending (then id) and accumulate <c>p</c> in float64: <c>n</c> is the smallest count
@@ -29,7 +29,7 @@ public enum TypicalBoundary
 /// <item>Keep every token with <c>s_i ≤ s_(n)</c>, so tokens tied in score stay together.</item>
 /// </list>
 /// <para><c>Mass = 1</c> is a no-op. Not argmax-invariant: a very confident top token is atypical and may be
-/// dropped (spec §7.3, <c>Mass = 0.2</c>). Scores, entropy and the mass are float64, computed on the host
+/// dropped (the <c>Mass = 0.2</c> example of docs/algorithms/truncation.md#typical). Scores, entropy and the mass are float64, computed on the host
 /// from a copy of each row (a full sort of the finite tokens, as in both reference projects). Because
 /// <c>s</c> is a valley-shaped function of the logit, the kept set is a band of values; it is applied with
 /// <c>MaskBelow</c> for the low side and a scatter of <c>-∞</c> for the (few) tokens above it.</para>

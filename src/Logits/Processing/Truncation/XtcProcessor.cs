@@ -7,11 +7,11 @@ namespace Logits.Processing.Truncation;
 
 /// <summary>XTC, "Exclude Top Choices": with some probability, removes every likely token except the least likely of them.</summary>
 /// <remarks>
-/// <para>Rule (spec/sampling.md §3a; text-generation-webui PR #6335, llama.cpp PR #9742), per row and call:</para>
+/// <para>Rule (docs/algorithms/truncation.md#xtc; text-generation-webui PR #6335, llama.cpp PR #9742), per row and call:</para>
 /// <list type="number">
 /// <item>If <c>Probability &gt; 0</c>, draw <c>u ∈ [0, 1)</c> on every call, whatever the row holds, so the streams
 /// stay aligned; act only if <c>u &lt; Probability</c>. <c>Probability = 0</c> never acts and draws nothing;
-/// <c>1</c> always acts. Row <c>r</c> draws from xoshiro256** seeded <c>Seed + r</c> (§3e), a stream separate
+/// <c>1</c> always acts. Row <c>r</c> draws from xoshiro256** seeded <c>Seed + r</c> (docs/algorithms/selection.md#random-streams), a stream separate
 /// from the selector's.</item>
 /// <item><c>A = {i ∈ F : p_i ≥ Threshold}</c> (float64 probabilities). If <c>|A| ≥ 2</c>, remove every token of
 /// <c>A</c> whose probability is strictly greater than <c>min_A p</c>; the least likely qualifier and its exact

@@ -6,7 +6,7 @@ namespace Logits.Processing.Warping;
 
 /// <summary>Dynamic (entropy-based) temperature: a temperature between <c>T0 − Δ</c> and <c>T0 + Δ</c> chosen by the row's normalised entropy.</summary>
 /// <remarks>
-/// <para>Rule (spec/sampling.md §3a; llama.cpp <c>temp_ext</c>, citing Zhu et al., arXiv 2309.02772): a no-op when
+/// <para>Rule (docs/algorithms/warping.md#dynamic-temperature; llama.cpp <c>temp_ext</c>, citing Zhu et al., arXiv 2309.02772): a no-op when
 /// <c>|F| ≤ 1</c>. Otherwise <c>Hn = H / ln|F|</c> (entropy over the finite tokens, float64, on the host),
 /// <c>lo = max(0, T0 − Δ)</c>, <c>T = lo + (T0 + Δ − lo)·Hn^Exponent</c>, then Temperature(<c>T</c>) is applied with
 /// its greedy rule: <c>T &lt; 1e-5</c> (including <c>T ≤ 0</c>) keeps only the maximum (lowest index on ties).</para>

@@ -6,7 +6,7 @@ namespace Logits.Processing.Warping;
 
 /// <summary>Temperature: divides logits by <c>T</c>; below <see cref="GreedyThreshold"/> it keeps only the argmax.</summary>
 /// <remarks>
-/// <para>Rule (spec/sampling.md §3a): if <c>T &lt; 1e-5</c> (including <c>T ≤ 0</c>, as llama.cpp treats
+/// <para>Rule (docs/algorithms/warping.md#temperature): if <c>T &lt; 1e-5</c> (including <c>T ≤ 0</c>, as llama.cpp treats
 /// negative temperatures), keep only the maximum (lowest index on ties) at its value and set all others
 /// to <c>-∞</c>; otherwise <c>z_i ← z_i / T</c>, computed as a multiplication by <c>1/T</c>.</para>
 /// <para>Argmax-invariant. Per-row temperatures are allowed.</para>

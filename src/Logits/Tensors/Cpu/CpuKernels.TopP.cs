@@ -5,10 +5,10 @@ namespace Logits.Tensors.Cpu;
 
 internal sealed partial class CpuKernels
 {
-    /// <summary>The first window of the adaptive-k top-p search (spec/sampling.md §5.2).</summary>
+    /// <summary>The first window of the adaptive-k top-p search (docs/algorithms/truncation.md#top-p).</summary>
     internal const int TopPInitialWindow = 64;
 
-    /// <summary>The top-p stopping tolerance of spec/sampling.md §3a (library decision).</summary>
+    /// <summary>The top-p stopping tolerance (library decision, docs/algorithms/truncation.md#top-p).</summary>
     internal const double TopPTolerance = 1e-6;
 
     public void TopPThreshold(LogitBatch x, ReadOnlySpan<double> p, int minTokensToKeep, Span<float> destination)

@@ -9,7 +9,7 @@ using Xunit;
 
 namespace Logits.Tests.Processing.Constraints;
 
-/// <summary>Allowed tokens (spec/sampling.md §3c, §7.6) on every backend.</summary>
+/// <summary>Allowed tokens (docs/algorithms/constraints.md#allowed-tokens) on every backend.</summary>
 public abstract class AllowedTokensTests : ConstraintTestBase
 {
     [Fact]

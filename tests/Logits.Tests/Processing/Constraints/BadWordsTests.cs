@@ -8,7 +8,7 @@ using Xunit;
 
 namespace Logits.Tests.Processing.Constraints;
 
-/// <summary>Bad words (spec/sampling.md §3c, §7.6) on every backend.</summary>
+/// <summary>Bad words (docs/algorithms/constraints.md#bad-words) on every backend.</summary>
 public abstract class BadWordsTests : ConstraintTestBase
 {
     [Fact]

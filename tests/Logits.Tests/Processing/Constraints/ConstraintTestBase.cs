@@ -15,7 +15,7 @@ namespace Logits.Tests.Processing.Constraints;
 /// </summary>
 public abstract class ConstraintTestBase
 {
-    /// <summary>Base row <c>B</c> of spec/sampling.md §7.</summary>
+    /// <summary>Base row <c>B</c> of docs/algorithms/constraints.md.</summary>
     protected static readonly float[] B = { 3.0f, 2.0f, 1.0f, 0.5f, 0.0f, -1.0f, float.NegativeInfinity };
 
     /// <summary>Shorthand for <c>-∞</c>.</summary>

@@ -9,7 +9,7 @@ using Xunit;
 
 namespace Logits.Tests.Processing.Constraints;
 
-/// <summary>Exponential-decay length penalty (spec/sampling.md §3c vector) on every backend.</summary>
+/// <summary>Exponential-decay length penalty (docs/algorithms/constraints.md#exponential-decay-length-penalty and its example) on every backend.</summary>
 public abstract class ExponentialDecayLengthPenaltyTests : ConstraintTestBase
 {
     [Fact]

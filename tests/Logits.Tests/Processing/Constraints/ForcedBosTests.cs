@@ -8,7 +8,7 @@ using Xunit;
 
 namespace Logits.Tests.Processing.Constraints;
 
-/// <summary>Forced BOS (spec/sampling.md §3c, §7.6) on every backend.</summary>
+/// <summary>Forced BOS (docs/algorithms/constraints.md#forced-bos) on every backend.</summary>
 public abstract class ForcedBosTests : ConstraintTestBase
 {
     [Fact]

@@ -9,7 +9,7 @@ using Xunit;
 
 namespace Logits.Tests.Processing.Constraints;
 
-/// <summary>Forced EOS (spec/sampling.md §3c, §7.6) on every backend.</summary>
+/// <summary>Forced EOS (docs/algorithms/constraints.md#forced-eos) on every backend.</summary>
 public abstract class ForcedEosTests : ConstraintTestBase
 {
     [Fact]

@@ -8,7 +8,7 @@ using Xunit;
 
 namespace Logits.Tests.Processing.Constraints;
 
-/// <summary>Logit bias (spec/sampling.md §3c, §7.6) on every backend.</summary>
+/// <summary>Logit bias (docs/algorithms/constraints.md#logit-bias) on every backend.</summary>
 public abstract class LogitBiasTests : ConstraintTestBase
 {
     [Fact]

@@ -7,7 +7,7 @@ using Xunit;
 
 namespace Logits.Tests.Processing.Constraints;
 
-/// <summary>Logit normalisation (spec/sampling.md §3c) on every backend.</summary>
+/// <summary>Logit normalisation (docs/algorithms/constraints.md#logit-normalisation) on every backend.</summary>
 public abstract class LogitNormalizationTests : ConstraintTestBase
 {
     [Fact]

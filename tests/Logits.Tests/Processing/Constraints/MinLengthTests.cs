@@ -9,7 +9,7 @@ using Xunit;
 
 namespace Logits.Tests.Processing.Constraints;
 
-/// <summary>Min length (spec/sampling.md §3c, §7.6) on every backend.</summary>
+/// <summary>Min length (docs/algorithms/constraints.md#min-length-and-min-new-tokens) on every backend.</summary>
 public abstract class MinLengthTests : ConstraintTestBase
 {
     [Fact]

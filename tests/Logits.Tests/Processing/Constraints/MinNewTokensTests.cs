@@ -9,7 +9,7 @@ using Xunit;
 
 namespace Logits.Tests.Processing.Constraints;
 
-/// <summary>Min new tokens (spec/sampling.md §3c, §7.6) on every backend.</summary>
+/// <summary>Min new tokens (docs/algorithms/constraints.md#min-length-and-min-new-tokens) on every backend.</summary>
 public abstract class MinNewTokensTests : ConstraintTestBase
 {
     [Theory]

@@ -9,7 +9,7 @@ using Xunit;
 
 namespace Logits.Tests.Processing.Constraints;
 
-/// <summary>Sequence bias (spec/sampling.md §3c, §7.6) on every backend.</summary>
+/// <summary>Sequence bias (docs/algorithms/constraints.md#sequence-bias) on every backend.</summary>
 public abstract class SequenceBiasTests : ConstraintTestBase
 {
     [Fact]

@@ -8,7 +8,7 @@ using Xunit;
 
 namespace Logits.Tests.Processing.Constraints;
 
-/// <summary>Suppress tokens at begin (spec/sampling.md §3c, §7.6) on every backend.</summary>
+/// <summary>Suppress tokens at begin (docs/algorithms/constraints.md#suppress-tokens) on every backend.</summary>
 public abstract class SuppressTokensAtBeginTests : ConstraintTestBase
 {
     [Fact]

@@ -8,7 +8,7 @@ using Xunit;
 
 namespace Logits.Tests.Processing.Constraints;
 
-/// <summary>Suppress tokens (spec/sampling.md §3c, §7.6) on every backend.</summary>
+/// <summary>Suppress tokens (docs/algorithms/constraints.md#suppress-tokens) on every backend.</summary>
 public abstract class SuppressTokensTests : ConstraintTestBase
 {
     [Fact]

@@ -11,7 +11,7 @@ using Xunit;
 
 namespace Logits.Tests.Processing.Guidance;
 
-/// <summary>Unbatched classifier-free guidance (spec/sampling.md §3d, §7.7) on every backend.</summary>
+/// <summary>Unbatched classifier-free guidance (docs/algorithms/guidance.md#classifier-free-guidance) on every backend.</summary>
 public abstract class ClassifierFreeGuidanceTests : ConstraintTestBase
 {
     private static readonly float[] Conditional = { 1, 2, 3 };

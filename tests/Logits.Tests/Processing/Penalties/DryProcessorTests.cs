@@ -12,7 +12,7 @@ using static Logits.Tests.Processing.Penalties.PenaltyTestSupport;
 
 namespace Logits.Tests.Processing.Penalties;
 
-/// <summary><see cref="DryProcessor"/> against spec/sampling.md §3b/§7.5 and the naive O(n²) reference, on every backend.</summary>
+/// <summary><see cref="DryProcessor"/> against docs/algorithms/penalties.md#dry and the naive O(n²) reference, on every backend.</summary>
 public abstract class DryProcessorTests
 {
     /// <summary>Builds a batch of the backend under test from row-major values.</summary>

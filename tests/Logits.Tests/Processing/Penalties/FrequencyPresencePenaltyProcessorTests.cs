@@ -12,7 +12,7 @@ using static Logits.Tests.Processing.Penalties.PenaltyTestSupport;
 
 namespace Logits.Tests.Processing.Penalties;
 
-/// <summary><see cref="FrequencyPresencePenaltyProcessor"/> against spec/sampling.md §3b/§7.5 and <see cref="ReferencePenalties"/>, on every backend.</summary>
+/// <summary><see cref="FrequencyPresencePenaltyProcessor"/> against docs/algorithms/penalties.md#frequency-and-presence and <see cref="ReferencePenalties"/>, on every backend.</summary>
 public abstract class FrequencyPresencePenaltyProcessorTests
 {
     /// <summary>Builds a batch of the backend under test from row-major values.</summary>

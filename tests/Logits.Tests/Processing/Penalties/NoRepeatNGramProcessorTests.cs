@@ -12,7 +12,7 @@ using static Logits.Tests.Processing.Penalties.PenaltyTestSupport;
 
 namespace Logits.Tests.Processing.Penalties;
 
-/// <summary><see cref="NoRepeatNGramProcessor"/> against spec/sampling.md §3b/§7.5 and the HF-style reference, on every backend.</summary>
+/// <summary><see cref="NoRepeatNGramProcessor"/> against docs/algorithms/penalties.md#no-repeat-n-gram and the HF-style reference, on every backend.</summary>
 public abstract class NoRepeatNGramProcessorTests
 {
     /// <summary>Builds a batch of the backend under test from row-major values.</summary>

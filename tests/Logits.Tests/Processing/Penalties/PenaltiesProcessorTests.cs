@@ -11,7 +11,7 @@ using static Logits.Tests.Processing.Penalties.PenaltyTestSupport;
 
 namespace Logits.Tests.Processing.Penalties;
 
-/// <summary>The combined <see cref="PenaltiesProcessor"/> against spec/sampling.md §7.5, the reference and the two separate processors, on every backend.</summary>
+/// <summary>The combined <see cref="PenaltiesProcessor"/> against docs/algorithms/penalties.md#combined-penalties, the reference and the two separate processors, on every backend.</summary>
 public abstract class PenaltiesProcessorTests
 {
     /// <summary>Builds a batch of the backend under test from row-major values.</summary>

@@ -8,13 +8,13 @@ using Xunit;
 
 namespace Logits.Tests.Processing.Penalties;
 
-/// <summary>Shared data and assertions of the penalty tests (spec/sampling.md §3b, §7.5).</summary>
+/// <summary>Shared data and assertions of the penalty tests (docs/algorithms/penalties.md).</summary>
 public static class PenaltyTestSupport
 {
-    /// <summary>The §7.5 row.</summary>
+    /// <summary>The row of the worked examples.</summary>
     public static float[] SpecRow => new[] { 2.0f, -1.0f, 0.5f, 0.0f, 1.0f };
 
-    /// <summary>The §7.5 history.</summary>
+    /// <summary>The history of the worked examples.</summary>
     public static int[] SpecHistory => new[] { 0, 1, 1, 3 };
 
     /// <summary>One context per history, with the given prompt lengths (default 0).</summary>

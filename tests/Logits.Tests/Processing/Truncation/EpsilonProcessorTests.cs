@@ -8,7 +8,7 @@ using static Logits.Tests.Processing.Truncation.TruncationTestKit;
 
 namespace Logits.Tests.Processing.Truncation;
 
-/// <summary>Epsilon sampling (spec §3a, §7.3) on every backend.</summary>
+/// <summary>Epsilon sampling (docs/algorithms/truncation.md#epsilon) on every backend.</summary>
 public abstract class EpsilonProcessorTests
 {
     protected abstract LogitBatch Create(float[] values, int rows, int vocab);

@@ -8,7 +8,7 @@ using static Logits.Tests.Processing.Truncation.TruncationTestKit;
 
 namespace Logits.Tests.Processing.Truncation;
 
-/// <summary>Eta sampling (spec §3a, §7.3) on every backend.</summary>
+/// <summary>Eta sampling (docs/algorithms/truncation.md#eta) on every backend.</summary>
 public abstract class EtaProcessorTests
 {
     protected abstract LogitBatch Create(float[] values, int rows, int vocab);

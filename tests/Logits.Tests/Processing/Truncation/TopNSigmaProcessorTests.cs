@@ -8,7 +8,7 @@ using static Logits.Tests.Processing.Truncation.TruncationTestKit;
 
 namespace Logits.Tests.Processing.Truncation;
 
-/// <summary>Top-nσ (spec §3a, §7.3) on every backend.</summary>
+/// <summary>Top-nσ (docs/algorithms/truncation.md#top-n-sigma) on every backend.</summary>
 public abstract class TopNSigmaProcessorTests
 {
     protected abstract LogitBatch Create(float[] values, int rows, int vocab);

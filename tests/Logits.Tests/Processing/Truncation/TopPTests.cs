@@ -40,7 +40,7 @@ public abstract class TopPTests : ProcessorTestBase
     [Fact]
     public void Hf_complement_mode_reproduces_hf_on_the_boundary_case_and_honours_min_tokens()
     {
-        // spec §3a: for float32 logits ln[0.5, 0.3, 0.1, 0.1] at P = 0.8, HF's complement keeps {0, 1}.
+        // docs/algorithms/truncation.md#top-p: for float32 logits ln[0.5, 0.3, 0.1, 0.1] at P = 0.8, HF's complement keeps {0, 1}.
         var logits = Array.ConvertAll(new[] { 0.5, 0.3, 0.1, 0.1 }, v => (float)Math.Log(v));
         Kept(Run(new TopPProcessor(0.8, mode: TopPMode.HfComplement), logits)).Should().Equal(0, 1);
         Kept(Run(new TopPProcessor(0.5, 3, TopPMode.HfComplement), BaseRow)).Should().Equal(0, 1, 2);

@@ -12,7 +12,7 @@ namespace Logits.Tests.Processing.Truncation;
 /// <summary>Shared inputs and assertions of the typical / epsilon / eta / top-nσ / XTC / dynamic-temperature / mirostat tests.</summary>
 public static class TruncationTestKit
 {
-    /// <summary>Base row B of spec §7: p = [0.604813, 0.222498, 0.081853, 0.049646, 0.030112, 0.011078, 0].</summary>
+    /// <summary>Base row B of docs/algorithms/truncation.md: p = [0.604813, 0.222498, 0.081853, 0.049646, 0.030112, 0.011078, 0].</summary>
     public static float[] B => new[] { 3f, 2f, 1f, 0.5f, 0f, -1f, float.NegativeInfinity };
 
     /// <summary>Vocabulary sizes: 1..67, 127..129, 4095..4097 and 32000.</summary>

@@ -10,7 +10,7 @@ using static Logits.Tests.Processing.Truncation.TruncationTestKit;
 
 namespace Logits.Tests.Processing.Truncation;
 
-/// <summary>Typical sampling (spec §3a, §7.3) on every backend.</summary>
+/// <summary>Typical sampling (docs/algorithms/truncation.md#typical) on every backend.</summary>
 public abstract class TypicalProcessorTests
 {
     protected abstract LogitBatch Create(float[] values, int rows, int vocab);

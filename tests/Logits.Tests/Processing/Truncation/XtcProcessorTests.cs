@@ -11,7 +11,7 @@ using static Logits.Tests.Processing.Truncation.TruncationTestKit;
 
 namespace Logits.Tests.Processing.Truncation;
 
-/// <summary>XTC (spec §3a, §7.3) on every backend, including its RNG state.</summary>
+/// <summary>XTC (docs/algorithms/truncation.md#xtc) on every backend, including its RNG state.</summary>
 public abstract class XtcProcessorTests
 {
     protected abstract LogitBatch Create(float[] values, int rows, int vocab);

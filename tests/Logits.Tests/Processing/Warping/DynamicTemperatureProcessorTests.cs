@@ -10,7 +10,7 @@ using static Logits.Tests.Processing.Truncation.TruncationTestKit;
 
 namespace Logits.Tests.Processing.Warping;
 
-/// <summary>Dynamic temperature (spec §3a, §7.2) on every backend.</summary>
+/// <summary>Dynamic temperature (docs/algorithms/warping.md#dynamic-temperature) on every backend.</summary>
 public abstract class DynamicTemperatureProcessorTests
 {
     protected abstract LogitBatch Create(float[] values, int rows, int vocab);

@@ -4,7 +4,7 @@ using Logits.TorchSharp.Tensors;
 
 namespace Logits.TorchSharp.Tests.Processing.Penalties;
 
-/// <summary>The shared PenaltiesProcessor tests (spec vectors, reference, validation) on the TorchSharp backend.</summary>
+/// <summary>The shared PenaltiesProcessor tests (reference vectors, reference, validation) on the TorchSharp backend.</summary>
 public sealed class TorchPenaltiesProcessorTests : PenaltiesProcessorTests
 {
     protected override LogitBatch Create(float[] values, int rows, int vocab) => TorchLogitBatch.FromArray(values, rows, vocab);

@@ -4,7 +4,7 @@ using Logits.TorchSharp.Tensors;
 
 namespace Logits.TorchSharp.Tests.Processing.Penalties;
 
-/// <summary>The shared RepetitionPenaltyProcessor tests (spec vectors, reference, validation) on the TorchSharp backend.</summary>
+/// <summary>The shared RepetitionPenaltyProcessor tests (reference vectors, reference, validation) on the TorchSharp backend.</summary>
 public sealed class TorchRepetitionPenaltyProcessorTests : RepetitionPenaltyProcessorTests
 {
     protected override LogitBatch Create(float[] values, int rows, int vocab) => TorchLogitBatch.FromArray(values, rows, vocab);
