@@ -22,6 +22,9 @@ public sealed class TorchLlamaAgreementTests
 {
     private const double Tolerance = 1e-3;
 
+    /// <summary>llama.cpp's native library is configured once for the test run (SyntheticModels) before any load.</summary>
+    public TorchLlamaAgreementTests() => SyntheticModels.EnsureNativeLoaded();
+
     // Trained once per test run and shared (read-only: the tests only run forward passes and export).
     private static readonly Lazy<LlamaDecoder> TiedDecoder = new(() => TrainedDecoder(new CharacterVocabulary(), tiedHead: true));
     private static readonly Lazy<LlamaDecoder> UntiedDecoder = new(() => TrainedDecoder(new CharacterVocabulary(), tiedHead: false));
