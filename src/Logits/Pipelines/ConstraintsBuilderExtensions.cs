@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using Logits.Processing.Constraints;
-using Logits.Processing.Guidance;
 
 namespace Logits.Pipelines;
 
@@ -151,14 +150,4 @@ public static class ConstraintsBuilderExtensions
         return builder.Add(new SuppressTokensAtBeginProcessor(tokenIds, beginIndex));
     }
 
-    /// <summary>Appends <see cref="ClassifierFreeGuidanceProcessor"/>.</summary>
-    /// <param name="builder">The builder.</param>
-    /// <param name="scale">The guidance scale, finite; 1 = off.</param>
-    /// <param name="provider">Supplies the unconditional logits of each step.</param>
-    /// <returns>The builder.</returns>
-    public static LogitPipelineBuilder ClassifierFreeGuidance(this LogitPipelineBuilder builder, double scale, IUnconditionalLogitsProvider provider)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        return builder.Add(new ClassifierFreeGuidanceProcessor(scale, provider));
-    }
 }

@@ -35,7 +35,7 @@ public class DocumentationFileTests
         names.Should().NotContain(n => n.StartsWith("M:Logits.Processing.SamplingContext.get_EosIds", StringComparison.Ordinal) || n == "P:Logits.Processing.SamplingContext.EosIds");
         names.Should().Contain("T:Logits.Pipelines.LogitPipeline");
         names.Should().Contain("P:Logits.Processing.SamplingContext.EosTokenIds");
-        names.Should().Contain(n => n.StartsWith("M:Logits.Pipelines.LogitPipelineBuilder.Temperature(", StringComparison.Ordinal));
+        names.Should().Contain(n => n.StartsWith("M:Logits.Pipelines.WarpingBuilderExtensions.Temperature(", StringComparison.Ordinal));
     }
 
     private static bool IsVisible(Type type)

@@ -51,24 +51,24 @@ internal sealed partial class CpuKernels
         }
 
         // Short rows: bisection with SIMD counts, whatever the order of the values.
-        if (x.Length <= Selection.BisectionLimit)
+        if (x.Length <= OrderStatistics.BisectionLimit)
         {
-            return Selection.KthLargestByBisection(x, k, m);
+            return OrderStatistics.KthLargestByBisection(x, k, m);
         }
 
         // Small k (top-k 40, 50): one pass with a min-heap; large k: copy and quickselect.
-        bool useHeap = k <= Selection.HeapLimit && k <= x.Length / 8;
+        bool useHeap = k <= OrderStatistics.HeapLimit && k <= x.Length / 8;
         var scratch = ArrayPool<float>.Shared.Rent(useHeap ? k : x.Length);
         try
         {
             if (useHeap)
             {
-                return Selection.TopValues(x, scratch.AsSpan(0, k));
+                return OrderStatistics.TopValues(x, scratch.AsSpan(0, k));
             }
 
             var values = scratch.AsSpan(0, x.Length);
             x.CopyTo(values);
-            return Selection.SelectKthLargest(values, k);
+            return OrderStatistics.SelectKthLargest(values, k);
         }
         finally
         {

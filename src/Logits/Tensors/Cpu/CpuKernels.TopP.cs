@@ -66,17 +66,17 @@ internal sealed partial class CpuKernels
             while (true)
             {
                 var top = values[..window];
-                if (window < x.Length && window <= Selection.HeapLimit && window <= x.Length / 8)
+                if (window < x.Length && window <= OrderStatistics.HeapLimit && window <= x.Length / 8)
                 {
                     // One pass with a min-heap leaves exactly the top values of the window in 'top'.
-                    Selection.TopValues(x, top);
+                    OrderStatistics.TopValues(x, top);
                 }
                 else
                 {
                     x.CopyTo(values);
                     if (window < x.Length)
                     {
-                        Selection.SelectKthLargest(values, window);
+                        OrderStatistics.SelectKthLargest(values, window);
                     }
                 }
 
@@ -107,7 +107,7 @@ internal sealed partial class CpuKernels
                 if (count < 0 && !complete)
                 {
                     window = (int)Math.Min(x.Length, 4L * window);
-                    if (window > Selection.HeapLimit || window > x.Length / 8)
+                    if (window > OrderStatistics.HeapLimit || window > x.Length / 8)
                     {
                         // A flat distribution: the nucleus is a large part of the row. Bucket the mass by
                         // value instead of selecting and sorting ever larger windows.
@@ -231,7 +231,7 @@ internal sealed partial class CpuKernels
             if (kept < mustKeep)
             {
                 x.CopyTo(scratch);
-                threshold = Math.Min(threshold, Selection.SelectKthLargest(scratch[..x.Length], mustKeep));
+                threshold = Math.Min(threshold, OrderStatistics.SelectKthLargest(scratch[..x.Length], mustKeep));
             }
 
             return threshold;

@@ -3,7 +3,7 @@ using System;
 namespace Logits.Tensors.Cpu;
 
 /// <summary>Selection of order statistics without a full sort (expected linear time).</summary>
-internal static class Selection
+internal static class OrderStatistics
 {
     /// <summary>
     /// Rearranges <paramref name="values"/> so that <c>values[k - 1]</c> is the <paramref name="k"/>-th

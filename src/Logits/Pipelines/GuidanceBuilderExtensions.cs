@@ -1,43 +1,31 @@
 using System;
 using Logits.Processing;
 using Logits.Processing.Guidance;
-using Logits.Processing.Rectification;
 
 namespace Logits.Pipelines;
 
-/// <summary>Fluent methods that add the paper methods' inference processors (Transformer Copilot, STEER) to a pipeline.</summary>
+/// <summary>Fluent methods for guidance (<c>Processing.Guidance</c>): classifier-free guidance and STEER.</summary>
 /// <remarks>
-/// Both combine another model's logits each step, taken from an <see cref="ILogitSource"/>, and belong first
-/// in the chain, on raw model logits:
+/// Both combine another model's (or another prompt's) logits each step and belong first in the chain, on raw model
+/// logits:
 /// <code>
-/// var pipeline = LogitPipeline.CreateBuilder()
-///     .CopilotRectification(copilotState, lambda: 1f)
-///     .TopP(0.95).Temperature(0.7f)
-///     .Multinomial(seed: 42);
-///
+/// var cfg = LogitPipeline.CreateBuilder().ClassifierFreeGuidance(1.5, unconditional).Multinomial(seed: 7);
 /// var steer = LogitPipeline.CreateBuilder()
 ///     .SteerPaperSetup(baseModelSource, negativePromptSource)   // STEER, top-k 10, temperature 1
 ///     .Multinomial(seed: 7);
 /// </code>
 /// </remarks>
-public static class PaperMethodsBuilderExtensions
+public static class GuidanceBuilderExtensions
 {
-    /// <summary>Appends <see cref="CopilotRectificationProcessor"/> (Transformer Copilot, arXiv 2505.16270).</summary>
-    /// <param name="builder">The pipeline builder.</param>
-    /// <param name="correctionSource">Writes the Copilot's correction <c>f^C</c> for every row each step.</param>
-    /// <param name="lambda">The rectification strength λ, finite and ≥ 0 (default 1).</param>
-    /// <param name="mode">Probability fusion (paper Eq. 8, default) or logit fusion.</param>
+    /// <summary>Appends <see cref="ClassifierFreeGuidanceProcessor"/>.</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="scale">The guidance scale, finite; 1 = off.</param>
+    /// <param name="provider">Supplies the unconditional logits of each step.</param>
     /// <returns>The builder.</returns>
-    /// <exception cref="ArgumentNullException">An argument is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="lambda"/> or <paramref name="mode"/> is invalid.</exception>
-    public static LogitPipelineBuilder CopilotRectification(
-        this LogitPipelineBuilder builder,
-        ILogitSource correctionSource,
-        double lambda = CopilotFusion.DefaultLambda,
-        CopilotFusionMode mode = CopilotFusionMode.Probability)
+    public static LogitPipelineBuilder ClassifierFreeGuidance(this LogitPipelineBuilder builder, double scale, IUnconditionalLogitsProvider provider)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.Add(new CopilotRectificationProcessor(correctionSource, lambda, mode));
+        return builder.Add(new ClassifierFreeGuidanceProcessor(scale, provider));
     }
 
     /// <summary>Appends <see cref="SteerProcessor"/> (STEER, arXiv 2308.07645).</summary>
