@@ -1,6 +1,7 @@
 using System;
 using System.Buffers;
 using System.Numerics;
+using Logits.Processing;
 using Logits.Tensors;
 
 namespace Logits.Distillation;
@@ -322,8 +323,8 @@ public static class AlignDistil
             {
                 case AlignDistilTeacherForm.AdaptiveExtrapolation:
                 case AlignDistilTeacherForm.AdaptiveInterpolation:
-                    LogSoftmax(zd, 1, logPd);
-                    LogSoftmax(z2, 1, logP2);
+                    HostRowMath.LogSoftmax(zd, 1, logPd);
+                    HostRowMath.LogSoftmax(z2, 1, logP2);
                     disagreement = L1(logPd, logP2) * (options.Convention == TvdConvention.HalfL1 ? 0.5 : 1);
                     coefficient = (options.Scale * disagreement) + options.Epsilon; // alpha_t = r * D_t + eps
                     weight = options.Beta0 / coefficient;                            // beta_t = beta0 / alpha_t
@@ -354,8 +355,8 @@ public static class AlignDistil
                 logTeacher[i] = teacher * invTau;
             }
 
-            LogSoftmaxInPlace(logTeacher);
-            LogSoftmax(zs, invTau, logStudent);
+            HostRowMath.LogSoftmaxInPlace(logTeacher);
+            HostRowMath.LogSoftmax(zs, invTau, logStudent);
 
             double kl = 0;
             for (int i = 0; i < vocab; i++)
@@ -407,8 +408,8 @@ public static class AlignDistil
         {
             var a = buffer.AsSpan(0, zDpo.Length);
             var b = buffer.AsSpan(zDpo.Length, zDpo.Length);
-            LogSoftmax(zDpo, 1, a);
-            LogSoftmax(zRev, 1, b);
+            HostRowMath.LogSoftmax(zDpo, 1, a);
+            HostRowMath.LogSoftmax(zRev, 1, b);
             return L1(a, b) * (convention == TvdConvention.HalfL1 ? 0.5 : 1);
         }
         finally
@@ -427,38 +428,6 @@ public static class AlignDistil
         }
 
         return sum;
-    }
-
-    private static void LogSoftmax<T>(ReadOnlySpan<T> x, double factor, Span<double> destination)
-        where T : unmanaged, INumberBase<T>
-    {
-        for (int i = 0; i < x.Length; i++)
-        {
-            destination[i] = double.CreateTruncating(x[i]) * factor;
-        }
-
-        LogSoftmaxInPlace(destination[..x.Length]);
-    }
-
-    private static void LogSoftmaxInPlace(Span<double> x)
-    {
-        double max = double.NegativeInfinity;
-        foreach (double v in x)
-        {
-            max = Math.Max(max, v);
-        }
-
-        double sum = 0;
-        foreach (double v in x)
-        {
-            sum += Math.Exp(v - max);
-        }
-
-        double logSum = Math.Log(sum);
-        for (int i = 0; i < x.Length; i++)
-        {
-            x[i] = x[i] - max - logSum;
-        }
     }
 
     private static void RequireLength(int actual, int expected, string paramName)

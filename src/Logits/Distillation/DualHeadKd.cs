@@ -1,6 +1,7 @@
 using System;
 using System.Buffers;
 using System.Numerics;
+using Logits.Processing;
 using Logits.Tensors;
 
 namespace Logits.Distillation;
@@ -277,8 +278,8 @@ public static class DualHeadKd
             double sum = 0;
             for (int n = 0; n < rows; n++)
             {
-                LogSoftmax(student.Slice(n * classes, classes), 1 / kdTemperature, logS);
-                LogSoftmax(teacher.Slice(n * classes, classes), 1 / kdTemperature, logT);
+                HostRowMath.LogSoftmax(student.Slice(n * classes, classes), 1 / kdTemperature, logS);
+                HostRowMath.LogSoftmax(teacher.Slice(n * classes, classes), 1 / kdTemperature, logT);
                 for (int k = 0; k < classes; k++)
                 {
                     double pt = Math.Exp(logT[k]);
@@ -326,7 +327,7 @@ public static class DualHeadKd
             for (int n = 0; n < rows; n++)
             {
                 var row = logP.AsSpan(0, classes);
-                LogSoftmax(logits.Slice(n * classes, classes), 1, row);
+                HostRowMath.LogSoftmax(logits.Slice(n * classes, classes), 1, row);
                 sum -= row[labels[n]];
                 if (!gradient.IsEmpty)
                 {
@@ -394,29 +395,6 @@ public static class DualHeadKd
         if (!double.IsFinite(value) || value <= 0)
         {
             ThrowHelper.ThrowArgumentOutOfRange(paramName, value, "must be finite and greater than 0");
-        }
-    }
-
-    private static void LogSoftmax<T>(ReadOnlySpan<T> x, double factor, Span<double> destination)
-        where T : unmanaged, INumberBase<T>
-    {
-        double max = double.NegativeInfinity;
-        for (int i = 0; i < x.Length; i++)
-        {
-            destination[i] = double.CreateTruncating(x[i]) * factor;
-            max = Math.Max(max, destination[i]);
-        }
-
-        double sum = 0;
-        for (int i = 0; i < x.Length; i++)
-        {
-            sum += Math.Exp(destination[i] - max);
-        }
-
-        double logSum = Math.Log(sum);
-        for (int i = 0; i < x.Length; i++)
-        {
-            destination[i] = destination[i] - max - logSum;
         }
     }
 
