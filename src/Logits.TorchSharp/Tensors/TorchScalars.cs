@@ -24,6 +24,7 @@ internal static class TorchScalars
     internal static readonly Scalar Two = 2.ToScalar();
     internal static readonly Scalar Zero = 0.ToScalar();
     internal static readonly Scalar NegativeInfinity = float.NegativeInfinity.ToScalar();
+    internal static readonly Scalar PositiveInfinity = float.PositiveInfinity.ToScalar();
 
     /// <summary><c>x + y</c> (TorchSharp's <c>x + y</c> makes its <c>alpha = 1</c> Scalar unheld).</summary>
     internal static Tensor Plus(this Tensor x, Tensor y) => x.add(y, One);

@@ -53,6 +53,26 @@ public interface ILogitKernels
     /// <exception cref="NoViableTokenException">A row is all <c>-∞</c>.</exception>
     void LogSumExp(LogitBatch x, Span<float> destination);
 
+    /// <summary>The checked maximum of every row.</summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="destination">One value per row; <c>-∞</c> for a row that is all <c>-∞</c> (not an error here).</param>
+    /// <remarks>One pass that also rejects NaN and <c>+∞</c>: the entry check of a pipeline call is this kernel.</remarks>
+    /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
+    void RowMax(LogitBatch x, Span<float> destination);
+
+    /// <summary>Statistics of every row over its finite entries: maximum, count, and what <paramref name="kinds"/> asks for.</summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="kinds">The statistics to compute (log-sum-exp, entropy, mean and standard deviation); the others are NaN.</param>
+    /// <param name="destination">One <see cref="LogitRowStatistics"/> per row.</param>
+    /// <remarks>
+    /// Log-sum-exp and entropy come from one pass after the maximum: with <c>w_i = exp(z_i - m)</c>,
+    /// <c>S = Σ w_i</c> and <c>T = Σ (z_i - m) w_i</c>, <c>lse = m + ln S</c> and <c>H = ln S - T/S</c>. Mean and
+    /// standard deviation take two passes. A row that is all <c>-∞</c> gives <c>Finite = 0</c> (no exception).
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="kinds"/> holds an undefined flag.</exception>
+    /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
+    void RowStatistics(LogitBatch x, RowStatisticKinds kinds, Span<LogitRowStatistics> destination);
+
     /// <summary>Multiplies every entry of row <c>r</c> by <c>factors[r]</c> (temperature is <c>factor = 1/T</c>).</summary>
     /// <param name="x">The logits.</param>
     /// <param name="factors">One finite factor greater than 0 per row, so <c>-∞</c> stays <c>-∞</c>.
@@ -98,6 +118,16 @@ public interface ILogitKernels
     /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
     void MaskBelow(LogitBatch x, ReadOnlySpan<float> thresholds, LogitBatch destination);
 
+    /// <summary>Sets every entry outside its row's closed band <c>[lower, upper]</c> to <c>-∞</c>; others are copied unchanged.</summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="lower">One lower bound per row; not NaN (<c>-∞</c>: no lower cut).</param>
+    /// <param name="upper">One upper bound per row; not NaN (<c>+∞</c>: no upper cut).</param>
+    /// <param name="destination">Receives the masked logits (may be <paramref name="x"/>).</param>
+    /// <remarks><see cref="MaskBelow"/> is the case <c>upper = +∞</c>. A band with <c>lower &gt; upper</c> empties the row.</remarks>
+    /// <exception cref="ArgumentOutOfRangeException">A bound is NaN.</exception>
+    /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
+    void MaskOutside(LogitBatch x, ReadOnlySpan<float> lower, ReadOnlySpan<float> upper, LogitBatch destination);
+
     /// <summary>The <c>k</c>-th largest value of each row, counting duplicates.</summary>
     /// <param name="x">The logits.</param>
     /// <param name="k">Per row, in <c>[1, Vocab]</c>.</param>
@@ -123,6 +153,36 @@ public interface ILogitKernels
     /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
     /// <exception cref="NoViableTokenException">A row is all <c>-∞</c>.</exception>
     void TopPThreshold(LogitBatch x, ReadOnlySpan<double> p, int minTokensToKeep, Span<float> destination);
+
+    /// <summary>The <paramref name="count"/> largest values of each row, in descending order (duplicates counted).</summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="count">Values per row, in <c>[1, Vocab]</c>.</param>
+    /// <param name="destination">Row-major, <c>Rows * count</c> values; <c>-∞</c> past the row's finite entries.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is outside <c>[1, Vocab]</c>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is not <c>Rows * count</c> long.</exception>
+    /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
+    void LargestValues(LogitBatch x, int count, Span<float> destination);
+
+    /// <summary>The locally typical set of each row as a band of logit values: keeping <c>lower ≤ z_i ≤ upper</c> keeps it.</summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="mass">Per row, in <c>(0, 1]</c>: the probability mass to keep; 1 keeps everything.</param>
+    /// <param name="minTokensToKeep">At least 1: the set keeps at least <c>min(minTokensToKeep, |F|)</c> tokens.</param>
+    /// <param name="strict">Stop when the accumulated mass exceeds <paramref name="mass"/> (<see langword="true"/>) or reaches it.</param>
+    /// <param name="lower">One lower bound per row.</param>
+    /// <param name="upper">One upper bound per row.</param>
+    /// <remarks>
+    /// The rule of docs/algorithms/truncation.md#typical: with <c>H</c> the row's entropy and <c>lse</c> its log-sum-exp,
+    /// token <c>i</c> scores <c>s_i = |-(z_i - lse) - H|</c>; walking the finite tokens by ascending score and
+    /// accumulating <c>p_i</c> in float64, <c>n</c> is the first count whose mass passes <paramref name="mass"/>,
+    /// raised to <c>min(minTokensToKeep, |F|)</c>; every token scoring at most the <c>n</c>-th score is kept. The score is
+    /// valley-shaped in <c>z</c>, so the kept set is the value band <c>[lower, upper]</c>. Mass 1 gives
+    /// <c>(-∞, +∞)</c>.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="mass"/> has a value outside <c>(0, 1]</c>
+    /// or <paramref name="minTokensToKeep"/> is below 1.</exception>
+    /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
+    /// <exception cref="NoViableTokenException">A row is all <c>-∞</c>.</exception>
+    void TypicalBand(LogitBatch x, ReadOnlySpan<double> mass, int minTokensToKeep, bool strict, Span<float> lower, Span<float> upper);
 
     /// <summary>Reads <c>x[r, tokenIds[r, j]]</c> for a fixed number of ids per row.</summary>
     /// <param name="x">The logits.</param>

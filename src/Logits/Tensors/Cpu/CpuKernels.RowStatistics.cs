@@ -1,0 +1,231 @@
+using System;
+using System.Buffers;
+using System.Numerics;
+using System.Runtime.InteropServices;
+
+namespace Logits.Tensors.Cpu;
+
+internal sealed partial class CpuKernels
+{
+    public void RowMax(LogitBatch x, Span<float> destination)
+    {
+        var source = AsCpu(x, nameof(x));
+        EnsurePerRow(source.Rows, destination.Length, nameof(destination));
+        var results = ArrayPool<float>.Shared.Rent(source.Rows);
+        try
+        {
+            RowRunner.Run(source.Rows, source.Vocab, new RowMaxJob(source.Storage, results, source.Vocab, source.Support));
+            results.AsSpan(0, source.Rows).CopyTo(destination);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(results);
+        }
+    }
+
+    public void RowStatistics(LogitBatch x, RowStatisticKinds kinds, Span<LogitRowStatistics> destination)
+    {
+        var source = AsCpu(x, nameof(x));
+        EnsurePerRow(source.Rows, destination.Length, nameof(destination));
+        if ((kinds & ~RowStatisticKinds.All) != 0)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(kinds), kinds, "holds an undefined flag");
+        }
+
+        var results = ArrayPool<LogitRowStatistics>.Shared.Rent(source.Rows);
+        try
+        {
+            RowRunner.Run(source.Rows, source.Vocab, new RowStatisticsJob(source.Storage, results, source.Vocab, kinds, source.Support));
+            results.AsSpan(0, source.Rows).CopyTo(destination);
+        }
+        finally
+        {
+            ArrayPool<LogitRowStatistics>.Shared.Return(results);
+        }
+    }
+
+    /// <summary>The checked maximum of a row during or outside a pipeline call (remembered until the row is written).</summary>
+    internal static float RowMaxOf(ReadOnlySpan<float> x, int row, RowSupport? support) =>
+        support is null ? RowMath.CheckedMax(x, row) : KthLargestTracked(x, 1, row, support);
+
+    /// <summary>The statistics of one (checked) row whose maximum is <paramref name="m"/>.</summary>
+    internal static LogitRowStatistics StatisticsOfRow(ReadOnlySpan<float> x, float m, RowStatisticKinds kinds)
+    {
+        int finite = CountFinite(x);
+        if (finite == 0)
+        {
+            return new LogitRowStatistics(0, float.NegativeInfinity, double.NegativeInfinity, double.NaN, double.NaN, double.NaN);
+        }
+
+        double logSumExp = double.NaN;
+        double entropy = double.NaN;
+        if ((kinds & RowStatisticKinds.Entropy) == RowStatisticKinds.Entropy)
+        {
+            var (sum, weighted) = ExpSums(x, m);
+            double logSum = Math.Log(sum);
+            logSumExp = m + logSum;
+
+            // H = ln S − T/S ≥ 0 mathematically; rounding may leave −1e-17.
+            entropy = Math.Max(0, logSum - (weighted / sum));
+        }
+        else if ((kinds & RowStatisticKinds.LogSumExp) != 0)
+        {
+            logSumExp = m + Math.Log(RowMath.SumExpShifted(x, m));
+        }
+
+        double mean = double.NaN;
+        double deviation = double.NaN;
+        if ((kinds & RowStatisticKinds.Moments) != 0)
+        {
+            (mean, deviation) = Moments(x, finite);
+        }
+
+        return new LogitRowStatistics(finite, m, logSumExp, entropy, mean, deviation);
+    }
+
+    /// <summary>The number of entries that are not −∞ (the row is checked: no NaN or +∞).</summary>
+    private static int CountFinite(ReadOnlySpan<float> x)
+    {
+        int removed = 0;
+        int start = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var xv = MemoryMarshal.Cast<float, Vector<float>>(x);
+            var negativeInfinity = new Vector<float>(float.NegativeInfinity);
+            var count = Vector<int>.Zero;
+            foreach (var v in xv)
+            {
+                // Equal lanes are all ones, i.e. −1.
+                count -= Vector.Equals(v, negativeInfinity);
+            }
+
+            removed = Vector.Sum(count);
+            start = xv.Length * Vector<float>.Count;
+        }
+
+        for (int i = start; i < x.Length; i++)
+        {
+            if (float.IsNegativeInfinity(x[i]))
+            {
+                removed++;
+            }
+        }
+
+        return x.Length - removed;
+    }
+
+    /// <summary>
+    /// <c>S = Σ w_i</c> and <c>T = Σ (z_i − m) w_i</c> with <c>w_i = exp(z_i − m)</c>, in one read of the row: the
+    /// weights of a chunk go to a stack buffer (<see cref="VectorExp"/>) and are weighted from L1. −∞ entries add 0.
+    /// </summary>
+    private static (double Sum, double Weighted) ExpSums(ReadOnlySpan<float> x, float m)
+    {
+        const int Chunk = 1024;
+        Span<float> weights = stackalloc float[Chunk];
+        double sum = 0;
+        double weighted = 0;
+        for (int start = 0; start < x.Length; start += Chunk)
+        {
+            int length = Math.Min(Chunk, x.Length - start);
+            var values = x.Slice(start, length);
+            var w = weights[..length];
+            sum += VectorExp.ExpShiftedSum(values, m, w);
+            weighted += WeightedOffsets(values, w, m);
+        }
+
+        return (sum, weighted);
+    }
+
+    /// <summary><c>Σ (z_i − m) w_i</c> over the entries with <c>w_i &gt; 0</c> (so −∞ · 0 never makes NaN).</summary>
+    private static double WeightedOffsets(ReadOnlySpan<float> z, ReadOnlySpan<float> w, float m)
+    {
+        double total = 0;
+        int start = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var zv = MemoryMarshal.Cast<float, Vector<float>>(z);
+            var wv = MemoryMarshal.Cast<float, Vector<float>>(w);
+            var shift = new Vector<float>(m);
+            var acc = Vector<float>.Zero;
+            for (int k = 0; k < zv.Length; k++)
+            {
+                var product = (zv[k] - shift) * wv[k];
+                acc += Vector.ConditionalSelect(Vector.GreaterThan(wv[k], Vector<float>.Zero), product, Vector<float>.Zero);
+            }
+
+            for (int lane = 0; lane < Vector<float>.Count; lane++)
+            {
+                total += acc[lane];
+            }
+
+            start = zv.Length * Vector<float>.Count;
+        }
+
+        for (int i = start; i < z.Length; i++)
+        {
+            if (w[i] > 0)
+            {
+                total += ((double)z[i] - m) * w[i];
+            }
+        }
+
+        return total;
+    }
+
+    /// <summary>The mean and population standard deviation of the finite entries (two passes, float64 sums).</summary>
+    private static (double Mean, double StandardDeviation) Moments(ReadOnlySpan<float> x, int finite)
+    {
+        double sum = 0;
+        foreach (float v in x)
+        {
+            if (!float.IsNegativeInfinity(v))
+            {
+                sum += v;
+            }
+        }
+
+        double mean = sum / finite;
+        double squares = 0;
+        foreach (float v in x)
+        {
+            if (!float.IsNegativeInfinity(v))
+            {
+                double d = v - mean;
+                squares += d * d;
+            }
+        }
+
+        return (mean, Math.Sqrt(squares / finite));
+    }
+
+    private readonly struct RowMaxJob(Memory<float> x, float[] results, int vocab, RowSupport? support) : IRowJob
+    {
+        public void Run(int row) => results[row] = RowMaxOf(x.Span.Slice(row * vocab, vocab), row, support);
+    }
+
+    private readonly struct RowStatisticsJob(Memory<float> x, LogitRowStatistics[] results, int vocab, RowStatisticKinds kinds, RowSupport? support) : IRowJob
+    {
+        public void Run(int row)
+        {
+            var values = x.Span.Slice(row * vocab, vocab);
+            float m = RowMaxOf(values, row, support);
+            if (support is not null && support.TryGetSupport(row, out var ids))
+            {
+                // Beyond the support every entry is −∞: the statistics of the compact values are the row's.
+                var compact = RowSupport.Gather(values, ids);
+                try
+                {
+                    results[row] = StatisticsOfRow(compact.AsSpan(0, ids.Length), m, kinds);
+                }
+                finally
+                {
+                    ArrayPool<float>.Shared.Return(compact);
+                }
+
+                return;
+            }
+
+            results[row] = StatisticsOfRow(values, m, kinds);
+        }
+    }
+}
