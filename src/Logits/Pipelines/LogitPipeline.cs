@@ -247,19 +247,19 @@ public sealed class LogitPipeline
     }
 
     /// <summary>
-    /// One checked max pass; a NaN/+inf found after a stage is attributed to that stage. With
+    /// One checked max pass (the pipeline's one entry check: processors trust it, see
+    /// <c>LogitBatch.EntriesChecked</c>); a NaN/+inf found after a stage is attributed to that stage. With
     /// <paramref name="emptyOnEntry"/> (Checked mode), the input pass records the rows that are all <c>-∞</c>, and
     /// a later pass throws <see cref="NoViableTokenException"/> for a row the stage emptied.
     /// </summary>
     private static void Check(LogitBatch logits, string stage, int[]? emptyOnEntry)
     {
         int rows = logits.Rows;
-        var ones = LogitProcessorBuffers.RentInts(rows);
         var maxima = LogitProcessorBuffers.RentFloats(rows);
         try
         {
-            Array.Fill(ones, 1, 0, rows);
-            logits.Kernels.KthLargest(logits, ones.AsSpan(0, rows), maxima.AsSpan(0, rows));
+            logits.Kernels.RowMax(logits, maxima.AsSpan(0, rows));
+            logits.MarkEntriesChecked();
             if (emptyOnEntry is not null)
             {
                 for (int row = 0; row < rows; row++)
@@ -282,7 +282,6 @@ public sealed class LogitPipeline
         }
         finally
         {
-            LogitProcessorBuffers.Return(ones);
             LogitProcessorBuffers.Return(maxima);
         }
     }

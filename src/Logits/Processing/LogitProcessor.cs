@@ -31,15 +31,22 @@ public abstract class LogitProcessor : ILogitProcessor
         }
 
         EnsureRows(logits.Rows);
+        if (logits.EntriesChecked && !NeedsRowMaxima)
+        {
+            // Inside a pipeline call the entry check has been made: a processor that needs neither the maxima nor
+            // the empty-row guard runs at once (penalties and biases pay for their sparse edits only).
+            ProcessCore(logits, contexts, ReadOnlySpan<float>.Empty);
+            return;
+        }
+
         int rows = logits.Rows;
         var maxima = LogitProcessorBuffers.RentFloats(rows);
-        var ones = LogitProcessorBuffers.RentInts(rows);
         try
         {
-            Array.Fill(ones, 1, 0, rows);
-
-            // The first largest value is the checked row maximum: one pass that also rejects NaN/+inf.
-            logits.Kernels.KthLargest(logits, ones.AsSpan(0, rows), maxima.AsSpan(0, rows));
+            // The checked row maximum (one pass that also rejects NaN/+inf; remembered by the backend within a
+            // pipeline call, so a processor there does not pay for it again).
+            logits.Kernels.RowMax(logits, maxima.AsSpan(0, rows));
+            logits.MarkEntriesChecked();
             int empty = 0;
             for (int r = 0; r < rows; r++)
             {
@@ -61,9 +68,15 @@ public abstract class LogitProcessor : ILogitProcessor
         finally
         {
             LogitProcessorBuffers.Return(maxima);
-            LogitProcessorBuffers.Return(ones);
         }
     }
+
+    /// <summary>
+    /// Whether <see cref="ProcessCore"/> reads the row maxima or needs the empty-row guard. Built-in processors
+    /// that only add to or ban entries (an all <c>-∞</c> row stays so) say no, and inside a pipeline call, whose
+    /// entry check covers them, they then get an empty <c>rowMax</c> and no pass over the rows.
+    /// </summary>
+    private protected virtual bool NeedsRowMaxima => true;
 
     /// <summary>Rewrites every row in place; no row is all <c>-∞</c>.</summary>
     /// <param name="logits">The batch, already checked for NaN/+∞.</param>

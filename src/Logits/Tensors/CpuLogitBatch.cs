@@ -17,7 +17,6 @@ public sealed class CpuLogitBatch : LogitBatch
     private RowSupport? _support;
     private float[]? _entryMaxima;
     private bool _hasEntryMaxima;
-    private int _pipelineDepth;
     private bool _tracking;
 
     /// <summary>Allocates a zero-filled batch.</summary>
@@ -93,6 +92,7 @@ public sealed class CpuLogitBatch : LogitBatch
 
         Support?.Forget(row);
         ForgetEntryMaximum(row);
+        ForgetEntriesChecked();
         return _data.Span.Slice(row * Vocab, Vocab);
     }
 
@@ -229,9 +229,9 @@ public sealed class CpuLogitBatch : LogitBatch
     }
 
     /// <inheritdoc />
-    internal override void EnterPipelineCall()
+    private protected override void OnPipelineCallStarted()
     {
-        if (_pipelineDepth++ == 0 && RowSupport.Enabled)
+        if (RowSupport.Enabled)
         {
             _support ??= new RowSupport(Rows);
             _support.ForgetAll();
@@ -253,17 +253,15 @@ public sealed class CpuLogitBatch : LogitBatch
     }
 
     /// <inheritdoc />
-    internal override void ExitPipelineCall()
+    private protected override void OnPipelineCallEnded()
     {
-        if (--_pipelineDepth == 0)
-        {
-            _support?.ForgetAll();
-            _tracking = false;
-        }
+        _support?.ForgetAll();
+        _tracking = false;
     }
 
     private void ForgetRowKnowledge()
     {
+        ForgetEntriesChecked();
         Support?.ForgetAll();
         ForgetEntryMaxima();
     }

@@ -89,17 +89,56 @@ public abstract class LogitBatch : IDisposable
     {
     }
 
+    private int _pipelineDepth;
+
     /// <summary>
     /// Marks the start of a pipeline call on this batch (calls nest). Between this and the matching
     /// <see cref="ExitPipelineCall"/>, a backend may remember facts about rows across kernel calls (the CPU
-    /// backend remembers row supports and maxima; see <c>RowSupport</c>); outside, it remembers nothing.
+    /// backend remembers row supports and maxima; see <c>RowSupport</c>), and <see cref="EntriesChecked"/> may be
+    /// set; outside, nothing is remembered.
     /// </summary>
-    internal virtual void EnterPipelineCall()
+    internal void EnterPipelineCall()
     {
+        if (_pipelineDepth++ == 0)
+        {
+            OnPipelineCallStarted();
+        }
     }
 
     /// <summary>Marks the end of a pipeline call started with <see cref="EnterPipelineCall"/>.</summary>
-    internal virtual void ExitPipelineCall()
+    internal void ExitPipelineCall()
+    {
+        if (--_pipelineDepth == 0)
+        {
+            EntriesChecked = false;
+            OnPipelineCallEnded();
+        }
+    }
+
+    /// <summary>Whether a pipeline call on this batch is running.</summary>
+    internal bool InPipelineCall => _pipelineDepth > 0;
+
+    /// <summary>
+    /// Inside a pipeline call: every entry is known to be free of NaN and <c>+∞</c>, because the batch was checked
+    /// and every write since was made by a kernel that checks what it writes. Processors then skip their own entry
+    /// check (one check per pipeline call) and kernels may skip their input check. Anything that exposes the
+    /// batch's memory (a span, the tensor, a copy in) clears it; the end of the outermost call clears it.
+    /// </summary>
+    internal bool EntriesChecked { get; private set; }
+
+    /// <summary>Records that the whole batch was just checked; has no effect outside a pipeline call.</summary>
+    internal void MarkEntriesChecked() => EntriesChecked = _pipelineDepth > 0;
+
+    /// <summary>Drops <see cref="EntriesChecked"/> (the caller may write the memory by other means than kernels).</summary>
+    internal void ForgetEntriesChecked() => EntriesChecked = false;
+
+    /// <summary>Called when the outermost pipeline call on this batch starts.</summary>
+    private protected virtual void OnPipelineCallStarted()
+    {
+    }
+
+    /// <summary>Called when the outermost pipeline call on this batch ends.</summary>
+    private protected virtual void OnPipelineCallEnded()
     {
     }
 

@@ -77,6 +77,10 @@ public sealed class BadWordsProcessor : LogitProcessor
     public override bool IsArgmaxInvariant => false;
 
     /// <inheritdoc />
+    /// <remarks>Bans and scatter-adds only: −∞ stays −∞.</remarks>
+    private protected override bool NeedsRowMaxima => false;
+
+    /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException">A sequence or a row's EOS id is at least the vocabulary size.</exception>
     protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)
     {

@@ -68,6 +68,10 @@ public sealed class LogitBiasProcessor : LogitProcessor
     public override bool IsArgmaxInvariant => false;
 
     /// <inheritdoc />
+    /// <remarks>One scatter-add: −∞ stays −∞.</remarks>
+    private protected override bool NeedsRowMaxima => false;
+
+    /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException">A biased id is at least the vocabulary size (ParamName <c>bias</c>).</exception>
     protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)
     {

@@ -51,6 +51,10 @@ public sealed class SequenceBiasProcessor : LogitProcessor
     public override bool IsArgmaxInvariant => false;
 
     /// <inheritdoc />
+    /// <remarks>One scatter-add: −∞ stays −∞.</remarks>
+    private protected override bool NeedsRowMaxima => false;
+
+    /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException">An entry holds an id at least the vocabulary size.</exception>
     protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax) =>
         _table.Apply(logits, contexts, "entries");

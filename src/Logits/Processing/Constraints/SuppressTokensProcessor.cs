@@ -33,6 +33,10 @@ public sealed class SuppressTokensProcessor : LogitProcessor
     public override bool IsArgmaxInvariant => false;
 
     /// <inheritdoc />
+    /// <remarks>Bans only (−∞ written).</remarks>
+    private protected override bool NeedsRowMaxima => false;
+
+    /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException">An id is at least the vocabulary size.</exception>
     protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)
     {

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using Logits.Processing.Constraints;
 using Logits.Tensors;
 
 namespace Logits.Processing.Guidance;
@@ -73,50 +74,25 @@ public sealed class ClassifierFreeGuidanceProcessor : LogitProcessor
         Provider.GetUnconditionalLogits(contexts, unconditional);
 
         int rows = logits.Rows;
-        int vocab = logits.Vocab;
-        var k = LogitProcessorBuffers.RentInts(rows);
-        var conditionalMin = LogitProcessorBuffers.RentFloats(rows);
-        var unconditionalMin = LogitProcessorBuffers.RentFloats(rows);
+        var conditionalRemoved = TokenIdSets.RentFlags(rows);
+        var unconditionalRemoved = TokenIdSets.RentFlags(rows);
         try
         {
-            // The V-th largest is the row minimum: -inf iff the row holds a removed token.
-            k.AsSpan(0, rows).Fill(vocab);
-            logits.Kernels.KthLargest(logits, k.AsSpan(0, rows), conditionalMin.AsSpan(0, rows));
-            UnconditionalMinimum(unconditional, k.AsSpan(0, rows), unconditionalMin.AsSpan(0, rows));
-
-            bool anyInfinite = false;
-            for (int r = 0; r < rows; r++)
-            {
-                anyInfinite |= float.IsNegativeInfinity(conditionalMin[r]) || float.IsNegativeInfinity(unconditionalMin[r]);
-            }
-
+            bool anyInfinite = RowChecks.RemovedTokens(logits, conditionalRemoved.AsSpan(0, rows), stage: null);
+            anyInfinite |= RowChecks.RemovedTokens(unconditional, unconditionalRemoved.AsSpan(0, rows), UnconditionalStage);
             if (!anyInfinite)
             {
                 Combine(logits, unconditional);
             }
             else
             {
-                CombineWithInfinities(logits, unconditional, conditionalMin, unconditionalMin);
+                CombineWithInfinities(logits, unconditional, conditionalRemoved, unconditionalRemoved);
             }
         }
         finally
         {
-            LogitProcessorBuffers.Return(k);
-            LogitProcessorBuffers.Return(conditionalMin);
-            LogitProcessorBuffers.Return(unconditionalMin);
-        }
-    }
-
-    /// <summary>Row minima of the provider's batch; NaN/+∞ are reported with the CFG stage.</summary>
-    private static void UnconditionalMinimum(LogitBatch unconditional, ReadOnlySpan<int> k, Span<float> destination)
-    {
-        try
-        {
-            unconditional.Kernels.KthLargest(unconditional, k, destination);
-        }
-        catch (InvalidLogitsException e)
-        {
-            throw new InvalidLogitsException(e.Row, e.TokenIndex, e.Value, UnconditionalStage);
+            TokenIdSets.Return(conditionalRemoved);
+            TokenIdSets.Return(unconditionalRemoved);
         }
     }
 
@@ -132,7 +108,7 @@ public sealed class ClassifierFreeGuidanceProcessor : LogitProcessor
     /// Rows with <c>-∞</c>: list per row the ids where <c>z = -∞</c> (C) and where <c>z_uncond = -∞</c> (U), set
     /// them to 0 around the combination, then write <c>-∞</c> at C and <c>c_i</c> at U \ C.
     /// </summary>
-    private void CombineWithInfinities(LogitBatch logits, LogitBatch unconditional, float[] conditionalMin, float[] unconditionalMin)
+    private void CombineWithInfinities(LogitBatch logits, LogitBatch unconditional, bool[] conditionalRemoved, bool[] unconditionalRemoved)
     {
         int rows = logits.Rows;
         int vocab = logits.Vocab;
@@ -151,14 +127,14 @@ public sealed class ClassifierFreeGuidanceProcessor : LogitProcessor
             {
                 conditionalCounts[r] = 0;
                 unconditionalCounts[r] = 0;
-                if (float.IsNegativeInfinity(conditionalMin[r]))
+                if (conditionalRemoved[r])
                 {
                     logits.CopyRowTo(r, row);
                     conditionalCounts[r] = ListNegativeInfinity(row.AsSpan(0, vocab), conditionalIds.AsSpan(r * vocab, vocab));
                 }
 
                 emptyUnconditional[r] = -1;
-                if (float.IsNegativeInfinity(unconditionalMin[r]))
+                if (unconditionalRemoved[r])
                 {
                     unconditional.CopyRowTo(r, row);
                     unconditionalCounts[r] = ListNegativeInfinity(row.AsSpan(0, vocab), unconditionalIds.AsSpan(r * vocab, vocab));

@@ -1,5 +1,6 @@
 using System;
 using System.Numerics;
+using Logits.Processing.Constraints;
 using Logits.Tensors;
 
 namespace Logits.Processing.Guidance;
@@ -25,7 +26,7 @@ namespace Logits.Processing.Guidance;
 /// so a <c>−∞</c> provider entry gives no guidance for that token and an all-<c>−∞</c> provider row contributes
 /// nothing. An all-<c>−∞</c> expert row passes through unchanged. On batches the providers' <c>−∞</c>
 /// entries are replaced before the one <c>Affine</c> kernel call (which forbids <c>−∞</c> under a negative
-/// coefficient); rows without <c>−∞</c> take no extra work beyond one <c>KthLargest</c> check.</para>
+/// coefficient); rows without <c>−∞</c> take no extra work beyond one <c>RowStatistics</c> count of the finite entries.</para>
 /// <para>Errors: NaN/<c>+∞</c> in the expert row throws <see cref="InvalidLogitsException"/> with stage
 /// <c>"input"</c>; in the base or negative row, with stage <see cref="BaseStage"/> or
 /// <see cref="NegativeStage"/>.</para>
@@ -101,7 +102,7 @@ public static class Steer
         var maxima = LogitProcessorBuffers.RentFloats(rows);
         try
         {
-            bool anyEmpty = RowMaxima(expert, maxima.AsSpan(0, rows), "input");
+            bool anyEmpty = RowChecks.Maxima(expert, maxima.AsSpan(0, rows), "input");
             if (!ReferenceEquals(expert, destination) && anyEmpty)
             {
                 expert.Kernels.Affine(1f, expert, 0f, null, 0f, null, destination);
@@ -238,11 +239,11 @@ public static class Steer
     {
         int rows = provider.Rows;
         var maxima = LogitProcessorBuffers.RentFloats(rows);
-        var minima = LogitProcessorBuffers.RentFloats(rows);
+        var removed = TokenIdSets.RentFlags(rows);
         LogitBatch? result = writable ? provider : null;
         try
         {
-            bool anyEmpty = RowMaxima(provider, maxima.AsSpan(0, rows), stage);
+            bool anyEmpty = RowChecks.Maxima(provider, maxima.AsSpan(0, rows), stage);
             result ??= provider.CreateLike();
             if (anyEmpty)
             {
@@ -256,16 +257,10 @@ public static class Steer
             }
 
             provider.Kernels.LogSoftmax(provider, result);
-            RowMinima(result, minima.AsSpan(0, rows));
-            bool anyInfinite = anyEmpty;
-            for (int r = 0; r < rows && !anyInfinite; r++)
-            {
-                anyInfinite = float.IsNegativeInfinity(minima[r]);
-            }
-
+            bool anyInfinite = RowChecks.RemovedTokens(result, removed.AsSpan(0, rows), stage: null) || anyEmpty;
             if (anyInfinite)
             {
-                ReplaceInfinities(result, logExpert, maxima.AsSpan(0, rows), minima.AsSpan(0, rows), replaceWithExpert);
+                ReplaceInfinities(result, logExpert, maxima.AsSpan(0, rows), removed.AsSpan(0, rows), replaceWithExpert);
             }
 
             return result;
@@ -282,12 +277,12 @@ public static class Steer
         finally
         {
             LogitProcessorBuffers.Return(maxima);
-            LogitProcessorBuffers.Return(minima);
+            TokenIdSets.Return(removed);
         }
     }
 
     /// <summary>The cold path: host scan of the rows holding <c>−∞</c>, then one <c>Scatter</c>.</summary>
-    private static void ReplaceInfinities(LogitBatch logProvider, LogitBatch logExpert, ReadOnlySpan<float> maxima, ReadOnlySpan<float> minima, bool replaceWithExpert)
+    private static void ReplaceInfinities(LogitBatch logProvider, LogitBatch logExpert, ReadOnlySpan<float> maxima, ReadOnlySpan<bool> removed, bool replaceWithExpert)
     {
         int rows = logProvider.Rows;
         int vocab = logProvider.Vocab;
@@ -302,7 +297,7 @@ public static class Steer
             {
                 counts[r] = 0;
                 bool empty = float.IsNegativeInfinity(maxima[r]);
-                if (!empty && !float.IsNegativeInfinity(minima[r]))
+                if (!empty && !removed[r])
                 {
                     continue;
                 }
@@ -360,54 +355,6 @@ public static class Steer
             LogitProcessorBuffers.Return(providerRow);
             LogitProcessorBuffers.Return(expertRow);
             LogitProcessorBuffers.Return(counts);
-        }
-    }
-
-    /// <summary>Row maxima with NaN/+∞ reported under <paramref name="stage"/>; returns whether a row is all −∞.</summary>
-    private static bool RowMaxima(LogitBatch x, Span<float> maxima, string stage)
-    {
-        int rows = x.Rows;
-        var k = LogitProcessorBuffers.RentInts(rows);
-        try
-        {
-            Array.Fill(k, 1, 0, rows);
-            try
-            {
-                x.Kernels.KthLargest(x, k.AsSpan(0, rows), maxima);
-            }
-            catch (InvalidLogitsException e) when (e.Stage != stage)
-            {
-                throw new InvalidLogitsException(e.Row, e.TokenIndex, e.Value, stage);
-            }
-        }
-        finally
-        {
-            LogitProcessorBuffers.Return(k);
-        }
-
-        foreach (float m in maxima)
-        {
-            if (float.IsNegativeInfinity(m))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private static void RowMinima(LogitBatch x, Span<float> minima)
-    {
-        int rows = x.Rows;
-        var k = LogitProcessorBuffers.RentInts(rows);
-        try
-        {
-            Array.Fill(k, x.Vocab, 0, rows);
-            x.Kernels.KthLargest(x, k.AsSpan(0, rows), minima);
-        }
-        finally
-        {
-            LogitProcessorBuffers.Return(k);
         }
     }
 

@@ -116,6 +116,10 @@ public sealed class DryProcessor : LogitProcessor
     protected override void EnsureRows(int rows) => Multiplier.EnsureRows(rows, Name);
 
     /// <inheritdoc />
+    /// <remarks>Sparse subtractions: −∞ stays −∞.</remarks>
+    private protected override bool NeedsRowMaxima => false;
+
+    /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException">A history id in the window, or a sequence breaker, is at least the vocabulary size.</exception>
     protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)
     {

@@ -61,6 +61,10 @@ public sealed class FrequencyPresencePenaltyProcessor : LogitProcessor
     }
 
     /// <inheritdoc />
+    /// <remarks>Sparse subtractions: −∞ stays −∞.</remarks>
+    private protected override bool NeedsRowMaxima => false;
+
+    /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException">A history id in the window is at least the vocabulary size.</exception>
     protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax) =>
         CountPenalties.Apply(logits, contexts, 1.0, Scope, FrequencyPenalty, PresencePenalty, Scope, Window, normalizeFirst: false, Name);

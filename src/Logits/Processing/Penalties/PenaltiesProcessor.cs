@@ -83,6 +83,10 @@ public sealed class PenaltiesProcessor : LogitProcessor
     }
 
     /// <inheritdoc />
+    /// <remarks>Normalising first needs a distribution (and the empty-row guard); otherwise only sparse edits that leave −∞ as it is.</remarks>
+    private protected override bool NeedsRowMaxima => NormalizeFirst;
+
+    /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException">A history id in a window is at least the vocabulary size.</exception>
     protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax) =>
         CountPenalties.Apply(logits, contexts, RepetitionPenalty, RepetitionScope, FrequencyPenalty, PresencePenalty, FrequencyPresenceScope, Window, NormalizeFirst, Name);

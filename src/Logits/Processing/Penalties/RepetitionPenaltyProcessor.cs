@@ -62,6 +62,10 @@ public sealed class RepetitionPenaltyProcessor : LogitProcessor
     protected override void EnsureRows(int rows) => Penalty.EnsureRows(rows, Name);
 
     /// <inheritdoc />
+    /// <remarks>Normalising first needs a distribution (and the empty-row guard); otherwise only sparse edits that leave −∞ as it is.</remarks>
+    private protected override bool NeedsRowMaxima => NormalizeFirst;
+
+    /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException">A history id in the window is at least the vocabulary size.</exception>
     protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax) =>
         CountPenalties.Apply(logits, contexts, Penalty, Scope, 0.0, 0.0, Scope, Window, NormalizeFirst, Name);

@@ -1,6 +1,7 @@
 using System;
 using System.Buffers;
 using System.Numerics;
+using Logits.Processing.Constraints;
 using Logits.Tensors;
 
 namespace Logits.Processing.Rectification;
@@ -153,7 +154,7 @@ public static class CopilotFusion
     /// <param name="destination">Receives the fused rows (same shape; may be <paramref name="pilotLogits"/>).</param>
     /// <remarks>
     /// Logit mode is one <c>Affine</c> kernel call on the batches' device (after the correction is checked
-    /// with two <c>KthLargest</c> passes). Probability mode copies both batches to pooled host buffers,
+    /// with one <c>RowStatistics</c> pass). Probability mode copies both batches to pooled host buffers,
     /// fuses each row in float64 and copies the result back (the kernel set has no element-wise logarithm).
     /// </remarks>
     /// <exception cref="ArgumentNullException">A batch is null.</exception>
@@ -217,35 +218,23 @@ public static class CopilotFusion
     private static void CheckCorrection(LogitBatch correction)
     {
         int rows = correction.Rows;
-        var k = LogitProcessorBuffers.RentInts(rows);
-        var values = LogitProcessorBuffers.RentFloats(rows);
+        var removed = TokenIdSets.RentFlags(rows);
         try
         {
-            Array.Fill(k, 1, 0, rows);
-            try
+            if (RowChecks.RemovedTokens(correction, removed.AsSpan(0, rows), CorrectionStage))
             {
-                correction.Kernels.KthLargest(correction, k.AsSpan(0, rows), values.AsSpan(0, rows));
-            }
-            catch (InvalidLogitsException e)
-            {
-                throw new InvalidLogitsException(e.Row, e.TokenIndex, e.Value, CorrectionStage);
-            }
-
-            // The V-th largest is the row minimum: -inf there means a -inf correction value.
-            Array.Fill(k, correction.Vocab, 0, rows);
-            correction.Kernels.KthLargest(correction, k.AsSpan(0, rows), values.AsSpan(0, rows));
-            for (int r = 0; r < rows; r++)
-            {
-                if (float.IsNegativeInfinity(values[r]))
+                for (int r = 0; r < rows; r++)
                 {
-                    ThrowNegativeInfinity(correction, r);
+                    if (removed[r])
+                    {
+                        ThrowNegativeInfinity(correction, r);
+                    }
                 }
             }
         }
         finally
         {
-            LogitProcessorBuffers.Return(k);
-            LogitProcessorBuffers.Return(values);
+            TokenIdSets.Return(removed);
         }
     }
 

@@ -27,22 +27,32 @@ internal static class TruncationRules
     public static void KeepAtLeastAndMask(LogitBatch logits, Span<float> thresholds, int minTokensToKeep)
     {
         int rows = logits.Rows;
+        var kth = LogitProcessorBuffers.RentFloats(rows);
+        var k = minTokensToKeep == 1 ? null : LogitProcessorBuffers.RentInts(rows);
+        try
         {
-            var k = LogitProcessorBuffers.RentInts(rows);
-            var kth = LogitProcessorBuffers.RentFloats(rows);
-            try
+            if (k is null)
+            {
+                // Keep at least one: the checked row maximum.
+                logits.Kernels.RowMax(logits, kth.AsSpan(0, rows));
+            }
+            else
             {
                 Array.Fill(k, Math.Min(minTokensToKeep, logits.Vocab), 0, rows);
                 logits.Kernels.KthLargest(logits, k.AsSpan(0, rows), kth.AsSpan(0, rows));
-                for (int r = 0; r < rows; r++)
-                {
-                    thresholds[r] = Math.Min(thresholds[r], kth[r]);
-                }
             }
-            finally
+
+            for (int r = 0; r < rows; r++)
+            {
+                thresholds[r] = Math.Min(thresholds[r], kth[r]);
+            }
+        }
+        finally
+        {
+            LogitProcessorBuffers.Return(kth);
+            if (k is not null)
             {
                 LogitProcessorBuffers.Return(k);
-                LogitProcessorBuffers.Return(kth);
             }
         }
 
