@@ -1,5 +1,4 @@
 using System;
-using Logits.Randomness;
 
 namespace Logits.Selection;
 
@@ -118,8 +117,8 @@ internal static class MirostatMath
     public static double NextMu(double mu, double tau, double eta, double probability) =>
         mu - (eta * ((-Math.Log(probability) / Ln2) - tau));
 
-    /// <summary>Grows the per-row state: streams seeded <c>seed + r</c> and <c>μ = initialMu</c> for new rows.</summary>
-    public static void EnsureRows(ref Xoshiro256StarStar[] streams, ref double[] mu, ulong seed, double initialMu, int rows)
+    /// <summary>Grows the per-row <c>μ</c> so rows <c>[0, rows)</c> exist; new rows start at <paramref name="initialMu"/>.</summary>
+    public static void EnsureMu(ref double[] mu, double initialMu, int rows)
     {
         if (mu.Length < rows)
         {
@@ -130,8 +129,6 @@ internal static class MirostatMath
                 mu[r] = initialMu;
             }
         }
-
-        SelectorGuards.EnsureStreams(ref streams, seed, rows);
     }
 
     /// <summary>Validation shared by both versions.</summary>

@@ -22,7 +22,7 @@ public abstract class ThresholdProcessor : LogitProcessor
 {
     private protected ThresholdProcessor(PerRow<double> parameter, int minTokensToKeep)
     {
-        Parameter = parameter;
+        Parameter = PerRowParameter(parameter);
         MinTokensToKeep = TruncationRules.ValidateMinTokensToKeep(minTokensToKeep);
     }
 
@@ -37,9 +37,6 @@ public abstract class ThresholdProcessor : LogitProcessor
 
     /// <summary>The statistics of the row the threshold needs (<see cref="RowStatisticKinds.None"/>: only the maximum).</summary>
     private protected virtual RowStatisticKinds Statistic => RowStatisticKinds.None;
-
-    /// <inheritdoc />
-    protected sealed override void EnsureRows(int rows) => Parameter.EnsureRows(rows, Name);
 
     /// <summary>Whether a row with this parameter is cut at all (a row that is not is left as it is).</summary>
     private protected virtual bool Cuts(double parameter) => true;

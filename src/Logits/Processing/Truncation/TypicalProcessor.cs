@@ -57,7 +57,7 @@ public sealed class TypicalProcessor : LogitProcessor
             ThrowHelper.ThrowArgumentOutOfRange(nameof(boundary), boundary, "must be Inclusive or Strict");
         }
 
-        Mass = mass;
+        Mass = PerRowParameter(mass);
         Boundary = boundary;
         MinTokensToKeep = TruncationRules.ValidateMinTokensToKeep(minTokensToKeep);
     }
@@ -76,9 +76,6 @@ public sealed class TypicalProcessor : LogitProcessor
 
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => false;
-
-    /// <inheritdoc />
-    protected override void EnsureRows(int rows) => Mass.EnsureRows(rows, Name);
 
     /// <inheritdoc />
     protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)

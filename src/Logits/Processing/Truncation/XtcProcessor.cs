@@ -67,8 +67,8 @@ public sealed class XtcProcessor : LogitProcessor, IStatefulSampler
         }
 
         ids.Sort();
-        Probability = probability;
-        Threshold = threshold;
+        Probability = PerRowParameter(probability);
+        Threshold = PerRowParameter(threshold);
         Seed = seed;
         MinTokensToKeep = TruncationRules.ValidateMinTokensToKeep(minTokensToKeep);
         _protectedTokens = ids.ToArray();
@@ -76,8 +76,8 @@ public sealed class XtcProcessor : LogitProcessor, IStatefulSampler
 
     private XtcProcessor(XtcProcessor source)
     {
-        Probability = source.Probability;
-        Threshold = source.Threshold;
+        Probability = PerRowParameter(source.Probability);
+        Threshold = PerRowParameter(source.Threshold);
         Seed = source.Seed;
         MinTokensToKeep = source.MinTokensToKeep;
         _protectedTokens = source._protectedTokens;
@@ -108,13 +108,6 @@ public sealed class XtcProcessor : LogitProcessor, IStatefulSampler
 
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => false;
-
-    /// <inheritdoc />
-    protected override void EnsureRows(int rows)
-    {
-        Probability.EnsureRows(rows, Name);
-        Threshold.EnsureRows(rows, Name);
-    }
 
     /// <inheritdoc />
     public void Accept(int row, int token)

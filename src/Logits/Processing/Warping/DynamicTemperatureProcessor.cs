@@ -45,8 +45,8 @@ public sealed class DynamicTemperatureProcessor : LogitProcessor
             ThrowHelper.ThrowArgumentOutOfRange(nameof(exponent), exponent, "must be finite and greater than 0");
         }
 
-        Temperature = temperature;
-        Delta = delta;
+        Temperature = PerRowParameter(temperature);
+        Delta = PerRowParameter(delta);
         Exponent = exponent;
     }
 
@@ -64,13 +64,6 @@ public sealed class DynamicTemperatureProcessor : LogitProcessor
 
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => true;
-
-    /// <inheritdoc />
-    protected override void EnsureRows(int rows)
-    {
-        Temperature.EnsureRows(rows, Name);
-        Delta.EnsureRows(rows, Name);
-    }
 
     /// <summary>The temperature for a row of normalised entropy <paramref name="normalizedEntropy"/>.</summary>
     internal static double TemperatureFor(double t0, double delta, double exponent, double normalizedEntropy)
