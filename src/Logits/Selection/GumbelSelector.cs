@@ -14,7 +14,6 @@ namespace Logits.Selection;
 /// </remarks>
 public sealed class GumbelSelector : SeededSelector
 {
-    private float[] _row = Array.Empty<float>();
 
     /// <summary>Creates the selector.</summary>
     /// <param name="seed">The batch seed; row <c>r</c> uses <c>seed + r</c>.</param>
@@ -30,15 +29,9 @@ public sealed class GumbelSelector : SeededSelector
     private protected override void SelectCore(LogitBatch logits, Span<int> destination)
     {
         int rows = logits.Rows;
-        if (_row.Length < logits.Vocab)
-        {
-            _row = new float[logits.Vocab];
-        }
-
         for (int r = 0; r < rows; r++)
         {
-            var row = _row.AsSpan(0, logits.Vocab);
-            logits.CopyRowTo(r, row);
+            var row = ReadRow(logits, r);
             destination[r] = SelectRow(row, Stream(r), r);
         }
     }

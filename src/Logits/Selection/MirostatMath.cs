@@ -45,20 +45,7 @@ internal static class MirostatMath
     /// <param name="probability">The renormalised probability <c>q' = w_sel / S'</c> of the returned token.</param>
     public static int Draw(ReadOnlySpan<float> row, double cutoff, double u, out double probability)
     {
-        float max = float.NegativeInfinity;
-        foreach (float z in row)
-        {
-            max = Math.Max(max, z);
-        }
-
-        double sum = 0;
-        foreach (float z in row)
-        {
-            if (z >= cutoff)
-            {
-                sum += Math.Exp((double)z - max);
-            }
-        }
+        double sum = KeptSum(row, cutoff, out float max);
 
         double target = u * sum;
         double cumulative = 0;
@@ -95,7 +82,15 @@ internal static class MirostatMath
     /// <summary>The renormalised probability <c>q'</c> of <paramref name="token"/> among the tokens with <c>z ≥ cutoff</c> (0 if truncated).</summary>
     public static double RenormalisedProbability(ReadOnlySpan<float> row, double cutoff, int token)
     {
-        float max = float.NegativeInfinity;
+        double sum = KeptSum(row, cutoff, out float max);
+
+        return row[token] >= cutoff ? Math.Exp((double)row[token] - max) / sum : 0;
+    }
+
+    /// <summary><c>Σ exp(z_i − max)</c> over the kept tokens <c>z_i ≥ cutoff</c>, in float64, and the row maximum.</summary>
+    private static double KeptSum(ReadOnlySpan<float> row, double cutoff, out float max)
+    {
+        max = float.NegativeInfinity;
         foreach (float z in row)
         {
             max = Math.Max(max, z);
@@ -110,7 +105,7 @@ internal static class MirostatMath
             }
         }
 
-        return row[token] >= cutoff ? Math.Exp((double)row[token] - max) / sum : 0;
+        return sum;
     }
 
     /// <summary>The update <c>μ ← μ − η·(−log₂ q' − τ)</c>, with <c>q'</c> the renormalised probability of the selected token.</summary>

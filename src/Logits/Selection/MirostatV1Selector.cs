@@ -25,7 +25,6 @@ namespace Logits.Selection;
 public sealed class MirostatV1Selector : SeededSelector
 {
     private double[] _mu = Array.Empty<double>();
-    private float[] _row = Array.Empty<float>();
     private float[] _sorted = Array.Empty<float>();
 
     /// <summary>Creates the selector.</summary>
@@ -75,16 +74,14 @@ public sealed class MirostatV1Selector : SeededSelector
     {
         int rows = logits.Rows;
         int vocab = logits.Vocab;
-        if (_row.Length < vocab)
+        if (_sorted.Length < vocab)
         {
-            _row = new float[vocab];
             _sorted = new float[vocab];
         }
 
         for (int r = 0; r < rows; r++)
         {
-            var row = _row.AsSpan(0, vocab);
-            logits.CopyRowTo(r, row);
+            var row = ReadRow(logits, r);
             MirostatMath.CheckRow(row, r, Name);
             float cutoff = Cutoff(row, _mu[r], M, NVocab ?? vocab, _sorted, out _);
             destination[r] = MirostatMath.Draw(row, cutoff, Stream(r).NextDouble(), out double probability);

@@ -23,7 +23,6 @@ namespace Logits.Selection;
 public sealed class MirostatV2Selector : SeededSelector
 {
     private double[] _mu = Array.Empty<double>();
-    private float[] _row = Array.Empty<float>();
 
     /// <summary>Creates the selector.</summary>
     /// <param name="seed">The batch seed; row <c>r</c> uses <c>seed + r</c>.</param>
@@ -51,15 +50,9 @@ public sealed class MirostatV2Selector : SeededSelector
     private protected override void SelectCore(LogitBatch logits, Span<int> destination)
     {
         int rows = logits.Rows;
-        if (_row.Length < logits.Vocab)
-        {
-            _row = new float[logits.Vocab];
-        }
-
         for (int r = 0; r < rows; r++)
         {
-            var row = _row.AsSpan(0, logits.Vocab);
-            logits.CopyRowTo(r, row);
+            var row = ReadRow(logits, r);
             MirostatMath.CheckRow(row, r, Name);
             double cutoff = Cutoff(row, _mu[r]);
             destination[r] = MirostatMath.Draw(row, cutoff, Stream(r).NextDouble(), out double probability);

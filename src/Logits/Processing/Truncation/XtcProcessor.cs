@@ -217,34 +217,27 @@ public sealed class XtcProcessor : LogitProcessor, IStatefulSampler
             {
                 lower[r] = float.NegativeInfinity;
                 upper[r] = float.PositiveInfinity;
-                if (acting[r])
+                if (!acting[r])
                 {
-                    upper[r] = Upper(
-                        largest.AsSpan(r * count, count),
-                        statistics[r],
-                        Threshold.For(r),
-                        protectedValues is null ? ReadOnlySpan<float>.Empty : protectedValues.AsSpan(r * width, width),
-                        vocab);
-                    if (float.IsNaN(upper[r]))
-                    {
-                        // Rare (see Upper): this row's every value, in descending order.
-                        LogitProcessorBuffers.Return(largest);
-                        largest = null;
-                        largest = LogitProcessorBuffers.RentFloats(rows * vocab);
-                        logits.Kernels.LargestValues(logits, vocab, largest.AsSpan(0, rows * vocab));
-                        upper[r] = Upper(
-                            largest.AsSpan(r * vocab, vocab),
-                            statistics[r],
-                            Threshold.For(r),
-                            protectedValues is null ? ReadOnlySpan<float>.Empty : protectedValues.AsSpan(r * width, width),
-                            vocab);
-                        LogitProcessorBuffers.Return(largest);
-                        largest = LogitProcessorBuffers.RentFloats(rows * count);
-                        logits.Kernels.LargestValues(logits, count, largest.AsSpan(0, rows * count));
-                    }
-
-                    anyCut |= upper[r] != float.PositiveInfinity;
+                    continue;
                 }
+
+                var protectedRow = protectedValues is null ? ReadOnlySpan<float>.Empty : protectedValues.AsSpan(r * width, width);
+                float cut = Upper(largest.AsSpan(r * count, count), statistics[r], Threshold.For(r), protectedRow, vocab);
+                if (float.IsNaN(cut))
+                {
+                    // Rare (see Upper): read every value of every row and start again (Upper cannot ask twice).
+                    LogitProcessorBuffers.Return(largest);
+                    count = vocab;
+                    largest = LogitProcessorBuffers.RentFloats(rows * count);
+                    logits.Kernels.LargestValues(logits, count, largest.AsSpan(0, rows * count));
+                    anyCut = false;
+                    r = -1;
+                    continue;
+                }
+
+                upper[r] = cut;
+                anyCut |= cut != float.PositiveInfinity;
             }
 
             if (anyCut)
