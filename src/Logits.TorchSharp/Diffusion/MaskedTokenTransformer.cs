@@ -1,4 +1,5 @@
 using System;
+using Logits.TorchSharp.Models;
 using Logits.TorchSharp.Tensors;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -135,8 +136,7 @@ public sealed class MaskedTokenTransformer : Module<Tensor, Tensor>
             long b = input.shape[0], l = input.shape[1], d = input.shape[2];
             long dh = d / _heads;
             Tensor[] qkv = _qkv.forward(_norm1.forward(input)).view(b, l, 3, _heads, dh).permute(2, 0, 3, 1, 4).unbind(0);
-            Tensor attention = functional.softmax(matmul(qkv[0], qkv[1].transpose(-2, -1)).DividedBy(Math.Sqrt(dh)), -1);
-            Tensor mixed = matmul(attention, qkv[2]).transpose(1, 2).reshape(b, l, d);
+            Tensor mixed = TransformerParts.Attend(qkv[0], qkv[1], qkv[2], blocked: null);
             Tensor x = input.Plus(_projection.forward(mixed));
             x = x.Plus(_down.forward(functional.gelu(_up.forward(_norm2.forward(x)))));
             return x.MoveToOuterDisposeScope();

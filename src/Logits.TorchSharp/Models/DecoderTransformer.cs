@@ -79,19 +79,7 @@ public sealed class DecoderTransformer : Module<Tensor, Tensor>, IPilotModel
     public int MaxSequenceLength => Options.MaxSequenceLength;
 
     /// <summary>The number of trainable scalars (a tied head shares the token embedding and is counted once).</summary>
-    public long ParameterCount
-    {
-        get
-        {
-            long count = 0;
-            foreach (var parameter in parameters())
-            {
-                count += parameter.numel();
-            }
-
-            return count;
-        }
-    }
+    public long ParameterCount => TransformerParts.ParameterCount(this);
 
     /// <summary>The token embedding matrix <c>E</c>, <c>[V, d]</c> (also the output head's weight when tied).</summary>
     public Tensor TokenEmbeddingWeight => _tokens.weight!;
@@ -203,19 +191,7 @@ public sealed class DecoderTransformer : Module<Tensor, Tensor>, IPilotModel
     private Tensor Head(Tensor normed) =>
         _head is null ? matmul(normed, _tokens.weight!.t()) : _head.forward(normed);
 
-    private void ValidateTokens(Tensor tokens)
-    {
-        ArgumentNullException.ThrowIfNull(tokens);
-        if (tokens.dtype != ScalarType.Int64)
-        {
-            ThrowHelper.ThrowArgument(nameof(tokens), $"has dtype {tokens.dtype} but Int64 token ids are required.");
-        }
-
-        if (tokens.Dimensions != 2 || tokens.shape[0] < 1 || tokens.shape[1] < 1 || tokens.shape[1] > MaxSequenceLength)
-        {
-            ThrowHelper.ThrowArgument(nameof(tokens), $"has shape [{string.Join(", ", tokens.shape)}] but [B ≥ 1, 1 ≤ T ≤ {MaxSequenceLength}] is required.");
-        }
-    }
+    private void ValidateTokens(Tensor tokens) => TransformerParts.ValidateTokens(tokens, MaxSequenceLength);
 
     private void Initialize(ulong seed)
     {
@@ -284,12 +260,7 @@ public sealed class DecoderTransformer : Module<Tensor, Tensor>, IPilotModel
             long b = input.shape[0], t = input.shape[1], d = input.shape[2];
             long dh = d / _heads;
             Tensor[] qkv = _qkv.forward(_attentionNorm.forward(input)).view(b, t, 3, _heads, dh).permute(2, 0, 3, 1, 4).unbind(0);
-            Tensor scores = matmul(qkv[0], qkv[1].transpose(-2, -1)).DividedBy(Math.Sqrt(dh));
-
-            // M[k, j] = −∞ for j > k: position k attends to positions ≤ k only (the diagonal keeps every row finite).
-            Tensor future = ones(new long[] { t, t }, ScalarType.Bool, input.device).triu(1);
-            Tensor attention = functional.softmax(scores.masked_fill(future, TorchScalars.NegativeInfinity), -1);
-            Tensor mixed = matmul(attention, qkv[2]).transpose(1, 2).reshape(b, t, d);
+            Tensor mixed = TransformerParts.Attend(qkv[0], qkv[1], qkv[2], TransformerParts.FutureMask(t, input.device));
             Tensor x = input.Plus(_dropout.forward(_output.forward(mixed)));
             x = x.Plus(_dropout.forward(_down.forward(functional.gelu(_up.forward(_mlpNorm.forward(x))))));
             return x.MoveToOuterDisposeScope();
