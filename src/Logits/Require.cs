@@ -1,4 +1,5 @@
 using System;
+using System.Numerics;
 
 namespace Logits;
 
@@ -15,6 +16,28 @@ internal static class Require
         if (value < minimum)
         {
             ThrowHelper.ThrowArgumentOutOfRange(paramName, value, $"must be at least {minimum}");
+        }
+
+        return value;
+    }
+
+    /// <summary><paramref name="value"/> ≥ <paramref name="minimum"/>.</summary>
+    public static long AtLeast(long value, long minimum, string paramName)
+    {
+        if (value < minimum)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(paramName, value, $"must be at least {minimum}");
+        }
+
+        return value;
+    }
+
+    /// <summary><paramref name="value"/> is finite and &gt; 0 (reported in single precision).</summary>
+    public static float FinitePositive(float value, string paramName)
+    {
+        if (!(value > 0 && float.IsFinite(value)))
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(paramName, value, "must be finite and greater than 0");
         }
 
         return value;
@@ -51,5 +74,58 @@ internal static class Require
         }
 
         return value;
+    }
+
+    /// <summary>Every element of <paramref name="values"/> is finite (the first that is not is named by its index).</summary>
+    /// <exception cref="ArgumentException">An element is NaN or infinite.</exception>
+    public static void AllFinite(ReadOnlySpan<double> values, string paramName)
+    {
+        int i = IndexOfNonFinite(values);
+        if (i >= 0)
+        {
+            ThrowHelper.ThrowArgument(paramName, $"holds the non-finite value {values[i]} at index {i}.");
+        }
+    }
+
+    /// <summary>The index of the first NaN or infinite element of <paramref name="values"/>, or −1 when all are finite
+    /// (for callers that name the position in their own terms: row and token, row and class).</summary>
+    public static int IndexOfNonFinite<T>(ReadOnlySpan<T> values)
+        where T : INumberBase<T>
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (!T.IsFinite(values[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>A span length equals the one required: <paramref name="actual"/> = <paramref name="expected"/>.</summary>
+    /// <param name="actual">The length given.</param>
+    /// <param name="expected">The length required.</param>
+    /// <param name="paramName">The argument.</param>
+    /// <param name="why">Optional: the rule, appended in parentheses.</param>
+    /// <exception cref="ArgumentException">The lengths differ.</exception>
+    public static void Length(int actual, int expected, string paramName, string? why = null)
+    {
+        if (actual != expected)
+        {
+            ThrowHelper.ThrowArgument(paramName, why is null
+                ? $"has length {actual} but {expected} is required."
+                : $"has length {actual} but {expected} is required ({why}).");
+        }
+    }
+
+    /// <summary>A destination is long enough: <paramref name="actual"/> ≥ <paramref name="required"/>.</summary>
+    /// <exception cref="ArgumentException">It is shorter.</exception>
+    public static void LengthAtLeast(int actual, int required, string paramName)
+    {
+        if (actual < required)
+        {
+            ThrowHelper.ThrowArgument(paramName, $"has length {actual} but {required} is required.");
+        }
     }
 }

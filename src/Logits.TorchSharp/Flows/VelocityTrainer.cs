@@ -47,25 +47,10 @@ public sealed class VelocityTrainerOptions
 
     internal void Validate()
     {
-        if (Iterations < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(Iterations), Iterations, "must be at least 1");
-        }
-
-        if (BatchSize < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(BatchSize), BatchSize, "must be at least 1");
-        }
-
-        if (!(double.IsFinite(LearningRate) && LearningRate > 0))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(LearningRate), LearningRate, "must be finite and greater than 0");
-        }
-
-        if (ProgressInterval < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(ProgressInterval), ProgressInterval, "must be at least 1");
-        }
+        Require.AtLeast(Iterations, 1, nameof(Iterations));
+        Require.AtLeast(BatchSize, 1, nameof(BatchSize));
+        Require.FinitePositive(LearningRate, nameof(LearningRate));
+        Require.AtLeast(ProgressInterval, 1, nameof(ProgressInterval));
 
         if (!Enum.IsDefined(Loss))
         {

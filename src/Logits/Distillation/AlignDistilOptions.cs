@@ -43,30 +43,16 @@ public sealed class AlignDistilOptions
         double? beta = null,
         bool validateInputs = true)
     {
-        if (!double.IsFinite(beta0) || beta0 <= 0)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(beta0), beta0, "must be finite and greater than 0");
-        }
+        Require.FinitePositive(beta0, nameof(beta0));
 
         if (convention is not (TvdConvention.HalfL1 or TvdConvention.FullL1))
         {
             ThrowHelper.ThrowArgumentOutOfRange(nameof(convention), convention, "must be HalfL1 or FullL1");
         }
 
-        if (!double.IsFinite(scale) || scale < 0)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(scale), scale, "must be finite and at least 0");
-        }
-
-        if (!double.IsFinite(epsilon) || epsilon <= 0)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(epsilon), epsilon, "must be finite and greater than 0");
-        }
-
-        if (!double.IsFinite(temperature) || temperature <= 0)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(temperature), temperature, "must be finite and greater than 0");
-        }
+        Require.FiniteNonNegative(scale, nameof(scale));
+        Require.FinitePositive(epsilon, nameof(epsilon));
+        Require.FinitePositive(temperature, nameof(temperature));
 
         if (reduction is not (AlignDistilReduction.SequenceMean or AlignDistilReduction.TokenMean or AlignDistilReduction.SequenceSum))
         {

@@ -63,15 +63,8 @@ public sealed class DualHeadKdOptions
             ThrowHelper.ThrowArgumentOutOfRange(nameof(auxiliaryHead), auxiliaryHead, "must be Linear or NonLinear");
         }
 
-        if (nonLinearHiddenWidth < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(nonLinearHiddenWidth), nonLinearHiddenWidth, "must be at least 1");
-        }
-
-        if (!(nonLinearDropout >= 0 && nonLinearDropout < 1))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(nonLinearDropout), nonLinearDropout, "must be in [0, 1)");
-        }
+        Require.AtLeast(nonLinearHiddenWidth, 1, nameof(nonLinearHiddenWidth));
+        Require.FractionBelowOne(nonLinearDropout, nameof(nonLinearDropout));
 
         if (auxiliaryStopEpoch is < 1)
         {

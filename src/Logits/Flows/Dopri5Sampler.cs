@@ -47,20 +47,9 @@ public sealed class Dopri5Sampler
     /// <exception cref="ArgumentOutOfRangeException">A parameter is out of range or NaN.</exception>
     public Dopri5Sampler(double relativeTolerance = 1e-5, double absoluteTolerance = 1e-5, int maxSteps = 10_000, double start = 0, double end = 1, double timeScale = 1)
     {
-        if (!(double.IsFinite(relativeTolerance) && relativeTolerance > 0))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(relativeTolerance), relativeTolerance, "must be finite and greater than 0");
-        }
-
-        if (!(double.IsFinite(absoluteTolerance) && absoluteTolerance >= 0))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(absoluteTolerance), absoluteTolerance, "must be finite and at least 0");
-        }
-
-        if (maxSteps < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(maxSteps), maxSteps, "must be at least 1");
-        }
+        Require.FinitePositive(relativeTolerance, nameof(relativeTolerance));
+        Require.FiniteNonNegative(absoluteTolerance, nameof(absoluteTolerance));
+        Require.AtLeast(maxSteps, 1, nameof(maxSteps));
 
         FlowChecks.Time(start, nameof(start));
         FlowChecks.Time(end, nameof(end));
@@ -69,10 +58,7 @@ public sealed class Dopri5Sampler
             ThrowHelper.ThrowArgumentOutOfRange(nameof(end), end, $"must be greater than start = {start}");
         }
 
-        if (!(double.IsFinite(timeScale) && timeScale > 0))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(timeScale), timeScale, "must be finite and greater than 0");
-        }
+        Require.FinitePositive(timeScale, nameof(timeScale));
 
         RelativeTolerance = relativeTolerance;
         AbsoluteTolerance = absoluteTolerance;

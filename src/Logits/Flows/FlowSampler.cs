@@ -45,10 +45,7 @@ public sealed class FlowSampler
             ThrowHelper.ThrowArgumentOutOfRange(nameof(solver), solver, "must be a defined OdeSolver");
         }
 
-        if (!(double.IsFinite(timeScale) && timeScale > 0))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(timeScale), timeScale, "must be finite and greater than 0");
-        }
+        Require.FinitePositive(timeScale, nameof(timeScale));
 
         Solver = solver;
         Grid = grid;

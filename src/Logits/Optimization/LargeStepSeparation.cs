@@ -52,10 +52,7 @@ public sealed class LargeStepSeparation
             ThrowHelper.ThrowArgumentOutOfRange(nameof(stepSize), stepSize, "must be finite and greater than 0");
         }
 
-        if (maxIterations < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(maxIterations), maxIterations, "must be at least 1");
-        }
+        Require.AtLeast(maxIterations, 1, nameof(maxIterations));
 
         Method = method;
         StepSize = stepSize;

@@ -26,10 +26,7 @@ public static class SsoConventions
             ThrowHelper.ThrowArgumentOutOfRange(nameof(stepSize), stepSize, "must be finite and greater than 0");
         }
 
-        if (batchSize < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(batchSize), batchSize, "must be at least 1");
-        }
+        Require.AtLeast(batchSize, 1, nameof(batchSize));
 
         TargetLoss.CheckReduction(reduction);
         return reduction == SurrogateReduction.Mean ? stepSize / 2 : stepSize / (2.0 * batchSize);

@@ -38,10 +38,7 @@ public sealed class TargetSurrogate
             ThrowHelper.ThrowArgumentOutOfRange(nameof(eta), eta, "must be finite and greater than 0");
         }
 
-        if (width < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(width), width, "must be at least 1");
-        }
+        Require.AtLeast(width, 1, nameof(width));
 
         if (!double.IsFinite(lossAtTargets))
         {
@@ -58,8 +55,8 @@ public sealed class TargetSurrogate
             ThrowHelper.ThrowArgument(nameof(targetGradient), $"has {targetGradient.Length} values but the targets have {targets.Length}.");
         }
 
-        TargetLoss.CheckFinite(targets, nameof(targets));
-        TargetLoss.CheckFinite(targetGradient, nameof(targetGradient));
+        Require.AllFinite(targets, nameof(targets));
+        Require.AllFinite(targetGradient, nameof(targetGradient));
         _targets = targets.ToArray();
         _gradient = targetGradient.ToArray();
         Width = width;

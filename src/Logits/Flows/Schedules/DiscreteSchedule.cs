@@ -131,10 +131,7 @@ public sealed class DiscreteSchedule : DiffusionSchedule
     /// <exception cref="ArgumentOutOfRangeException">A parameter is out of range.</exception>
     public static DiscreteSchedule Cosine(double s = 0.008, double maxBeta = 0.999, int length = 1000, FinalAlpha finalAlpha = FinalAlpha.One)
     {
-        if (!(s > 0 && double.IsFinite(s)))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(s), s, "must be finite and greater than 0");
-        }
+        Require.FinitePositive(s, nameof(s));
 
         if (!(maxBeta > 0 && maxBeta < 1))
         {

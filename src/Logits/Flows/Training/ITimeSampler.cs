@@ -39,10 +39,7 @@ public sealed class UniformTimeSampler : ITimeSampler
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="epsilon"/> is out of range or NaN.</exception>
     public UniformTimeSampler(double epsilon = 1e-3)
     {
-        if (!(epsilon >= 0 && epsilon < 1))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(epsilon), epsilon, "must be in [0, 1)");
-        }
+        Require.FractionBelowOne(epsilon, nameof(epsilon));
 
         Epsilon = epsilon;
     }
@@ -87,10 +84,7 @@ public sealed class LogitNormalTimeSampler : ITimeSampler
             ThrowHelper.ThrowArgumentOutOfRange(nameof(location), location, "must be finite");
         }
 
-        if (!(double.IsFinite(scale) && scale > 0))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(scale), scale, "must be finite and greater than 0");
-        }
+        Require.FinitePositive(scale, nameof(scale));
 
         Location = location;
         Scale = scale;

@@ -49,10 +49,7 @@ public sealed class PseudoHuberLoss
     /// <exception cref="ArgumentOutOfRangeException">A parameter is out of range or not defined.</exception>
     public PseudoHuberLoss(double factor = 0.00054, PseudoHuberConstant constant = PseudoHuberConstant.SqrtDimension, PseudoHuberReduction reduction = PseudoHuberReduction.None)
     {
-        if (!(double.IsFinite(factor) && factor > 0))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(factor), factor, "must be finite and greater than 0");
-        }
+        Require.FinitePositive(factor, nameof(factor));
 
         if (!Enum.IsDefined(constant))
         {
@@ -91,10 +88,7 @@ public sealed class PseudoHuberLoss
     /// <exception cref="ArgumentOutOfRangeException">A parameter is out of range.</exception>
     public static PseudoHuberLoss WithExplicitC(double c, PseudoHuberReduction reduction = PseudoHuberReduction.None)
     {
-        if (!(double.IsFinite(c) && c > 0))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(c), c, "must be finite and greater than 0");
-        }
+        Require.FinitePositive(c, nameof(c));
 
         if (!Enum.IsDefined(reduction))
         {
@@ -116,10 +110,7 @@ public sealed class PseudoHuberLoss
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="dimension"/> is below 1.</exception>
     public double Constant(int dimension)
     {
-        if (dimension < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(dimension), dimension, "must be at least 1");
-        }
+        Require.AtLeast(dimension, 1, nameof(dimension));
 
         if (_explicitC > 0)
         {
