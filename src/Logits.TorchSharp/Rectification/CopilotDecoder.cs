@@ -94,6 +94,22 @@ public sealed class CopilotDecoder : Module<Tensor, Tensor, Tensor, Tensor>
     /// <summary>The final RMSNorm before <c>W_out</c>.</summary>
     internal RmsNorm FinalNorm => _norm;
 
+    /// <summary>Checks that this Copilot can read <paramref name="pilot"/>: the same vocabulary, and keys and values
+    /// sized for the Pilot's width.</summary>
+    /// <exception cref="ArgumentException">Either differs (named <paramref name="paramName"/>, the Copilot's argument).</exception>
+    internal void CheckReads(IPilotModel pilot, string paramName)
+    {
+        if (Options.VocabSize != pilot.VocabSize)
+        {
+            ThrowHelper.ThrowArgument(paramName, $"has vocabulary {Options.VocabSize} but the Pilot has {pilot.VocabSize}.");
+        }
+
+        if (Options.PilotWidth != pilot.Width)
+        {
+            ThrowHelper.ThrowArgument(paramName, $"expects Pilot width {Options.PilotWidth} but the Pilot has {pilot.Width}.");
+        }
+    }
+
     /// <summary>Layer <paramref name="index"/> (0-based).</summary>
     internal CopilotLayer LayerAt(int index) => _layers[index];
 
