@@ -28,7 +28,7 @@ public sealed class WarmupCosineSchedule
     /// <exception cref="ArgumentOutOfRangeException">A parameter is out of its range.</exception>
     public WarmupCosineSchedule(int warmupSteps, int totalSteps, double minimumFactor = 0)
     {
-        Require.AtLeast(totalSteps, 1, nameof(totalSteps));
+        TotalSteps = Require.AtLeast(totalSteps, 1, nameof(totalSteps));
 
         if (warmupSteps < 0 || warmupSteps >= totalSteps)
         {
@@ -41,7 +41,6 @@ public sealed class WarmupCosineSchedule
         }
 
         WarmupSteps = warmupSteps;
-        TotalSteps = totalSteps;
         MinimumFactor = minimumFactor;
     }
 

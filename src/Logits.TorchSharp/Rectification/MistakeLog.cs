@@ -39,10 +39,9 @@ public sealed class MistakeLog : IDisposable
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="capacity"/> is below 1 or <paramref name="storageType"/> is not one of the three types.</exception>
     public MistakeLog(int capacity = Unbounded, ScalarType storageType = ScalarType.Float32, Device? device = null, Random? random = null)
     {
-        Require.AtLeast(capacity, 1, nameof(capacity));
+        Capacity = Require.AtLeast(capacity, 1, nameof(capacity));
 
         ValidateStorageType(storageType, nameof(storageType));
-        Capacity = capacity;
         StorageType = storageType;
         Device = device ?? CPU;
         _random = random ?? new Random(0);

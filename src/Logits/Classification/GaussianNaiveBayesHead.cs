@@ -58,7 +58,7 @@ public sealed class GaussianNaiveBayesHead
             ThrowHelper.ThrowArgumentOutOfRange(nameof(classCount), classCount, "must be at least 2");
         }
 
-        Require.AtLeast(featureCount, 1, nameof(featureCount));
+        FeatureCount = Require.AtLeast(featureCount, 1, nameof(featureCount));
 
         if (!(varSmoothing >= 0) || double.IsPositiveInfinity(varSmoothing))
         {
@@ -66,7 +66,6 @@ public sealed class GaussianNaiveBayesHead
         }
 
         ClassCount = classCount;
-        FeatureCount = featureCount;
         VarSmoothing = varSmoothing;
         _counts = new long[classCount];
         _means = new double[classCount * featureCount];

@@ -52,7 +52,7 @@ public sealed class LladaSampler
     /// <exception cref="ArgumentException">B does not divide G, or S is not a multiple of G/B; a negative token id.</exception>
     public LladaSampler(int generationLength, int blockLength, int steps, double temperature = 0.0, LladaRemasking remasking = LladaRemasking.LowConfidence, double guidanceScale = 0.0, IEnumerable<int>? suppressTokens = null, IEnumerable<int>? deprioritisedTokens = null)
     {
-        Require.AtLeast(generationLength, 1, nameof(generationLength));
+        GenerationLength = Require.AtLeast(generationLength, 1, nameof(generationLength));
 
         if (blockLength < 1 || blockLength > generationLength)
         {
@@ -75,21 +75,18 @@ public sealed class LladaSampler
             ThrowHelper.ThrowArgument(nameof(steps), $"must be a multiple of the number of blocks {blocks}; got {steps}.");
         }
 
-        Require.FiniteNonNegative(temperature, nameof(temperature));
+        Temperature = Require.FiniteNonNegative(temperature, nameof(temperature));
 
         if (remasking is not LladaRemasking.LowConfidence and not LladaRemasking.Random)
         {
             ThrowHelper.ThrowArgumentOutOfRange(nameof(remasking), remasking, "must be LowConfidence or Random");
         }
 
-        Require.FiniteNonNegative(guidanceScale, nameof(guidanceScale));
+        GuidanceScale = Require.FiniteNonNegative(guidanceScale, nameof(guidanceScale));
 
-        GenerationLength = generationLength;
         BlockLength = blockLength;
         Steps = steps;
-        Temperature = temperature;
         Remasking = remasking;
-        GuidanceScale = guidanceScale;
         _suppressed = Ids(suppressTokens, nameof(suppressTokens));
         _deprioritised = Ids(deprioritisedTokens, nameof(deprioritisedTokens));
     }

@@ -20,9 +20,8 @@ public sealed class LogLinearSchedule : MaskingSchedule
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="floor"/> outside <c>[0, 1)</c> or NaN.</exception>
     public LogLinearSchedule(double floor = DefaultFloor)
     {
-        Require.FractionBelowOne(floor, nameof(floor));
+        Floor = Require.FractionBelowOne(floor, nameof(floor));
 
-        Floor = floor;
     }
 
     /// <summary>The floor ε.</summary>

@@ -59,12 +59,11 @@ public sealed class RaddSampler
             ThrowHelper.ThrowArgumentOutOfRange(nameof(method), method, "must be Tweedie or Euler");
         }
 
-        Require.FractionBelowOne(gridEndOffset, nameof(gridEndOffset));
+        GridEndOffset = Require.FractionBelowOne(gridEndOffset, nameof(gridEndOffset));
 
         Steps = steps;
         Schedule = schedule ?? new LogLinearSchedule();
         Method = method;
-        GridEndOffset = gridEndOffset;
         Caching = caching;
         _processors = processors is null ? NoProcessors : new List<ILogitProcessor>(processors).ToArray();
         foreach (var p in _processors)

@@ -43,16 +43,16 @@ public sealed class AlignDistilOptions
         double? beta = null,
         bool validateInputs = true)
     {
-        Require.FinitePositive(beta0, nameof(beta0));
+        Beta0 = Require.FinitePositive(beta0, nameof(beta0));
 
         if (convention is not (TvdConvention.HalfL1 or TvdConvention.FullL1))
         {
             ThrowHelper.ThrowArgumentOutOfRange(nameof(convention), convention, "must be HalfL1 or FullL1");
         }
 
-        Require.FiniteNonNegative(scale, nameof(scale));
-        Require.FinitePositive(epsilon, nameof(epsilon));
-        Require.FinitePositive(temperature, nameof(temperature));
+        Scale = Require.FiniteNonNegative(scale, nameof(scale));
+        Epsilon = Require.FinitePositive(epsilon, nameof(epsilon));
+        Temperature = Require.FinitePositive(temperature, nameof(temperature));
 
         if (reduction is not (AlignDistilReduction.SequenceMean or AlignDistilReduction.TokenMean or AlignDistilReduction.SequenceSum))
         {
@@ -74,11 +74,7 @@ public sealed class AlignDistilOptions
             throw new InvalidOperationException($"The teacher form {teacherForm} needs 'beta' (β, the RLHF KL coefficient); w = β₀/β.");
         }
 
-        Beta0 = beta0;
         Convention = convention;
-        Scale = scale;
-        Epsilon = epsilon;
-        Temperature = temperature;
         Reduction = reduction;
         TeacherForm = teacherForm;
         Beta = beta;

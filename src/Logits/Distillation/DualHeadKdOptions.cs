@@ -63,8 +63,8 @@ public sealed class DualHeadKdOptions
             ThrowHelper.ThrowArgumentOutOfRange(nameof(auxiliaryHead), auxiliaryHead, "must be Linear or NonLinear");
         }
 
-        Require.AtLeast(nonLinearHiddenWidth, 1, nameof(nonLinearHiddenWidth));
-        Require.FractionBelowOne(nonLinearDropout, nameof(nonLinearDropout));
+        NonLinearHiddenWidth = Require.AtLeast(nonLinearHiddenWidth, 1, nameof(nonLinearHiddenWidth));
+        NonLinearDropout = Require.FractionBelowOne(nonLinearDropout, nameof(nonLinearDropout));
 
         if (auxiliaryStopEpoch is < 1)
         {
@@ -78,8 +78,6 @@ public sealed class DualHeadKdOptions
         AuxiliaryLoss = auxiliaryLoss;
         ClampMode = clampMode;
         AuxiliaryHead = auxiliaryHead;
-        NonLinearHiddenWidth = nonLinearHiddenWidth;
-        NonLinearDropout = nonLinearDropout;
         GradientAlignment = gradientAlignment;
         AuxiliaryStopEpoch = auxiliaryStopEpoch;
         ValidateInputs = validateInputs;

@@ -47,10 +47,9 @@ public sealed class Dopri5Sampler
     /// <exception cref="ArgumentOutOfRangeException">A parameter is out of range or NaN.</exception>
     public Dopri5Sampler(double relativeTolerance = 1e-5, double absoluteTolerance = 1e-5, int maxSteps = 10_000, double start = 0, double end = 1, double timeScale = 1)
     {
-        Require.FinitePositive(relativeTolerance, nameof(relativeTolerance));
-        Require.FiniteNonNegative(absoluteTolerance, nameof(absoluteTolerance));
-        Require.AtLeast(maxSteps, 1, nameof(maxSteps));
-
+        RelativeTolerance = Require.FinitePositive(relativeTolerance, nameof(relativeTolerance));
+        AbsoluteTolerance = Require.FiniteNonNegative(absoluteTolerance, nameof(absoluteTolerance));
+        MaxSteps = Require.AtLeast(maxSteps, 1, nameof(maxSteps));
         FlowChecks.Time(start, nameof(start));
         FlowChecks.Time(end, nameof(end));
         if (!(end > start))
@@ -58,14 +57,9 @@ public sealed class Dopri5Sampler
             ThrowHelper.ThrowArgumentOutOfRange(nameof(end), end, $"must be greater than start = {start}");
         }
 
-        Require.FinitePositive(timeScale, nameof(timeScale));
-
-        RelativeTolerance = relativeTolerance;
-        AbsoluteTolerance = absoluteTolerance;
-        MaxSteps = maxSteps;
         Start = start;
         End = end;
-        TimeScale = timeScale;
+        TimeScale = Require.FinitePositive(timeScale, nameof(timeScale));
     }
 
     /// <summary>rtol.</summary>

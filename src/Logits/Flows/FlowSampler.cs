@@ -45,12 +45,11 @@ public sealed class FlowSampler
             ThrowHelper.ThrowArgumentOutOfRange(nameof(solver), solver, "must be a defined OdeSolver");
         }
 
-        Require.FinitePositive(timeScale, nameof(timeScale));
+        TimeScale = Require.FinitePositive(timeScale, nameof(timeScale));
 
         Solver = solver;
         Grid = grid;
         SkipFinalCorrection = skipFinalCorrection;
-        TimeScale = timeScale;
     }
 
     /// <summary>The update rule.</summary>

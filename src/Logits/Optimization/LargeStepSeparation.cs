@@ -52,11 +52,10 @@ public sealed class LargeStepSeparation
             ThrowHelper.ThrowArgumentOutOfRange(nameof(stepSize), stepSize, "must be finite and greater than 0");
         }
 
-        Require.AtLeast(maxIterations, 1, nameof(maxIterations));
+        MaxIterations = Require.AtLeast(maxIterations, 1, nameof(maxIterations));
 
         Method = method;
         StepSize = stepSize;
-        MaxIterations = maxIterations;
     }
 
     /// <summary>The update rule.</summary>

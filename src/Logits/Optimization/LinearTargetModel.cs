@@ -23,8 +23,8 @@ public sealed class LinearTargetModel : ITargetModel
     /// <exception cref="ArgumentException">The length is not a positive multiple of d, or a feature is not finite.</exception>
     public LinearTargetModel(ReadOnlySpan<double> features, int featureCount, int width)
     {
-        Require.AtLeast(featureCount, 1, nameof(featureCount));
-        Require.AtLeast(width, 1, nameof(width));
+        FeatureCount = Require.AtLeast(featureCount, 1, nameof(featureCount));
+        Width = Require.AtLeast(width, 1, nameof(width));
 
         if (features.IsEmpty || features.Length % featureCount != 0)
         {
@@ -33,8 +33,6 @@ public sealed class LinearTargetModel : ITargetModel
 
         Require.AllFinite(features, nameof(features));
         _features = features.ToArray();
-        FeatureCount = featureCount;
-        Width = width;
         Rows = features.Length / featureCount;
     }
 

@@ -38,7 +38,7 @@ public sealed class TargetSurrogate
             ThrowHelper.ThrowArgumentOutOfRange(nameof(eta), eta, "must be finite and greater than 0");
         }
 
-        Require.AtLeast(width, 1, nameof(width));
+        Width = Require.AtLeast(width, 1, nameof(width));
 
         if (!double.IsFinite(lossAtTargets))
         {
@@ -59,7 +59,6 @@ public sealed class TargetSurrogate
         Require.AllFinite(targetGradient, nameof(targetGradient));
         _targets = targets.ToArray();
         _gradient = targetGradient.ToArray();
-        Width = width;
         Rows = targets.Length / width;
         Eta = eta;
         LossAtTargets = lossAtTargets;

@@ -20,8 +20,8 @@ public sealed class GaussianMixture
     public GaussianMixture(double[] means, int dimension, double variance, double[]? weights = null)
     {
         ArgumentNullException.ThrowIfNull(means);
-        Require.AtLeast(dimension, 1, nameof(dimension));
-        Require.FinitePositive(variance, nameof(variance));
+        Dimension = Require.AtLeast(dimension, 1, nameof(dimension));
+        Variance = Require.FinitePositive(variance, nameof(variance));
 
         if (means.Length == 0 || means.Length % dimension != 0)
         {
@@ -53,8 +53,6 @@ public sealed class GaussianMixture
         }
 
         _means = (double[])means.Clone();
-        Dimension = dimension;
-        Variance = variance;
     }
 
     /// <summary>The dimension d.</summary>

@@ -13,9 +13,8 @@ public sealed class ElementwisePseudoHuberLoss
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="c"/> is out of range.</exception>
     public ElementwisePseudoHuberLoss(double c = 0.001)
     {
-        Require.FinitePositive(c, nameof(c));
+        C = Require.FinitePositive(c, nameof(c));
 
-        C = c;
     }
 
     /// <summary>The constant c.</summary>

@@ -39,9 +39,8 @@ public sealed class UniformTimeSampler : ITimeSampler
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="epsilon"/> is out of range or NaN.</exception>
     public UniformTimeSampler(double epsilon = 1e-3)
     {
-        Require.FractionBelowOne(epsilon, nameof(epsilon));
+        Epsilon = Require.FractionBelowOne(epsilon, nameof(epsilon));
 
-        Epsilon = epsilon;
     }
 
     /// <summary>ε.</summary>
@@ -84,10 +83,9 @@ public sealed class LogitNormalTimeSampler : ITimeSampler
             ThrowHelper.ThrowArgumentOutOfRange(nameof(location), location, "must be finite");
         }
 
-        Require.FinitePositive(scale, nameof(scale));
+        Scale = Require.FinitePositive(scale, nameof(scale));
 
         Location = location;
-        Scale = scale;
     }
 
     /// <summary>m.</summary>

@@ -49,7 +49,7 @@ public sealed class PseudoHuberLoss
     /// <exception cref="ArgumentOutOfRangeException">A parameter is out of range or not defined.</exception>
     public PseudoHuberLoss(double factor = 0.00054, PseudoHuberConstant constant = PseudoHuberConstant.SqrtDimension, PseudoHuberReduction reduction = PseudoHuberReduction.None)
     {
-        Require.FinitePositive(factor, nameof(factor));
+        Factor = Require.FinitePositive(factor, nameof(factor));
 
         if (!Enum.IsDefined(constant))
         {
@@ -61,7 +61,6 @@ public sealed class PseudoHuberLoss
             ThrowHelper.ThrowArgumentOutOfRange(nameof(reduction), reduction, "must be a defined PseudoHuberReduction");
         }
 
-        Factor = factor;
         ConstantRule = constant;
         Reduction = constant == PseudoHuberConstant.OfficialRfppCode ? PseudoHuberReduction.DivideByDimension : reduction;
     }
