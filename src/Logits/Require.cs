@@ -65,6 +65,29 @@ internal static class Require
         return value;
     }
 
+    /// <summary><paramref name="value"/> is finite (neither NaN nor infinite).</summary>
+    public static double Finite(double value, string paramName)
+    {
+        if (!double.IsFinite(value))
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(paramName, value, "must be finite");
+        }
+
+        return value;
+    }
+
+    /// <summary><paramref name="value"/> is one of the named values of <typeparamref name="TEnum"/>.</summary>
+    public static TEnum Defined<TEnum>(TEnum value, string paramName)
+        where TEnum : struct, Enum
+    {
+        if (!Enum.IsDefined(value))
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(paramName, value, $"must be a defined {typeof(TEnum).Name}");
+        }
+
+        return value;
+    }
+
     /// <summary>A fraction below one (a dropout rate, a decay, a floor): <paramref name="value"/> in <c>[0, 1)</c>.</summary>
     public static double FractionBelowOne(double value, string paramName)
     {

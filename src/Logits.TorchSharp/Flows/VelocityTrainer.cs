@@ -51,11 +51,7 @@ public sealed class VelocityTrainerOptions
         Require.AtLeast(BatchSize, 1, nameof(BatchSize));
         Require.FinitePositive(LearningRate, nameof(LearningRate));
         Require.AtLeast(ProgressInterval, 1, nameof(ProgressInterval));
-
-        if (!Enum.IsDefined(Loss))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(Loss), Loss, "must be a defined VelocityLoss");
-        }
+        Require.Defined(Loss, nameof(Loss));
 
         ArgumentNullException.ThrowIfNull(TimeSampler, nameof(TimeSampler));
     }

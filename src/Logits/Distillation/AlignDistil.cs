@@ -437,11 +437,7 @@ public static class AlignDistil
     private static void ValidateTeacherArguments<T>(ReadOnlySpan<T> zDpo, ReadOnlySpan<T> zRev, double alpha, int destinationLength)
         where T : unmanaged, INumberBase<T>
     {
-        if (!double.IsFinite(alpha))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(alpha), alpha, "must be finite");
-        }
-
+        Require.Finite(alpha, nameof(alpha));
         Require.Length(zRev.Length, zDpo.Length, nameof(zRev), "AlignDistil requires equal vocabularies");
         Require.LengthAtLeast(destinationLength, zDpo.Length, "destination");
 

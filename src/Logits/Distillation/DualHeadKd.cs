@@ -211,6 +211,7 @@ public static class DualHeadKd
     {
         int rows = ValidatePair(student, teacher, classes, gradient);
         Require.FinitePositive(temperature, nameof(temperature));
+
         if (clampMode is not (LogitClampMode.None or LogitClampMode.ReferenceClamp))
         {
             ThrowHelper.ThrowArgumentOutOfRange(nameof(clampMode), clampMode, "must be None or ReferenceClamp");
@@ -357,6 +358,7 @@ public static class DualHeadKd
         }
 
         Require.Length(teacher.Length, student.Length, nameof(teacher), "same [N, C] shape");
+
         if (!gradient.IsEmpty && gradient.Length < student.Length)
         {
             ThrowHelper.ThrowArgument(nameof(gradient), $"has length {gradient.Length} but {student.Length} is required.");

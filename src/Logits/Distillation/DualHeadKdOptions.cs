@@ -44,10 +44,11 @@ public sealed class DualHeadKdOptions
         int? auxiliaryStopEpoch = null,
         bool validateInputs = true)
     {
-        RequireNonNegative(gamma, nameof(gamma));
-        RequireNonNegative(alpha, nameof(alpha));
-        RequirePositive(temperature, nameof(temperature));
-        RequirePositive(kdTemperature, nameof(kdTemperature));
+        Gamma = Require.FiniteNonNegative(gamma, nameof(gamma));
+        Alpha = Require.FiniteNonNegative(alpha, nameof(alpha));
+        Temperature = Require.FinitePositive(temperature, nameof(temperature));
+        KdTemperature = Require.FinitePositive(kdTemperature, nameof(kdTemperature));
+
         if (auxiliaryLoss is < DualHeadAuxiliaryLoss.BinaryKLNorm or > DualHeadAuxiliaryLoss.SoftmaxKD)
         {
             ThrowHelper.ThrowArgumentOutOfRange(nameof(auxiliaryLoss), auxiliaryLoss, "must be BinaryKLNorm, BinaryKL or SoftmaxKD");
@@ -71,10 +72,6 @@ public sealed class DualHeadKdOptions
             ThrowHelper.ThrowArgumentOutOfRange(nameof(auxiliaryStopEpoch), auxiliaryStopEpoch, "must be null or at least 1");
         }
 
-        Gamma = gamma;
-        Alpha = alpha;
-        Temperature = temperature;
-        KdTemperature = kdTemperature;
         AuxiliaryLoss = auxiliaryLoss;
         ClampMode = clampMode;
         AuxiliaryHead = auxiliaryHead;
@@ -136,20 +133,4 @@ public sealed class DualHeadKdOptions
     /// <returns>The effective weight of the auxiliary loss.</returns>
     public double AlphaAt(int? epoch) =>
         epoch is int e && AuxiliaryStopEpoch is int stop && e >= stop ? 0 : Alpha;
-
-    private static void RequireNonNegative(double value, string paramName)
-    {
-        if (!double.IsFinite(value) || value < 0)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(paramName, value, "must be finite and at least 0");
-        }
-    }
-
-    private static void RequirePositive(double value, string paramName)
-    {
-        if (!double.IsFinite(value) || value <= 0)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(paramName, value, "must be finite and greater than 0");
-        }
-    }
 }

@@ -42,20 +42,11 @@ public sealed class LargeStepSeparation
     /// <exception cref="ArgumentOutOfRangeException">A parameter is outside its range or the method is undefined.</exception>
     public LargeStepSeparation(SeparationMethod method, double stepSize = 1, int maxIterations = DefaultMaxIterations)
     {
-        if (!Enum.IsDefined(method))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(method), method, "must be a defined SeparationMethod");
-        }
-
-        if (!(stepSize > 0) || double.IsPositiveInfinity(stepSize))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(stepSize), stepSize, "must be finite and greater than 0");
-        }
+        Method = Require.Defined(method, nameof(method));
+        StepSize = Require.FinitePositive(stepSize, nameof(stepSize));
 
         MaxIterations = Require.AtLeast(maxIterations, 1, nameof(maxIterations));
 
-        Method = method;
-        StepSize = stepSize;
     }
 
     /// <summary>The update rule.</summary>

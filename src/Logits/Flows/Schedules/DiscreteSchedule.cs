@@ -46,10 +46,7 @@ public sealed class DiscreteSchedule : DiffusionSchedule
             ThrowHelper.ThrowArgument(nameof(betas), $"must hold at least 2 values; got {betas.Length}.");
         }
 
-        if (!Enum.IsDefined(finalAlpha))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(finalAlpha), finalAlpha, "must be a defined FinalAlpha");
-        }
+        FinalAlpha = Require.Defined(finalAlpha, nameof(finalAlpha));
 
         _alphaBar = new double[betas.Length];
         double product = 1;
@@ -64,7 +61,6 @@ public sealed class DiscreteSchedule : DiffusionSchedule
             _alphaBar[i] = product;
         }
 
-        FinalAlpha = finalAlpha;
         Name = name;
     }
 

@@ -78,14 +78,10 @@ public sealed class LogitNormalTimeSampler : ITimeSampler
     /// <exception cref="ArgumentOutOfRangeException">A parameter is out of range.</exception>
     public LogitNormalTimeSampler(double location = 0, double scale = 1)
     {
-        if (!double.IsFinite(location))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(location), location, "must be finite");
-        }
+        Location = Require.Finite(location, nameof(location));
 
         Scale = Require.FinitePositive(scale, nameof(scale));
 
-        Location = location;
     }
 
     /// <summary>m.</summary>

@@ -50,18 +50,9 @@ public sealed class PseudoHuberLoss
     public PseudoHuberLoss(double factor = 0.00054, PseudoHuberConstant constant = PseudoHuberConstant.SqrtDimension, PseudoHuberReduction reduction = PseudoHuberReduction.None)
     {
         Factor = Require.FinitePositive(factor, nameof(factor));
+        ConstantRule = Require.Defined(constant, nameof(constant));
+        Require.Defined(reduction, nameof(reduction));
 
-        if (!Enum.IsDefined(constant))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(constant), constant, "must be a defined PseudoHuberConstant");
-        }
-
-        if (!Enum.IsDefined(reduction))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(reduction), reduction, "must be a defined PseudoHuberReduction");
-        }
-
-        ConstantRule = constant;
         Reduction = constant == PseudoHuberConstant.OfficialRfppCode ? PseudoHuberReduction.DivideByDimension : reduction;
     }
 
@@ -88,11 +79,7 @@ public sealed class PseudoHuberLoss
     public static PseudoHuberLoss WithExplicitC(double c, PseudoHuberReduction reduction = PseudoHuberReduction.None)
     {
         Require.FinitePositive(c, nameof(c));
-
-        if (!Enum.IsDefined(reduction))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(reduction), reduction, "must be a defined PseudoHuberReduction");
-        }
+        Require.Defined(reduction, nameof(reduction));
 
         return new PseudoHuberLoss(c, reduction);
     }
