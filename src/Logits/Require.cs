@@ -82,7 +82,7 @@ internal static class Require
     {
         if (!Enum.IsDefined(value))
         {
-            ThrowHelper.ThrowArgumentOutOfRange(paramName, value, $"must be a defined {typeof(TEnum).Name}");
+            ThrowHelper.ThrowArgumentOutOfRange(paramName, value, $"must be a defined {typeof(TEnum).Name} ({string.Join(", ", Enum.GetNames<TEnum>())})");
         }
 
         return value;

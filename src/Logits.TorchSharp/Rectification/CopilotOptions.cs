@@ -32,19 +32,7 @@ public sealed class CopilotOptions
     /// <summary>Where the Copilot reads the Pilot's memory (default <see cref="CopilotLayerLayout.CrossAttentionInEveryLayer"/>,
     /// the paper's layout: every layer has causal self-attention, then cross-attention, then the feed-forward block).</summary>
     /// <exception cref="ArgumentOutOfRangeException">An undefined value.</exception>
-    public CopilotLayerLayout Layout
-    {
-        get;
-        init
-        {
-            if (value is not (CopilotLayerLayout.CrossAttentionInEveryLayer or CopilotLayerLayout.Alternating))
-            {
-                ThrowHelper.ThrowArgumentOutOfRange(nameof(Layout), value, "must be CrossAttentionInEveryLayer or Alternating");
-            }
-
-            field = value;
-        }
-    } = CopilotLayerLayout.CrossAttentionInEveryLayer;
+    public CopilotLayerLayout Layout { get; init => field = Require.Defined(value, nameof(Layout)); } = CopilotLayerLayout.CrossAttentionInEveryLayer;
 
     /// <summary>The number of attention heads, at least 1; it divides <see cref="Width"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>

@@ -60,19 +60,7 @@ public sealed class CopilotTrainerOptions
     /// <summary>The Copilot loss reduction (default <see cref="CopilotLossReduction.RootSumSquare"/>, the paper's Eq. 7:
     /// the root of the sum of squared errors over a sequence, averaged over the batch).</summary>
     /// <exception cref="ArgumentOutOfRangeException">An undefined value.</exception>
-    public CopilotLossReduction LossReduction
-    {
-        get;
-        init
-        {
-            if (value is not (CopilotLossReduction.RootMeanSquare or CopilotLossReduction.RootSumSquare))
-            {
-                ThrowHelper.ThrowArgumentOutOfRange(nameof(LossReduction), value, "must be RootMeanSquare or RootSumSquare");
-            }
-
-            field = value;
-        }
-    } = CopilotLossReduction.RootSumSquare;
+    public CopilotLossReduction LossReduction { get; init => field = Require.Defined(value, nameof(LossReduction)); } = CopilotLossReduction.RootSumSquare;
 
     /// <summary>The Pilot's learning-rate schedule (default <see langword="null"/>: the constant <see cref="PilotLearningRate"/>;
     /// the paper states no schedule). The rate of step <c>t</c> is <c>PilotLearningRate · schedule.Factor(t)</c>.</summary>

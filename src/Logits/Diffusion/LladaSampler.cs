@@ -76,17 +76,12 @@ public sealed class LladaSampler
         }
 
         Temperature = Require.FiniteNonNegative(temperature, nameof(temperature));
-
-        if (remasking is not LladaRemasking.LowConfidence and not LladaRemasking.Random)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(remasking), remasking, "must be LowConfidence or Random");
-        }
+        Remasking = Require.Defined(remasking, nameof(remasking));
 
         GuidanceScale = Require.FiniteNonNegative(guidanceScale, nameof(guidanceScale));
 
         BlockLength = blockLength;
         Steps = steps;
-        Remasking = remasking;
         _suppressed = Ids(suppressTokens, nameof(suppressTokens));
         _deprioritised = Ids(deprioritisedTokens, nameof(deprioritisedTokens));
     }

@@ -384,10 +384,7 @@ public static class AlignDistil
     private static double DisagreementCore<T>(ReadOnlySpan<T> zDpo, ReadOnlySpan<T> zRev, TvdConvention convention)
         where T : unmanaged, INumberBase<T>
     {
-        if (convention is not (TvdConvention.HalfL1 or TvdConvention.FullL1))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(convention), convention, "must be HalfL1 or FullL1");
-        }
+        Require.Defined(convention, nameof(convention));
 
         if (zDpo.IsEmpty)
         {

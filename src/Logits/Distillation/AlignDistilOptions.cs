@@ -44,25 +44,13 @@ public sealed class AlignDistilOptions
         bool validateInputs = true)
     {
         Beta0 = Require.FinitePositive(beta0, nameof(beta0));
-
-        if (convention is not (TvdConvention.HalfL1 or TvdConvention.FullL1))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(convention), convention, "must be HalfL1 or FullL1");
-        }
+        Convention = Require.Defined(convention, nameof(convention));
 
         Scale = Require.FiniteNonNegative(scale, nameof(scale));
         Epsilon = Require.FinitePositive(epsilon, nameof(epsilon));
         Temperature = Require.FinitePositive(temperature, nameof(temperature));
-
-        if (reduction is not (AlignDistilReduction.SequenceMean or AlignDistilReduction.TokenMean or AlignDistilReduction.SequenceSum))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(reduction), reduction, "must be SequenceMean, TokenMean or SequenceSum");
-        }
-
-        if (teacherForm is < AlignDistilTeacherForm.AdaptiveExtrapolation or > AlignDistilTeacherForm.PlainTeacher)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(teacherForm), teacherForm, "must be a defined AlignDistilTeacherForm");
-        }
+        Reduction = Require.Defined(reduction, nameof(reduction));
+        TeacherForm = Require.Defined(teacherForm, nameof(teacherForm));
 
         if (beta is double b && (!double.IsFinite(b) || b <= 0))
         {
@@ -74,9 +62,6 @@ public sealed class AlignDistilOptions
             throw new InvalidOperationException($"The teacher form {teacherForm} needs 'beta' (β, the RLHF KL coefficient); w = β₀/β.");
         }
 
-        Convention = convention;
-        Reduction = reduction;
-        TeacherForm = teacherForm;
         Beta = beta;
         ValidateInputs = validateInputs;
     }

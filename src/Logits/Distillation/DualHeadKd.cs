@@ -211,11 +211,7 @@ public static class DualHeadKd
     {
         int rows = ValidatePair(student, teacher, classes, gradient);
         Require.FinitePositive(temperature, nameof(temperature));
-
-        if (clampMode is not (LogitClampMode.None or LogitClampMode.ReferenceClamp))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(clampMode), clampMode, "must be None or ReferenceClamp");
-        }
+        Require.Defined(clampMode, nameof(clampMode));
 
         bool clamp = clampMode == LogitClampMode.ReferenceClamp;
         double c = ReferenceClampBound;

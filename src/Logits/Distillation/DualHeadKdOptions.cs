@@ -48,21 +48,9 @@ public sealed class DualHeadKdOptions
         Alpha = Require.FiniteNonNegative(alpha, nameof(alpha));
         Temperature = Require.FinitePositive(temperature, nameof(temperature));
         KdTemperature = Require.FinitePositive(kdTemperature, nameof(kdTemperature));
-
-        if (auxiliaryLoss is < DualHeadAuxiliaryLoss.BinaryKLNorm or > DualHeadAuxiliaryLoss.SoftmaxKD)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(auxiliaryLoss), auxiliaryLoss, "must be BinaryKLNorm, BinaryKL or SoftmaxKD");
-        }
-
-        if (clampMode is not (LogitClampMode.None or LogitClampMode.ReferenceClamp))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(clampMode), clampMode, "must be None or ReferenceClamp");
-        }
-
-        if (auxiliaryHead is not (AuxiliaryHeadKind.Linear or AuxiliaryHeadKind.NonLinear))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(auxiliaryHead), auxiliaryHead, "must be Linear or NonLinear");
-        }
+        AuxiliaryLoss = Require.Defined(auxiliaryLoss, nameof(auxiliaryLoss));
+        ClampMode = Require.Defined(clampMode, nameof(clampMode));
+        AuxiliaryHead = Require.Defined(auxiliaryHead, nameof(auxiliaryHead));
 
         NonLinearHiddenWidth = Require.AtLeast(nonLinearHiddenWidth, 1, nameof(nonLinearHiddenWidth));
         NonLinearDropout = Require.FractionBelowOne(nonLinearDropout, nameof(nonLinearDropout));
@@ -72,9 +60,6 @@ public sealed class DualHeadKdOptions
             ThrowHelper.ThrowArgumentOutOfRange(nameof(auxiliaryStopEpoch), auxiliaryStopEpoch, "must be null or at least 1");
         }
 
-        AuxiliaryLoss = auxiliaryLoss;
-        ClampMode = clampMode;
-        AuxiliaryHead = auxiliaryHead;
         GradientAlignment = gradientAlignment;
         AuxiliaryStopEpoch = auxiliaryStopEpoch;
         ValidateInputs = validateInputs;
