@@ -4,9 +4,10 @@ using System.Numerics;
 namespace Logits;
 
 /// <summary>
-/// Range checks that return the value they accept, so a constructor or an <c>init</c> accessor validates and stores in one
-/// line (<c>init => field = Require.AtLeast(value, 1, nameof(Width));</c>). Each throws
-/// <see cref="ArgumentOutOfRangeException"/> naming the parameter, through <see cref="ThrowHelper"/>.
+/// Argument checks shared outside the kernel layer, so one rule gives one message everywhere. The value checks return the
+/// value they accept, so a constructor or an <c>init</c> accessor validates and stores in one line
+/// (<c>init => field = Require.AtLeast(value, 1, nameof(Width));</c>) and throw <see cref="ArgumentOutOfRangeException"/>;
+/// the span checks throw <see cref="ArgumentException"/>; both name the parameter, through <see cref="ThrowHelper"/>.
 /// </summary>
 internal static class Require
 {
