@@ -56,10 +56,7 @@ public static class TorchRuntime
     /// <exception cref="InvalidOperationException">libtorch cannot be loaded (see <see cref="EnsureLoaded"/>).</exception>
     public static void SetIntraOpThreads(int threads)
     {
-        if (threads < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(threads), threads, "must be at least 1");
-        }
+        Require.AtLeast(threads, 1, nameof(threads));
 
         EnsureLoaded();
         torch.set_num_threads(threads);

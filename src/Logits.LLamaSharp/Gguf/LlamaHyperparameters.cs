@@ -25,41 +25,24 @@ public sealed class LlamaHyperparameters
         float rmsNormEpsilon = 1e-5f,
         float ropeFrequencyBase = 10000f)
     {
-        int kvHeads = headCountKv ?? headCount;
-        Positive(embeddingLength, nameof(embeddingLength));
-        Positive(blockCount, nameof(blockCount));
-        Positive(feedForwardLength, nameof(feedForwardLength));
-        Positive(headCount, nameof(headCount));
-        Positive(kvHeads, nameof(headCountKv));
-        Positive(contextLength, nameof(contextLength));
+        EmbeddingLength = Positive(embeddingLength, nameof(embeddingLength));
+        BlockCount = Positive(blockCount, nameof(blockCount));
+        FeedForwardLength = Positive(feedForwardLength, nameof(feedForwardLength));
+        HeadCount = Positive(headCount, nameof(headCount));
+        HeadCountKv = Positive(headCountKv ?? headCount, nameof(headCountKv));
+        ContextLength = Positive(contextLength, nameof(contextLength));
         if (embeddingLength % headCount != 0 || (embeddingLength / headCount) % 2 != 0)
         {
             throw new ArgumentOutOfRangeException(nameof(headCount), headCount, $"The embedding length {embeddingLength} must split into {headCount} heads of an even size.");
         }
 
-        if (headCount % kvHeads != 0)
+        if (headCount % HeadCountKv != 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(headCountKv), kvHeads, $"The number of key/value heads must divide the {headCount} query heads.");
+            throw new ArgumentOutOfRangeException(nameof(headCountKv), HeadCountKv, $"The number of key/value heads must divide the {headCount} query heads.");
         }
 
-        if (!(rmsNormEpsilon > 0) || !float.IsFinite(rmsNormEpsilon))
-        {
-            throw new ArgumentOutOfRangeException(nameof(rmsNormEpsilon), rmsNormEpsilon, "The RMSNorm epsilon must be positive and finite.");
-        }
-
-        if (!(ropeFrequencyBase > 0) || !float.IsFinite(ropeFrequencyBase))
-        {
-            throw new ArgumentOutOfRangeException(nameof(ropeFrequencyBase), ropeFrequencyBase, "The rotary frequency base must be positive and finite.");
-        }
-
-        EmbeddingLength = embeddingLength;
-        BlockCount = blockCount;
-        FeedForwardLength = feedForwardLength;
-        HeadCount = headCount;
-        HeadCountKv = kvHeads;
-        ContextLength = contextLength;
-        RmsNormEpsilon = rmsNormEpsilon;
-        RopeFrequencyBase = ropeFrequencyBase;
+        RmsNormEpsilon = PositiveFinite(rmsNormEpsilon, nameof(rmsNormEpsilon), "The RMSNorm epsilon");
+        RopeFrequencyBase = PositiveFinite(ropeFrequencyBase, nameof(ropeFrequencyBase), "The rotary frequency base");
     }
 
     /// <summary>The model width <c>d</c> (<c>llama.embedding_length</c>).</summary>
@@ -92,11 +75,9 @@ public sealed class LlamaHyperparameters
     /// <summary>The width of the key and value projections: <c>HeadCountKv · HeadSize</c>.</summary>
     public int KeyValueLength => HeadCountKv * HeadSize;
 
-    private static void Positive(int value, string name)
-    {
-        if (value < 1)
-        {
-            throw new ArgumentOutOfRangeException(name, value, "The value must be at least 1.");
-        }
-    }
+    private static int Positive(int value, string name) =>
+        value >= 1 ? value : throw new ArgumentOutOfRangeException(name, value, "The value must be at least 1.");
+
+    private static float PositiveFinite(float value, string name, string what) =>
+        value > 0 && float.IsFinite(value) ? value : throw new ArgumentOutOfRangeException(name, value, $"{what} must be positive and finite.");
 }

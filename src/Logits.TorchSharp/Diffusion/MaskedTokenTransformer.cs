@@ -1,4 +1,5 @@
 using System;
+using Logits.TorchSharp.Models;
 using Logits.TorchSharp.Tensors;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -36,7 +37,7 @@ public sealed class MaskedTokenTransformer : Module<Tensor, Tensor>
         _blocks = new ModuleList<Module<Tensor, Tensor>>();
         for (int i = 0; i < layers; i++)
         {
-            _blocks.Add(new Block(width, heads));
+            _blocks.Add(new PreNormBlock(width, heads, 4 * width, dropout: null, causal: false));
         }
 
         _norm = LayerNorm(width);
@@ -65,11 +66,11 @@ public sealed class MaskedTokenTransformer : Module<Tensor, Tensor>
     public static MaskedTokenTransformer Create(int vocabulary, int length, int width = 64, int heads = 4, int layers = 2)
     {
         TorchRuntime.EnsureLoaded();
-        Positive(vocabulary, nameof(vocabulary));
-        Positive(length, nameof(length));
-        Positive(width, nameof(width));
-        Positive(heads, nameof(heads));
-        Positive(layers, nameof(layers));
+        Require.AtLeast(vocabulary, 1, nameof(vocabulary));
+        Require.AtLeast(length, 1, nameof(length));
+        Require.AtLeast(width, 1, nameof(width));
+        Require.AtLeast(heads, 1, nameof(heads));
+        Require.AtLeast(layers, 1, nameof(layers));
         if (width % heads != 0)
         {
             ThrowHelper.ThrowArgument(nameof(width), $"must be divisible by heads {heads}; got {width}.");
@@ -95,51 +96,5 @@ public sealed class MaskedTokenTransformer : Module<Tensor, Tensor>
         }
 
         return functional.log_softmax(_head.forward(_norm.forward(h)), -1).MoveToOuterDisposeScope();
-    }
-
-    private static void Positive(int value, string name)
-    {
-        if (value < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(name, value, "must be at least 1");
-        }
-    }
-
-    /// <summary>Pre-norm block: x + Attn(LN(x)), then x + MLP(LN(x)).</summary>
-    private sealed class Block : Module<Tensor, Tensor>
-    {
-        private readonly LayerNorm _norm1;
-        private readonly Linear _qkv;
-        private readonly Linear _projection;
-        private readonly LayerNorm _norm2;
-        private readonly Linear _up;
-        private readonly Linear _down;
-        private readonly int _heads;
-
-        public Block(int width, int heads)
-            : base(nameof(Block))
-        {
-            _heads = heads;
-            _norm1 = LayerNorm(width);
-            _qkv = Linear(width, 3 * width);
-            _projection = Linear(width, width);
-            _norm2 = LayerNorm(width);
-            _up = Linear(width, 4 * width);
-            _down = Linear(4 * width, width);
-            RegisterComponents();
-        }
-
-        public override Tensor forward(Tensor input)
-        {
-            using var scope = NewDisposeScope();
-            long b = input.shape[0], l = input.shape[1], d = input.shape[2];
-            long dh = d / _heads;
-            Tensor[] qkv = _qkv.forward(_norm1.forward(input)).view(b, l, 3, _heads, dh).permute(2, 0, 3, 1, 4).unbind(0);
-            Tensor attention = functional.softmax(matmul(qkv[0], qkv[1].transpose(-2, -1)).DividedBy(Math.Sqrt(dh)), -1);
-            Tensor mixed = matmul(attention, qkv[2]).transpose(1, 2).reshape(b, l, d);
-            Tensor x = input.Plus(_projection.forward(mixed));
-            x = x.Plus(_down.forward(functional.gelu(_up.forward(_norm2.forward(x)))));
-            return x.MoveToOuterDisposeScope();
-        }
     }
 }

@@ -1,6 +1,7 @@
 using System;
 using Logits.Diffusion;
 using Logits.Randomness;
+using Logits.TorchSharp.Models;
 using Logits.TorchSharp.Tensors;
 using static TorchSharp.torch;
 
@@ -80,18 +81,9 @@ public sealed class RaddTrainer : IDisposable
     public double Evaluate(Tensor clean)
     {
         ArgumentNullException.ThrowIfNull(clean);
-        bool training = _model.training;
-        _model.eval();
-        try
-        {
-            using var scope = NewDisposeScope();
-            using var noGrad = no_grad();
-            return Loss(clean).item<float>();
-        }
-        finally
-        {
-            _model.train(training);
-        }
+        using var evaluation = new EvaluationScope(_model);
+        using var scope = NewDisposeScope();
+        return Loss(clean).item<float>();
     }
 
     /// <inheritdoc />

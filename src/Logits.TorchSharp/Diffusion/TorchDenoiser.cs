@@ -1,6 +1,7 @@
 using System;
 using Logits.Diffusion;
 using Logits.Tensors;
+using Logits.TorchSharp.Models;
 using Logits.TorchSharp.Tensors;
 using static TorchSharp.torch;
 
@@ -39,21 +40,12 @@ public sealed class TorchDenoiser : ITimeIndependentDenoiser
             ids[i] = tokens[i];
         }
 
-        bool training = _model.training;
-        _model.eval();
-        try
-        {
-            using var scope = NewDisposeScope();
-            using var noGrad = no_grad();
-            Tensor input = tensor(ids, new long[] { sequences, length }, device: _device);
-            Tensor logProbabilities = _model.forward(input).reshape(tokens.Length, Vocabulary);
-            var batch = new TorchLogitBatch(tokens.Length, Vocabulary, _device);
-            batch.Tensor.copy_(logProbabilities);
-            return batch;
-        }
-        finally
-        {
-            _model.train(training);
-        }
+        using var evaluation = new EvaluationScope(_model);
+        using var scope = NewDisposeScope();
+        Tensor input = tensor(ids, new long[] { sequences, length }, device: _device);
+        Tensor logProbabilities = _model.forward(input).reshape(tokens.Length, Vocabulary);
+        var batch = new TorchLogitBatch(tokens.Length, Vocabulary, _device);
+        batch.Tensor.copy_(logProbabilities);
+        return batch;
     }
 }

@@ -57,15 +57,8 @@ public sealed class DualHeadClassifier : Module<Tensor, DualHeadOutput>
     public static DualHeadClassifier Create(Module<Tensor, Tensor> backbone, long featureDimension, long classes, DualHeadKdOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(backbone);
-        if (featureDimension < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(featureDimension), featureDimension, "must be at least 1");
-        }
-
-        if (classes < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(classes), classes, "must be at least 1");
-        }
+        Require.AtLeast(featureDimension, 1, nameof(featureDimension));
+        Require.AtLeast(classes, 1, nameof(classes));
 
         options ??= DualHeadKdOptions.Cifar100;
         Module<Tensor, Tensor> auxiliary = options.AuxiliaryHead == AuxiliaryHeadKind.NonLinear

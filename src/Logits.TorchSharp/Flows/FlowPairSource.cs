@@ -71,10 +71,7 @@ public sealed class FlowPairSource
     {
         ArgumentNullException.ThrowIfNull(sources);
         ArgumentNullException.ThrowIfNull(targets);
-        if (dimension < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(dimension), dimension, "must be at least 1");
-        }
+        Require.AtLeast(dimension, 1, nameof(dimension));
 
         if (sources.Length == 0 || sources.Length % dimension != 0)
         {

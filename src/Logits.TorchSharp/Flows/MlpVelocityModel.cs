@@ -78,14 +78,11 @@ public sealed class MlpVelocityModel : Module<Tensor, Tensor, Tensor>
     public static MlpVelocityModel Create(int dimension, int hiddenWidth = 100, int hiddenLayers = 2, int timeFrequencies = 0, MlpActivation activation = MlpActivation.Tanh, long seed = 0)
     {
         TorchRuntime.EnsureLoaded();
-        Require(dimension, 1, nameof(dimension));
-        Require(hiddenWidth, 1, nameof(hiddenWidth));
-        Require(hiddenLayers, 1, nameof(hiddenLayers));
-        Require(timeFrequencies, 0, nameof(timeFrequencies));
-        if (!Enum.IsDefined(activation))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(activation), activation, "must be a defined MlpActivation");
-        }
+        Require.AtLeast(dimension, 1, nameof(dimension));
+        Require.AtLeast(hiddenWidth, 1, nameof(hiddenWidth));
+        Require.AtLeast(hiddenLayers, 1, nameof(hiddenLayers));
+        Require.AtLeast(timeFrequencies, 0, nameof(timeFrequencies));
+        Require.Defined(activation, nameof(activation));
 
         var model = new MlpVelocityModel(dimension, hiddenWidth, hiddenLayers, timeFrequencies, activation);
         model.Initialise(seed);
@@ -153,12 +150,4 @@ public sealed class MlpVelocityModel : Module<Tensor, Tensor, Tensor>
     /// <summary>This model as a backend-neutral <see cref="Logits.Flows.IVelocityField"/> (evaluated without gradients).</summary>
     /// <returns>The adapter.</returns>
     public TorchVelocityField AsVelocityField() => new(this);
-
-    private static void Require(int value, int minimum, string paramName)
-    {
-        if (value < minimum)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(paramName, value, $"must be at least {minimum}");
-        }
-    }
 }

@@ -47,30 +47,11 @@ public sealed class VelocityTrainerOptions
 
     internal void Validate()
     {
-        if (Iterations < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(Iterations), Iterations, "must be at least 1");
-        }
-
-        if (BatchSize < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(BatchSize), BatchSize, "must be at least 1");
-        }
-
-        if (!(double.IsFinite(LearningRate) && LearningRate > 0))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(LearningRate), LearningRate, "must be finite and greater than 0");
-        }
-
-        if (ProgressInterval < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(ProgressInterval), ProgressInterval, "must be at least 1");
-        }
-
-        if (!Enum.IsDefined(Loss))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(Loss), Loss, "must be a defined VelocityLoss");
-        }
+        Require.AtLeast(Iterations, 1, nameof(Iterations));
+        Require.AtLeast(BatchSize, 1, nameof(BatchSize));
+        Require.FinitePositive(LearningRate, nameof(LearningRate));
+        Require.AtLeast(ProgressInterval, 1, nameof(ProgressInterval));
+        Require.Defined(Loss, nameof(Loss));
 
         ArgumentNullException.ThrowIfNull(TimeSampler, nameof(TimeSampler));
     }

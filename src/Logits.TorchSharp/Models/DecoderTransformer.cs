@@ -41,7 +41,7 @@ public sealed class DecoderTransformer : Module<Tensor, Tensor>, IPilotModel
     private readonly Embedding _tokens;
     private readonly Embedding _positions;
     private readonly Dropout _dropout;
-    private readonly ModuleList<Block> _blocks;
+    private readonly ModuleList<PreNormBlock> _blocks;
     private readonly LayerNorm _norm;
     private readonly Linear? _head;
 
@@ -52,10 +52,10 @@ public sealed class DecoderTransformer : Module<Tensor, Tensor>, IPilotModel
         _tokens = Embedding(options.VocabSize, options.Width);
         _positions = Embedding(options.MaxSequenceLength, options.Width);
         _dropout = Dropout(options.Dropout);
-        _blocks = new ModuleList<Block>();
+        _blocks = new ModuleList<PreNormBlock>();
         for (int i = 0; i < options.Layers; i++)
         {
-            _blocks.Add(new Block(options.Width, options.Heads, options.FeedForwardWidth, options.Dropout));
+            _blocks.Add(new PreNormBlock(options.Width, options.Heads, options.FeedForwardWidth, options.Dropout, causal: true));
         }
 
         _norm = LayerNorm(options.Width);
@@ -79,19 +79,7 @@ public sealed class DecoderTransformer : Module<Tensor, Tensor>, IPilotModel
     public int MaxSequenceLength => Options.MaxSequenceLength;
 
     /// <summary>The number of trainable scalars (a tied head shares the token embedding and is counted once).</summary>
-    public long ParameterCount
-    {
-        get
-        {
-            long count = 0;
-            foreach (var parameter in parameters())
-            {
-                count += parameter.numel();
-            }
-
-            return count;
-        }
-    }
+    public long ParameterCount => TransformerParts.ParameterCount(this);
 
     /// <summary>The token embedding matrix <c>E</c>, <c>[V, d]</c> (also the output head's weight when tied).</summary>
     public Tensor TokenEmbeddingWeight => _tokens.weight!;
@@ -203,19 +191,7 @@ public sealed class DecoderTransformer : Module<Tensor, Tensor>, IPilotModel
     private Tensor Head(Tensor normed) =>
         _head is null ? matmul(normed, _tokens.weight!.t()) : _head.forward(normed);
 
-    private void ValidateTokens(Tensor tokens)
-    {
-        ArgumentNullException.ThrowIfNull(tokens);
-        if (tokens.dtype != ScalarType.Int64)
-        {
-            ThrowHelper.ThrowArgument(nameof(tokens), $"has dtype {tokens.dtype} but Int64 token ids are required.");
-        }
-
-        if (tokens.Dimensions != 2 || tokens.shape[0] < 1 || tokens.shape[1] < 1 || tokens.shape[1] > MaxSequenceLength)
-        {
-            ThrowHelper.ThrowArgument(nameof(tokens), $"has shape [{string.Join(", ", tokens.shape)}] but [B ≥ 1, 1 ≤ T ≤ {MaxSequenceLength}] is required.");
-        }
-    }
+    private void ValidateTokens(Tensor tokens) => TransformerParts.ValidateTokens(tokens, MaxSequenceLength);
 
     private void Initialize(ulong seed)
     {
@@ -238,79 +214,5 @@ public sealed class DecoderTransformer : Module<Tensor, Tensor>, IPilotModel
 
         _norm.weight!.fill_(TorchScalars.One);
         _norm.bias!.zero_();
-    }
-
-    /// <summary>Pre-norm block: <c>h + Dropout(Attn(LN₁(h)))</c>, then <c>h + Dropout(MLP(LN₂(h)))</c>.</summary>
-    private sealed class Block : Module<Tensor, Tensor>
-    {
-        private readonly LayerNorm _attentionNorm;
-        private readonly Linear _qkv;
-        private readonly Linear _output;
-        private readonly LayerNorm _mlpNorm;
-        private readonly Linear _up;
-        private readonly Linear _down;
-        private readonly Dropout _dropout;
-        private readonly int _heads;
-
-        public Block(int width, int heads, int feedForwardWidth, double dropout)
-            : base(nameof(Block))
-        {
-            _heads = heads;
-            _attentionNorm = LayerNorm(width);
-            _qkv = Linear(width, 3 * width);
-            _output = Linear(width, width);
-            _mlpNorm = LayerNorm(width);
-            _up = Linear(width, feedForwardWidth);
-            _down = Linear(feedForwardWidth, width);
-            _dropout = Dropout(dropout);
-            RegisterComponents();
-        }
-
-        public LayerNorm AttentionNorm => _attentionNorm;
-
-        public Linear Qkv => _qkv;
-
-        public Linear Output => _output;
-
-        public LayerNorm MlpNorm => _mlpNorm;
-
-        public Linear Up => _up;
-
-        public Linear Down => _down;
-
-        public override Tensor forward(Tensor input)
-        {
-            using var scope = NewDisposeScope();
-            long b = input.shape[0], t = input.shape[1], d = input.shape[2];
-            long dh = d / _heads;
-            Tensor[] qkv = _qkv.forward(_attentionNorm.forward(input)).view(b, t, 3, _heads, dh).permute(2, 0, 3, 1, 4).unbind(0);
-            Tensor scores = matmul(qkv[0], qkv[1].transpose(-2, -1)).DividedBy(Math.Sqrt(dh));
-
-            // M[k, j] = −∞ for j > k: position k attends to positions ≤ k only (the diagonal keeps every row finite).
-            Tensor future = ones(new long[] { t, t }, ScalarType.Bool, input.device).triu(1);
-            Tensor attention = functional.softmax(scores.masked_fill(future, TorchScalars.NegativeInfinity), -1);
-            Tensor mixed = matmul(attention, qkv[2]).transpose(1, 2).reshape(b, t, d);
-            Tensor x = input.Plus(_dropout.forward(_output.forward(mixed)));
-            x = x.Plus(_dropout.forward(_down.forward(functional.gelu(_up.forward(_mlpNorm.forward(x))))));
-            return x.MoveToOuterDisposeScope();
-        }
-
-        public void Initialize(Generator generator, double std, double residualStd)
-        {
-            _qkv.weight!.normal_(0, std, generator);
-            _output.weight!.normal_(0, residualStd, generator);
-            _up.weight!.normal_(0, std, generator);
-            _down.weight!.normal_(0, residualStd, generator);
-            foreach (var linear in new[] { _qkv, _output, _up, _down })
-            {
-                linear.bias!.zero_();
-            }
-
-            foreach (var norm in new[] { _attentionNorm, _mlpNorm })
-            {
-                norm.weight!.fill_(TorchScalars.One);
-                norm.bias!.zero_();
-            }
-        }
     }
 }

@@ -14,77 +14,39 @@ namespace Logits.TorchSharp.Models;
 /// </remarks>
 public sealed record DecoderTransformerOptions
 {
-    private readonly int _vocabSize = 1;
-    private readonly int _width = 64;
-    private readonly int _heads = 4;
-    private readonly int _layers = 2;
     private readonly int? _feedForwardWidth;
-    private readonly int _maxSequenceLength = 1;
-    private readonly double _dropout;
 
     /// <summary>V, the vocabulary size (the number of token ids and the length of every logit row), at least 1.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
-    public required int VocabSize
-    {
-        get => _vocabSize;
-        init => _vocabSize = AtLeastOne(value, nameof(VocabSize));
-    }
+    public required int VocabSize { get; init => field = Require.AtLeast(value, 1, nameof(VocabSize)); } = 1;
 
     /// <summary>The longest sequence the model accepts (the number of learned positions), at least 1.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
-    public required int MaxSequenceLength
-    {
-        get => _maxSequenceLength;
-        init => _maxSequenceLength = AtLeastOne(value, nameof(MaxSequenceLength));
-    }
+    public required int MaxSequenceLength { get; init => field = Require.AtLeast(value, 1, nameof(MaxSequenceLength)); } = 1;
 
     /// <summary>d, the model width (embedding and hidden-state size), at least 1 and divisible by <see cref="Heads"/> (default 64).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
-    public int Width
-    {
-        get => _width;
-        init => _width = AtLeastOne(value, nameof(Width));
-    }
+    public int Width { get; init => field = Require.AtLeast(value, 1, nameof(Width)); } = 64;
 
     /// <summary>The number of attention heads, at least 1; each head has width <c>Width / Heads</c> (default 4).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
-    public int Heads
-    {
-        get => _heads;
-        init => _heads = AtLeastOne(value, nameof(Heads));
-    }
+    public int Heads { get; init => field = Require.AtLeast(value, 1, nameof(Heads)); } = 4;
 
     /// <summary>The number of transformer blocks, at least 1 (default 2).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
-    public int Layers
-    {
-        get => _layers;
-        init => _layers = AtLeastOne(value, nameof(Layers));
-    }
+    public int Layers { get; init => field = Require.AtLeast(value, 1, nameof(Layers)); } = 2;
 
     /// <summary>The hidden width of each block's GELU MLP, at least 1 (default <c>4 · Width</c>, following Vaswani et al. and GPT-2).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
     public int FeedForwardWidth
     {
-        get => _feedForwardWidth ?? checked(4 * _width);
-        init => _feedForwardWidth = AtLeastOne(value, nameof(FeedForwardWidth));
+        get => _feedForwardWidth ?? checked(4 * Width);
+        init => _feedForwardWidth = Require.AtLeast(value, 1, nameof(FeedForwardWidth));
     }
 
     /// <summary>The dropout probability in <c>[0, 1)</c> applied to the embedding output and each residual branch in training mode (default 0).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is NaN or outside <c>[0, 1)</c>.</exception>
-    public double Dropout
-    {
-        get => _dropout;
-        init
-        {
-            if (!(value >= 0 && value < 1))
-            {
-                ThrowHelper.ThrowArgumentOutOfRange(nameof(Dropout), value, "must be in [0, 1)");
-            }
-
-            _dropout = value;
-        }
-    }
+    public double Dropout { get; init => field = Require.FractionBelowOne(value, nameof(Dropout)); }
 
     /// <summary>
     /// Whether the output head reuses the token embedding matrix (<c>logits = h · Eᵀ</c>, no bias; Press &amp; Wolf,
@@ -96,19 +58,9 @@ public sealed record DecoderTransformerOptions
     /// <exception cref="ArgumentOutOfRangeException"><see cref="Width"/> is not a multiple of <see cref="Heads"/> (ParamName <c>Width</c>).</exception>
     public void Validate()
     {
-        if (_width % _heads != 0)
+        if (Width % Heads != 0)
         {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(Width), _width, $"must be divisible by Heads ({_heads})");
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(Width), Width, $"must be divisible by Heads ({Heads})");
         }
-    }
-
-    private static int AtLeastOne(int value, string name)
-    {
-        if (value < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(name, value, "must be at least 1");
-        }
-
-        return value;
     }
 }

@@ -67,19 +67,7 @@ public sealed class LlamaDecoder : Module<Tensor, Tensor>
     public int MaxSequenceLength => Options.MaxSequenceLength;
 
     /// <summary>The number of trainable scalars (a tied head shares the token embedding and is counted once).</summary>
-    public long ParameterCount
-    {
-        get
-        {
-            long count = 0;
-            foreach (var parameter in parameters())
-            {
-                count += parameter.numel();
-            }
-
-            return count;
-        }
-    }
+    public long ParameterCount => TransformerParts.ParameterCount(this);
 
     /// <summary>Builds a model with weights drawn from <paramref name="seed"/> (see the remarks).</summary>
     /// <param name="options">The sizes.</param>
@@ -205,19 +193,7 @@ public sealed class LlamaDecoder : Module<Tensor, Tensor>
         return stack(new[] { rotatedEven, rotatedOdd }, -1).reshape(b, heads, t, dh).MoveToOuterDisposeScope();
     }
 
-    private void ValidateTokens(Tensor tokens)
-    {
-        ArgumentNullException.ThrowIfNull(tokens);
-        if (tokens.dtype != ScalarType.Int64)
-        {
-            ThrowHelper.ThrowArgument(nameof(tokens), $"has dtype {tokens.dtype} but Int64 token ids are required.");
-        }
-
-        if (tokens.Dimensions != 2 || tokens.shape[0] < 1 || tokens.shape[1] < 1 || tokens.shape[1] > MaxSequenceLength)
-        {
-            ThrowHelper.ThrowArgument(nameof(tokens), $"has shape [{string.Join(", ", tokens.shape)}] but [B ≥ 1, 1 ≤ T ≤ {MaxSequenceLength}] is required.");
-        }
-    }
+    private void ValidateTokens(Tensor tokens) => TransformerParts.ValidateTokens(tokens, MaxSequenceLength);
 
     private void Initialize(ulong seed)
     {
@@ -277,12 +253,7 @@ public sealed class LlamaDecoder : Module<Tensor, Tensor>
             Tensor q = Rotate(_query.forward(n).view(b, t, _heads, dh).transpose(1, 2), cos, sin);
             Tensor k = Rotate(_key.forward(n).view(b, t, _heads, dh).transpose(1, 2), cos, sin);
             Tensor v = _value.forward(n).view(b, t, _heads, dh).transpose(1, 2);
-            Tensor scores = matmul(q, k.transpose(-2, -1)).DividedBy(Math.Sqrt(dh));
-
-            // Position k attends to positions ≤ k only (the diagonal keeps every row finite).
-            Tensor future = ones(new long[] { t, t }, ScalarType.Bool, input.device).triu(1);
-            Tensor attention = functional.softmax(scores.masked_fill(future, TorchScalars.NegativeInfinity), -1);
-            Tensor mixed = matmul(attention, v).transpose(1, 2).reshape(b, t, d);
+            Tensor mixed = TransformerParts.Attend(q, k, v, TransformerParts.FutureMask(t, input.device));
             Tensor x = input.Plus(_output.forward(mixed));
             Tensor m = RmsNorm(x, _feedForwardNorm, _epsilon);
             x = x.Plus(_down.forward(functional.silu(_gate.forward(m)).mul(_up.forward(m))));

@@ -13,54 +13,27 @@ namespace Logits.TorchSharp.Models;
 /// </remarks>
 public sealed record LlamaDecoderOptions
 {
-    private readonly int _vocabSize = 1;
-    private readonly int _maxSequenceLength = 1;
-    private readonly int _width = 64;
-    private readonly int _heads = 4;
-    private readonly int _layers = 2;
     private readonly int? _feedForwardWidth;
-    private readonly double _rmsNormEpsilon = 1e-5;
-    private readonly double _ropeFrequencyBase = 10000;
 
     /// <summary>V, the vocabulary size, at least 1.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
-    public required int VocabSize
-    {
-        get => _vocabSize;
-        init => _vocabSize = AtLeastOne(value, nameof(VocabSize));
-    }
+    public required int VocabSize { get; init => field = Require.AtLeast(value, 1, nameof(VocabSize)); } = 1;
 
     /// <summary>The longest sequence the model accepts (the rotary tables' length), at least 1.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
-    public required int MaxSequenceLength
-    {
-        get => _maxSequenceLength;
-        init => _maxSequenceLength = AtLeastOne(value, nameof(MaxSequenceLength));
-    }
+    public required int MaxSequenceLength { get; init => field = Require.AtLeast(value, 1, nameof(MaxSequenceLength)); } = 1;
 
     /// <summary>d, the model width, at least 1, splitting into <see cref="Heads"/> heads of an even size (default 64).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
-    public int Width
-    {
-        get => _width;
-        init => _width = AtLeastOne(value, nameof(Width));
-    }
+    public int Width { get; init => field = Require.AtLeast(value, 1, nameof(Width)); } = 64;
 
     /// <summary>The number of attention heads (query, key and value alike), at least 1 (default 4).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
-    public int Heads
-    {
-        get => _heads;
-        init => _heads = AtLeastOne(value, nameof(Heads));
-    }
+    public int Heads { get; init => field = Require.AtLeast(value, 1, nameof(Heads)); } = 4;
 
     /// <summary>The number of decoder blocks, at least 1 (default 2).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
-    public int Layers
-    {
-        get => _layers;
-        init => _layers = AtLeastOne(value, nameof(Layers));
-    }
+    public int Layers { get; init => field = Require.AtLeast(value, 1, nameof(Layers)); } = 2;
 
     /// <summary>
     /// The SwiGLU hidden width, at least 1 (default <c>⌈(8/3)·Width / 8⌉·8</c>, the LLaMA paper's <c>2/3 · 4d</c> rounded
@@ -69,60 +42,32 @@ public sealed record LlamaDecoderOptions
     /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
     public int FeedForwardWidth
     {
-        get => _feedForwardWidth ?? checked((((8 * _width / 3) + 7) / 8) * 8);
-        init => _feedForwardWidth = AtLeastOne(value, nameof(FeedForwardWidth));
+        get => _feedForwardWidth ?? checked((((8 * Width / 3) + 7) / 8) * 8);
+        init => _feedForwardWidth = Require.AtLeast(value, 1, nameof(FeedForwardWidth));
     }
 
     /// <summary>The RMSNorm epsilon, positive and finite (default 1e-5, llama.cpp's default for the llama architecture).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is not positive and finite.</exception>
-    public double RmsNormEpsilon
-    {
-        get => _rmsNormEpsilon;
-        init => _rmsNormEpsilon = PositiveFinite(value, nameof(RmsNormEpsilon));
-    }
+    public double RmsNormEpsilon { get; init => field = Require.FinitePositive(value, nameof(RmsNormEpsilon)); } = 1e-5;
 
     /// <summary>The rotary frequency base θ, positive and finite (default 10000).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is not positive and finite.</exception>
-    public double RopeFrequencyBase
-    {
-        get => _ropeFrequencyBase;
-        init => _ropeFrequencyBase = PositiveFinite(value, nameof(RopeFrequencyBase));
-    }
+    public double RopeFrequencyBase { get; init => field = Require.FinitePositive(value, nameof(RopeFrequencyBase)); } = 10000;
 
     /// <summary>Whether the output head reuses the token embedding matrix (<c>logits = h · Eᵀ</c>; default <see langword="true"/>)
     /// instead of its own bias-free <c>[V, d]</c> matrix.</summary>
     public bool TiedOutputHead { get; init; } = true;
 
     /// <summary>The size of one head: <c>Width / Heads</c>.</summary>
-    public int HeadSize => _width / _heads;
+    public int HeadSize => Width / Heads;
 
     /// <summary>Checks the rule that joins two properties: <see cref="Width"/> splits into <see cref="Heads"/> heads of an even size.</summary>
     /// <exception cref="ArgumentOutOfRangeException">It does not (ParamName <c>Width</c>).</exception>
     public void Validate()
     {
-        if (_width % _heads != 0 || (_width / _heads) % 2 != 0)
+        if (Width % Heads != 0 || HeadSize % 2 != 0)
         {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(Width), _width, $"must split into Heads ({_heads}) heads of an even size (rotary positions rotate pairs of dimensions)");
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(Width), Width, $"must split into Heads ({Heads}) heads of an even size (rotary positions rotate pairs of dimensions)");
         }
-    }
-
-    private static int AtLeastOne(int value, string name)
-    {
-        if (value < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(name, value, "must be at least 1");
-        }
-
-        return value;
-    }
-
-    private static double PositiveFinite(double value, string name)
-    {
-        if (!(value > 0) || !double.IsFinite(value))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(name, value, "must be positive and finite");
-        }
-
-        return value;
     }
 }

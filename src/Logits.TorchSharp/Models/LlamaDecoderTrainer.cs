@@ -62,18 +62,9 @@ public sealed class LlamaDecoderTrainer : IDisposable
     public double Evaluate(Tensor windows)
     {
         Validate(windows);
-        bool training = _model.training;
-        _model.eval();
-        try
-        {
-            using var scope = NewDisposeScope();
-            using var noGrad = no_grad();
-            return Loss(windows).item<float>();
-        }
-        finally
-        {
-            _model.train(training);
-        }
+        using var evaluation = new EvaluationScope(_model);
+        using var scope = NewDisposeScope();
+        return Loss(windows).item<float>();
     }
 
     /// <inheritdoc />

@@ -126,29 +126,20 @@ public sealed class TransformerLanguageModel : ILanguageModel
             lastPositions[row] = span.Length - 1;
         }
 
-        bool training = _model.training;
-        _model.eval();
-        try
+        using var evaluation = new EvaluationScope(_model);
+        using var scope = NewDisposeScope();
+        Tensor input = tensor(tokens, new long[] { rows, width }, device: _device);
+        Tensor positions = tensor(lastPositions, device: _device);
+        Tensor logits = _model.LogitsAt(input, positions);
+        if (destination is TorchLogitBatch torchBatch)
         {
-            using var scope = NewDisposeScope();
-            using var noGrad = no_grad();
-            Tensor input = tensor(tokens, new long[] { rows, width }, device: _device);
-            Tensor positions = tensor(lastPositions, device: _device);
-            Tensor logits = _model.LogitsAt(input, positions);
-            if (destination is TorchLogitBatch torchBatch)
-            {
-                torchBatch.Tensor.copy_(logits);
-            }
-            else
-            {
-                var host = new float[(long)rows * VocabSize];
-                TorchLogitBatch.CopyToHost(logits.to_type(ScalarType.Float32), host);
-                destination.CopyFrom(host);
-            }
+            torchBatch.Tensor.copy_(logits);
         }
-        finally
+        else
         {
-            _model.train(training);
+            var host = new float[(long)rows * VocabSize];
+            TorchLogitBatch.CopyToHost(logits.to_type(ScalarType.Float32), host);
+            destination.CopyFrom(host);
         }
     }
 }

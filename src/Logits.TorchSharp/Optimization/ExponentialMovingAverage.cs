@@ -32,12 +32,8 @@ public sealed class ExponentialMovingAverage : IDisposable
     public ExponentialMovingAverage(nn.Module module, double decay = 0.999)
     {
         ArgumentNullException.ThrowIfNull(module);
-        if (!(decay >= 0 && decay < 1))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(decay), decay, "must be in [0, 1)");
-        }
+        Decay = Require.FractionBelowOne(decay, nameof(decay));
 
-        Decay = decay;
         _parameters = module.parameters().ToArray();
         using var noGrad = no_grad();
         _averages = _parameters.Select(p => p.detach().clone().DetachFromDisposeScope()).ToArray();

@@ -36,10 +36,7 @@ public sealed class TorchTargetSurrogate : IDisposable
         ArgumentNullException.ThrowIfNull(targets);
         ArgumentNullException.ThrowIfNull(targetGradient);
         TorchChecks.Positive(eta, nameof(eta));
-        if (!double.IsFinite(lossAtTargets))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(lossAtTargets), lossAtTargets, "must be finite");
-        }
+        LossAtTargets = Require.Finite(lossAtTargets, nameof(lossAtTargets));
 
         TorchChecks.Floating(targets, nameof(targets));
         if (targets.numel() == 0)
@@ -62,7 +59,6 @@ public sealed class TorchTargetSurrogate : IDisposable
         }
 
         Eta = eta;
-        LossAtTargets = lossAtTargets;
     }
 
     /// <summary>η.</summary>

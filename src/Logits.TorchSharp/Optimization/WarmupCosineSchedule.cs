@@ -28,10 +28,7 @@ public sealed class WarmupCosineSchedule
     /// <exception cref="ArgumentOutOfRangeException">A parameter is out of its range.</exception>
     public WarmupCosineSchedule(int warmupSteps, int totalSteps, double minimumFactor = 0)
     {
-        if (totalSteps < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(totalSteps), totalSteps, "must be at least 1");
-        }
+        TotalSteps = Require.AtLeast(totalSteps, 1, nameof(totalSteps));
 
         if (warmupSteps < 0 || warmupSteps >= totalSteps)
         {
@@ -44,7 +41,6 @@ public sealed class WarmupCosineSchedule
         }
 
         WarmupSteps = warmupSteps;
-        TotalSteps = totalSteps;
         MinimumFactor = minimumFactor;
     }
 
@@ -63,10 +59,7 @@ public sealed class WarmupCosineSchedule
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="step"/> is below 1.</exception>
     public double Factor(int step)
     {
-        if (step < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(step), step, "must be at least 1");
-        }
+        Require.AtLeast(step, 1, nameof(step));
 
         if (step <= WarmupSteps)
         {

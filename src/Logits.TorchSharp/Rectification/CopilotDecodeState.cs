@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using Logits.TorchSharp.Models;
 using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Rectification;
@@ -101,33 +102,24 @@ public sealed class CopilotDecodeState : IDisposable
     /// <remarks>Runs the Copilot in eval mode under <c>no_grad</c> (its training flag is restored).</remarks>
     public void Step()
     {
-        bool training = _copilot.training;
-        _copilot.eval();
-        try
+        using var evaluation = new EvaluationScope(_copilot);
+        while (true)
         {
-            using var noGrad = no_grad();
-            while (true)
+            var pending = new List<int>();
+            for (int r = 0; r < _rows.Count; r++)
             {
-                var pending = new List<int>();
-                for (int r = 0; r < _rows.Count; r++)
+                if (_rows[r].NeedsStep)
                 {
-                    if (_rows[r].NeedsStep)
-                    {
-                        pending.Add(r);
-                    }
+                    pending.Add(r);
                 }
-
-                if (pending.Count == 0)
-                {
-                    return;
-                }
-
-                StepRows(pending);
             }
-        }
-        finally
-        {
-            _copilot.train(training);
+
+            if (pending.Count == 0)
+            {
+                return;
+            }
+
+            StepRows(pending);
         }
     }
 

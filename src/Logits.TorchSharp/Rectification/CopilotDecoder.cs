@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using Logits.TorchSharp.Models;
 using Logits.TorchSharp.Tensors;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -93,23 +94,27 @@ public sealed class CopilotDecoder : Module<Tensor, Tensor, Tensor, Tensor>
     /// <summary>The final RMSNorm before <c>W_out</c>.</summary>
     internal RmsNorm FinalNorm => _norm;
 
+    /// <summary>Checks that this Copilot can read <paramref name="pilot"/>: the same vocabulary, and keys and values
+    /// sized for the Pilot's width.</summary>
+    /// <exception cref="ArgumentException">Either differs (named <paramref name="paramName"/>, the Copilot's argument).</exception>
+    internal void CheckReads(IPilotModel pilot, string paramName)
+    {
+        if (Options.VocabSize != pilot.VocabSize)
+        {
+            ThrowHelper.ThrowArgument(paramName, $"has vocabulary {Options.VocabSize} but the Pilot has {pilot.VocabSize}.");
+        }
+
+        if (Options.PilotWidth != pilot.Width)
+        {
+            ThrowHelper.ThrowArgument(paramName, $"expects Pilot width {Options.PilotWidth} but the Pilot has {pilot.Width}.");
+        }
+    }
+
     /// <summary>Layer <paramref name="index"/> (0-based).</summary>
     internal CopilotLayer LayerAt(int index) => _layers[index];
 
     /// <summary>The number of trainable scalars.</summary>
-    public long ParameterCount
-    {
-        get
-        {
-            long count = 0;
-            foreach (var parameter in parameters())
-            {
-                count += parameter.numel();
-            }
-
-            return count;
-        }
-    }
+    public long ParameterCount => TransformerParts.ParameterCount(this);
 
     /// <summary>
     /// Copies the Pilot's block weights into this Copilot where the shapes allow (the paper initialises the Copilot from
@@ -525,9 +530,7 @@ public sealed class CopilotDecoder : Module<Tensor, Tensor, Tensor, Tensor>
                 k = Rotate(k, cos, sin);
             }
 
-            var scores = matmul(q, k.transpose(-2, -1)).DividedBy(Math.Sqrt(dh));
-            scores = scores.masked_fill(mask.logical_not(), TorchScalars.NegativeInfinity);
-            var attended = matmul(functional.softmax(scores, -1), v).transpose(1, 2).reshape(b, n, d);
+            var attended = TransformerParts.Attend(q, k, v, mask.logical_not());
             return _projection.forward(attended).MoveToOuterDisposeScope();
         }
     }

@@ -63,19 +63,7 @@ public sealed class CopilotJointTrainer<TPilot> : IDisposable
     {
         ArgumentNullException.ThrowIfNull(pilot);
         _options = options ?? new CopilotTrainerOptions();
-        if (copilot is not null)
-        {
-            if (copilot.Options.VocabSize != pilot.VocabSize)
-            {
-                ThrowHelper.ThrowArgument(nameof(copilot), $"has vocabulary {copilot.Options.VocabSize} but the Pilot has {pilot.VocabSize}.");
-            }
-
-            if (copilot.Options.PilotWidth != pilot.Width)
-            {
-                ThrowHelper.ThrowArgument(nameof(copilot), $"expects Pilot width {copilot.Options.PilotWidth} but the Pilot has {pilot.Width}.");
-            }
-        }
-
+        copilot?.CheckReads(pilot, nameof(copilot));
         Pilot = pilot;
         Copilot = copilot;
         _pilotOptimizer = new HeldScalarAdamW(pilot.parameters(), _options.PilotLearningRate, weightDecay: _options.WeightDecay);

@@ -47,15 +47,7 @@ public sealed class CopilotLanguageModel<TPilot> : ILanguageModel, IDisposable
     {
         ArgumentNullException.ThrowIfNull(pilot);
         ArgumentNullException.ThrowIfNull(copilot);
-        if (copilot.Options.VocabSize != pilot.VocabSize)
-        {
-            ThrowHelper.ThrowArgument(nameof(copilot), $"has vocabulary {copilot.Options.VocabSize} but the Pilot has {pilot.VocabSize}.");
-        }
-
-        if (copilot.Options.PilotWidth != pilot.Width)
-        {
-            ThrowHelper.ThrowArgument(nameof(copilot), $"expects Pilot width {copilot.Options.PilotWidth} but the Pilot has {pilot.Width}.");
-        }
+        copilot.CheckReads(pilot, nameof(copilot));
 
         _pilot = pilot;
         _copilot = copilot;
@@ -130,35 +122,26 @@ public sealed class CopilotLanguageModel<TPilot> : ILanguageModel, IDisposable
             start[r] = NewPositionsStart(r, span);
         }
 
-        bool training = _pilot.training;
-        _pilot.eval();
-        try
+        using var evaluation = new EvaluationScope(_pilot);
+        using var scope = NewDisposeScope();
+        var device = PilotDevice;
+        using var output = _pilot.Forward(tensor(tokens, new long[] { rows, maxLength }, device: device));
+        var index = tensor(last, new long[] { rows, 1, 1 }, device: device).expand(rows, 1, VocabSize);
+        var nextLogits = output.Logits.gather(1, index).squeeze(1).to_type(ScalarType.Float32);
+        WriteLogits(nextLogits, destination);
+        var pooled = CopilotMath.PoolHiddenStates(output.LayerStates);
+        for (int r = 0; r < rows; r++)
         {
-            using var scope = NewDisposeScope();
-            using var noGrad = no_grad();
-            var device = PilotDevice;
-            using var output = _pilot.Forward(tensor(tokens, new long[] { rows, maxLength }, device: device));
-            var index = tensor(last, new long[] { rows, 1, 1 }, device: device).expand(rows, 1, VocabSize);
-            var nextLogits = output.Logits.gather(1, index).squeeze(1).to_type(ScalarType.Float32);
-            WriteLogits(nextLogits, destination);
-            var pooled = CopilotMath.PoolHiddenStates(output.LayerStates);
-            for (int r = 0; r < rows; r++)
+            int length = contexts[r].Length;
+            if (start[r] < length)
             {
-                int length = contexts[r].Length;
-                if (start[r] < length)
-                {
-                    State.Append(r, output.Embeddings[r].narrow(0, start[r], length - start[r]), pooled[r].narrow(0, start[r], length - start[r]));
-                }
-
-                SetPrevious(r, contexts[r].Span);
+                State.Append(r, output.Embeddings[r].narrow(0, start[r], length - start[r]), pooled[r].narrow(0, start[r], length - start[r]));
             }
 
-            State.Step();
+            SetPrevious(r, contexts[r].Span);
         }
-        finally
-        {
-            _pilot.train(training);
-        }
+
+        State.Step();
     }
 
     /// <inheritdoc />

@@ -131,10 +131,7 @@ public static class CopilotMath
         ArgumentNullException.ThrowIfNull(prediction);
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(mask);
-        if (reduction is not (CopilotLossReduction.RootMeanSquare or CopilotLossReduction.RootSumSquare))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(reduction), reduction, "must be RootMeanSquare or RootSumSquare");
-        }
+        Require.Defined(reduction, nameof(reduction));
 
         if (prediction.Dimensions != 3)
         {

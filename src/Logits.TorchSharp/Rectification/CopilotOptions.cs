@@ -10,96 +10,45 @@ namespace Logits.TorchSharp.Rectification;
 /// </remarks>
 public sealed class CopilotOptions
 {
-    private readonly int _vocabSize;
-    private readonly int _pilotWidth;
-    private readonly int _width;
-    private readonly int _layers;
-    private readonly int _heads;
     private readonly int? _feedForwardWidth;
-    private readonly double _dropout;
-    private readonly CopilotLayerLayout _layout = CopilotLayerLayout.CrossAttentionInEveryLayer;
 
     /// <summary>V, the vocabulary size shared with the Pilot, at least 1.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
-    public required int VocabSize
-    {
-        get => _vocabSize;
-        init => _vocabSize = AtLeast(value, 1, nameof(VocabSize));
-    }
+    public required int VocabSize { get; init => field = Require.AtLeast(value, 1, nameof(VocabSize)); }
 
     /// <summary>d_P, the Pilot's width (embedding output and hidden states), at least 1.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
-    public required int PilotWidth
-    {
-        get => _pilotWidth;
-        init => _pilotWidth = AtLeast(value, 1, nameof(PilotWidth));
-    }
+    public required int PilotWidth { get; init => field = Require.AtLeast(value, 1, nameof(PilotWidth)); }
 
     /// <summary>d, the Copilot width, at least 1 and divisible by <see cref="Heads"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
-    public required int Width
-    {
-        get => _width;
-        init => _width = AtLeast(value, 1, nameof(Width));
-    }
+    public required int Width { get; init => field = Require.AtLeast(value, 1, nameof(Width)); }
 
     /// <summary>N_C, the number of layers, at least 1 (at least 2 with <see cref="CopilotLayerLayout.Alternating"/>, so
     /// that one layer cross-attends; checked by <see cref="CopilotDecoder.Create"/>).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
-    public required int Layers
-    {
-        get => _layers;
-        init => _layers = AtLeast(value, 1, nameof(Layers));
-    }
+    public required int Layers { get; init => field = Require.AtLeast(value, 1, nameof(Layers)); }
 
     /// <summary>Where the Copilot reads the Pilot's memory (default <see cref="CopilotLayerLayout.CrossAttentionInEveryLayer"/>,
     /// the paper's layout: every layer has causal self-attention, then cross-attention, then the feed-forward block).</summary>
     /// <exception cref="ArgumentOutOfRangeException">An undefined value.</exception>
-    public CopilotLayerLayout Layout
-    {
-        get => _layout;
-        init
-        {
-            if (value is not (CopilotLayerLayout.CrossAttentionInEveryLayer or CopilotLayerLayout.Alternating))
-            {
-                ThrowHelper.ThrowArgumentOutOfRange(nameof(Layout), value, "must be CrossAttentionInEveryLayer or Alternating");
-            }
-
-            _layout = value;
-        }
-    }
+    public CopilotLayerLayout Layout { get; init => field = Require.Defined(value, nameof(Layout)); } = CopilotLayerLayout.CrossAttentionInEveryLayer;
 
     /// <summary>The number of attention heads, at least 1; it divides <see cref="Width"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
-    public required int Heads
-    {
-        get => _heads;
-        init => _heads = AtLeast(value, 1, nameof(Heads));
-    }
+    public required int Heads { get; init => field = Require.AtLeast(value, 1, nameof(Heads)); }
 
     /// <summary>The hidden width of the GELU feed-forward blocks, at least 1 (default <c>4 · Width</c>).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
     public int FeedForwardWidth
     {
         get => _feedForwardWidth ?? (4 * Width);
-        init => _feedForwardWidth = AtLeast(value, 1, nameof(FeedForwardWidth));
+        init => _feedForwardWidth = Require.AtLeast(value, 1, nameof(FeedForwardWidth));
     }
 
     /// <summary>The dropout probability on attention and feed-forward outputs in training, in <c>[0, 1)</c> (default 0).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is outside <c>[0, 1)</c>.</exception>
-    public double Dropout
-    {
-        get => _dropout;
-        init
-        {
-            if (!(value >= 0 && value < 1))
-            {
-                ThrowHelper.ThrowArgumentOutOfRange(nameof(Dropout), value, "must be in [0, 1)");
-            }
-
-            _dropout = value;
-        }
-    }
+    public double Dropout { get; init => field = Require.FractionBelowOne(value, nameof(Dropout)); }
 
     /// <summary>Checks the cross-property rules.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><see cref="Heads"/> does not divide <see cref="Width"/>, or the
@@ -115,15 +64,5 @@ public sealed class CopilotOptions
         {
             ThrowHelper.ThrowArgumentOutOfRange(nameof(Heads), Heads, $"must divide Width ({Width})");
         }
-    }
-
-    private static int AtLeast(int value, int minimum, string name)
-    {
-        if (value < minimum)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(name, value, $"must be at least {minimum}");
-        }
-
-        return value;
     }
 }

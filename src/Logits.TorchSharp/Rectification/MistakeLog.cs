@@ -39,13 +39,9 @@ public sealed class MistakeLog : IDisposable
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="capacity"/> is below 1 or <paramref name="storageType"/> is not one of the three types.</exception>
     public MistakeLog(int capacity = Unbounded, ScalarType storageType = ScalarType.Float32, Device? device = null, Random? random = null)
     {
-        if (capacity < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(capacity), capacity, "must be at least 1");
-        }
+        Capacity = Require.AtLeast(capacity, 1, nameof(capacity));
 
         ValidateStorageType(storageType, nameof(storageType));
-        Capacity = capacity;
         StorageType = storageType;
         Device = device ?? CPU;
         _random = random ?? new Random(0);
@@ -212,10 +208,7 @@ public sealed class MistakeLog : IDisposable
     public CopilotBatch Sample(int batchSize, Device? device = null)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (batchSize < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(batchSize), batchSize, "must be at least 1");
-        }
+        Require.AtLeast(batchSize, 1, nameof(batchSize));
 
         if (_entries.Count == 0)
         {

@@ -97,10 +97,7 @@ public static class Mnl
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="probability"/> is outside <c>[0, 1)</c>.</exception>
     public static double LoneItemLogit(double probability)
     {
-        if (!(probability >= 0 && probability < 1))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(probability), probability, "must be in [0, 1)");
-        }
+        Require.FractionBelowOne(probability, nameof(probability));
 
         return Math.Log(probability) - Math.Log(1 - probability);
     }

@@ -58,10 +58,7 @@ public sealed class GaussianNaiveBayesHead
             ThrowHelper.ThrowArgumentOutOfRange(nameof(classCount), classCount, "must be at least 2");
         }
 
-        if (featureCount < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(featureCount), featureCount, "must be at least 1");
-        }
+        FeatureCount = Require.AtLeast(featureCount, 1, nameof(featureCount));
 
         if (!(varSmoothing >= 0) || double.IsPositiveInfinity(varSmoothing))
         {
@@ -69,7 +66,6 @@ public sealed class GaussianNaiveBayesHead
         }
 
         ClassCount = classCount;
-        FeatureCount = featureCount;
         VarSmoothing = varSmoothing;
         _counts = new long[classCount];
         _means = new double[classCount * featureCount];
@@ -148,12 +144,9 @@ public sealed class GaussianNaiveBayesHead
             }
         }
 
-        for (int i = 0; i < features.Length; i++)
+        if (Require.IndexOfNonFinite(features) is int bad and >= 0)
         {
-            if (!double.IsFinite(features[i]))
-            {
-                ThrowHelper.ThrowArgument(nameof(features), $"holds the non-finite value {features[i]} at row {i / n}, feature {i % n}.");
-            }
+            ThrowHelper.ThrowArgument(nameof(features), $"holds the non-finite value {features[bad]} at row {bad / n}, feature {bad % n}.");
         }
 
         if (labels.IsEmpty)

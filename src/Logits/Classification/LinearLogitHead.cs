@@ -44,8 +44,8 @@ public sealed class LinearLogitHead
             ThrowHelper.ThrowArgument(nameof(weights), $"has {weights.Length} values, which is not a positive multiple of the {bias.Length} classes.");
         }
 
-        CheckFinite(weights, nameof(weights));
-        CheckFinite(bias, nameof(bias));
+        Require.AllFinite(weights, nameof(weights));
+        Require.AllFinite(bias, nameof(bias));
         _weights = weights;
         _bias = bias;
         ClassCount = bias.Length;
@@ -238,16 +238,4 @@ public sealed class LinearLogitHead
 
             destination[k] = value;
         }
-    }
-
-    private static void CheckFinite(double[] values, string paramName)
-    {
-        for (int i = 0; i < values.Length; i++)
-        {
-            if (!double.IsFinite(values[i]))
-            {
-                ThrowHelper.ThrowArgument(paramName, $"holds the non-finite value {values[i]} at index {i}.");
-            }
-        }
-    }
-}
+    }}

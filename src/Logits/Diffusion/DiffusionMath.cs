@@ -50,10 +50,7 @@ internal static class DiffusionMath
     /// <summary>Checks <c>initial</c> and the batch shape; every id must be a real token or the mask id.</summary>
     public static void CheckTokens(ReadOnlySpan<int> tokens, int sequences, int vocabulary, int maskId, string paramName)
     {
-        if (sequences < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(sequences), sequences, "must be at least 1");
-        }
+        Require.AtLeast(sequences, 1, nameof(sequences));
 
         if (tokens.Length == 0 || tokens.Length % sequences != 0)
         {

@@ -52,10 +52,7 @@ public sealed class LladaSampler
     /// <exception cref="ArgumentException">B does not divide G, or S is not a multiple of G/B; a negative token id.</exception>
     public LladaSampler(int generationLength, int blockLength, int steps, double temperature = 0.0, LladaRemasking remasking = LladaRemasking.LowConfidence, double guidanceScale = 0.0, IEnumerable<int>? suppressTokens = null, IEnumerable<int>? deprioritisedTokens = null)
     {
-        if (generationLength < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(generationLength), generationLength, "must be at least 1");
-        }
+        GenerationLength = Require.AtLeast(generationLength, 1, nameof(generationLength));
 
         if (blockLength < 1 || blockLength > generationLength)
         {
@@ -78,27 +75,13 @@ public sealed class LladaSampler
             ThrowHelper.ThrowArgument(nameof(steps), $"must be a multiple of the number of blocks {blocks}; got {steps}.");
         }
 
-        if (!(temperature >= 0.0 && double.IsFinite(temperature)))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(temperature), temperature, "must be finite and at least 0");
-        }
+        Temperature = Require.FiniteNonNegative(temperature, nameof(temperature));
+        Remasking = Require.Defined(remasking, nameof(remasking));
 
-        if (remasking is not LladaRemasking.LowConfidence and not LladaRemasking.Random)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(remasking), remasking, "must be LowConfidence or Random");
-        }
+        GuidanceScale = Require.FiniteNonNegative(guidanceScale, nameof(guidanceScale));
 
-        if (!(guidanceScale >= 0.0 && double.IsFinite(guidanceScale)))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(guidanceScale), guidanceScale, "must be finite and at least 0");
-        }
-
-        GenerationLength = generationLength;
         BlockLength = blockLength;
         Steps = steps;
-        Temperature = temperature;
-        Remasking = remasking;
-        GuidanceScale = guidanceScale;
         _suppressed = Ids(suppressTokens, nameof(suppressTokens));
         _deprioritised = Ids(deprioritisedTokens, nameof(deprioritisedTokens));
     }
@@ -133,10 +116,7 @@ public sealed class LladaSampler
             ThrowHelper.ThrowArgumentOutOfRange(nameof(masked), masked, "must be at least 0");
         }
 
-        if (steps < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(steps), steps, "must be at least 1");
-        }
+        Require.AtLeast(steps, 1, nameof(steps));
 
         var quotas = new int[steps];
         for (int s = 0; s < steps; s++)
@@ -210,10 +190,7 @@ public sealed class LladaSampler
             ThrowHelper.ThrowArgumentOutOfRange(nameof(model), maskId, $"must use a mask id inside its logit row [0, {width})");
         }
 
-        if (sequences < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(sequences), sequences, "must be at least 1");
-        }
+        Require.AtLeast(sequences, 1, nameof(sequences));
 
         if (prompts.Length % sequences != 0)
         {

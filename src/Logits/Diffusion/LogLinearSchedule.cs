@@ -20,12 +20,8 @@ public sealed class LogLinearSchedule : MaskingSchedule
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="floor"/> outside <c>[0, 1)</c> or NaN.</exception>
     public LogLinearSchedule(double floor = DefaultFloor)
     {
-        if (!(floor >= 0.0 && floor < 1.0))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(floor), floor, "must be in [0, 1)");
-        }
+        Floor = Require.FractionBelowOne(floor, nameof(floor));
 
-        Floor = floor;
     }
 
     /// <summary>The floor ε.</summary>

@@ -65,10 +65,7 @@ public static class MaskedTokenLoss
     /// <exception cref="ArgumentOutOfRangeException">k outside <c>[1, L]</c>.</exception>
     public static double AnyOrderWeight(int length, int masked)
     {
-        if (length < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(length), length, "must be at least 1");
-        }
+        Require.AtLeast(length, 1, nameof(length));
 
         if (masked < 1 || masked > length)
         {
@@ -102,10 +99,7 @@ public static class MaskedTokenLoss
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="u0"/> or <paramref name="tauMin"/> out of range.</exception>
     public static void LowDiscrepancyTimes(double u0, Span<double> destination, double tauMin = DefaultTauMin)
     {
-        if (!(u0 >= 0.0 && u0 < 1.0))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(u0), u0, "must be in [0, 1)");
-        }
+        Require.FractionBelowOne(u0, nameof(u0));
 
         if (!(tauMin > 0.0 && tauMin < 1.0))
         {

@@ -77,10 +77,7 @@ public static class RaddNfe
 
     private static void Check(int steps, int length)
     {
-        if (steps < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(steps), steps, "must be at least 1");
-        }
+        Require.AtLeast(steps, 1, nameof(steps));
 
         if (length < 0)
         {

@@ -59,15 +59,11 @@ public sealed class RaddSampler
             ThrowHelper.ThrowArgumentOutOfRange(nameof(method), method, "must be Tweedie or Euler");
         }
 
-        if (!(gridEndOffset >= 0.0 && gridEndOffset < 1.0))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(gridEndOffset), gridEndOffset, "must be in [0, 1)");
-        }
+        GridEndOffset = Require.FractionBelowOne(gridEndOffset, nameof(gridEndOffset));
 
         Steps = steps;
         Schedule = schedule ?? new LogLinearSchedule();
         Method = method;
-        GridEndOffset = gridEndOffset;
         Caching = caching;
         _processors = processors is null ? NoProcessors : new List<ILogitProcessor>(processors).ToArray();
         foreach (var p in _processors)
@@ -137,15 +133,8 @@ public sealed class RaddSampler
     public DiffusionResult Sample(ITimeIndependentDenoiser denoiser, int sequences, int length, ulong seed)
     {
         ArgumentNullException.ThrowIfNull(denoiser);
-        if (length < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(length), length, "must be at least 1");
-        }
-
-        if (sequences < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(sequences), sequences, "must be at least 1");
-        }
+        Require.AtLeast(length, 1, nameof(length));
+        Require.AtLeast(sequences, 1, nameof(sequences));
 
         var initial = new int[checked(sequences * length)];
         Array.Fill(initial, denoiser.MaskId);

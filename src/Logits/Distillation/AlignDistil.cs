@@ -143,10 +143,7 @@ public static class AlignDistil
     public static void AlignResponseMask(ReadOnlySpan<bool> responseMask, int sequenceLength, Span<bool> destination)
     {
         ValidateMask(responseMask.Length, responseMask.Length, sequenceLength, nameof(responseMask));
-        if (destination.Length < responseMask.Length)
-        {
-            ThrowHelper.ThrowArgument(nameof(destination), $"has length {destination.Length} but {responseMask.Length} is required.");
-        }
+        Require.LengthAtLeast(destination.Length, responseMask.Length, nameof(destination));
 
         for (int start = 0; start < responseMask.Length; start += sequenceLength)
         {
@@ -215,10 +212,7 @@ public static class AlignDistil
     public static void TokenLosses(LogitBatch student, LogitBatch dpo, LogitBatch? second, AlignDistilOptions options, Span<AlignDistilTokenResult> destination)
     {
         ValidateBatches(student, dpo, second, options);
-        if (destination.Length < student.Rows)
-        {
-            ThrowHelper.ThrowArgument(nameof(destination), $"has length {destination.Length} but {student.Rows} is required.");
-        }
+        Require.LengthAtLeast(destination.Length, student.Rows, nameof(destination));
 
         ForEachRow(student, dpo, second, options, ReadOnlySpan<bool>.Empty, destination);
     }
@@ -295,11 +289,11 @@ public static class AlignDistil
             ThrowHelper.ThrowArgument("zStudent", "must not be empty.");
         }
 
-        RequireLength(zd.Length, vocab, "zDpo");
+        Require.Length(zd.Length, vocab, "zDpo", "AlignDistil requires equal vocabularies");
         bool usesSecond = options.NeedsSecondModel;
         if (usesSecond)
         {
-            RequireLength(z2.Length, vocab, "zSecond");
+            Require.Length(z2.Length, vocab, "zSecond", "AlignDistil requires equal vocabularies");
         }
 
         RequireFinite(zs, "zStudent", row);
@@ -390,17 +384,14 @@ public static class AlignDistil
     private static double DisagreementCore<T>(ReadOnlySpan<T> zDpo, ReadOnlySpan<T> zRev, TvdConvention convention)
         where T : unmanaged, INumberBase<T>
     {
-        if (convention is not (TvdConvention.HalfL1 or TvdConvention.FullL1))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(convention), convention, "must be HalfL1 or FullL1");
-        }
+        Require.Defined(convention, nameof(convention));
 
         if (zDpo.IsEmpty)
         {
             ThrowHelper.ThrowArgument(nameof(zDpo), "must not be empty.");
         }
 
-        RequireLength(zRev.Length, zDpo.Length, nameof(zRev));
+        Require.Length(zRev.Length, zDpo.Length, nameof(zRev), "AlignDistil requires equal vocabularies");
         RequireFinite(zDpo, nameof(zDpo), -1);
         RequireFinite(zRev, nameof(zRev), -1);
         var buffer = ArrayPool<double>.Shared.Rent(2 * zDpo.Length);
@@ -430,40 +421,22 @@ public static class AlignDistil
         return sum;
     }
 
-    private static void RequireLength(int actual, int expected, string paramName)
-    {
-        if (actual != expected)
-        {
-            ThrowHelper.ThrowArgument(paramName, $"has length {actual} but the student/DPO logits have {expected}; AlignDistil requires equal vocabularies.");
-        }
-    }
-
     private static void RequireFinite<T>(ReadOnlySpan<T> x, string paramName, int row)
         where T : unmanaged, INumberBase<T>
     {
-        for (int i = 0; i < x.Length; i++)
+        if (Require.IndexOfNonFinite(x) is int i and >= 0)
         {
-            if (!T.IsFinite(x[i]))
-            {
-                string where = row >= 0 ? $"row {row}, token {i}" : $"index {i}";
-                ThrowHelper.ThrowArgument(paramName, $"holds {x[i]} at {where}; AlignDistil needs finite logits (a -inf mask makes z_dpo - z_rev undefined).");
-            }
+            string where = row >= 0 ? $"row {row}, token {i}" : $"index {i}";
+            ThrowHelper.ThrowArgument(paramName, $"holds {x[i]} at {where}; AlignDistil needs finite logits (a -inf mask makes z_dpo - z_rev undefined).");
         }
     }
 
     private static void ValidateTeacherArguments<T>(ReadOnlySpan<T> zDpo, ReadOnlySpan<T> zRev, double alpha, int destinationLength)
         where T : unmanaged, INumberBase<T>
     {
-        if (!double.IsFinite(alpha))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(alpha), alpha, "must be finite");
-        }
-
-        RequireLength(zRev.Length, zDpo.Length, nameof(zRev));
-        if (destinationLength < zDpo.Length)
-        {
-            ThrowHelper.ThrowArgument("destination", $"has length {destinationLength} but {zDpo.Length} is required.");
-        }
+        Require.Finite(alpha, nameof(alpha));
+        Require.Length(zRev.Length, zDpo.Length, nameof(zRev), "AlignDistil requires equal vocabularies");
+        Require.LengthAtLeast(destinationLength, zDpo.Length, "destination");
 
         RequireFinite(zDpo, nameof(zDpo), -1);
         RequireFinite(zRev, nameof(zRev), -1);
@@ -484,10 +457,7 @@ public static class AlignDistil
 
     private static void ValidateMask(int rows, int maskLength, int sequenceLength, string paramName)
     {
-        if (sequenceLength < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(sequenceLength), sequenceLength, "must be at least 1");
-        }
+        Require.AtLeast(sequenceLength, 1, nameof(sequenceLength));
 
         if (maskLength != rows || rows % sequenceLength != 0)
         {

@@ -43,40 +43,14 @@ public sealed class AlignDistilOptions
         double? beta = null,
         bool validateInputs = true)
     {
-        if (!double.IsFinite(beta0) || beta0 <= 0)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(beta0), beta0, "must be finite and greater than 0");
-        }
+        Beta0 = Require.FinitePositive(beta0, nameof(beta0));
+        Convention = Require.Defined(convention, nameof(convention));
 
-        if (convention is not (TvdConvention.HalfL1 or TvdConvention.FullL1))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(convention), convention, "must be HalfL1 or FullL1");
-        }
-
-        if (!double.IsFinite(scale) || scale < 0)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(scale), scale, "must be finite and at least 0");
-        }
-
-        if (!double.IsFinite(epsilon) || epsilon <= 0)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(epsilon), epsilon, "must be finite and greater than 0");
-        }
-
-        if (!double.IsFinite(temperature) || temperature <= 0)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(temperature), temperature, "must be finite and greater than 0");
-        }
-
-        if (reduction is not (AlignDistilReduction.SequenceMean or AlignDistilReduction.TokenMean or AlignDistilReduction.SequenceSum))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(reduction), reduction, "must be SequenceMean, TokenMean or SequenceSum");
-        }
-
-        if (teacherForm is < AlignDistilTeacherForm.AdaptiveExtrapolation or > AlignDistilTeacherForm.PlainTeacher)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(teacherForm), teacherForm, "must be a defined AlignDistilTeacherForm");
-        }
+        Scale = Require.FiniteNonNegative(scale, nameof(scale));
+        Epsilon = Require.FinitePositive(epsilon, nameof(epsilon));
+        Temperature = Require.FinitePositive(temperature, nameof(temperature));
+        Reduction = Require.Defined(reduction, nameof(reduction));
+        TeacherForm = Require.Defined(teacherForm, nameof(teacherForm));
 
         if (beta is double b && (!double.IsFinite(b) || b <= 0))
         {
@@ -88,13 +62,6 @@ public sealed class AlignDistilOptions
             throw new InvalidOperationException($"The teacher form {teacherForm} needs 'beta' (β, the RLHF KL coefficient); w = β₀/β.");
         }
 
-        Beta0 = beta0;
-        Convention = convention;
-        Scale = scale;
-        Epsilon = epsilon;
-        Temperature = temperature;
-        Reduction = reduction;
-        TeacherForm = teacherForm;
         Beta = beta;
         ValidateInputs = validateInputs;
     }

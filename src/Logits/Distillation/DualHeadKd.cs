@@ -117,7 +117,7 @@ public static class DualHeadKd
     public static DualHeadKdLossValue TotalLoss(ReadOnlySpan<float> mainLogits, ReadOnlySpan<float> auxiliaryLogits, ReadOnlySpan<float> teacherLogits, ReadOnlySpan<int> labels, int classes, DualHeadKdOptions options, int? epoch = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        RequireLength(mainLogits.Length, auxiliaryLogits.Length, nameof(mainLogits));
+        Require.Length(mainLogits.Length, auxiliaryLogits.Length, nameof(mainLogits), "same [N, C] shape");
         double ce = options.Gamma * CrossEntropy(mainLogits, labels, classes);
         double alpha = options.AlphaAt(epoch);
         double aux = options.AuxiliaryLoss switch
@@ -210,11 +210,8 @@ public static class DualHeadKd
         where T : unmanaged, INumberBase<T>
     {
         int rows = ValidatePair(student, teacher, classes, gradient);
-        RequireTemperature(temperature, nameof(temperature));
-        if (clampMode is not (LogitClampMode.None or LogitClampMode.ReferenceClamp))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(clampMode), clampMode, "must be None or ReferenceClamp");
-        }
+        Require.FinitePositive(temperature, nameof(temperature));
+        Require.Defined(clampMode, nameof(clampMode));
 
         bool clamp = clampMode == LogitClampMode.ReferenceClamp;
         double c = ReferenceClampBound;
@@ -269,7 +266,7 @@ public static class DualHeadKd
         where T : unmanaged, INumberBase<T>
     {
         int rows = ValidatePair(student, teacher, classes, gradient);
-        RequireTemperature(kdTemperature, nameof(kdTemperature));
+        Require.FinitePositive(kdTemperature, nameof(kdTemperature));
         var buffer = ArrayPool<double>.Shared.Rent(2 * classes);
         try
         {
@@ -349,17 +346,15 @@ public static class DualHeadKd
     private static int ValidatePair<T>(ReadOnlySpan<T> student, ReadOnlySpan<T> teacher, int classes, Span<double> gradient)
         where T : unmanaged, INumberBase<T>
     {
-        if (classes < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(classes), classes, "must be at least 1");
-        }
+        Require.AtLeast(classes, 1, nameof(classes));
 
         if (student.IsEmpty || student.Length % classes != 0)
         {
             ThrowHelper.ThrowArgument(nameof(student), $"has length {student.Length}; a non-empty [N, C] array with C = {classes} is required.");
         }
 
-        RequireLength(teacher.Length, student.Length, nameof(teacher));
+        Require.Length(teacher.Length, student.Length, nameof(teacher), "same [N, C] shape");
+
         if (!gradient.IsEmpty && gradient.Length < student.Length)
         {
             ThrowHelper.ThrowArgument(nameof(gradient), $"has length {gradient.Length} but {student.Length} is required.");
@@ -370,33 +365,15 @@ public static class DualHeadKd
         return student.Length / classes;
     }
 
-    private static void RequireLength(int actual, int expected, string paramName)
-    {
-        if (actual != expected)
-        {
-            ThrowHelper.ThrowArgument(paramName, $"has length {actual} but {expected} is required (same [N, C] shape).");
-        }
-    }
-
     private static void RequireFinite<T>(ReadOnlySpan<T> x, string paramName, int classes)
         where T : unmanaged, INumberBase<T>
     {
-        for (int i = 0; i < x.Length; i++)
+        if (Require.IndexOfNonFinite(x) is int i and >= 0)
         {
-            if (!T.IsFinite(x[i]))
-            {
-                ThrowHelper.ThrowArgument(paramName, $"holds {x[i]} at row {i / classes}, class {i % classes}; Dual-Head KD losses need finite logits.");
-            }
+            ThrowHelper.ThrowArgument(paramName, $"holds {x[i]} at row {i / classes}, class {i % classes}; Dual-Head KD losses need finite logits.");
         }
     }
 
-    private static void RequireTemperature(double value, string paramName)
-    {
-        if (!double.IsFinite(value) || value <= 0)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(paramName, value, "must be finite and greater than 0");
-        }
-    }
 
     // softplus(x) = log(1 + e^x) = max(x, 0) + log1p(e^-|x|), exact and overflow-free.
     private static double Softplus(double x) => Math.Max(x, 0) + Math.Log(1 + Math.Exp(-Math.Abs(x)));

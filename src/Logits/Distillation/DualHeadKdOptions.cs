@@ -44,49 +44,22 @@ public sealed class DualHeadKdOptions
         int? auxiliaryStopEpoch = null,
         bool validateInputs = true)
     {
-        RequireNonNegative(gamma, nameof(gamma));
-        RequireNonNegative(alpha, nameof(alpha));
-        RequirePositive(temperature, nameof(temperature));
-        RequirePositive(kdTemperature, nameof(kdTemperature));
-        if (auxiliaryLoss is < DualHeadAuxiliaryLoss.BinaryKLNorm or > DualHeadAuxiliaryLoss.SoftmaxKD)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(auxiliaryLoss), auxiliaryLoss, "must be BinaryKLNorm, BinaryKL or SoftmaxKD");
-        }
+        Gamma = Require.FiniteNonNegative(gamma, nameof(gamma));
+        Alpha = Require.FiniteNonNegative(alpha, nameof(alpha));
+        Temperature = Require.FinitePositive(temperature, nameof(temperature));
+        KdTemperature = Require.FinitePositive(kdTemperature, nameof(kdTemperature));
+        AuxiliaryLoss = Require.Defined(auxiliaryLoss, nameof(auxiliaryLoss));
+        ClampMode = Require.Defined(clampMode, nameof(clampMode));
+        AuxiliaryHead = Require.Defined(auxiliaryHead, nameof(auxiliaryHead));
 
-        if (clampMode is not (LogitClampMode.None or LogitClampMode.ReferenceClamp))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(clampMode), clampMode, "must be None or ReferenceClamp");
-        }
-
-        if (auxiliaryHead is not (AuxiliaryHeadKind.Linear or AuxiliaryHeadKind.NonLinear))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(auxiliaryHead), auxiliaryHead, "must be Linear or NonLinear");
-        }
-
-        if (nonLinearHiddenWidth < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(nonLinearHiddenWidth), nonLinearHiddenWidth, "must be at least 1");
-        }
-
-        if (!(nonLinearDropout >= 0 && nonLinearDropout < 1))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(nonLinearDropout), nonLinearDropout, "must be in [0, 1)");
-        }
+        NonLinearHiddenWidth = Require.AtLeast(nonLinearHiddenWidth, 1, nameof(nonLinearHiddenWidth));
+        NonLinearDropout = Require.FractionBelowOne(nonLinearDropout, nameof(nonLinearDropout));
 
         if (auxiliaryStopEpoch is < 1)
         {
             ThrowHelper.ThrowArgumentOutOfRange(nameof(auxiliaryStopEpoch), auxiliaryStopEpoch, "must be null or at least 1");
         }
 
-        Gamma = gamma;
-        Alpha = alpha;
-        Temperature = temperature;
-        KdTemperature = kdTemperature;
-        AuxiliaryLoss = auxiliaryLoss;
-        ClampMode = clampMode;
-        AuxiliaryHead = auxiliaryHead;
-        NonLinearHiddenWidth = nonLinearHiddenWidth;
-        NonLinearDropout = nonLinearDropout;
         GradientAlignment = gradientAlignment;
         AuxiliaryStopEpoch = auxiliaryStopEpoch;
         ValidateInputs = validateInputs;
@@ -145,20 +118,4 @@ public sealed class DualHeadKdOptions
     /// <returns>The effective weight of the auxiliary loss.</returns>
     public double AlphaAt(int? epoch) =>
         epoch is int e && AuxiliaryStopEpoch is int stop && e >= stop ? 0 : Alpha;
-
-    private static void RequireNonNegative(double value, string paramName)
-    {
-        if (!double.IsFinite(value) || value < 0)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(paramName, value, "must be finite and at least 0");
-        }
-    }
-
-    private static void RequirePositive(double value, string paramName)
-    {
-        if (!double.IsFinite(value) || value <= 0)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(paramName, value, "must be finite and greater than 0");
-        }
-    }
 }

@@ -25,15 +25,8 @@ public static class GradientAlignment
     /// <exception cref="ArgumentException">The lengths differ or the destination is too short.</exception>
     public static bool Merge(ReadOnlySpan<double> crossEntropyGradient, ReadOnlySpan<double> auxiliaryGradient, Span<double> destination)
     {
-        if (auxiliaryGradient.Length != crossEntropyGradient.Length)
-        {
-            ThrowHelper.ThrowArgument(nameof(auxiliaryGradient), $"has length {auxiliaryGradient.Length} but {crossEntropyGradient.Length} is required.");
-        }
-
-        if (destination.Length < crossEntropyGradient.Length)
-        {
-            ThrowHelper.ThrowArgument(nameof(destination), $"has length {destination.Length} but {crossEntropyGradient.Length} is required.");
-        }
+        Require.Length(auxiliaryGradient.Length, crossEntropyGradient.Length, nameof(auxiliaryGradient));
+        Require.LengthAtLeast(destination.Length, crossEntropyGradient.Length, nameof(destination));
 
         double dot = 0, norm2 = 0;
         for (int i = 0; i < crossEntropyGradient.Length; i++)

@@ -47,21 +47,9 @@ public sealed class Dopri5Sampler
     /// <exception cref="ArgumentOutOfRangeException">A parameter is out of range or NaN.</exception>
     public Dopri5Sampler(double relativeTolerance = 1e-5, double absoluteTolerance = 1e-5, int maxSteps = 10_000, double start = 0, double end = 1, double timeScale = 1)
     {
-        if (!(double.IsFinite(relativeTolerance) && relativeTolerance > 0))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(relativeTolerance), relativeTolerance, "must be finite and greater than 0");
-        }
-
-        if (!(double.IsFinite(absoluteTolerance) && absoluteTolerance >= 0))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(absoluteTolerance), absoluteTolerance, "must be finite and at least 0");
-        }
-
-        if (maxSteps < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(maxSteps), maxSteps, "must be at least 1");
-        }
-
+        RelativeTolerance = Require.FinitePositive(relativeTolerance, nameof(relativeTolerance));
+        AbsoluteTolerance = Require.FiniteNonNegative(absoluteTolerance, nameof(absoluteTolerance));
+        MaxSteps = Require.AtLeast(maxSteps, 1, nameof(maxSteps));
         FlowChecks.Time(start, nameof(start));
         FlowChecks.Time(end, nameof(end));
         if (!(end > start))
@@ -69,17 +57,9 @@ public sealed class Dopri5Sampler
             ThrowHelper.ThrowArgumentOutOfRange(nameof(end), end, $"must be greater than start = {start}");
         }
 
-        if (!(double.IsFinite(timeScale) && timeScale > 0))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(timeScale), timeScale, "must be finite and greater than 0");
-        }
-
-        RelativeTolerance = relativeTolerance;
-        AbsoluteTolerance = absoluteTolerance;
-        MaxSteps = maxSteps;
         Start = start;
         End = end;
-        TimeScale = timeScale;
+        TimeScale = Require.FinitePositive(timeScale, nameof(timeScale));
     }
 
     /// <summary>rtol.</summary>

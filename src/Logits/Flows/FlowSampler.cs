@@ -40,20 +40,12 @@ public sealed class FlowSampler
     public FlowSampler(OdeSolver solver, TimeGrid grid, bool skipFinalCorrection = false, double timeScale = 1)
     {
         ArgumentNullException.ThrowIfNull(grid);
-        if (!Enum.IsDefined(solver))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(solver), solver, "must be a defined OdeSolver");
-        }
+        Solver = Require.Defined(solver, nameof(solver));
 
-        if (!(double.IsFinite(timeScale) && timeScale > 0))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(timeScale), timeScale, "must be finite and greater than 0");
-        }
+        TimeScale = Require.FinitePositive(timeScale, nameof(timeScale));
 
-        Solver = solver;
         Grid = grid;
         SkipFinalCorrection = skipFinalCorrection;
-        TimeScale = timeScale;
     }
 
     /// <summary>The update rule.</summary>
@@ -96,10 +88,7 @@ public sealed class FlowSampler
     {
         ArgumentNullException.ThrowIfNull(field);
         ArgumentNullException.ThrowIfNull(state);
-        if (!Enum.IsDefined(direction))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(direction), direction, "must be a defined FlowDirection");
-        }
+        Require.Defined(direction, nameof(direction));
 
         if (Solver == OdeSolver.FixedNoise && direction == FlowDirection.Backward)
         {

@@ -60,10 +60,7 @@ public sealed class TimeGrid
     public static TimeGrid EpsilonOffset(int steps, double epsilon = 1e-3)
     {
         ValidateSteps(steps);
-        if (!(epsilon >= 0 && epsilon < 1))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(epsilon), epsilon, "must be in [0, 1)");
-        }
+        Require.FractionBelowOne(epsilon, nameof(epsilon));
 
         return new TimeGrid(steps, epsilon, null);
     }

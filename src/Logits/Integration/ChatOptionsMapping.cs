@@ -75,15 +75,8 @@ public static class ChatOptionsMapping
     /// setting disagree, or (with <see cref="UnknownKeyHandling.Reject"/>) a key is unknown.</exception>
     public static LogitPipeline ToPipeline(this ChatOptions? options, SamplingOrder order, UnknownKeyHandling unknownKeys)
     {
-        if (order is not (SamplingOrder.LlamaCpp or SamplingOrder.HuggingFace))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(order), order, "must be LlamaCpp or HuggingFace");
-        }
-
-        if (unknownKeys is not (UnknownKeyHandling.Ignore or UnknownKeyHandling.Reject))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(unknownKeys), unknownKeys, "must be Ignore or Reject");
-        }
+        Require.Defined(order, nameof(order));
+        Require.Defined(unknownKeys, nameof(unknownKeys));
 
         var extra = new ExtraProperties(options?.AdditionalProperties);
         if (unknownKeys == UnknownKeyHandling.Reject)

@@ -48,13 +48,7 @@ public sealed class BinaryClassificationData
             }
         }
 
-        for (int i = 0; i < features.Length; i++)
-        {
-            if (!double.IsFinite(features[i]))
-            {
-                ThrowHelper.ThrowArgument(nameof(features), $"holds the non-finite value {features[i]} at index {i}.");
-            }
-        }
+        Require.AllFinite(features, nameof(features));
 
         Count = labels.Length;
         Dimension = features.Length / labels.Length;

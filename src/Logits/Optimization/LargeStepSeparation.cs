@@ -42,24 +42,11 @@ public sealed class LargeStepSeparation
     /// <exception cref="ArgumentOutOfRangeException">A parameter is outside its range or the method is undefined.</exception>
     public LargeStepSeparation(SeparationMethod method, double stepSize = 1, int maxIterations = DefaultMaxIterations)
     {
-        if (!Enum.IsDefined(method))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(method), method, "must be a defined SeparationMethod");
-        }
+        Method = Require.Defined(method, nameof(method));
+        StepSize = Require.FinitePositive(stepSize, nameof(stepSize));
 
-        if (!(stepSize > 0) || double.IsPositiveInfinity(stepSize))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(stepSize), stepSize, "must be finite and greater than 0");
-        }
+        MaxIterations = Require.AtLeast(maxIterations, 1, nameof(maxIterations));
 
-        if (maxIterations < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(maxIterations), maxIterations, "must be at least 1");
-        }
-
-        Method = method;
-        StepSize = stepSize;
-        MaxIterations = maxIterations;
     }
 
     /// <summary>The update rule.</summary>

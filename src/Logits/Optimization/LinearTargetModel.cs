@@ -23,25 +23,16 @@ public sealed class LinearTargetModel : ITargetModel
     /// <exception cref="ArgumentException">The length is not a positive multiple of d, or a feature is not finite.</exception>
     public LinearTargetModel(ReadOnlySpan<double> features, int featureCount, int width)
     {
-        if (featureCount < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(featureCount), featureCount, "must be at least 1");
-        }
-
-        if (width < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(width), width, "must be at least 1");
-        }
+        FeatureCount = Require.AtLeast(featureCount, 1, nameof(featureCount));
+        Width = Require.AtLeast(width, 1, nameof(width));
 
         if (features.IsEmpty || features.Length % featureCount != 0)
         {
             ThrowHelper.ThrowArgument(nameof(features), $"has {features.Length} values, which is not a positive multiple of {featureCount} features.");
         }
 
-        TargetLoss.CheckFinite(features, nameof(features));
+        Require.AllFinite(features, nameof(features));
         _features = features.ToArray();
-        FeatureCount = featureCount;
-        Width = width;
         Rows = features.Length / featureCount;
     }
 

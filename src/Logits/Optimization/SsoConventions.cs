@@ -21,15 +21,8 @@ public static class SsoConventions
     /// <exception cref="ArgumentOutOfRangeException">A parameter is outside its range.</exception>
     public static double FromOfficialStepSize(double stepSize, int batchSize, SurrogateReduction reduction = SurrogateReduction.Sum)
     {
-        if (!(stepSize > 0) || double.IsPositiveInfinity(stepSize))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(stepSize), stepSize, "must be finite and greater than 0");
-        }
-
-        if (batchSize < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(batchSize), batchSize, "must be at least 1");
-        }
+        Require.FinitePositive(stepSize, nameof(stepSize));
+        Require.AtLeast(batchSize, 1, nameof(batchSize));
 
         TargetLoss.CheckReduction(reduction);
         return reduction == SurrogateReduction.Mean ? stepSize / 2 : stepSize / (2.0 * batchSize);

@@ -102,9 +102,6 @@ public sealed class SsoInnerSolver
 
     private static void CheckSteps(int steps)
     {
-        if (steps < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(steps), steps, "must be at least 1");
-        }
+        Require.AtLeast(steps, 1, nameof(steps));
     }
 }

@@ -29,10 +29,7 @@ public static class SsoLinear
     public static void Step(ReadOnlySpan<double> weights, ReadOnlySpan<double> batchFeatures, ReadOnlySpan<double> targetGradient, int width, double eta, SsoInnerSolver inner, Span<double> destination)
     {
         ArgumentNullException.ThrowIfNull(inner);
-        if (width < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(width), width, "must be at least 1");
-        }
+        Require.AtLeast(width, 1, nameof(width));
 
         if (weights.IsEmpty || weights.Length % width != 0)
         {
@@ -56,7 +53,7 @@ public static class SsoLinear
             ThrowHelper.ThrowArgument(nameof(destination), $"has {destination.Length} elements but {weights.Length} are required.");
         }
 
-        TargetLoss.CheckFinite(weights, nameof(weights));
+        Require.AllFinite(weights, nameof(weights));
         var model = new LinearTargetModel(batchFeatures, d, width);
         var rows = new int[b];
         for (int i = 0; i < b; i++)

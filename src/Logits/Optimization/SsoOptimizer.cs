@@ -30,13 +30,9 @@ public sealed class SsoOptimizer
     /// <exception cref="ArgumentNullException"><paramref name="inner"/> is null.</exception>
     public SsoOptimizer(double eta, SsoInnerSolver inner)
     {
-        if (!(eta > 0) || double.IsPositiveInfinity(eta))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(eta), eta, "must be finite and greater than 0");
-        }
+        Eta = Require.FinitePositive(eta, nameof(eta));
 
         ArgumentNullException.ThrowIfNull(inner);
-        Eta = eta;
         Inner = inner;
     }
 

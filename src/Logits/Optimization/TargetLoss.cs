@@ -36,7 +36,7 @@ public static class TargetLoss
             ThrowHelper.ThrowArgument(nameof(expected), $"has {expected.Length} values but the targets have {targets.Length}.");
         }
 
-        CheckFinite(expected, nameof(expected));
+        Require.AllFinite(expected, nameof(expected));
         double scale = Scale(reduction, rows);
         double total = 0;
         for (int i = 0; i < targets.Length; i++)
@@ -144,17 +144,6 @@ public static class TargetLoss
         return total * scale;
     }
 
-    internal static void CheckFinite(ReadOnlySpan<double> values, string paramName)
-    {
-        for (int i = 0; i < values.Length; i++)
-        {
-            if (!double.IsFinite(values[i]))
-            {
-                ThrowHelper.ThrowArgument(paramName, $"holds the non-finite value {values[i]} at index {i}.");
-            }
-        }
-    }
-
     internal static void CheckReduction(SurrogateReduction reduction)
     {
         if (!Enum.IsDefined(reduction))
@@ -168,10 +157,7 @@ public static class TargetLoss
     private static int CheckTargets(ReadOnlySpan<double> targets, int width, SurrogateReduction reduction, Span<double> gradient)
     {
         CheckReduction(reduction);
-        if (width < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(width), width, "must be at least 1");
-        }
+        Require.AtLeast(width, 1, nameof(width));
 
         if (targets.IsEmpty || targets.Length % width != 0)
         {
@@ -183,7 +169,7 @@ public static class TargetLoss
             ThrowHelper.ThrowArgument(nameof(gradient), $"has {gradient.Length} elements but {targets.Length} are required.");
         }
 
-        CheckFinite(targets, nameof(targets));
+        Require.AllFinite(targets, nameof(targets));
         return targets.Length / width;
     }
 }

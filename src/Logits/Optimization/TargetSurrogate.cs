@@ -33,20 +33,10 @@ public sealed class TargetSurrogate
     /// <exception cref="ArgumentException">Lengths do not fit or a value is not finite.</exception>
     public TargetSurrogate(ReadOnlySpan<double> targets, ReadOnlySpan<double> targetGradient, int width, double eta, double lossAtTargets)
     {
-        if (!(eta > 0) || double.IsPositiveInfinity(eta))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(eta), eta, "must be finite and greater than 0");
-        }
+        Eta = Require.FinitePositive(eta, nameof(eta));
 
-        if (width < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(width), width, "must be at least 1");
-        }
-
-        if (!double.IsFinite(lossAtTargets))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(lossAtTargets), lossAtTargets, "must be finite");
-        }
+        Width = Require.AtLeast(width, 1, nameof(width));
+        LossAtTargets = Require.Finite(lossAtTargets, nameof(lossAtTargets));
 
         if (targets.IsEmpty || targets.Length % width != 0)
         {
@@ -58,14 +48,11 @@ public sealed class TargetSurrogate
             ThrowHelper.ThrowArgument(nameof(targetGradient), $"has {targetGradient.Length} values but the targets have {targets.Length}.");
         }
 
-        TargetLoss.CheckFinite(targets, nameof(targets));
-        TargetLoss.CheckFinite(targetGradient, nameof(targetGradient));
+        Require.AllFinite(targets, nameof(targets));
+        Require.AllFinite(targetGradient, nameof(targetGradient));
         _targets = targets.ToArray();
         _gradient = targetGradient.ToArray();
-        Width = width;
         Rows = targets.Length / width;
-        Eta = eta;
-        LossAtTargets = lossAtTargets;
     }
 
     /// <summary>N, the number of rows (examples of the batch).</summary>
@@ -125,10 +112,7 @@ public sealed class TargetSurrogate
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="smoothness"/> is not finite and positive.</exception>
     public bool IsMajorizer(double smoothness)
     {
-        if (!(smoothness > 0) || double.IsPositiveInfinity(smoothness))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(smoothness), smoothness, "must be finite and greater than 0");
-        }
+        Require.FinitePositive(smoothness, nameof(smoothness));
 
         return Eta * smoothness <= 1;
     }

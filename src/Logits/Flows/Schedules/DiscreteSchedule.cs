@@ -46,10 +46,7 @@ public sealed class DiscreteSchedule : DiffusionSchedule
             ThrowHelper.ThrowArgument(nameof(betas), $"must hold at least 2 values; got {betas.Length}.");
         }
 
-        if (!Enum.IsDefined(finalAlpha))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(finalAlpha), finalAlpha, "must be a defined FinalAlpha");
-        }
+        FinalAlpha = Require.Defined(finalAlpha, nameof(finalAlpha));
 
         _alphaBar = new double[betas.Length];
         double product = 1;
@@ -64,7 +61,6 @@ public sealed class DiscreteSchedule : DiffusionSchedule
             _alphaBar[i] = product;
         }
 
-        FinalAlpha = finalAlpha;
         Name = name;
     }
 
@@ -131,10 +127,7 @@ public sealed class DiscreteSchedule : DiffusionSchedule
     /// <exception cref="ArgumentOutOfRangeException">A parameter is out of range.</exception>
     public static DiscreteSchedule Cosine(double s = 0.008, double maxBeta = 0.999, int length = 1000, FinalAlpha finalAlpha = FinalAlpha.One)
     {
-        if (!(s > 0 && double.IsFinite(s)))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(s), s, "must be finite and greater than 0");
-        }
+        Require.FinitePositive(s, nameof(s));
 
         if (!(maxBeta > 0 && maxBeta < 1))
         {

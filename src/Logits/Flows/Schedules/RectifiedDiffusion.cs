@@ -40,10 +40,7 @@ public static class RectifiedDiffusion
     {
         PredictionConversions.Check(data, noise, schedule, interpolant);
         data.EnsureSameShape(targetDestination, nameof(targetDestination));
-        if (!Enum.IsDefined(target))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(target), target, "must be a defined MatchedPairTarget");
-        }
+        Require.Defined(target, nameof(target));
 
         PredictionConversions.Combine(schedule.Alpha(t), data, schedule.Sigma(t), noise, interpolant);
         switch (target)

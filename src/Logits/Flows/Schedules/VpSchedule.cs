@@ -17,10 +17,7 @@ public sealed class VpSchedule : DiffusionSchedule
     /// <exception cref="ArgumentOutOfRangeException">A parameter is out of range or NaN.</exception>
     public VpSchedule(double betaMin = 0.1, double betaMax = 20, bool subVp = false)
     {
-        if (!(double.IsFinite(betaMax) && betaMax > 0))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(betaMax), betaMax, "must be finite and greater than 0");
-        }
+        Require.FinitePositive(betaMax, nameof(betaMax));
 
         if (!(betaMin >= 0 && betaMin <= betaMax))
         {

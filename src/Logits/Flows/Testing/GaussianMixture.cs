@@ -20,15 +20,8 @@ public sealed class GaussianMixture
     public GaussianMixture(double[] means, int dimension, double variance, double[]? weights = null)
     {
         ArgumentNullException.ThrowIfNull(means);
-        if (dimension < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(dimension), dimension, "must be at least 1");
-        }
-
-        if (!(double.IsFinite(variance) && variance > 0))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(variance), variance, "must be finite and greater than 0");
-        }
+        Dimension = Require.AtLeast(dimension, 1, nameof(dimension));
+        Variance = Require.FinitePositive(variance, nameof(variance));
 
         if (means.Length == 0 || means.Length % dimension != 0)
         {
@@ -60,8 +53,6 @@ public sealed class GaussianMixture
         }
 
         _means = (double[])means.Clone();
-        Dimension = dimension;
-        Variance = variance;
     }
 
     /// <summary>The dimension d.</summary>

@@ -13,12 +13,8 @@ public sealed class ElementwisePseudoHuberLoss
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="c"/> is out of range.</exception>
     public ElementwisePseudoHuberLoss(double c = 0.001)
     {
-        if (!(double.IsFinite(c) && c > 0))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(c), c, "must be finite and greater than 0");
-        }
+        C = Require.FinitePositive(c, nameof(c));
 
-        C = c;
     }
 
     /// <summary>The constant c.</summary>

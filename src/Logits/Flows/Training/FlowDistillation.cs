@@ -27,10 +27,7 @@ public static class FlowDistillation
             ThrowHelper.ThrowArgument(nameof(destination), "must not be the start batch.");
         }
 
-        if (!(t0 >= 0 && t0 < 1))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(t0), t0, "must be in [0, 1)");
-        }
+        Require.FractionBelowOne(t0, nameof(t0));
 
         field.Evaluate(start, t0, destination);
         start.Kernels.Affine(1, start, 1, destination, 0, null, destination);
@@ -48,10 +45,7 @@ public static class FlowDistillation
             ThrowHelper.ThrowArgumentOutOfRange(nameof(k), k, "must be in [1, 2^30]");
         }
 
-        if (!(epsilon >= 0 && epsilon < 1))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(epsilon), epsilon, "must be in [0, 1)");
-        }
+        Require.FractionBelowOne(epsilon, nameof(epsilon));
 
         var times = new double[k];
         for (int i = 0; i < k; i++)

@@ -35,10 +35,7 @@ public static class FlowLoss
         ArgumentNullException.ThrowIfNull(prediction);
         prediction.EnsureSameShape(target, nameof(target));
         FlowChecks.PerRow(destination.Length, prediction.Rows, nameof(destination));
-        if (!Enum.IsDefined(reduction))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(reduction), reduction, "must be a defined FlowLossReduction");
-        }
+        Require.Defined(reduction, nameof(reduction));
 
         int d = prediction.Vocab;
         float[] a = ArrayPool<float>.Shared.Rent(d);

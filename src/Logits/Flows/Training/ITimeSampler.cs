@@ -39,12 +39,8 @@ public sealed class UniformTimeSampler : ITimeSampler
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="epsilon"/> is out of range or NaN.</exception>
     public UniformTimeSampler(double epsilon = 1e-3)
     {
-        if (!(epsilon >= 0 && epsilon < 1))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(epsilon), epsilon, "must be in [0, 1)");
-        }
+        Epsilon = Require.FractionBelowOne(epsilon, nameof(epsilon));
 
-        Epsilon = epsilon;
     }
 
     /// <summary>ε.</summary>
@@ -82,18 +78,10 @@ public sealed class LogitNormalTimeSampler : ITimeSampler
     /// <exception cref="ArgumentOutOfRangeException">A parameter is out of range.</exception>
     public LogitNormalTimeSampler(double location = 0, double scale = 1)
     {
-        if (!double.IsFinite(location))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(location), location, "must be finite");
-        }
+        Location = Require.Finite(location, nameof(location));
 
-        if (!(double.IsFinite(scale) && scale > 0))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(scale), scale, "must be finite and greater than 0");
-        }
+        Scale = Require.FinitePositive(scale, nameof(scale));
 
-        Location = location;
-        Scale = scale;
     }
 
     /// <summary>m.</summary>

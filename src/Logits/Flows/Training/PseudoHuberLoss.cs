@@ -49,23 +49,10 @@ public sealed class PseudoHuberLoss
     /// <exception cref="ArgumentOutOfRangeException">A parameter is out of range or not defined.</exception>
     public PseudoHuberLoss(double factor = 0.00054, PseudoHuberConstant constant = PseudoHuberConstant.SqrtDimension, PseudoHuberReduction reduction = PseudoHuberReduction.None)
     {
-        if (!(double.IsFinite(factor) && factor > 0))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(factor), factor, "must be finite and greater than 0");
-        }
+        Factor = Require.FinitePositive(factor, nameof(factor));
+        ConstantRule = Require.Defined(constant, nameof(constant));
+        Require.Defined(reduction, nameof(reduction));
 
-        if (!Enum.IsDefined(constant))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(constant), constant, "must be a defined PseudoHuberConstant");
-        }
-
-        if (!Enum.IsDefined(reduction))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(reduction), reduction, "must be a defined PseudoHuberReduction");
-        }
-
-        Factor = factor;
-        ConstantRule = constant;
         Reduction = constant == PseudoHuberConstant.OfficialRfppCode ? PseudoHuberReduction.DivideByDimension : reduction;
     }
 
@@ -91,15 +78,8 @@ public sealed class PseudoHuberLoss
     /// <exception cref="ArgumentOutOfRangeException">A parameter is out of range.</exception>
     public static PseudoHuberLoss WithExplicitC(double c, PseudoHuberReduction reduction = PseudoHuberReduction.None)
     {
-        if (!(double.IsFinite(c) && c > 0))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(c), c, "must be finite and greater than 0");
-        }
-
-        if (!Enum.IsDefined(reduction))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(reduction), reduction, "must be a defined PseudoHuberReduction");
-        }
+        Require.FinitePositive(c, nameof(c));
+        Require.Defined(reduction, nameof(reduction));
 
         return new PseudoHuberLoss(c, reduction);
     }
@@ -116,10 +96,7 @@ public sealed class PseudoHuberLoss
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="dimension"/> is below 1.</exception>
     public double Constant(int dimension)
     {
-        if (dimension < 1)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(dimension), dimension, "must be at least 1");
-        }
+        Require.AtLeast(dimension, 1, nameof(dimension));
 
         if (_explicitC > 0)
         {

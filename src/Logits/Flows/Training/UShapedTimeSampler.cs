@@ -139,9 +139,6 @@ public sealed class UShapedTimeSampler : ITimeSampler
 
     private static void ValidateShape(double a)
     {
-        if (!(a >= 0 && double.IsFinite(a)))
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(a), a, "must be finite and at least 0");
-        }
+        Require.FiniteNonNegative(a, nameof(a));
     }
 }
