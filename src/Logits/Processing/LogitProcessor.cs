@@ -11,6 +11,8 @@ namespace Logits.Processing;
 /// </summary>
 public abstract class LogitProcessor : ILogitProcessor
 {
+    private int[] _perRowCounts = Array.Empty<int>();
+
     /// <inheritdoc />
     public abstract string Name { get; }
 
@@ -28,6 +30,11 @@ public abstract class LogitProcessor : ILogitProcessor
         if (contexts.Count != logits.Rows)
         {
             ThrowHelper.ThrowArgument(nameof(contexts), $"has {contexts.Count} contexts but the batch has {logits.Rows} rows.");
+        }
+
+        foreach (int count in _perRowCounts)
+        {
+            PerRowChecks.EnsureCount(count, logits.Rows, Name);
         }
 
         EnsureRows(logits.Rows);
@@ -83,6 +90,21 @@ public abstract class LogitProcessor : ILogitProcessor
     /// <param name="contexts">One context per row.</param>
     /// <param name="rowMax">The maximum of each row (finite).</param>
     protected abstract void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax);
+
+    /// <summary>
+    /// Registers a per-row parameter of a built-in processor and returns it unchanged: <see cref="Process"/> then checks
+    /// that it holds one value per row of the batch (or a single value), naming the processor.
+    /// </summary>
+    private protected PerRow<T> PerRowParameter<T>(PerRow<T> parameter)
+    {
+        if (parameter.IsPerRow)
+        {
+            Array.Resize(ref _perRowCounts, _perRowCounts.Length + 1);
+            _perRowCounts[^1] = parameter.Count;
+        }
+
+        return parameter;
+    }
 
     /// <summary>Checks that per-row parameters fit a batch of <paramref name="rows"/> rows.</summary>
     /// <param name="rows">The batch's row count.</param>

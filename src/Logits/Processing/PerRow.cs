@@ -77,9 +77,9 @@ public readonly struct PerRow<T> : IEquatable<PerRow<T>>
     /// <exception cref="ArgumentException">Per-row values are given and their count differs from <paramref name="rows"/>.</exception>
     public void EnsureRows(int rows, string processor)
     {
-        if (_values is not null && _values.Length != rows)
+        if (_values is not null)
         {
-            ThrowHelper.ThrowArgument(nameof(rows), $"is {rows}, but '{processor}' has {_values.Length} per-row values (one per row of the batch).");
+            PerRowChecks.EnsureCount(_values.Length, rows, processor);
         }
     }
 
@@ -111,4 +111,17 @@ public readonly struct PerRow<T> : IEquatable<PerRow<T>>
     /// <param name="right">The second operand.</param>
     /// <returns>Whether they differ.</returns>
     public static bool operator !=(PerRow<T> left, PerRow<T> right) => !left.Equals(right);
+}
+
+/// <summary>The row-count check of per-row parameters.</summary>
+internal static class PerRowChecks
+{
+    /// <summary>Throws unless <paramref name="count"/> per-row values fit a batch of <paramref name="rows"/> rows.</summary>
+    public static void EnsureCount(int count, int rows, string processor)
+    {
+        if (count != rows)
+        {
+            ThrowHelper.ThrowArgument(nameof(rows), $"is {rows}, but '{processor}' has {count} per-row values (one per row of the batch).");
+        }
+    }
 }

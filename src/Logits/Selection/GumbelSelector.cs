@@ -1,6 +1,4 @@
 using System;
-using System.Collections.Generic;
-using Logits.Processing;
 using Logits.Randomness;
 using Logits.Tensors;
 
@@ -14,37 +12,27 @@ namespace Logits.Selection;
 /// read to the host, so both backends give the same token for the same seed. Stateful like
 /// <see cref="MultinomialSelector"/>.
 /// </remarks>
-public sealed class GumbelSelector : ITokenSelector, IStatefulSampler
+public sealed class GumbelSelector : SeededSelector
 {
-    private Xoshiro256StarStar[] _streams = Array.Empty<Xoshiro256StarStar>();
-    private float[] _row = Array.Empty<float>();
 
     /// <summary>Creates the selector.</summary>
     /// <param name="seed">The batch seed; row <c>r</c> uses <c>seed + r</c>.</param>
-    public GumbelSelector(ulong seed) => Seed = seed;
-
-    /// <summary>The batch seed.</summary>
-    public ulong Seed { get; }
-
-    /// <inheritdoc />
-    public string Name => "gumbel";
-
-    /// <inheritdoc />
-    public void SelectTokens(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, Span<int> destination)
+    public GumbelSelector(ulong seed)
+        : base(seed)
     {
-        SelectorGuards.Validate(logits, contexts, destination);
-        int rows = logits.Rows;
-        SelectorGuards.EnsureStreams(ref _streams, Seed, rows);
-        if (_row.Length < logits.Vocab)
-        {
-            _row = new float[logits.Vocab];
-        }
+    }
 
+    /// <inheritdoc />
+    public override string Name => "gumbel";
+
+    /// <inheritdoc />
+    private protected override void SelectCore(LogitBatch logits, Span<int> destination)
+    {
+        int rows = logits.Rows;
         for (int r = 0; r < rows; r++)
         {
-            var row = _row.AsSpan(0, logits.Vocab);
-            logits.CopyRowTo(r, row);
-            destination[r] = SelectRow(row, _streams[r], r);
+            var row = ReadRow(logits, r);
+            destination[r] = SelectRow(row, Stream(r), r);
         }
     }
 
@@ -84,16 +72,5 @@ public sealed class GumbelSelector : ITokenSelector, IStatefulSampler
     }
 
     /// <inheritdoc />
-    public void Accept(int row, int token)
-    {
-    }
-
-    /// <inheritdoc />
-    public void Reset() => _streams = Array.Empty<Xoshiro256StarStar>();
-
-    /// <inheritdoc />
-    public IStatefulSampler Clone()
-    {
-        return new GumbelSelector(Seed) { _streams = SelectorGuards.CloneStreams(_streams) };
-    }
+    private protected override SeededSelector CreateCopy() => new GumbelSelector(Seed);
 }

@@ -1,5 +1,4 @@
 using System;
-using Logits.Randomness;
 
 namespace Logits.Selection;
 
@@ -46,20 +45,7 @@ internal static class MirostatMath
     /// <param name="probability">The renormalised probability <c>q' = w_sel / S'</c> of the returned token.</param>
     public static int Draw(ReadOnlySpan<float> row, double cutoff, double u, out double probability)
     {
-        float max = float.NegativeInfinity;
-        foreach (float z in row)
-        {
-            max = Math.Max(max, z);
-        }
-
-        double sum = 0;
-        foreach (float z in row)
-        {
-            if (z >= cutoff)
-            {
-                sum += Math.Exp((double)z - max);
-            }
-        }
+        double sum = KeptSum(row, cutoff, out float max);
 
         double target = u * sum;
         double cumulative = 0;
@@ -96,7 +82,15 @@ internal static class MirostatMath
     /// <summary>The renormalised probability <c>q'</c> of <paramref name="token"/> among the tokens with <c>z ≥ cutoff</c> (0 if truncated).</summary>
     public static double RenormalisedProbability(ReadOnlySpan<float> row, double cutoff, int token)
     {
-        float max = float.NegativeInfinity;
+        double sum = KeptSum(row, cutoff, out float max);
+
+        return row[token] >= cutoff ? Math.Exp((double)row[token] - max) / sum : 0;
+    }
+
+    /// <summary><c>Σ exp(z_i − max)</c> over the kept tokens <c>z_i ≥ cutoff</c>, in float64, and the row maximum.</summary>
+    private static double KeptSum(ReadOnlySpan<float> row, double cutoff, out float max)
+    {
+        max = float.NegativeInfinity;
         foreach (float z in row)
         {
             max = Math.Max(max, z);
@@ -111,15 +105,15 @@ internal static class MirostatMath
             }
         }
 
-        return row[token] >= cutoff ? Math.Exp((double)row[token] - max) / sum : 0;
+        return sum;
     }
 
     /// <summary>The update <c>μ ← μ − η·(−log₂ q' − τ)</c>, with <c>q'</c> the renormalised probability of the selected token.</summary>
     public static double NextMu(double mu, double tau, double eta, double probability) =>
         mu - (eta * ((-Math.Log(probability) / Ln2) - tau));
 
-    /// <summary>Grows the per-row state: streams seeded <c>seed + r</c> and <c>μ = initialMu</c> for new rows.</summary>
-    public static void EnsureRows(ref Xoshiro256StarStar[] streams, ref double[] mu, ulong seed, double initialMu, int rows)
+    /// <summary>Grows the per-row <c>μ</c> so rows <c>[0, rows)</c> exist; new rows start at <paramref name="initialMu"/>.</summary>
+    public static void EnsureMu(ref double[] mu, double initialMu, int rows)
     {
         if (mu.Length < rows)
         {
@@ -130,8 +124,6 @@ internal static class MirostatMath
                 mu[r] = initialMu;
             }
         }
-
-        SelectorGuards.EnsureStreams(ref streams, seed, rows);
     }
 
     /// <summary>Validation shared by both versions.</summary>

@@ -1,6 +1,4 @@
 using System;
-using System.Collections.Generic;
-using Logits.Processing;
 using Logits.Randomness;
 using Logits.Tensors;
 
@@ -20,15 +18,13 @@ namespace Logits.Selection;
 /// (one uniform from the row's xoshiro256** stream, seeded <c>Seed + r</c>).</item>
 /// <item><c>μ ← μ − Eta·(−log₂ q'_sel − Tau)</c>, <c>q'</c> the renormalised probability (llama.cpp's behaviour).</item>
 /// </list>
-/// <para>State: per-row <c>μ</c> (initially <c>2·Tau</c>) and RNG; <c>μ</c> updates at selection, so <see cref="Accept"/>
-/// does nothing; <see cref="Reset"/> sets <c>μ = 2·Tau</c> and reseeds; <see cref="Clone"/> copies both. Each call sorts the
+/// <para>State: per-row <c>μ</c> (initially <c>2·Tau</c>) and RNG; <c>μ</c> updates at selection, so <see cref="SeededSelector.Accept"/>
+/// does nothing; <see cref="SeededSelector.Reset"/> sets <c>μ = 2·Tau</c> and reseeds; <see cref="SeededSelector.Clone"/> copies both. Each call sorts the
 /// row's finite values on the host (as llama.cpp does), so v1 costs <c>O(V log V)</c> per row; v2 needs no sort.</para>
 /// </remarks>
-public sealed class MirostatV1Selector : ITokenSelector, IStatefulSampler
+public sealed class MirostatV1Selector : SeededSelector
 {
-    private Xoshiro256StarStar[] _streams = Array.Empty<Xoshiro256StarStar>();
     private double[] _mu = Array.Empty<double>();
-    private float[] _row = Array.Empty<float>();
     private float[] _sorted = Array.Empty<float>();
 
     /// <summary>Creates the selector.</summary>
@@ -39,6 +35,7 @@ public sealed class MirostatV1Selector : ITokenSelector, IStatefulSampler
     /// <param name="nVocab">The vocabulary size in the <c>k</c> formula, at least 2; <see langword="null"/> (default) uses the batch's vocabulary.</param>
     /// <exception cref="ArgumentOutOfRangeException">A parameter is out of range.</exception>
     public MirostatV1Selector(ulong seed, double tau = 5, double eta = 0.1, int m = 100, int? nVocab = null)
+        : base(seed)
     {
         MirostatMath.Validate(tau, eta);
         if (m < 2)
@@ -51,15 +48,11 @@ public sealed class MirostatV1Selector : ITokenSelector, IStatefulSampler
             ThrowHelper.ThrowArgumentOutOfRange(nameof(nVocab), nVocab, "must be at least 2 (or null for the batch's vocabulary)");
         }
 
-        Seed = seed;
         Tau = tau;
         Eta = eta;
         M = m;
         NVocab = nVocab;
     }
-
-    /// <summary>The batch seed.</summary>
-    public ulong Seed { get; }
 
     /// <summary>The target surprise <c>τ</c>, in bits.</summary>
     public double Tau { get; }
@@ -74,28 +67,24 @@ public sealed class MirostatV1Selector : ITokenSelector, IStatefulSampler
     public int? NVocab { get; }
 
     /// <inheritdoc />
-    public string Name => "mirostat-v1";
+    public override string Name => "mirostat-v1";
 
     /// <inheritdoc />
-    public void SelectTokens(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, Span<int> destination)
+    private protected override void SelectCore(LogitBatch logits, Span<int> destination)
     {
-        SelectorGuards.Validate(logits, contexts, destination);
         int rows = logits.Rows;
         int vocab = logits.Vocab;
-        MirostatMath.EnsureRows(ref _streams, ref _mu, Seed, 2 * Tau, rows);
-        if (_row.Length < vocab)
+        if (_sorted.Length < vocab)
         {
-            _row = new float[vocab];
             _sorted = new float[vocab];
         }
 
         for (int r = 0; r < rows; r++)
         {
-            var row = _row.AsSpan(0, vocab);
-            logits.CopyRowTo(r, row);
+            var row = ReadRow(logits, r);
             MirostatMath.CheckRow(row, r, Name);
             float cutoff = Cutoff(row, _mu[r], M, NVocab ?? vocab, _sorted, out _);
-            destination[r] = MirostatMath.Draw(row, cutoff, _streams[r].NextDouble(), out double probability);
+            destination[r] = MirostatMath.Draw(row, cutoff, Stream(r).NextDouble(), out double probability);
             _mu[r] = MirostatMath.NextMu(_mu[r], Tau, Eta, probability);
         }
     }
@@ -103,7 +92,7 @@ public sealed class MirostatV1Selector : ITokenSelector, IStatefulSampler
     /// <summary>The current <c>μ</c> of <paramref name="row"/> (<c>2·Tau</c> before its first selection).</summary>
     internal double MuOf(int row)
     {
-        MirostatMath.EnsureRows(ref _streams, ref _mu, Seed, 2 * Tau, row + 1);
+        EnsureRows(row + 1);
         return _mu[row];
     }
 
@@ -186,21 +175,11 @@ public sealed class MirostatV1Selector : ITokenSelector, IStatefulSampler
     }
 
     /// <inheritdoc />
-    public void Accept(int row, int token)
-    {
-    }
+    private protected override void EnsureRowState(int rows) => MirostatMath.EnsureMu(ref _mu, 2 * Tau, rows);
 
     /// <inheritdoc />
-    public void Reset()
-    {
-        _streams = Array.Empty<Xoshiro256StarStar>();
-        _mu = Array.Empty<double>();
-    }
+    private protected override void ResetRowState() => _mu = Array.Empty<double>();
 
     /// <inheritdoc />
-    public IStatefulSampler Clone() => new MirostatV1Selector(Seed, Tau, Eta, M, NVocab)
-    {
-        _streams = SelectorGuards.CloneStreams(_streams),
-        _mu = (double[])_mu.Clone(),
-    };
+    private protected override SeededSelector CreateCopy() => new MirostatV1Selector(Seed, Tau, Eta, M, NVocab) { _mu = (double[])_mu.Clone() };
 }

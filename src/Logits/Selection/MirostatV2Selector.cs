@@ -1,6 +1,4 @@
 using System;
-using System.Collections.Generic;
-using Logits.Processing;
 using Logits.Randomness;
 using Logits.Tensors;
 
@@ -19,14 +17,12 @@ namespace Logits.Selection;
 /// selected token (llama.cpp's behaviour).</item>
 /// </list>
 /// <para>State: per-row <c>μ</c> (initially <c>2·Tau</c>) and RNG. <c>μ</c> updates at selection, so
-/// <see cref="Accept"/> does nothing; <see cref="Reset"/> sets <c>μ = 2·Tau</c> and reseeds; <see cref="Clone"/>
+/// <see cref="SeededSelector.Accept"/> does nothing; <see cref="SeededSelector.Reset"/> sets <c>μ = 2·Tau</c> and reseeds; <see cref="SeededSelector.Clone"/>
 /// copies both. Rows are read to the host, so both backends give the same token for the same seed.</para>
 /// </remarks>
-public sealed class MirostatV2Selector : ITokenSelector, IStatefulSampler
+public sealed class MirostatV2Selector : SeededSelector
 {
-    private Xoshiro256StarStar[] _streams = Array.Empty<Xoshiro256StarStar>();
     private double[] _mu = Array.Empty<double>();
-    private float[] _row = Array.Empty<float>();
 
     /// <summary>Creates the selector.</summary>
     /// <param name="seed">The batch seed; row <c>r</c> uses <c>seed + r</c>.</param>
@@ -34,15 +30,12 @@ public sealed class MirostatV2Selector : ITokenSelector, IStatefulSampler
     /// <param name="eta">The learning rate <c>η ≥ 0</c>, finite (default 0.1; 0 keeps <c>μ</c> fixed).</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="tau"/> or <paramref name="eta"/> is out of range.</exception>
     public MirostatV2Selector(ulong seed, double tau = 5, double eta = 0.1)
+        : base(seed)
     {
         MirostatMath.Validate(tau, eta);
-        Seed = seed;
         Tau = tau;
         Eta = eta;
     }
-
-    /// <summary>The batch seed.</summary>
-    public ulong Seed { get; }
 
     /// <summary>The target surprise <c>τ</c>, in bits.</summary>
     public double Tau { get; }
@@ -51,26 +44,18 @@ public sealed class MirostatV2Selector : ITokenSelector, IStatefulSampler
     public double Eta { get; }
 
     /// <inheritdoc />
-    public string Name => "mirostat-v2";
+    public override string Name => "mirostat-v2";
 
     /// <inheritdoc />
-    public void SelectTokens(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, Span<int> destination)
+    private protected override void SelectCore(LogitBatch logits, Span<int> destination)
     {
-        SelectorGuards.Validate(logits, contexts, destination);
         int rows = logits.Rows;
-        MirostatMath.EnsureRows(ref _streams, ref _mu, Seed, 2 * Tau, rows);
-        if (_row.Length < logits.Vocab)
-        {
-            _row = new float[logits.Vocab];
-        }
-
         for (int r = 0; r < rows; r++)
         {
-            var row = _row.AsSpan(0, logits.Vocab);
-            logits.CopyRowTo(r, row);
+            var row = ReadRow(logits, r);
             MirostatMath.CheckRow(row, r, Name);
             double cutoff = Cutoff(row, _mu[r]);
-            destination[r] = MirostatMath.Draw(row, cutoff, _streams[r].NextDouble(), out double probability);
+            destination[r] = MirostatMath.Draw(row, cutoff, Stream(r).NextDouble(), out double probability);
             _mu[r] = MirostatMath.NextMu(_mu[r], Tau, Eta, probability);
         }
     }
@@ -78,7 +63,7 @@ public sealed class MirostatV2Selector : ITokenSelector, IStatefulSampler
     /// <summary>The current <c>μ</c> of <paramref name="row"/> (<c>2·Tau</c> before its first selection).</summary>
     internal double MuOf(int row)
     {
-        MirostatMath.EnsureRows(ref _streams, ref _mu, Seed, 2 * Tau, row + 1);
+        EnsureRows(row + 1);
         return _mu[row];
     }
 
@@ -114,21 +99,11 @@ public sealed class MirostatV2Selector : ITokenSelector, IStatefulSampler
     }
 
     /// <inheritdoc />
-    public void Accept(int row, int token)
-    {
-    }
+    private protected override void EnsureRowState(int rows) => MirostatMath.EnsureMu(ref _mu, 2 * Tau, rows);
 
     /// <inheritdoc />
-    public void Reset()
-    {
-        _streams = Array.Empty<Xoshiro256StarStar>();
-        _mu = Array.Empty<double>();
-    }
+    private protected override void ResetRowState() => _mu = Array.Empty<double>();
 
     /// <inheritdoc />
-    public IStatefulSampler Clone() => new MirostatV2Selector(Seed, Tau, Eta)
-    {
-        _streams = SelectorGuards.CloneStreams(_streams),
-        _mu = (double[])_mu.Clone(),
-    };
+    private protected override SeededSelector CreateCopy() => new MirostatV2Selector(Seed, Tau, Eta) { _mu = (double[])_mu.Clone() };
 }

@@ -1,6 +1,4 @@
 using System;
-using System.Collections.Generic;
-using Logits.Processing;
 using Logits.Randomness;
 using Logits.Tensors;
 
@@ -12,29 +10,26 @@ namespace Logits.Selection;
 /// with <c>u·S &lt; C_i</c>, <c>C</c> in float64, scanning ascending ids; never a token with <c>w = 0</c>. No sort
 /// and no normalised probability array. Row <c>r</c> draws from xoshiro256** seeded <c>Seed + r</c>, so the
 /// same seed gives the same tokens whatever the thread count. Stateful (the stream positions): not
-/// thread-safe; <see cref="Clone"/> copies the positions.
+/// thread-safe; <see cref="SeededSelector.Clone"/> copies the positions.
 /// </remarks>
-public sealed class MultinomialSelector : ITokenSelector, IStatefulSampler
+public sealed class MultinomialSelector : SeededSelector
 {
-    private Xoshiro256StarStar[] _streams = Array.Empty<Xoshiro256StarStar>();
     private double[] _uniforms = Array.Empty<double>();
 
     /// <summary>Creates the selector.</summary>
     /// <param name="seed">The batch seed; row <c>r</c> uses <c>seed + r</c>.</param>
-    public MultinomialSelector(ulong seed) => Seed = seed;
-
-    /// <summary>The batch seed.</summary>
-    public ulong Seed { get; }
-
-    /// <inheritdoc />
-    public string Name => "multinomial";
-
-    /// <inheritdoc />
-    public void SelectTokens(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, Span<int> destination)
+    public MultinomialSelector(ulong seed)
+        : base(seed)
     {
-        SelectorGuards.Validate(logits, contexts, destination);
+    }
+
+    /// <inheritdoc />
+    public override string Name => "multinomial";
+
+    /// <inheritdoc />
+    private protected override void SelectCore(LogitBatch logits, Span<int> destination)
+    {
         int rows = logits.Rows;
-        SelectorGuards.EnsureStreams(ref _streams, Seed, rows);
         if (_uniforms.Length < rows)
         {
             _uniforms = new double[rows];
@@ -42,23 +37,12 @@ public sealed class MultinomialSelector : ITokenSelector, IStatefulSampler
 
         for (int r = 0; r < rows; r++)
         {
-            _uniforms[r] = _streams[r].NextDouble();
+            _uniforms[r] = Stream(r).NextDouble();
         }
 
         logits.Kernels.Sample(logits, _uniforms.AsSpan(0, rows), destination[..rows]);
     }
 
     /// <inheritdoc />
-    public void Accept(int row, int token)
-    {
-    }
-
-    /// <inheritdoc />
-    public void Reset() => _streams = Array.Empty<Xoshiro256StarStar>();
-
-    /// <inheritdoc />
-    public IStatefulSampler Clone()
-    {
-        return new MultinomialSelector(Seed) { _streams = SelectorGuards.CloneStreams(_streams) };
-    }
+    private protected override SeededSelector CreateCopy() => new MultinomialSelector(Seed);
 }

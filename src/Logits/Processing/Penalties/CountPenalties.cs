@@ -63,11 +63,7 @@ internal static class CountPenalties
         }
 
         int rows = logits.Rows;
-        int longest = 0;
-        for (int r = 0; r < rows; r++)
-        {
-            longest = Math.Max(longest, contexts[r].History.Length);
-        }
+        int longest = PenaltyHistory.Longest(contexts);
 
         if (longest == 0)
         {

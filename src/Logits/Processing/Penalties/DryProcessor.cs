@@ -80,7 +80,7 @@ public sealed class DryProcessor : LogitProcessor
 
         breakers.Sort();
         _breakers = Distinct(breakers);
-        Multiplier = multiplier;
+        Multiplier = PerRowParameter(multiplier);
         Base = @base;
         AllowedLength = allowedLength;
         Window = PenaltyHistory.ValidateWindow(window, nameof(window));
@@ -111,9 +111,6 @@ public sealed class DryProcessor : LogitProcessor
 
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => false;
-
-    /// <inheritdoc />
-    protected override void EnsureRows(int rows) => Multiplier.EnsureRows(rows, Name);
 
     /// <inheritdoc />
     /// <remarks>Sparse subtractions: −∞ stays −∞.</remarks>

@@ -29,8 +29,8 @@ public sealed class FrequencyPresencePenaltyProcessor : LogitProcessor
     /// <paramref name="window"/> is 0 or below -1.</exception>
     public FrequencyPresencePenaltyProcessor(PerRow<double> frequencyPenalty, PerRow<double> presencePenalty, PenaltyScope scope = PenaltyScope.OutputOnly, int window = -1)
     {
-        FrequencyPenalty = CountPenalties.ValidateAdditive(frequencyPenalty, nameof(frequencyPenalty));
-        PresencePenalty = CountPenalties.ValidateAdditive(presencePenalty, nameof(presencePenalty));
+        FrequencyPenalty = PerRowParameter(CountPenalties.ValidateAdditive(frequencyPenalty, nameof(frequencyPenalty)));
+        PresencePenalty = PerRowParameter(CountPenalties.ValidateAdditive(presencePenalty, nameof(presencePenalty)));
         Scope = PenaltyHistory.ValidateScope(scope, nameof(scope));
         Window = PenaltyHistory.ValidateWindow(window, nameof(window));
     }
@@ -52,13 +52,6 @@ public sealed class FrequencyPresencePenaltyProcessor : LogitProcessor
 
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => false;
-
-    /// <inheritdoc />
-    protected override void EnsureRows(int rows)
-    {
-        FrequencyPenalty.EnsureRows(rows, Name);
-        PresencePenalty.EnsureRows(rows, Name);
-    }
 
     /// <inheritdoc />
     /// <remarks>Sparse subtractions: −∞ stays −∞.</remarks>

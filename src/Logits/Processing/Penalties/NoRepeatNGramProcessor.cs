@@ -54,11 +54,7 @@ public sealed class NoRepeatNGramProcessor : LogitProcessor
     protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)
     {
         int rows = logits.Rows;
-        int longest = 0;
-        for (int r = 0; r < rows; r++)
-        {
-            longest = Math.Max(longest, contexts[r].History.Length);
-        }
+        int longest = PenaltyHistory.Longest(contexts);
 
         if (longest == 0)
         {

@@ -38,9 +38,9 @@ public sealed class PenaltiesProcessor : LogitProcessor
         PenaltyScope frequencyPresenceScope = PenaltyScope.OutputOnly,
         bool normalizeFirst = false)
     {
-        RepetitionPenalty = CountPenalties.ValidateRepetition(repetitionPenalty, nameof(repetitionPenalty));
-        FrequencyPenalty = CountPenalties.ValidateAdditive(frequencyPenalty, nameof(frequencyPenalty));
-        PresencePenalty = CountPenalties.ValidateAdditive(presencePenalty, nameof(presencePenalty));
+        RepetitionPenalty = PerRowParameter(CountPenalties.ValidateRepetition(repetitionPenalty, nameof(repetitionPenalty)));
+        FrequencyPenalty = PerRowParameter(CountPenalties.ValidateAdditive(frequencyPenalty, nameof(frequencyPenalty)));
+        PresencePenalty = PerRowParameter(CountPenalties.ValidateAdditive(presencePenalty, nameof(presencePenalty)));
         Window = PenaltyHistory.ValidateWindow(window, nameof(window));
         RepetitionScope = PenaltyHistory.ValidateScope(repetitionScope, nameof(repetitionScope));
         FrequencyPresenceScope = PenaltyHistory.ValidateScope(frequencyPresenceScope, nameof(frequencyPresenceScope));
@@ -73,14 +73,6 @@ public sealed class PenaltiesProcessor : LogitProcessor
 
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => false;
-
-    /// <inheritdoc />
-    protected override void EnsureRows(int rows)
-    {
-        RepetitionPenalty.EnsureRows(rows, Name);
-        FrequencyPenalty.EnsureRows(rows, Name);
-        PresencePenalty.EnsureRows(rows, Name);
-    }
 
     /// <inheritdoc />
     /// <remarks>Normalising first needs a distribution (and the empty-row guard); otherwise only sparse edits that leave −∞ as it is.</remarks>

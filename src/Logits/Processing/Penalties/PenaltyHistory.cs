@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 
 namespace Logits.Processing.Penalties;
 
@@ -7,6 +8,18 @@ internal static class PenaltyHistory
 {
     /// <summary>The whole scope (no window).</summary>
     public const int WholeScope = -1;
+
+    /// <summary>The length of the longest history among <paramref name="contexts"/> (0 when every history is empty).</summary>
+    public static int Longest(IReadOnlyList<SamplingContext> contexts)
+    {
+        int longest = 0;
+        for (int r = 0; r < contexts.Count; r++)
+        {
+            longest = Math.Max(longest, contexts[r].History.Length);
+        }
+
+        return longest;
+    }
 
     /// <summary>Throws unless <paramref name="window"/> is <c>-1</c> (whole scope) or at least 1.</summary>
     public static int ValidateWindow(int window, string paramName)

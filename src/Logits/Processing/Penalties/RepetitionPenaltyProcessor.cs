@@ -34,7 +34,7 @@ public sealed class RepetitionPenaltyProcessor : LogitProcessor
     /// <paramref name="window"/> is 0 or below -1.</exception>
     public RepetitionPenaltyProcessor(PerRow<double> penalty, PenaltyScope scope = PenaltyScope.PromptAndOutput, int window = -1, bool normalizeFirst = false)
     {
-        Penalty = CountPenalties.ValidateRepetition(penalty, nameof(penalty));
+        Penalty = PerRowParameter(CountPenalties.ValidateRepetition(penalty, nameof(penalty)));
         Scope = PenaltyHistory.ValidateScope(scope, nameof(scope));
         Window = PenaltyHistory.ValidateWindow(window, nameof(window));
         NormalizeFirst = normalizeFirst;
@@ -57,9 +57,6 @@ public sealed class RepetitionPenaltyProcessor : LogitProcessor
 
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => false;
-
-    /// <inheritdoc />
-    protected override void EnsureRows(int rows) => Penalty.EnsureRows(rows, Name);
 
     /// <inheritdoc />
     /// <remarks>Normalising first needs a distribution (and the empty-row guard); otherwise only sparse edits that leave −∞ as it is.</remarks>

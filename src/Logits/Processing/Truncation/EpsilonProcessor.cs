@@ -1,4 +1,5 @@
 using System;
+using Logits.Tensors;
 
 namespace Logits.Processing.Truncation;
 
@@ -28,7 +29,7 @@ public sealed class EpsilonProcessor : ThresholdProcessor
     /// <inheritdoc />
     public override string Name => "epsilon";
 
-    private protected override RowStatistic Statistic => RowStatistic.LogSumExp;
+    private protected override RowStatisticKinds Statistic => RowStatisticKinds.LogSumExp;
 
     /// <summary>Checks that every ε is in <c>(0, 1)</c> (also for <see cref="EtaProcessor"/>).</summary>
     internal static PerRow<double> CheckEpsilon(PerRow<double> epsilon)
@@ -46,6 +47,6 @@ public sealed class EpsilonProcessor : ThresholdProcessor
 
     // ln p_i ≥ ln ε  ⇔  z_i ≥ lse + ln ε. Capped at the row maximum: when even the top token is below ε, the cut
     // must not empty the row (keep-at-least only lowers it for minTokensToKeep > 1).
-    private protected override double Threshold(double parameter, float rowMax, in RowStats stats) =>
+    private protected override double Threshold(double parameter, float rowMax, in LogitRowStatistics stats) =>
         Math.Min(stats.LogSumExp + Math.Log(parameter), rowMax);
 }

@@ -1,4 +1,5 @@
 using System;
+using Logits.Tensors;
 
 namespace Logits.Processing.Truncation;
 
@@ -27,12 +28,12 @@ public sealed class EtaProcessor : ThresholdProcessor
     /// <inheritdoc />
     public override string Name => "eta";
 
-    private protected override RowStatistic Statistic => RowStatistic.Entropy;
+    private protected override RowStatisticKinds Statistic => RowStatisticKinds.Entropy;
 
     /// <summary>η for a row of entropy <paramref name="entropy"/>.</summary>
     internal static double Eta(double epsilon, double entropy) => Math.Min(epsilon, Math.Sqrt(epsilon) * Math.Exp(-entropy));
 
     // Capped at the row maximum so a cut above every token keeps the top one (minTokensToKeep = 1).
-    private protected override double Threshold(double parameter, float rowMax, in RowStats stats) =>
+    private protected override double Threshold(double parameter, float rowMax, in LogitRowStatistics stats) =>
         Math.Min(stats.LogSumExp + Math.Log(Eta(parameter, stats.Entropy)), rowMax);
 }

@@ -1,4 +1,5 @@
 using System;
+using Logits.Tensors;
 
 namespace Logits.Processing.Truncation;
 
@@ -29,7 +30,7 @@ public sealed class MinPProcessor : ThresholdProcessor
     // Pmin = 0 keeps everything (ln 0 = -inf): such a row is not cut.
     private protected override bool Cuts(double parameter) => parameter > 0;
 
-    private protected override double Threshold(double parameter, float rowMax, in RowStats stats) => rowMax + Math.Log(parameter);
+    private protected override double Threshold(double parameter, float rowMax, in LogitRowStatistics stats) => rowMax + Math.Log(parameter);
 
     private static PerRow<double> Check(PerRow<double> minP)
     {

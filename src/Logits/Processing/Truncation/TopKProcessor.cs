@@ -42,7 +42,7 @@ public sealed class TopKProcessor : LogitProcessor
             ThrowHelper.ThrowArgumentOutOfRange(nameof(tieMode), tieMode, "must be IncludeTies or ExactK");
         }
 
-        K = k;
+        K = PerRowParameter(k);
         MinTokensToKeep = TruncationRules.ValidateMinTokensToKeep(minTokensToKeep);
         TieMode = tieMode;
     }
@@ -61,9 +61,6 @@ public sealed class TopKProcessor : LogitProcessor
 
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => true;
-
-    /// <inheritdoc />
-    protected override void EnsureRows(int rows) => K.EnsureRows(rows, Name);
 
     /// <inheritdoc />
     protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)

@@ -1,4 +1,5 @@
 using System;
+using Logits.Tensors;
 
 namespace Logits.Processing.Truncation;
 
@@ -28,10 +29,10 @@ public sealed class TopNSigmaProcessor : ThresholdProcessor
     /// <inheritdoc />
     public override string Name => "top-n-sigma";
 
-    private protected override RowStatistic Statistic => RowStatistic.Moments;
+    private protected override RowStatisticKinds Statistic => RowStatisticKinds.Moments;
 
     // A row with at most one finite token has no spread: nothing is cut.
-    private protected override double Threshold(double parameter, float rowMax, in RowStats stats) =>
+    private protected override double Threshold(double parameter, float rowMax, in LogitRowStatistics stats) =>
         stats.Finite <= 1 ? double.NegativeInfinity : rowMax - (parameter * stats.StandardDeviation);
 
     private static PerRow<double> Check(PerRow<double> n)

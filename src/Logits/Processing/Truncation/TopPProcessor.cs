@@ -36,7 +36,7 @@ public sealed class TopPProcessor : LogitProcessor
             }
         }
 
-        P = p;
+        P = PerRowParameter(p);
         MinTokensToKeep = TruncationRules.ValidateMinTokensToKeep(minTokensToKeep);
     }
 
@@ -54,9 +54,6 @@ public sealed class TopPProcessor : LogitProcessor
 
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => true;
-
-    /// <inheritdoc />
-    protected override void EnsureRows(int rows) => P.EnsureRows(rows, Name);
 
     /// <inheritdoc />
     protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)

@@ -57,7 +57,7 @@ public sealed class TypicalProcessor : LogitProcessor
             ThrowHelper.ThrowArgumentOutOfRange(nameof(boundary), boundary, "must be Inclusive or Strict");
         }
 
-        Mass = mass;
+        Mass = PerRowParameter(mass);
         Boundary = boundary;
         MinTokensToKeep = TruncationRules.ValidateMinTokensToKeep(minTokensToKeep);
     }
@@ -78,16 +78,9 @@ public sealed class TypicalProcessor : LogitProcessor
     public override bool IsArgmaxInvariant => false;
 
     /// <inheritdoc />
-    protected override void EnsureRows(int rows) => Mass.EnsureRows(rows, Name);
-
-    /// <summary>The typicality score <c>|-ln p - H|</c>; one expression so the sort and the band agree bit for bit.</summary>
-    private static double Score(float z, double lse, double entropy) => Math.Abs(-(z - lse) - entropy);
-
-    /// <inheritdoc />
     protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)
     {
         int rows = logits.Rows;
-        int vocab = logits.Vocab;
         bool any = false;
         for (int r = 0; r < rows; r++)
         {
@@ -99,98 +92,26 @@ public sealed class TypicalProcessor : LogitProcessor
             return;
         }
 
-        var row = LogitProcessorBuffers.RentFloats(vocab);
-        var scores = LogitProcessorBuffers.RentDoubles(vocab);
-        var order = LogitProcessorBuffers.RentInts(vocab);
+        var mass = LogitProcessorBuffers.RentDoubles(rows);
         var lower = LogitProcessorBuffers.RentFloats(rows);
         var upper = LogitProcessorBuffers.RentFloats(rows);
-        var above = LogitProcessorBuffers.RentInts(rows);
         try
         {
             for (int r = 0; r < rows; r++)
             {
-                lower[r] = float.NegativeInfinity;
-                upper[r] = float.PositiveInfinity;
-                above[r] = 0;
-                double mass = Mass.For(r);
-                if (mass >= 1)
-                {
-                    continue;
-                }
-
-                var z = row.AsSpan(0, vocab);
-                logits.CopyRowTo(r, z);
-                (lower[r], upper[r], above[r]) = Band(z, mass, scores, order);
+                mass[r] = Mass.For(r);
             }
 
-            logits.Kernels.MaskBelow(logits, lower.AsSpan(0, rows), logits);
-            MaskAbove.Apply(logits, upper.AsSpan(0, rows), above.AsSpan(0, rows));
+            logits.Kernels.TypicalBand(
+                logits, mass.AsSpan(0, rows), MinTokensToKeep, Boundary == TypicalBoundary.Strict, lower.AsSpan(0, rows), upper.AsSpan(0, rows));
+            logits.Kernels.MaskOutside(logits, lower.AsSpan(0, rows), upper.AsSpan(0, rows), logits);
         }
         finally
         {
-            LogitProcessorBuffers.Return(row);
-            LogitProcessorBuffers.Return(scores);
-            LogitProcessorBuffers.Return(order);
+            LogitProcessorBuffers.Return(mass);
             LogitProcessorBuffers.Return(lower);
             LogitProcessorBuffers.Return(upper);
-            LogitProcessorBuffers.Return(above);
         }
     }
 
-    /// <summary>The kept band <c>[lower, upper]</c> of one row and how many finite tokens lie above it.</summary>
-    private (float Lower, float Upper, int Above) Band(ReadOnlySpan<float> z, double mass, double[] scores, int[] order)
-    {
-        double lse = HostRowMath.LogSumExp(z, out int finite, out _);
-        double entropy = HostRowMath.Entropy(z, lse);
-        int count = 0;
-        for (int i = 0; i < z.Length; i++)
-        {
-            if (!float.IsNegativeInfinity(z[i]))
-            {
-                scores[count] = Score(z[i], lse, entropy);
-                order[count] = i;
-                count++;
-            }
-        }
-
-        // Order within a score tie does not matter: the whole tie group is kept or dropped together.
-        Array.Sort(scores, order, 0, count);
-        int n = finite;
-        double cumulative = 0;
-        for (int j = 0; j < count; j++)
-        {
-            cumulative += Math.Exp(z[order[j]] - lse);
-            if (Boundary == TypicalBoundary.Strict ? cumulative > mass : cumulative >= mass)
-            {
-                n = j + 1;
-                break;
-            }
-        }
-
-        n = Math.Max(n, Math.Min(MinTokensToKeep, finite));
-        double cut = scores[n - 1];
-
-        // s is valley-shaped in z, so {s ≤ cut} is the value band [lower, upper].
-        float lower = float.PositiveInfinity;
-        float upper = float.NegativeInfinity;
-        for (int i = 0; i < z.Length; i++)
-        {
-            if (!float.IsNegativeInfinity(z[i]) && Score(z[i], lse, entropy) <= cut)
-            {
-                lower = Math.Min(lower, z[i]);
-                upper = Math.Max(upper, z[i]);
-            }
-        }
-
-        int above = 0;
-        foreach (float value in z)
-        {
-            if (value > upper)
-            {
-                above++;
-            }
-        }
-
-        return (lower, upper, above);
-    }
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using System.Collections.Generic;
 using Logits.Tensors;
 
@@ -44,8 +45,8 @@ public sealed class DynamicTemperatureProcessor : LogitProcessor
             ThrowHelper.ThrowArgumentOutOfRange(nameof(exponent), exponent, "must be finite and greater than 0");
         }
 
-        Temperature = temperature;
-        Delta = delta;
+        Temperature = PerRowParameter(temperature);
+        Delta = PerRowParameter(delta);
         Exponent = exponent;
     }
 
@@ -64,13 +65,6 @@ public sealed class DynamicTemperatureProcessor : LogitProcessor
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => true;
 
-    /// <inheritdoc />
-    protected override void EnsureRows(int rows)
-    {
-        Temperature.EnsureRows(rows, Name);
-        Delta.EnsureRows(rows, Name);
-    }
-
     /// <summary>The temperature for a row of normalised entropy <paramref name="normalizedEntropy"/>.</summary>
     internal static double TemperatureFor(double t0, double delta, double exponent, double normalizedEntropy)
     {
@@ -82,27 +76,25 @@ public sealed class DynamicTemperatureProcessor : LogitProcessor
     protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)
     {
         int rows = logits.Rows;
-        int vocab = logits.Vocab;
-        var row = LogitProcessorBuffers.RentFloats(vocab);
+        var statistics = ArrayPool<LogitRowStatistics>.Shared.Rent(rows);
         var factors = LogitProcessorBuffers.RentFloats(rows);
         var greedy = LogitProcessorBuffers.RentInts(rows);
         try
         {
+            logits.Kernels.RowStatistics(logits, RowStatisticKinds.Entropy, statistics.AsSpan(0, rows));
             bool anyGreedy = false;
             bool anyScaled = false;
             for (int r = 0; r < rows; r++)
             {
                 factors[r] = 1f;
                 greedy[r] = 0;
-                var z = row.AsSpan(0, vocab);
-                logits.CopyRowTo(r, z);
-                double lse = HostRowMath.LogSumExp(z, out int finite, out _);
+                int finite = statistics[r].Finite;
                 if (finite <= 1)
                 {
                     continue;
                 }
 
-                double normalized = HostRowMath.Entropy(z, lse) / Math.Log(finite);
+                double normalized = statistics[r].Entropy / Math.Log(finite);
                 double t = TemperatureFor(Temperature.For(r), Delta.For(r), Exponent, normalized);
                 if (t < TemperatureProcessor.GreedyThreshold)
                 {
@@ -128,7 +120,7 @@ public sealed class DynamicTemperatureProcessor : LogitProcessor
         }
         finally
         {
-            LogitProcessorBuffers.Return(row);
+            ArrayPool<LogitRowStatistics>.Shared.Return(statistics);
             LogitProcessorBuffers.Return(factors);
             LogitProcessorBuffers.Return(greedy);
         }

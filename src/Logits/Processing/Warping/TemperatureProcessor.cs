@@ -29,7 +29,7 @@ public sealed class TemperatureProcessor : LogitProcessor
             }
         }
 
-        Temperature = temperature;
+        Temperature = PerRowParameter(temperature);
     }
 
     /// <summary>The temperature, for every row or per row.</summary>
@@ -40,9 +40,6 @@ public sealed class TemperatureProcessor : LogitProcessor
 
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => true;
-
-    /// <inheritdoc />
-    protected override void EnsureRows(int rows) => Temperature.EnsureRows(rows, Name);
 
     /// <inheritdoc />
     protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)

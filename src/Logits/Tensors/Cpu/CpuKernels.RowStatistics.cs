@@ -1,6 +1,7 @@
 using System;
 using System.Buffers;
 using System.Numerics;
+using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 
 namespace Logits.Tensors.Cpu;
@@ -126,61 +127,33 @@ internal sealed partial class CpuKernels
     }
 
     /// <summary>
-    /// <c>S = Σ w_i</c> and <c>T = Σ (z_i − m) w_i</c> with <c>w_i = exp(z_i − m)</c>, in one read of the row: the
-    /// weights of a chunk go to a stack buffer (<see cref="VectorExp"/>) and are weighted from L1. −∞ entries add 0.
+    /// <c>S = Σ w_i</c> and <c>T = Σ d_i w_i</c> with <c>d_i = z_i − m</c> and <c>w_i = exp(d_i)</c>, all in float64
+    /// (<c>TensorPrimitives.Exp</c> on doubles), chunk by chunk from a stack buffer. The entropy <c>ln S − T/S</c>
+    /// feeds rules that amplify its error (dynamic temperature raises it to a power below 1 near 0), so float32
+    /// weights are not precise enough. <c>d</c> is clamped at −1000 first: <c>exp</c> is then exactly 0 and a −∞
+    /// entry adds <c>−1000 · 0 = 0</c> rather than NaN.
     /// </summary>
     private static (double Sum, double Weighted) ExpSums(ReadOnlySpan<float> x, float m)
     {
-        const int Chunk = 1024;
-        Span<float> weights = stackalloc float[Chunk];
+        const int Chunk = 512;
+        Span<double> offsets = stackalloc double[Chunk];
+        Span<double> weights = stackalloc double[Chunk];
         double sum = 0;
         double weighted = 0;
         for (int start = 0; start < x.Length; start += Chunk)
         {
             int length = Math.Min(Chunk, x.Length - start);
-            var values = x.Slice(start, length);
+            var d = offsets[..length];
             var w = weights[..length];
-            sum += VectorExp.ExpShiftedSum(values, m, w);
-            weighted += WeightedOffsets(values, w, m);
+            TensorPrimitives.ConvertChecked<float, double>(x.Slice(start, length), d);
+            TensorPrimitives.Subtract(d, (double)m, d);
+            TensorPrimitives.Max(d, -1000.0, d);
+            TensorPrimitives.Exp(d, w);
+            sum += TensorPrimitives.Sum<double>(w);
+            weighted += TensorPrimitives.Dot<double>(d, w);
         }
 
         return (sum, weighted);
-    }
-
-    /// <summary><c>Σ (z_i − m) w_i</c> over the entries with <c>w_i &gt; 0</c> (so −∞ · 0 never makes NaN).</summary>
-    private static double WeightedOffsets(ReadOnlySpan<float> z, ReadOnlySpan<float> w, float m)
-    {
-        double total = 0;
-        int start = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            var zv = MemoryMarshal.Cast<float, Vector<float>>(z);
-            var wv = MemoryMarshal.Cast<float, Vector<float>>(w);
-            var shift = new Vector<float>(m);
-            var acc = Vector<float>.Zero;
-            for (int k = 0; k < zv.Length; k++)
-            {
-                var product = (zv[k] - shift) * wv[k];
-                acc += Vector.ConditionalSelect(Vector.GreaterThan(wv[k], Vector<float>.Zero), product, Vector<float>.Zero);
-            }
-
-            for (int lane = 0; lane < Vector<float>.Count; lane++)
-            {
-                total += acc[lane];
-            }
-
-            start = zv.Length * Vector<float>.Count;
-        }
-
-        for (int i = start; i < z.Length; i++)
-        {
-            if (w[i] > 0)
-            {
-                total += ((double)z[i] - m) * w[i];
-            }
-        }
-
-        return total;
     }
 
     /// <summary>The mean and population standard deviation of the finite entries (two passes, float64 sums).</summary>

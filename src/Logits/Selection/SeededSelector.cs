@@ -1,0 +1,102 @@
+using System;
+using System.Collections.Generic;
+using Logits.Processing;
+using Logits.Randomness;
+using Logits.Tensors;
+
+namespace Logits.Selection;
+
+/// <summary>
+/// The selectors that draw random numbers (multinomial, Gumbel, Mirostat): one xoshiro256** stream per row, row
+/// <c>r</c> seeded <c>Seed + r</c> (docs/algorithms/selection.md#random-streams), so the same seed gives the same
+/// tokens whatever the thread count or batch split.
+/// </summary>
+/// <remarks>
+/// The base checks the call (one context and one destination slot per row), grows the streams (and any per-row state
+/// of the subclass) to the batch's rows, and implements the stateful hooks: <see cref="Reset"/> reseeds every row,
+/// <see cref="Clone"/> copies the stream positions and the subclass's state, <see cref="Accept"/> does nothing (the
+/// state moves at selection). Stateful: not thread-safe; give each thread its own <see cref="Clone"/>. The family is
+/// closed: the constructor is not accessible outside the library.
+/// </remarks>
+public abstract class SeededSelector : ITokenSelector, IStatefulSampler
+{
+    private Xoshiro256StarStar[] _streams = Array.Empty<Xoshiro256StarStar>();
+    private float[] _row = Array.Empty<float>();
+
+    private protected SeededSelector(ulong seed) => Seed = seed;
+
+    /// <summary>The batch seed; row <c>r</c> uses <c>seed + r</c>.</summary>
+    public ulong Seed { get; }
+
+    /// <inheritdoc />
+    public abstract string Name { get; }
+
+    /// <inheritdoc />
+    public void SelectTokens(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, Span<int> destination)
+    {
+        SelectorGuards.Validate(logits, contexts, destination);
+        EnsureRows(logits.Rows);
+        SelectCore(logits, destination[..logits.Rows]);
+    }
+
+    /// <summary>Does nothing: the seeded selectors' state moves when they select.</summary>
+    /// <param name="row">The row.</param>
+    /// <param name="token">The accepted token.</param>
+    public void Accept(int row, int token)
+    {
+    }
+
+    /// <inheritdoc />
+    public void Reset()
+    {
+        _streams = Array.Empty<Xoshiro256StarStar>();
+        ResetRowState();
+    }
+
+    /// <inheritdoc />
+    public IStatefulSampler Clone()
+    {
+        var copy = CreateCopy();
+        copy._streams = SelectorGuards.CloneStreams(_streams);
+        return copy;
+    }
+
+    /// <summary>Selects one token per row; the streams cover every row.</summary>
+    private protected abstract void SelectCore(LogitBatch logits, Span<int> destination);
+
+    /// <summary>A selector with the same settings and a copy of the subclass's per-row state (the base copies the streams).</summary>
+    private protected abstract SeededSelector CreateCopy();
+
+    /// <summary>Grows the subclass's per-row state to <paramref name="rows"/> rows (existing rows keep theirs).</summary>
+    private protected virtual void EnsureRowState(int rows)
+    {
+    }
+
+    /// <summary>Returns the subclass's per-row state to its construction value.</summary>
+    private protected virtual void ResetRowState()
+    {
+    }
+
+    /// <summary>Row <paramref name="row"/>'s stream.</summary>
+    private protected Xoshiro256StarStar Stream(int row) => _streams[row];
+
+    /// <summary>A host copy of row <paramref name="row"/>, in a buffer the selector keeps (valid until the next call).</summary>
+    private protected ReadOnlySpan<float> ReadRow(LogitBatch logits, int row)
+    {
+        if (_row.Length < logits.Vocab)
+        {
+            _row = new float[logits.Vocab];
+        }
+
+        var values = _row.AsSpan(0, logits.Vocab);
+        logits.CopyRowTo(row, values);
+        return values;
+    }
+
+    /// <summary>Grows the streams and the subclass's state so rows <c>[0, rows)</c> exist.</summary>
+    private protected void EnsureRows(int rows)
+    {
+        SelectorGuards.EnsureStreams(ref _streams, Seed, rows);
+        EnsureRowState(rows);
+    }
+}
