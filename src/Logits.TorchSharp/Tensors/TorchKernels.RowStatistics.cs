@@ -25,7 +25,9 @@ internal sealed partial class TorchKernels
     {
         var input = RequireTorch(x, nameof(x));
         RequireRowLength(destination.Length, input.Rows, nameof(destination));
-        if ((kinds & ~RowStatisticKinds.All) != 0)
+        // No unknown bit, and not the entropy bit without LogSumExp (Entropy includes it; that bit alone would compute nothing).
+        if ((kinds & ~RowStatisticKinds.All) != 0
+            || (kinds & RowStatisticKinds.Entropy) == (RowStatisticKinds.Entropy & ~RowStatisticKinds.LogSumExp))
         {
             ThrowHelper.ThrowArgumentOutOfRange(nameof(kinds), kinds, "holds an undefined flag");
         }
@@ -59,7 +61,9 @@ internal sealed partial class TorchKernels
             int finiteCount = (int)values[5 * row];
             if (finiteCount == 0)
             {
-                destination[row] = new LogitRowStatistics(0, float.NegativeInfinity, double.NegativeInfinity, double.NaN, double.NaN, double.NaN);
+                // Not asked for is NaN even here, so a rule that reads what it did not ask for fails visibly.
+                double emptyLogSumExp = (kinds & RowStatisticKinds.LogSumExp) != 0 ? double.NegativeInfinity : double.NaN;
+                destination[row] = new LogitRowStatistics(0, float.NegativeInfinity, emptyLogSumExp, double.NaN, double.NaN, double.NaN);
                 continue;
             }
 

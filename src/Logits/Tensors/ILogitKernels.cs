@@ -69,7 +69,8 @@ public interface ILogitKernels
     /// <c>S = Σ w_i</c> and <c>T = Σ (z_i - m) w_i</c>, <c>lse = m + ln S</c> and <c>H = ln S - T/S</c>. Mean and
     /// standard deviation take two passes. A row that is all <c>-∞</c> gives <c>Finite = 0</c> (no exception).
     /// </remarks>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="kinds"/> holds an undefined flag.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="kinds"/> is not an OR of defined flags: an undefined
+    /// bit, or the entropy bit without <see cref="RowStatisticKinds.LogSumExp"/>.</exception>
     /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
     void RowStatistics(LogitBatch x, RowStatisticKinds kinds, Span<LogitRowStatistics> destination);
 

@@ -198,4 +198,158 @@ public static class ReferenceKernels
 
         return (lastPositive, 0);
     }
+
+    /// <summary>The checked row maximum: NaN/+inf throw; an all <c>-inf</c> row gives <c>-inf</c> (no exception).</summary>
+    public static float RowMax(float[] row, int rowIndex) => (float)CheckedMax(row, rowIndex);
+
+    /// <summary>Statistics of one row over its finite entries, all of them, in double precision.</summary>
+    /// <param name="Finite">The number of finite entries.</param>
+    /// <param name="Max">The maximum (<c>-inf</c> for an empty row).</param>
+    /// <param name="LogSumExp">The log-sum-exp over the finite entries (<c>-inf</c> for an empty row).</param>
+    /// <param name="Entropy">The entropy in nats of the softmax (NaN for an empty row).</param>
+    /// <param name="EntropyScale">
+    /// <c>max(1, ln S + Σ p_i |z_i - m|)</c>: the size of the two terms whose difference is the entropy
+    /// (<c>H = ln S - Σ p_i (z_i - m)</c>), which sets the absolute precision a float32-weighted kernel can reach.
+    /// </param>
+    /// <param name="Mean">The mean of the finite entries (NaN for an empty row).</param>
+    /// <param name="StandardDeviation">The population standard deviation of the finite entries (NaN for an empty row).</param>
+    public readonly record struct RowStatisticsResult(
+        int Finite, float Max, double LogSumExp, double Entropy, double EntropyScale, double Mean, double StandardDeviation);
+
+    /// <summary>Row statistics by the textbook formulas: probabilities first, then <c>-Σ p ln p</c>; two-pass moments.</summary>
+    public static RowStatisticsResult RowStatistics(float[] row, int rowIndex)
+    {
+        double m = CheckedMax(row, rowIndex);
+        var finite = row.Where(v => !float.IsNegativeInfinity(v)).Select(v => (double)v).ToArray();
+        if (finite.Length == 0)
+        {
+            return new RowStatisticsResult(0, float.NegativeInfinity, double.NegativeInfinity, double.NaN, 1, double.NaN, double.NaN);
+        }
+
+        double sum = 0;
+        foreach (double z in finite)
+        {
+            sum += Math.Exp(z - m);
+        }
+
+        double logSum = Math.Log(sum);
+        double entropy = 0;
+        double spread = 0;
+        foreach (double z in finite)
+        {
+            double logP = (z - m) - logSum;
+            double p = Math.Exp(logP);
+            if (p > 0)
+            {
+                entropy -= p * logP;
+                spread += p * (m - z);
+            }
+        }
+
+        double mean = 0;
+        foreach (double z in finite)
+        {
+            mean += z;
+        }
+
+        mean /= finite.Length;
+        double squares = 0;
+        foreach (double z in finite)
+        {
+            squares += (z - mean) * (z - mean);
+        }
+
+        return new RowStatisticsResult(
+            finite.Length, (float)m, m + logSum, entropy, Math.Max(1, logSum + spread), mean, Math.Sqrt(squares / finite.Length));
+    }
+
+    /// <summary>Sets every entry outside <c>[lower, upper]</c> to <c>-inf</c>; keeps the others bit for bit.</summary>
+    public static float[] MaskOutside(float[] row, float lower, float upper) =>
+        row.Select(z => z < lower || z > upper ? float.NegativeInfinity : z).ToArray();
+
+    /// <summary>The <paramref name="count"/> largest values, descending, by a full sort (<c>-inf</c> entries are values too).</summary>
+    public static float[] LargestValues(float[] row, int count) =>
+        row.OrderByDescending(v => v).Take(count).ToArray();
+
+    /// <summary>A typical band with the distances of its two decisions to their boundaries.</summary>
+    /// <param name="Lower">The smallest kept logit (<c>-inf</c> when everything is kept).</param>
+    /// <param name="Upper">The largest kept logit (<c>+inf</c> when everything is kept).</param>
+    /// <param name="MassMargin">How far the accumulated mass was from <c>mass</c> at the stopping step and the step before.</param>
+    /// <param name="ScoreMargin">
+    /// How far the cut score is from the nearest score of a token with another value (ties in value score alike
+    /// in every implementation; near ties in score can be ordered either way by rounding).
+    /// </param>
+    /// <param name="ScoreScale">The entropy scale (<see cref="RowStatisticsResult.EntropyScale"/>): scores carry the entropy's absolute error.</param>
+    public readonly record struct TypicalResult(float Lower, float Upper, double MassMargin, double ScoreMargin, double ScoreScale);
+
+    /// <summary>
+    /// Locally typical sampling by the rule of docs/algorithms/truncation.md#typical, by a full sort: scores
+    /// <c>s_i = |-ln p_i - H|</c>, ascending (then by id), accumulate <c>p</c> until it reaches <paramref name="mass"/>
+    /// (or exceeds it when <paramref name="strict"/>), raise to <c>min(minTokensToKeep, |F|)</c>, keep every token scoring at
+    /// most the n-th score; the band is the smallest and largest kept logit.
+    /// </summary>
+    public static TypicalResult TypicalBand(float[] row, int rowIndex, double mass, int minTokensToKeep, bool strict)
+    {
+        var stats = RowStatistics(row, rowIndex);
+        if (stats.Finite == 0)
+        {
+            throw new NoViableTokenException(rowIndex, "typical");
+        }
+
+        if (mass >= 1)
+        {
+            return new TypicalResult(float.NegativeInfinity, float.PositiveInfinity, double.PositiveInfinity, double.PositiveInfinity, stats.EntropyScale);
+        }
+
+        double m = stats.Max;
+        double logSum = stats.LogSumExp - m;
+        var ids = Enumerable.Range(0, row.Length).Where(i => !float.IsNegativeInfinity(row[i])).ToArray();
+        double LogP(int i) => (row[i] - m) - logSum;
+        double Score(int i) => Math.Abs(-LogP(i) - stats.Entropy);
+        var order = ids.OrderBy(Score).ThenBy(i => i).ToArray();
+
+        int n = order.Length;
+        double cumulative = 0;
+        double massMargin = double.PositiveInfinity;
+        for (int j = 0; j < order.Length; j++)
+        {
+            double before = cumulative;
+            cumulative += Math.Exp(LogP(order[j]));
+            if (strict ? cumulative > mass : cumulative >= mass)
+            {
+                n = j + 1;
+                massMargin = Math.Min(Math.Abs(before - mass), Math.Abs(cumulative - mass));
+                break;
+            }
+        }
+
+        if (n == order.Length && double.IsPositiveInfinity(massMargin))
+        {
+            // Never reached: the total mass (1 up to rounding) stayed below the target.
+            massMargin = Math.Abs(cumulative - mass);
+        }
+
+        n = Math.Max(n, Math.Min(minTokensToKeep, order.Length));
+        int cutToken = order[n - 1];
+        double cut = Score(cutToken);
+        float lower = float.PositiveInfinity;
+        float upper = float.NegativeInfinity;
+        double scoreMargin = double.PositiveInfinity;
+        foreach (int i in ids)
+        {
+            double s = Score(i);
+            if (s <= cut)
+            {
+                lower = Math.Min(lower, row[i]);
+                upper = Math.Max(upper, row[i]);
+            }
+
+            if (row[i] != row[cutToken])
+            {
+                scoreMargin = Math.Min(scoreMargin, Math.Abs(s - cut));
+            }
+        }
+
+        return new TypicalResult(lower, upper, massMargin, scoreMargin, stats.EntropyScale);
+    }
 }

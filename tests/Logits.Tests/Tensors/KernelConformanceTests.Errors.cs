@@ -30,6 +30,11 @@ public abstract partial class KernelConformanceTests
             case "kth-largest": k.KthLargest(x, Filled(rows, 2), new float[rows]); break;
             case "top-p": k.TopPThreshold(x, Filled(rows, 0.9), 1, new float[rows]); break;
             case "sample": k.Sample(x, Filled(rows, 0.5), new int[rows]); break;
+            case "row-max": k.RowMax(x, new float[rows]); break;
+            case "row-statistics": k.RowStatistics(x, RowStatisticKinds.All, new LogitRowStatistics[rows]); break;
+            case "mask-outside": using (var d = x.CreateLike()) { k.MaskOutside(x, Filled(rows, -1f), Filled(rows, 1f), d); } break;
+            case "largest-values": k.LargestValues(x, 2, new float[rows * 2]); break;
+            case "typical": k.TypicalBand(x, Filled(rows, 0.9), 1, false, new float[rows], new float[rows]); break;
             default: throw new ArgumentOutOfRangeException(nameof(kernel), kernel, null);
         }
     }
@@ -44,11 +49,12 @@ public abstract partial class KernelConformanceTests
     public static TheoryData<string> AllKernels() => new()
     {
         "softmax", "log-softmax", "logsumexp", "scale", "affine", "argmax", "mask-below", "kth-largest", "top-p", "sample",
+        "row-max", "row-statistics", "mask-outside", "largest-values", "typical",
     };
 
     public static TheoryData<string> DistributionKernels() => new()
     {
-        "softmax", "log-softmax", "logsumexp", "argmax", "top-p", "sample",
+        "softmax", "log-softmax", "logsumexp", "argmax", "top-p", "sample", "typical",
     };
 
     [Theory]

@@ -11,7 +11,7 @@ namespace Logits.Tests.Tensors;
 /// in memory that ends exactly where the row ends, reads and writes nothing outside the row.
 /// </summary>
 /// <remarks>
-/// <c>CpuKernelsTests</c> (the conformance suite) already compares every kernel with the double-precision
+/// <c>CpuKernelConformanceTests</c> (the conformance suite) already compares every kernel with the double-precision
 /// reference at lengths 1..67, 127..129, 4095..4097 and real vocabularies, on batches from
 /// <c>CpuLogitBatch.FromRows</c> (which allocates exactly <c>rows·V</c> floats). This class adds what that
 /// leaves out: the lengths 255..257, and two layouts per length that make an overrun visible. (1) The row

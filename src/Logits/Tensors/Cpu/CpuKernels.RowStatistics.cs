@@ -28,7 +28,7 @@ internal sealed partial class CpuKernels
     {
         var source = AsCpu(x, nameof(x));
         EnsurePerRow(source.Rows, destination.Length, nameof(destination));
-        if ((kinds & ~RowStatisticKinds.All) != 0)
+        if (!IsDefinedCombination(kinds))
         {
             ThrowHelper.ThrowArgumentOutOfRange(nameof(kinds), kinds, "holds an undefined flag");
         }
@@ -45,6 +45,15 @@ internal sealed partial class CpuKernels
         }
     }
 
+    /// <summary>
+    /// Whether <paramref name="kinds"/> is an OR of defined flags: no unknown bit, and not the entropy bit without
+    /// <see cref="RowStatisticKinds.LogSumExp"/> (<see cref="RowStatisticKinds.Entropy"/> includes it, so that bit alone
+    /// would silently compute nothing).
+    /// </summary>
+    internal static bool IsDefinedCombination(RowStatisticKinds kinds) =>
+        (kinds & ~RowStatisticKinds.All) == 0
+        && ((kinds & RowStatisticKinds.Entropy) != (RowStatisticKinds.Entropy & ~RowStatisticKinds.LogSumExp));
+
     /// <summary>The checked maximum of a row during or outside a pipeline call (remembered until the row is written).</summary>
     internal static float RowMaxOf(ReadOnlySpan<float> x, int row, RowSupport? support) =>
         support is null ? RowMath.CheckedMax(x, row) : KthLargestTracked(x, 1, row, support);
@@ -55,7 +64,9 @@ internal sealed partial class CpuKernels
         int finite = CountFinite(x);
         if (finite == 0)
         {
-            return new LogitRowStatistics(0, float.NegativeInfinity, double.NegativeInfinity, double.NaN, double.NaN, double.NaN);
+            // Not asked for is NaN even here, so a rule that reads what it did not ask for fails visibly.
+            double emptyLogSumExp = (kinds & RowStatisticKinds.LogSumExp) != 0 ? double.NegativeInfinity : double.NaN;
+            return new LogitRowStatistics(0, float.NegativeInfinity, emptyLogSumExp, double.NaN, double.NaN, double.NaN);
         }
 
         double logSumExp = double.NaN;
