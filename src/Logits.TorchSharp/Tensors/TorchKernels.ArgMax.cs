@@ -20,7 +20,7 @@ internal sealed partial class TorchKernels
         long[] tokens;
         using (var scope = NewDisposeScope())
         {
-            tokens = ToHostInt64(input.Tensor.argmax(1, false));
+            tokens = TorchHostReads.Int64s(input.Tensor.argmax(1, false));
         }
 
         for (int row = 0; row < tokens.Length; row++)

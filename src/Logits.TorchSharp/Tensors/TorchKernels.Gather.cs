@@ -36,7 +36,7 @@ internal sealed partial class TorchKernels
 
         using (var scope = NewDisposeScope())
         {
-            TorchLogitBatch.CopyToHost(input.Tensor.gather(1, Indices(columns, input.Rows, input.Device)), destination);
+            TorchHostReads.CopyTo(input.Tensor.gather(1, Indices(columns, input.Rows, input.Device)), destination);
         }
 
         for (int i = 0; i < tokenIds.Length; i++)

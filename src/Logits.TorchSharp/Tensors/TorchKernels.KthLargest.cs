@@ -34,6 +34,6 @@ internal sealed partial class TorchKernels
         using var scope = NewDisposeScope();
         var (values, _) = input.Tensor.topk(largestK, 1, largest: true, sorted: true);
         var kth = values.gather(1, Indices(columns, input.Rows, input.Device));
-        TorchLogitBatch.CopyToHost(kth, destination);
+        TorchHostReads.CopyTo(kth, destination);
     }
 }

@@ -25,6 +25,6 @@ internal sealed partial class TorchKernels
 
         using var scope = NewDisposeScope();
         var (values, _) = input.Tensor.topk(count, 1, largest: true, sorted: true);
-        TorchLogitBatch.CopyToHost(values.contiguous(), destination);
+        TorchHostReads.CopyTo(values.contiguous(), destination);
     }
 }

@@ -15,6 +15,6 @@ internal sealed partial class TorchKernels
         CheckedRowMax(input.Tensor, "input", "logsumexp");
 
         using var scope = NewDisposeScope();
-        TorchLogitBatch.CopyToHost(input.Tensor.logsumexp(1), destination);
+        TorchHostReads.CopyTo(input.Tensor.logsumexp(1), destination);
     }
 }

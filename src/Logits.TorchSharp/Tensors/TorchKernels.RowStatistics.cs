@@ -51,7 +51,7 @@ internal sealed partial class TorchKernels
             var deviation = z.sub(mean).Squared().FilledWhere(finite.logical_not(), 0)
                 .sum(new long[] { 1 }, keepdim: true).div(count).sqrt();
             var table = cat(new[] { count, logSumExp, entropy, mean, deviation }, 1);
-            values = ToHostDouble(table);
+            values = TorchHostReads.Doubles(table);
         }
 
         for (int row = 0; row < input.Rows; row++)
@@ -73,14 +73,5 @@ internal sealed partial class TorchKernels
                 momentsAsked ? values[(5 * row) + 3] : double.NaN,
                 momentsAsked ? values[(5 * row) + 4] : double.NaN);
         }
-    }
-
-    /// <summary>Copies a tensor to a new host array of float64 values.</summary>
-    private static double[] ToHostDouble(Tensor tensor)
-    {
-        using var scope = NewDisposeScope();
-        var staging = tensor.to_type(ScalarType.Float64).to(CPU).contiguous();
-        using var accessor = staging.data<double>();
-        return accessor.ToArray();
     }
 }

@@ -34,7 +34,7 @@ internal sealed partial class TorchKernels
         var cumulative = weights.to_type(ScalarType.Float64).cumsum(1);
         var total = cumulative.narrow(1, input.Vocab - 1, 1);
         var targets = Column(uniforms.ToArray(), input.Device).mul(total);
-        long[] tokens = ToHostInt64(searchsorted(cumulative, targets, right: true));
+        long[] tokens = TorchHostReads.Int64s(searchsorted(cumulative, targets, right: true));
         for (int row = 0; row < tokens.Length; row++)
         {
             long token = tokens[row];
@@ -42,7 +42,7 @@ internal sealed partial class TorchKernels
             {
                 // u·S rounded up to C_last: fall back to the last token that has weight.
                 var positive = weights.select(0, row).gt(TorchScalars.Zero).nonzero();
-                token = positive.select(0, positive.shape[0] - 1).item<long>();
+                token = TorchHostReads.Item<long>(positive.select(0, positive.shape[0] - 1));
             }
 
             destination[row] = (int)token;

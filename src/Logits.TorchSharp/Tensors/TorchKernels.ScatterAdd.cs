@@ -69,7 +69,7 @@ internal sealed partial class TorchKernels
             var columnIndex = tensor(columns, new long[] { touched }, ScalarType.Int64, device);
             var indices = new[] { rowIndex, columnIndex };
             output.Tensor.index_put_(tensor(addends, new long[] { touched }, ScalarType.Float32, device), indices, accumulate: true);
-            after = ToHostSingle(output.Tensor.index(indices));
+            after = TorchHostReads.Singles(output.Tensor.index(indices));
         }
 
         int badRow = int.MaxValue;

@@ -57,8 +57,8 @@ internal sealed partial class TorchKernels
             var sorted64 = sorted.to_type(ScalarType.Float64);
             var lse = sorted64.logsumexp(1, keepdim: true);
             var cumulative = sorted64.sub(lse).exp_().cumsum(1);
-            below = ToHostInt64(cumulative.lt(Column(targets, input.Device)).sum(1));
-            finite = ToHostInt64(input.Tensor.isneginf().logical_not().sum(1));
+            below = TorchHostReads.Int64s(cumulative.lt(Column(targets, input.Device)).sum(1));
+            finite = TorchHostReads.Int64s(input.Tensor.isneginf().logical_not().sum(1));
 
             var columns = new long[input.Rows];
             for (int row = 0; row < columns.Length; row++)
@@ -68,7 +68,7 @@ internal sealed partial class TorchKernels
                 columns[row] = n - 1;
             }
 
-            thresholds = ToHostSingle(sorted.gather(1, Indices(columns, input.Rows, input.Device)));
+            thresholds = TorchHostReads.Singles(sorted.gather(1, Indices(columns, input.Rows, input.Device)));
         }
 
         for (int row = 0; row < thresholds.Length; row++)

@@ -62,7 +62,7 @@ internal sealed partial class TorchKernels
             var kept = scores.le(cut).logical_and(removed.logical_not());
             var low = logits.masked_fill(kept.logical_not(), TorchScalars.PositiveInfinity).amin(new long[] { 1 }, keepdim: true);
             var high = logits.masked_fill(kept.logical_not(), TorchScalars.NegativeInfinity).amax(new long[] { 1 }, keepdim: true);
-            bands = ToHostSingle(cat(new[] { low, high }, 1).contiguous());
+            bands = TorchHostReads.Singles(cat(new[] { low, high }, 1).contiguous());
         }
 
         for (int row = 0; row < input.Rows; row++)

@@ -70,7 +70,7 @@ internal sealed partial class TorchKernels : ILogitKernels
         float[] maxima;
         using (var scope = NewDisposeScope())
         {
-            maxima = ToHostSingle(x.amax(new long[] { 1 }));
+            maxima = TorchHostReads.Singles(x.amax(new long[] { 1 }));
         }
 
         for (int row = 0; row < maxima.Length; row++)
@@ -107,19 +107,19 @@ internal sealed partial class TorchKernels : ILogitKernels
             }
         }
 
-        if (!bad.any().item<bool>())
+        if (!TorchHostReads.Item<bool>(bad.any()))
         {
             return;
         }
 
         var rowHasBad = bad.any(1).to_type(ScalarType.Int32);
-        int row = (int)rowHasBad.argmax().item<long>();
-        int token = (int)bad.select(0, row).to_type(ScalarType.Int32).argmax().item<long>();
+        int row = (int)TorchHostReads.Item<long>(rowHasBad.argmax());
+        int token = (int)TorchHostReads.Item<long>(bad.select(0, row).to_type(ScalarType.Int32).argmax());
         foreach (var input in inputs)
         {
             if (input is not null)
             {
-                float inputValue = input.select(0, row).select(0, token).item<float>();
+                float inputValue = TorchHostReads.Item<float>(input.select(0, row).select(0, token));
                 if (float.IsNaN(inputValue) || float.IsPositiveInfinity(inputValue))
                 {
                     ThrowHelper.ThrowInvalidLogits(row, token, inputValue, "input");
@@ -127,7 +127,7 @@ internal sealed partial class TorchKernels : ILogitKernels
             }
         }
 
-        ThrowHelper.ThrowInvalidLogits(row, token, result.select(0, row).select(0, token).item<float>(), stage);
+        ThrowHelper.ThrowInvalidLogits(row, token, TorchHostReads.Item<float>(result.select(0, row).select(0, token)), stage);
     }
 
     /// <summary>Finds the first NaN or <c>+∞</c> token of a row (cold path) and throws.</summary>
@@ -142,28 +142,11 @@ internal sealed partial class TorchKernels : ILogitKernels
             var invalid = values.isnan().logical_or(values.isposinf()).to_type(ScalarType.Int32);
 
             // argmax returns the first maximal index, i.e. the lowest invalid token.
-            token = (int)invalid.argmax().item<long>();
-            value = values.select(0, token).item<float>();
+            token = (int)TorchHostReads.Item<long>(invalid.argmax());
+            value = TorchHostReads.Item<float>(values.select(0, token));
         }
 
         ThrowHelper.ThrowInvalidLogits(row, token, value, stage);
-    }
-
-    /// <summary>Copies a float32 tensor to a new host array.</summary>
-    private static float[] ToHostSingle(Tensor tensor)
-    {
-        var result = new float[tensor.numel()];
-        TorchLogitBatch.CopyToHost(tensor, result);
-        return result;
-    }
-
-    /// <summary>Copies an integer tensor to a new host array of 64-bit values.</summary>
-    private static long[] ToHostInt64(Tensor tensor)
-    {
-        using var scope = NewDisposeScope();
-        var staging = tensor.to_type(ScalarType.Int64).to(CPU).contiguous();
-        using var accessor = staging.data<long>();
-        return accessor.ToArray();
     }
 
     /// <summary>A <c>[rows, 1]</c> column tensor on <paramref name="device"/> (created in the caller's scope).</summary>

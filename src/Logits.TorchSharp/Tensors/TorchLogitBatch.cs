@@ -198,7 +198,7 @@ public sealed class TorchLogitBatch : LogitBatch
             ThrowHelper.ThrowArgument(nameof(destination), $"has {destination.Length} elements but {Length} are required.");
         }
 
-        CopyToHost(Tensor, destination[..checked((int)Length)]);
+        TorchHostReads.CopyTo(Tensor, destination[..checked((int)Length)]);
     }
 
     /// <inheritdoc />
@@ -215,7 +215,7 @@ public sealed class TorchLogitBatch : LogitBatch
         }
 
         using var scope = NewDisposeScope();
-        CopyToHost(Tensor.select(0, row), destination[..Vocab]);
+        TorchHostReads.CopyTo(Tensor.select(0, row), destination[..Vocab]);
     }
 
     /// <summary>Disposes the tensor when the batch owns it; a wrapped tensor is left to its owner.</summary>
@@ -228,22 +228,6 @@ public sealed class TorchLogitBatch : LogitBatch
         }
 
         base.Dispose(disposing);
-    }
-
-    /// <summary>Copies a float32 tensor of exactly <c>destination.Length</c> elements to host memory, row-major.</summary>
-    internal static void CopyToHost(Tensor source, Span<float> destination)
-    {
-        if (IsHostContiguous(source))
-        {
-            using var accessor = source.data<float>();
-            accessor.CopyTo(destination, 0, 0);
-            return;
-        }
-
-        using var scope = NewDisposeScope();
-        var staging = source.to(CPU).contiguous();
-        using var stagingAccessor = staging.data<float>();
-        stagingAccessor.CopyTo(destination, 0, 0);
     }
 
     private static bool IsHostContiguous(Tensor tensor) =>
