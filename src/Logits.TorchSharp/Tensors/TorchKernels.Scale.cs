@@ -24,9 +24,47 @@ internal sealed partial class TorchKernels
             }
         }
 
+        ResolveBeforeWritingElsewhere(input, output);
         using var scope = NewDisposeScope();
-        var result = input.Tensor.mul(Column(factors.ToArray(), input.Device));
-        CheckElementwise(result, "scale", input.Tensor);
-        output.Tensor.copy_(result);
+        var result = input.Values.mul(Column(factors.ToArray(), input.Device));
+        if (!IsTrusted(input))
+        {
+            CheckElementwise(result, "scale", input.Values);
+            output.Values.copy_(result);
+            output.ForgetMaxima();
+            return;
+        }
+
+        // Trusted input: only an overflow can make +inf. With the maxima known it is decided on the host, since
+        // rounding is monotonic and the row maximum's product is the row's largest (float32 products, as torch's).
+        if (input.TryGetMaxima(out var known))
+        {
+            var maxima = known.ToArray();
+            for (int row = 0; row < maxima.Length; row++)
+            {
+                maxima[row] *= factors[row];
+                if (float.IsPositiveInfinity(maxima[row]))
+                {
+                    CheckElementwise(result, "scale", input.Values);
+                }
+            }
+
+            output.Values.copy_(result);
+            output.RememberMaxima(maxima);
+            return;
+        }
+
+        // Otherwise the check is deferred to the batch's next host read when the result stays in the pipeline's batch.
+        if (ReferenceEquals(input, output) && output.InPipelineCall)
+        {
+            output.DeferRowCheck(result, "scale");
+        }
+        else
+        {
+            CheckElementwise(result, "scale", input.Values);
+        }
+
+        output.Values.copy_(result);
+        output.ForgetMaxima();
     }
 }

@@ -59,26 +59,44 @@ internal sealed partial class TorchKernels : ILogitKernels
     }
 
     /// <summary>
-    /// Per-row maxima of <paramref name="x"/> on the host, after the contract's checks: a row whose maximum
-    /// is NaN or <c>+∞</c> (both propagate through max) throws <see cref="InvalidLogitsException"/> at its first
-    /// such token with <paramref name="stage"/>; when <paramref name="emptyStage"/> is given, an all-<c>-∞</c>
-    /// row throws <see cref="NoViableTokenException"/>. Rows are checked in order, so the lowest offending row
-    /// wins whichever error it has (as the reference does).
+    /// Per-row maxima of <paramref name="x"/> on the host, after the contract's checks: a row whose maximum is NaN or
+    /// <c>+∞</c> (both propagate through max) throws <see cref="InvalidLogitsException"/> at its first such token with
+    /// stage <c>"input"</c>; when <paramref name="emptyStage"/> is given, an all-<c>-∞</c> row throws
+    /// <see cref="NoViableTokenException"/>. Rows are checked in order, so the lowest offending row wins whichever
+    /// error it has (as the reference does). Within a pipeline call the batch remembers the maxima, so only the first
+    /// call reads them (and that read carries the batch's deferred checks, which are made first).
     /// </summary>
-    private static float[] CheckedRowMax(Tensor x, string stage, string? emptyStage)
+    private static float[] CheckedMaxima(TorchLogitBatch x, string? emptyStage)
     {
-        float[] maxima;
-        using (var scope = NewDisposeScope())
+        if (x.TryGetMaxima(out var known))
         {
-            maxima = TorchHostReads.Singles(x.amax(new long[] { 1 }));
+            var maxima = known.ToArray();
+            if (emptyStage is not null)
+            {
+                for (int row = 0; row < maxima.Length; row++)
+                {
+                    if (float.IsNegativeInfinity(maxima[row]))
+                    {
+                        ThrowHelper.ThrowNoViableToken(row, emptyStage);
+                    }
+                }
+            }
+
+            return maxima;
         }
 
-        for (int row = 0; row < maxima.Length; row++)
+        float[] read;
+        using (var scope = NewDisposeScope())
         {
-            float max = maxima[row];
+            read = Singles(x.Read(x.Values.amax(new long[] { 1 })));
+        }
+
+        for (int row = 0; row < read.Length; row++)
+        {
+            float max = read[row];
             if (float.IsNaN(max) || float.IsPositiveInfinity(max))
             {
-                ThrowInvalidInRow(x, row, stage);
+                ThrowInvalidInRow(x.Values, row, "input");
             }
 
             if (emptyStage is not null && float.IsNegativeInfinity(max))
@@ -87,7 +105,49 @@ internal sealed partial class TorchKernels : ILogitKernels
             }
         }
 
-        return maxima;
+        x.RememberMaxima(read);
+        return read;
+    }
+
+    /// <summary>
+    /// The input check of a kernel that needs no maxima: nothing when the batch's entries are trusted (the pipeline
+    /// checked them, or the maxima are remembered) and empty rows are allowed; otherwise <see cref="CheckedMaxima"/>.
+    /// </summary>
+    private static void CheckInput(TorchLogitBatch x, string? emptyStage)
+    {
+        if (emptyStage is null && IsTrusted(x))
+        {
+            return;
+        }
+
+        CheckedMaxima(x, emptyStage);
+    }
+
+    /// <summary>Whether no entry of <paramref name="x"/> is NaN or <c>+∞</c> (or a deferred check will say so).</summary>
+    private static bool IsTrusted(TorchLogitBatch x) => x.EntriesChecked || x.TryGetMaxima(out _);
+
+    /// <summary>
+    /// Makes the deferred checks of <paramref name="x"/> before a kernel writes another batch from it (which could
+    /// otherwise carry a bad value past them); free when there are none.
+    /// </summary>
+    private static void ResolveBeforeWritingElsewhere(TorchLogitBatch x, TorchLogitBatch destination)
+    {
+        if (!ReferenceEquals(x, destination))
+        {
+            x.ResolvePending();
+        }
+    }
+
+    /// <summary>Float64 host values (exact float32 values) as float32.</summary>
+    private static float[] Singles(double[] values)
+    {
+        var result = new float[values.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            result[i] = (float)values[i];
+        }
+
+        return result;
     }
 
     /// <summary>

@@ -55,6 +55,12 @@ public sealed class TopPProcessor : LogitProcessor
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => true;
 
+    /// <summary>
+    /// Inclusive mode: the fused mask leaves an all-<c>-∞</c> row as it is, so inside a pipeline call (entries checked)
+    /// no row maxima are needed. HfComplement reads rows on the host and keeps the empty-row guard.
+    /// </summary>
+    private protected override bool NeedsRowMaxima => Mode == TopPMode.HfComplement;
+
     /// <inheritdoc />
     protected override void EnsureRows(int rows) => P.EnsureRows(rows, Name);
 
@@ -81,13 +87,13 @@ public sealed class TopPProcessor : LogitProcessor
             if (Mode == TopPMode.HfComplement)
             {
                 HfComplementThresholds(logits, p, thresholds);
+                logits.Kernels.MaskBelow(logits, thresholds.AsSpan(0, rows), logits);
             }
             else
             {
-                logits.Kernels.TopPThreshold(logits, p.AsSpan(0, rows), MinTokensToKeep, thresholds.AsSpan(0, rows));
+                // One fused mask: a device backend keeps the thresholds on the device.
+                logits.Kernels.MaskBelowTopP(logits, p.AsSpan(0, rows), MinTokensToKeep, logits);
             }
-
-            logits.Kernels.MaskBelow(logits, thresholds.AsSpan(0, rows), logits);
         }
         finally
         {
