@@ -40,7 +40,7 @@ internal sealed partial class TorchKernels
         third?.ResolvePending();
         output.ResolvePending();
 
-        output.ForgetMaxima();
+        output.ForgetRowFacts();
         using var scope = NewDisposeScope();
         var result = a != 0 ? first.Values.Times(a) : zeros_like(first.Values);
         if (b != 0)

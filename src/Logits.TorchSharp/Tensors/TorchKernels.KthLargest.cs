@@ -81,6 +81,18 @@ internal sealed partial class TorchKernels
         }
 
         KeepMaxima(input, output);
+
+        // Every finite entry outside a row's k largest now equals the k-th largest (ties kept).
+        var prefix = k.ToArray();
+        if (input.TryGetTopPrefix(out var before))
+        {
+            for (int row = 0; row < prefix.Length; row++)
+            {
+                prefix[row] = Math.Min(prefix[row], before[row]);
+            }
+        }
+
+        output.RememberTopPrefix(prefix);
     }
 
     /// <summary>The <c>[Rows, 1]</c> column of each row's k-th largest value (created in the caller's scope).</summary>
@@ -104,6 +116,24 @@ internal sealed partial class TorchKernels
         else
         {
             output.Values.copy_(input.Values.masked_fill(below, TorchScalars.NegativeInfinity));
+        }
+    }
+
+    /// <summary>An order-keeping kernel that only removes the lowest entries: the output keeps the input's top prefixes.</summary>
+    private static void CarryTopPrefix(TorchLogitBatch input, TorchLogitBatch output)
+    {
+        if (ReferenceEquals(input, output))
+        {
+            return;
+        }
+
+        if (input.TryGetTopPrefix(out var prefix))
+        {
+            output.RememberTopPrefix(prefix);
+        }
+        else
+        {
+            output.ForgetTopPrefix();
         }
     }
 

@@ -17,7 +17,7 @@ internal sealed partial class TorchKernels
         var output = RequireLike(input, destination, nameof(destination));
         float[] maxima = CheckedMaxima(input, "log-softmax");
         ResolveBeforeWritingElsewhere(input, output);
-        output.ForgetMaxima();
+        output.ForgetRowFacts();
         using var scope = NewDisposeScope();
         var shifted = input.Values.sub(Column(maxima, input.Device));
         var logSums = shifted.exp().sum(1, keepdim: true).log_();

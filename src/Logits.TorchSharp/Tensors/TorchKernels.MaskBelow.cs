@@ -46,5 +46,7 @@ internal sealed partial class TorchKernels
         {
             output.ForgetMaxima();
         }
+
+        CarryTopPrefix(input, output);
     }
 }

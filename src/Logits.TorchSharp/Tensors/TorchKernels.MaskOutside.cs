@@ -60,5 +60,8 @@ internal sealed partial class TorchKernels
         {
             output.ForgetMaxima();
         }
+
+        // Cutting from above breaks the top prefixes.
+        output.ForgetTopPrefix();
     }
 }

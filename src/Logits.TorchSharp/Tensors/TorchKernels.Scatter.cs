@@ -46,7 +46,7 @@ internal sealed partial class TorchKernels
             return;
         }
 
-        output.ForgetMaxima();
+        output.ForgetRowFacts();
 
         var rows = new long[last.Count];
         var columns = new long[last.Count];

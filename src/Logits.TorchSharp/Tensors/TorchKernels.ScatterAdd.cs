@@ -64,7 +64,7 @@ internal sealed partial class TorchKernels
         // Inside a pipeline call on trusted entries, the check of the touched entries is deferred to the batch's next
         // host read (same exception); otherwise they are read back now.
         bool defer = output.InPipelineCall && IsTrusted(output);
-        output.ForgetMaxima();
+        output.ForgetRowFacts();
         double[] after;
         using (var scope = NewDisposeScope())
         {

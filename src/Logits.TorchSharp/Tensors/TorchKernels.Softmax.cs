@@ -18,7 +18,7 @@ internal sealed partial class TorchKernels
         var output = RequireLike(input, destination, nameof(destination));
         float[] maxima = CheckedMaxima(input, "softmax");
         ResolveBeforeWritingElsewhere(input, output);
-        output.ForgetMaxima();
+        output.ForgetRowFacts();
         using var scope = NewDisposeScope();
         var exponentials = input.Values.sub(Column(maxima, input.Device)).exp_();
         var sums = exponentials.sum(1, keepdim: true);

@@ -104,6 +104,7 @@ internal sealed partial class TorchKernels
         }
 
         KeepMaxima(input, output);
+        CarryTopPrefix(input, output);
     }
 
     /// <summary>
@@ -112,12 +113,50 @@ internal sealed partial class TorchKernels
     /// below the target, capped at <c>|F|</c> and raised to <c>min(minTokensToKeep, |F|)</c>; <c>τ</c> is the <c>n</c>-th
     /// sorted value (<c>-∞</c> for an all-<c>-∞</c> row, whose prefix sums are NaN).
     /// </summary>
+    /// <remarks>
+    /// When the batch remembers top prefixes (a top-k mask ran earlier in the pipeline call), only the <c>m</c> largest
+    /// values of each row are sorted (<c>topk</c>), <c>m</c> the largest prefix or <c>minTokensToKeep</c>: every finite
+    /// value past them ties with the <c>m</c>-th, so a cut beyond the prefix lands on that value, and the log-sum-exp is
+    /// taken from the prefix alone: <c>Σ exp(z - max)</c> over the prefix plus, for the finite values past it, their count
+    /// times <c>exp(z_m - max)</c> (one comparison pass over the row, no exponential of it).
+    /// </remarks>
     private static Tensor TopPThresholdColumn(TorchLogitBatch input, double[] targets, int minTokensToKeep)
     {
-        var (sorted, _) = input.Values.sort(1, descending: true);
-        var sorted64 = sorted.to_type(ScalarType.Float64);
-        var lse = sorted64.logsumexp(1, keepdim: true);
-        var cumulative = sorted64.sub(lse).exp_().cumsum(1);
+        int m = input.Vocab;
+        if (input.TryGetTopPrefix(out var prefix))
+        {
+            m = minTokensToKeep;
+            foreach (int length in prefix)
+            {
+                m = Math.Max(m, length);
+            }
+
+            m = Math.Min(m, input.Vocab);
+        }
+
+        Tensor sorted;
+        Tensor lse;
+        if (m < input.Vocab)
+        {
+            (sorted, _) = input.Values.topk(m, 1, largest: true, sorted: true);
+            var top = sorted.to_type(ScalarType.Float64);
+            var first = top.narrow(1, 0, 1);
+            var last = sorted.narrow(1, m - 1, 1);
+
+            // Values equal to the m-th outside the prefix: all entries at least the m-th, less those in the prefix.
+            var past = input.Values.ge(last).sum(new long[] { 1 }, keepdim: true, type: ScalarType.Float64)
+                .sub_(sorted.ge(last).sum(new long[] { 1 }, keepdim: true, type: ScalarType.Float64));
+            var sum = top.sub(first).exp_().sum(new long[] { 1 }, keepdim: true)
+                .add_(past.mul_(last.to_type(ScalarType.Float64).sub(first).exp_()));
+            lse = first.add(sum.log_());
+        }
+        else
+        {
+            (sorted, _) = input.Values.sort(1, descending: true);
+            lse = sorted.to_type(ScalarType.Float64).logsumexp(1, keepdim: true);
+        }
+
+        var cumulative = sorted.to_type(ScalarType.Float64).sub(lse).exp_().cumsum(1);
         var below = cumulative.lt(Column(targets, input.Device)).sum(new long[] { 1 }, keepdim: true);
         var finite = sorted.isneginf().logical_not().sum(new long[] { 1 }, keepdim: true);
         using var one = 1L.ToScalar();

@@ -22,17 +22,19 @@ public sealed partial class TorchLogitBatch
     private readonly List<PendingCheck> _pending = new();
     private float[] _maxima = Array.Empty<float>();
     private bool _maximaKnown;
+    private int[] _topPrefix = Array.Empty<int>();
+    private bool _topPrefixKnown;
 
     /// <summary>Whether the batch holds a deferred check (only within a pipeline call).</summary>
     internal bool HasPendingChecks => _pending.Count > 0;
 
     /// <inheritdoc />
-    private protected override void OnPipelineCallStarted() => _maximaKnown = false;
+    private protected override void OnPipelineCallStarted() => ForgetRowFacts();
 
     /// <inheritdoc />
     private protected override void OnPipelineCallEnded()
     {
-        _maximaKnown = false;
+        ForgetRowFacts();
         ResolvePending();
     }
 
@@ -59,7 +61,7 @@ public sealed partial class TorchLogitBatch
     {
         ResolvePending();
         ForgetEntriesChecked();
-        _maximaKnown = false;
+        ForgetRowFacts();
     }
 
     /// <summary>The remembered row maxima (checked, exact), if any.</summary>
@@ -89,6 +91,46 @@ public sealed partial class TorchLogitBatch
 
     /// <summary>Forgets the row maxima (a kernel wrote the batch in a way that may move them).</summary>
     internal void ForgetMaxima() => _maximaKnown = false;
+
+    /// <summary>Forgets everything remembered about the rows (maxima and top prefixes).</summary>
+    internal void ForgetRowFacts()
+    {
+        _maximaKnown = false;
+        _topPrefixKnown = false;
+    }
+
+    /// <summary>
+    /// The remembered top prefixes, if any: for each row a length <c>k</c> such that every finite entry outside the
+    /// row's <c>k</c> largest equals the <c>k</c>-th largest (true right after a top-k mask, and kept by any later
+    /// write that keeps the order and only removes the lowest entries: a scale, a threshold mask). A top-p cut then
+    /// only needs the <c>k</c> largest values, not a sort of the row.
+    /// </summary>
+    internal bool TryGetTopPrefix(out ReadOnlySpan<int> prefix)
+    {
+        prefix = _topPrefixKnown ? _topPrefix.AsSpan(0, Rows) : ReadOnlySpan<int>.Empty;
+        return _topPrefixKnown;
+    }
+
+    /// <summary>Remembers the top prefixes (within a pipeline call only).</summary>
+    internal void RememberTopPrefix(ReadOnlySpan<int> prefix)
+    {
+        if (!InPipelineCall)
+        {
+            _topPrefixKnown = false;
+            return;
+        }
+
+        if (_topPrefix.Length < Rows)
+        {
+            _topPrefix = new int[Rows];
+        }
+
+        prefix.CopyTo(_topPrefix);
+        _topPrefixKnown = true;
+    }
+
+    /// <summary>Forgets the top prefixes.</summary>
+    internal void ForgetTopPrefix() => _topPrefixKnown = false;
 
     /// <summary>
     /// Defers the check of <paramref name="values"/> (this batch's tensor, or a result about to be copied into it):
