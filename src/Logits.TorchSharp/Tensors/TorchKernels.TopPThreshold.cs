@@ -147,8 +147,8 @@ internal sealed partial class TorchKernels
             var past = input.Values.ge(last).sum(new long[] { 1 }, keepdim: true, type: ScalarType.Float64)
                 .sub_(sorted.ge(last).sum(new long[] { 1 }, keepdim: true, type: ScalarType.Float64));
             var sum = top.sub(first).exp_().sum(new long[] { 1 }, keepdim: true)
-                .add_(past.mul_(last.to_type(ScalarType.Float64).sub(first).exp_()));
-            lse = first.add(sum.log_());
+                .PlusInPlace(past.mul_(last.to_type(ScalarType.Float64).sub(first).exp_()));
+            lse = first.Plus(sum.log_());
         }
         else
         {

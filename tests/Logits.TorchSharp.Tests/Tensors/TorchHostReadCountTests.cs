@@ -27,9 +27,9 @@ public sealed class TorchHostReadCountTests
         { "default", 2 },
         { "greedy", 1 },
         { "penalties", 2 },
-        { "typical", 99 },
-        { "eta", 99 },
-        { "top-n-sigma", 99 },
+        { "typical", 4 },
+        { "eta", 4 },
+        { "top-n-sigma", 4 },
     };
 
     [Theory]
@@ -60,6 +60,76 @@ public sealed class TorchHostReadCountTests
 
         _output.WriteLine($"{chain}: {string.Join(", ", counts)} host reads per Sample call");
         Assert.All(counts, c => Assert.InRange(c, 1, bound));
+    }
+
+    /// <summary>
+    /// The checks a torch batch defers inside a pipeline call (entry, scale overflow, scatter-add overflow) throw the
+    /// exception the CPU backend throws eagerly: same type, row, token and stage.
+    /// </summary>
+    [Theory]
+    [InlineData("entry NaN, default chain")]
+    [InlineData("entry +inf, greedy")]
+    [InlineData("entry NaN, Process")]
+    [InlineData("temperature overflow")]
+    [InlineData("bias overflow")]
+    public void Deferred_checks_throw_what_the_cpu_backend_throws(string scenario)
+    {
+        var data = LogitData.Random(Rows, Vocab, 19);
+        LogitPipeline pipeline;
+        bool process = false;
+        switch (scenario)
+        {
+            case "entry NaN, default chain":
+                data[Vocab + 7] = float.NaN;
+                data[Vocab + 9] = float.PositiveInfinity;
+                pipeline = Build("default");
+                break;
+            case "entry +inf, greedy":
+                data[Vocab + 3] = float.PositiveInfinity;
+                pipeline = Build("greedy");
+                break;
+            case "entry NaN, Process":
+                data[11] = float.NaN;
+                pipeline = Build("default");
+                process = true;
+                break;
+            case "temperature overflow":
+                data[Vocab + 5] = 3e38f;
+                data[Vocab + 8] = 3.1e38f;
+                pipeline = LogitPipeline.CreateBuilder().TopK(40).Temperature(0.5).Multinomial(42);
+                break;
+            default:
+                data[Vocab + 6] = 3.3e38f;
+                pipeline = LogitPipeline.CreateBuilder().LogitBias(new System.Collections.Generic.Dictionary<int, double> { [6] = 3e38 }).Multinomial(42);
+                break;
+        }
+
+        var contexts = SamplingContext.ForRows(Rows);
+        var tokens = new int[Rows];
+        using var cpu = Logits.Tensors.CpuLogitBatch.FromRows(data, Rows, Vocab);
+        using var torchBatch = TorchLogitBatch.FromArray(data, Rows, Vocab);
+        Exception Run(Logits.Tensors.LogitBatch batch) => Assert.ThrowsAny<Exception>(() =>
+        {
+            if (process)
+            {
+                pipeline.Process(batch, contexts);
+            }
+            else
+            {
+                pipeline.Sample(batch, contexts, tokens);
+            }
+        });
+
+        var expected = Assert.IsType<InvalidLogitsException>(Run(cpu));
+        var actual = Assert.IsType<InvalidLogitsException>(Run(torchBatch));
+        _output.WriteLine($"{scenario}: cpu ({expected.Row}, {expected.TokenIndex}, {expected.Value}, {expected.Stage}), torch ({actual.Row}, {actual.TokenIndex}, {actual.Value}, {actual.Stage})");
+        Assert.Equal((expected.Row, expected.TokenIndex, expected.Stage), (actual.Row, actual.TokenIndex, actual.Stage));
+        Assert.Equal(expected.Value, actual.Value);
+
+        // The batch is usable again: the next call on valid logits samples.
+        torchBatch.CopyFrom(LogitData.Random(Rows, Vocab, 20));
+        Build("default").Sample(torchBatch, contexts, tokens);
+        Assert.All(tokens, t => Assert.InRange(t, 0, Vocab - 1));
     }
 
     private static LogitPipeline Build(string chain) => chain switch

@@ -89,10 +89,18 @@ public sealed class TopPProcessor : LogitProcessor
                 HfComplementThresholds(logits, p, thresholds);
                 logits.Kernels.MaskBelow(logits, thresholds.AsSpan(0, rows), logits);
             }
+            else if (rowMax.IsEmpty)
+            {
+                // Inside a pipeline call (entries checked, no maxima asked for): one fused mask, which leaves an empty
+                // row as it is, so a device backend keeps the thresholds on the device.
+                logits.Kernels.MaskBelowTopP(logits, p.AsSpan(0, rows), MinTokensToKeep, logits);
+            }
             else
             {
-                // One fused mask: a device backend keeps the thresholds on the device.
-                logits.Kernels.MaskBelowTopP(logits, p.AsSpan(0, rows), MinTokensToKeep, logits);
+                // Called on its own: the base has checked the rows (and guards empty ones), so the threshold kernel
+                // needs no second maximum pass.
+                logits.Kernels.TopPThreshold(logits, p.AsSpan(0, rows), MinTokensToKeep, thresholds.AsSpan(0, rows));
+                logits.Kernels.MaskBelow(logits, thresholds.AsSpan(0, rows), logits);
             }
         }
         finally
