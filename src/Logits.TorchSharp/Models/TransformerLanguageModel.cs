@@ -138,7 +138,7 @@ public sealed class TransformerLanguageModel : ILanguageModel
         else
         {
             var host = new float[(long)rows * VocabSize];
-            TorchLogitBatch.CopyToHost(logits.to_type(ScalarType.Float32), host);
+            TorchHostReads.CopyTo(logits.to_type(ScalarType.Float32), host);
             destination.CopyFrom(host);
         }
     }

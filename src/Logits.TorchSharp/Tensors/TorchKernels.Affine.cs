@@ -34,20 +34,27 @@ internal sealed partial class TorchKernels
         var third = z is null ? null : RequireLike(first, z, nameof(z));
         var output = RequireLike(first, destination, nameof(destination));
 
+        // The eager check below reads; deferred checks of the inputs come first (free when there are none).
+        first.ResolvePending();
+        second?.ResolvePending();
+        third?.ResolvePending();
+        output.ResolvePending();
+
+        output.ForgetRowFacts();
         using var scope = NewDisposeScope();
-        var result = a != 0 ? first.Tensor.Times(a) : zeros_like(first.Tensor);
+        var result = a != 0 ? first.Values.Times(a) : zeros_like(first.Values);
         if (b != 0)
         {
-            result.PlusInPlace(second!.Tensor, b);
+            result.PlusInPlace(second!.Values, b);
         }
 
         if (c != 0)
         {
-            result.PlusInPlace(third!.Tensor, c);
+            result.PlusInPlace(third!.Values, c);
         }
 
-        CheckElementwise(result, "affine", a != 0 ? first.Tensor : null, b != 0 ? second!.Tensor : null, c != 0 ? third!.Tensor : null);
-        output.Tensor.copy_(result);
+        CheckElementwise(result, "affine", a != 0 ? first.Values : null, b != 0 ? second!.Values : null, c != 0 ? third!.Values : null);
+        output.Values.copy_(result);
     }
 
     private static void RequireFinite(float coefficient, string paramName)

@@ -34,17 +34,15 @@ internal sealed partial class TorchKernels
             columns[i] = Math.Max(id, 0);
         }
 
+        double[] read;
         using (var scope = NewDisposeScope())
         {
-            TorchLogitBatch.CopyToHost(input.Tensor.gather(1, Indices(columns, input.Rows, input.Device)), destination);
+            read = input.Read(input.Values.gather(1, Indices(columns, input.Rows, input.Device)));
         }
 
         for (int i = 0; i < tokenIds.Length; i++)
         {
-            if (tokenIds[i] < 0)
-            {
-                destination[i] = 0f;
-            }
+            destination[i] = tokenIds[i] < 0 ? 0f : (float)read[i];
         }
     }
 

@@ -21,10 +21,18 @@ internal sealed partial class TorchKernels
             ThrowHelper.ThrowArgument(nameof(destination), $"has {destination.Length} elements but Rows * count = {(long)input.Rows * count} are required.");
         }
 
-        CheckedRowMax(input.Tensor, "input", emptyStage: null);
+        CheckInput(input, emptyStage: null);
 
-        using var scope = NewDisposeScope();
-        var (values, _) = input.Tensor.topk(count, 1, largest: true, sorted: true);
-        TorchLogitBatch.CopyToHost(values.contiguous(), destination);
+        double[] read;
+        using (var scope = NewDisposeScope())
+        {
+            var (values, _) = input.Values.topk(count, 1, largest: true, sorted: true);
+            read = input.Read(values);
+        }
+
+        for (int i = 0; i < read.Length; i++)
+        {
+            destination[i] = (float)read[i];
+        }
     }
 }

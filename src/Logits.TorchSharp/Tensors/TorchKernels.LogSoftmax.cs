@@ -15,11 +15,12 @@ internal sealed partial class TorchKernels
     {
         var input = RequireTorch(x, nameof(x));
         var output = RequireLike(input, destination, nameof(destination));
-        float[] maxima = CheckedRowMax(input.Tensor, "input", "log-softmax");
-
+        float[] maxima = CheckedMaxima(input, "log-softmax");
+        ResolveBeforeWritingElsewhere(input, output);
+        output.ForgetRowFacts();
         using var scope = NewDisposeScope();
-        var shifted = input.Tensor.sub(Column(maxima, input.Device));
+        var shifted = input.Values.sub(Column(maxima, input.Device));
         var logSums = shifted.exp().sum(1, keepdim: true).log_();
-        output.Tensor.copy_(shifted.sub_(logSums));
+        output.Values.copy_(shifted.sub_(logSums));
     }
 }

@@ -12,9 +12,17 @@ internal sealed partial class TorchKernels
     {
         var input = RequireTorch(x, nameof(x));
         RequireRowLength(destination.Length, input.Rows, nameof(destination));
-        CheckedRowMax(input.Tensor, "input", "logsumexp");
+        CheckedMaxima(input, "logsumexp");
 
-        using var scope = NewDisposeScope();
-        TorchLogitBatch.CopyToHost(input.Tensor.logsumexp(1), destination);
+        double[] values;
+        using (var scope = NewDisposeScope())
+        {
+            values = input.Read(input.Values.logsumexp(1));
+        }
+
+        for (int row = 0; row < values.Length; row++)
+        {
+            destination[row] = (float)values[row];
+        }
     }
 }

@@ -21,10 +21,32 @@ internal sealed partial class TorchKernels
             }
         }
 
-        CheckedRowMax(input.Tensor, "input", emptyStage: null);
+        CheckInput(input, emptyStage: null);
+        ResolveBeforeWritingElsewhere(input, output);
+        using (var scope = NewDisposeScope())
+        {
+            MaskBelowColumn(input, Column(thresholds.ToArray(), input.Device), output);
+        }
 
-        using var scope = NewDisposeScope();
-        var column = Column(thresholds.ToArray(), input.Device);
-        output.Tensor.copy_(input.Tensor.masked_fill(input.Tensor.lt(column), TorchScalars.NegativeInfinity));
+        // A row keeps its maximum unless the threshold is above it, which empties the row.
+        if (input.TryGetMaxima(out var known))
+        {
+            var maxima = known.ToArray();
+            for (int row = 0; row < maxima.Length; row++)
+            {
+                if (thresholds[row] > maxima[row])
+                {
+                    maxima[row] = float.NegativeInfinity;
+                }
+            }
+
+            output.RememberMaxima(maxima);
+        }
+        else
+        {
+            output.ForgetMaxima();
+        }
+
+        CarryTopPrefix(input, output);
     }
 }

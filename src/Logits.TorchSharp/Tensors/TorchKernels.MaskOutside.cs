@@ -27,11 +27,41 @@ internal sealed partial class TorchKernels
             }
         }
 
-        CheckedRowMax(input.Tensor, "input", emptyStage: null);
+        CheckInput(input, emptyStage: null);
+        ResolveBeforeWritingElsewhere(input, output);
+        using (var scope = NewDisposeScope())
+        {
+            var outside = input.Values.lt(Column(lower.ToArray(), input.Device))
+                .logical_or(input.Values.gt(Column(upper.ToArray(), input.Device)));
+            output.Values.copy_(input.Values.masked_fill(outside, TorchScalars.NegativeInfinity));
+        }
 
-        using var scope = NewDisposeScope();
-        var outside = input.Tensor.lt(Column(lower.ToArray(), input.Device))
-            .logical_or(input.Tensor.gt(Column(upper.ToArray(), input.Device)));
-        output.Tensor.copy_(input.Tensor.masked_fill(outside, TorchScalars.NegativeInfinity));
+        // A maximum inside the band stays; a lower bound above it empties the row; otherwise the new maximum is unknown.
+        bool known = input.TryGetMaxima(out var maxima);
+        var updated = known ? maxima.ToArray() : null;
+        for (int row = 0; known && row < input.Rows; row++)
+        {
+            float max = updated![row];
+            if (lower[row] > max)
+            {
+                updated[row] = float.NegativeInfinity;
+            }
+            else if (max > upper[row])
+            {
+                known = false;
+            }
+        }
+
+        if (known)
+        {
+            output.RememberMaxima(updated);
+        }
+        else
+        {
+            output.ForgetMaxima();
+        }
+
+        // Cutting from above breaks the top prefixes.
+        output.ForgetTopPrefix();
     }
 }

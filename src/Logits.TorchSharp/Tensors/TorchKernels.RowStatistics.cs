@@ -12,7 +12,7 @@ internal sealed partial class TorchKernels
     {
         var input = RequireTorch(x, nameof(x));
         RequireRowLength(destination.Length, input.Rows, nameof(destination));
-        CheckedRowMax(input.Tensor, "input", emptyStage: null).CopyTo(destination);
+        CheckedMaxima(input, emptyStage: null).CopyTo(destination);
     }
 
     /// <inheritdoc />
@@ -32,11 +32,11 @@ internal sealed partial class TorchKernels
             ThrowHelper.ThrowArgumentOutOfRange(nameof(kinds), kinds, "holds an undefined flag");
         }
 
-        float[] maxima = CheckedRowMax(input.Tensor, "input", emptyStage: null);
+        float[] maxima = CheckedMaxima(input, emptyStage: null);
         double[] values;
         using (var scope = NewDisposeScope())
         {
-            var z = input.Tensor.to_type(ScalarType.Float64);
+            var z = input.Values.to_type(ScalarType.Float64);
             var finite = z.isneginf().logical_not();
             var count = finite.sum(new long[] { 1 }, keepdim: true, type: ScalarType.Float64);
 
@@ -53,7 +53,7 @@ internal sealed partial class TorchKernels
             var deviation = z.sub(mean).Squared().FilledWhere(finite.logical_not(), 0)
                 .sum(new long[] { 1 }, keepdim: true).div(count).sqrt();
             var table = cat(new[] { count, logSumExp, entropy, mean, deviation }, 1);
-            values = ToHostDouble(table);
+            values = input.Read(table);
         }
 
         for (int row = 0; row < input.Rows; row++)
@@ -77,14 +77,5 @@ internal sealed partial class TorchKernels
                 momentsAsked ? values[(5 * row) + 3] : double.NaN,
                 momentsAsked ? values[(5 * row) + 4] : double.NaN);
         }
-    }
-
-    /// <summary>Copies a tensor to a new host array of float64 values.</summary>
-    private static double[] ToHostDouble(Tensor tensor)
-    {
-        using var scope = NewDisposeScope();
-        var staging = tensor.to_type(ScalarType.Float64).to(CPU).contiguous();
-        using var accessor = staging.data<double>();
-        return accessor.ToArray();
     }
 }

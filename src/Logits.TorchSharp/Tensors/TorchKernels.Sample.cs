@@ -26,23 +26,36 @@ internal sealed partial class TorchKernels
             }
         }
 
-        CheckedRowMax(input.Tensor, "input", "sample");
+        // Trusted entries and unknown maxima: empty rows are found on the device and read with the tokens.
+        bool checkOnDevice = input.EntriesChecked && !input.TryGetMaxima(out _);
+        float[]? maxima = checkOnDevice ? null : CheckedMaxima(input, "sample");
 
         using var scope = NewDisposeScope();
-        var logits = input.Tensor;
-        var weights = logits.sub(logits.amax(new long[] { 1 }, keepdim: true)).exp_();
+        var logits = input.Values;
+        var shift = maxima is null ? logits.amax(new long[] { 1 }, keepdim: true) : Column(maxima, input.Device);
+        var weights = logits.sub(shift).exp_();
         var cumulative = weights.to_type(ScalarType.Float64).cumsum(1);
         var total = cumulative.narrow(1, input.Vocab - 1, 1);
         var targets = Column(uniforms.ToArray(), input.Device).mul(total);
-        long[] tokens = ToHostInt64(searchsorted(cumulative, targets, right: true));
-        for (int row = 0; row < tokens.Length; row++)
+        var chosen = searchsorted(cumulative, targets, right: true);
+        double[] read = input.Read(maxima is null ? cat(new[] { chosen.to_type(ScalarType.Float64), shift.to_type(ScalarType.Float64) }, 1) : chosen);
+        int stride = maxima is null ? 2 : 1;
+        for (int row = 0; row < input.Rows; row++)
         {
-            long token = tokens[row];
+            if (maxima is null && double.IsNegativeInfinity(read[(row * stride) + 1]))
+            {
+                ThrowHelper.ThrowNoViableToken(row, "sample");
+            }
+        }
+
+        for (int row = 0; row < input.Rows; row++)
+        {
+            long token = (long)read[row * stride];
             if (token >= input.Vocab)
             {
                 // u·S rounded up to C_last: fall back to the last token that has weight.
                 var positive = weights.select(0, row).gt(TorchScalars.Zero).nonzero();
-                token = positive.select(0, positive.shape[0] - 1).item<long>();
+                token = TorchHostReads.Item<long>(positive.select(0, positive.shape[0] - 1));
             }
 
             destination[row] = (int)token;

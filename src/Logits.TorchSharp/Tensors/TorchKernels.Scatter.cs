@@ -46,6 +46,8 @@ internal sealed partial class TorchKernels
             return;
         }
 
+        output.ForgetRowFacts();
+
         var rows = new long[last.Count];
         var columns = new long[last.Count];
         var written = new float[last.Count];
@@ -65,6 +67,6 @@ internal sealed partial class TorchKernels
             tensor(rows, new long[] { rows.Length }, ScalarType.Int64, device),
             tensor(columns, new long[] { columns.Length }, ScalarType.Int64, device),
         };
-        output.Tensor.index_put_(tensor(written, new long[] { written.Length }, ScalarType.Float32, device), indices);
+        output.Values.index_put_(tensor(written, new long[] { written.Length }, ScalarType.Float32, device), indices);
     }
 }

@@ -61,15 +61,25 @@ internal sealed partial class TorchKernels
             }
         }
 
-        float[] after;
+        // Inside a pipeline call on trusted entries, the check of the touched entries is deferred to the batch's next
+        // host read (same exception); otherwise they are read back now.
+        bool defer = output.InPipelineCall && IsTrusted(output);
+        output.ForgetRowFacts();
+        double[] after;
         using (var scope = NewDisposeScope())
         {
             Device device = output.Device;
             var rowIndex = tensor(rows, new long[] { touched }, ScalarType.Int64, device);
             var columnIndex = tensor(columns, new long[] { touched }, ScalarType.Int64, device);
             var indices = new[] { rowIndex, columnIndex };
-            output.Tensor.index_put_(tensor(addends, new long[] { touched }, ScalarType.Float32, device), indices, accumulate: true);
-            after = ToHostSingle(output.Tensor.index(indices));
+            output.Values.index_put_(tensor(addends, new long[] { touched }, ScalarType.Float32, device), indices, accumulate: true);
+            if (defer)
+            {
+                output.DeferTouchedCheck(output.Values.index(indices), rows, columns, "scatter-add");
+                return;
+            }
+
+            after = output.Read(output.Values.index(indices));
         }
 
         int badRow = int.MaxValue;
@@ -77,12 +87,12 @@ internal sealed partial class TorchKernels
         float badValue = 0;
         for (int j = 0; j < touched; j++)
         {
-            bool invalid = float.IsNaN(after[j]) || float.IsPositiveInfinity(after[j]);
+            bool invalid = double.IsNaN(after[j]) || double.IsPositiveInfinity(after[j]);
             if (invalid && (rows[j] < badRow || (rows[j] == badRow && columns[j] < badToken)))
             {
                 badRow = (int)rows[j];
                 badToken = (int)columns[j];
-                badValue = after[j];
+                badValue = (float)after[j];
             }
         }
 

@@ -16,11 +16,12 @@ internal sealed partial class TorchKernels
     {
         var input = RequireTorch(x, nameof(x));
         var output = RequireLike(input, destination, nameof(destination));
-        float[] maxima = CheckedRowMax(input.Tensor, "input", "softmax");
-
+        float[] maxima = CheckedMaxima(input, "softmax");
+        ResolveBeforeWritingElsewhere(input, output);
+        output.ForgetRowFacts();
         using var scope = NewDisposeScope();
-        var exponentials = input.Tensor.sub(Column(maxima, input.Device)).exp_();
+        var exponentials = input.Values.sub(Column(maxima, input.Device)).exp_();
         var sums = exponentials.sum(1, keepdim: true);
-        output.Tensor.copy_(exponentials.div_(sums));
+        output.Values.copy_(exponentials.div_(sums));
     }
 }

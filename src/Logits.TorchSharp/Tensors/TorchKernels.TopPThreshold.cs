@@ -1,5 +1,6 @@
 using System;
 using Logits.Tensors;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Tensors;
@@ -41,39 +42,129 @@ internal sealed partial class TorchKernels
             ThrowHelper.ThrowArgumentOutOfRange(nameof(minTokensToKeep), minTokensToKeep, "must be at least 1");
         }
 
-        CheckedRowMax(input.Tensor, "input", "top-p");
+        CheckedMaxima(input, "top-p");
         if (!anyCut)
         {
             destination.Fill(float.NegativeInfinity);
             return;
         }
 
-        long[] below;
-        long[] finite;
-        float[] thresholds;
+        double[] thresholds;
         using (var scope = NewDisposeScope())
         {
-            var (sorted, _) = input.Tensor.sort(1, descending: true);
-            var sorted64 = sorted.to_type(ScalarType.Float64);
-            var lse = sorted64.logsumexp(1, keepdim: true);
-            var cumulative = sorted64.sub(lse).exp_().cumsum(1);
-            below = ToHostInt64(cumulative.lt(Column(targets, input.Device)).sum(1));
-            finite = ToHostInt64(input.Tensor.isneginf().logical_not().sum(1));
-
-            var columns = new long[input.Rows];
-            for (int row = 0; row < columns.Length; row++)
-            {
-                long n = Math.Min(below[row] + 1, finite[row]);
-                n = Math.Max(n, Math.Min(minTokensToKeep, finite[row]));
-                columns[row] = n - 1;
-            }
-
-            thresholds = ToHostSingle(sorted.gather(1, Indices(columns, input.Rows, input.Device)));
+            thresholds = input.Read(TopPThresholdColumn(input, targets, minTokensToKeep));
         }
 
         for (int row = 0; row < thresholds.Length; row++)
         {
-            destination[row] = p[row] >= 1 ? float.NegativeInfinity : thresholds[row];
+            destination[row] = p[row] >= 1 ? float.NegativeInfinity : (float)thresholds[row];
         }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The thresholds of <see cref="TopPThreshold"/> stay on the device as a <c>[Rows, 1]</c> column, so the call makes
+    /// no host read; an all-<c>-∞</c> row gets threshold <c>-∞</c> there (its sorted first value) and stays as it is. The
+    /// row maxima the batch remembers stay valid (the cut always keeps a row's largest value).
+    /// </remarks>
+    public void MaskBelowTopP(LogitBatch x, ReadOnlySpan<double> p, int minTokensToKeep, LogitBatch destination)
+    {
+        var input = RequireTorch(x, nameof(x));
+        var output = RequireLike(input, destination, nameof(destination));
+        RequireRowLength(p.Length, input.Rows, nameof(p));
+        var targets = new double[p.Length];
+        bool anyCut = false;
+        for (int row = 0; row < p.Length; row++)
+        {
+            if (!(p[row] >= 0 && p[row] <= 1))
+            {
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(p), p[row], $"must be in [0, 1] (row {row})");
+            }
+
+            // p = 1 keeps every finite token: every prefix sum is below +∞, so n = |F|.
+            targets[row] = p[row] < 1 ? p[row] - TopPTolerance : double.PositiveInfinity;
+            anyCut |= p[row] < 1;
+        }
+
+        if (minTokensToKeep < 1)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(minTokensToKeep), minTokensToKeep, "must be at least 1");
+        }
+
+        CheckInput(input, emptyStage: null);
+        ResolveBeforeWritingElsewhere(input, output);
+        using var scope = NewDisposeScope();
+        if (anyCut)
+        {
+            MaskBelowColumn(input, TopPThresholdColumn(input, targets, minTokensToKeep), output);
+        }
+        else if (!ReferenceEquals(input, output))
+        {
+            output.Values.copy_(input.Values);
+        }
+
+        KeepMaxima(input, output);
+        CarryTopPrefix(input, output);
+    }
+
+    /// <summary>
+    /// The <c>[Rows, 1]</c> top-p thresholds on the device (created in the caller's scope): the rows sorted descending,
+    /// <c>p_i = exp(z_i - lse)</c> and their prefix sums in float64; <c>n</c> is one more than the number of prefix sums
+    /// below the target, capped at <c>|F|</c> and raised to <c>min(minTokensToKeep, |F|)</c>; <c>τ</c> is the <c>n</c>-th
+    /// sorted value (<c>-∞</c> for an all-<c>-∞</c> row, whose prefix sums are NaN).
+    /// </summary>
+    /// <remarks>
+    /// When the batch remembers top prefixes (a top-k mask ran earlier in the pipeline call), only the <c>m</c> largest
+    /// values of each row are sorted (<c>topk</c>), <c>m</c> the largest prefix or <c>minTokensToKeep</c>: every finite
+    /// value past them ties with the <c>m</c>-th, so a cut beyond the prefix lands on that value, and the log-sum-exp is
+    /// taken from the prefix alone: <c>Σ exp(z - max)</c> over the prefix plus, for the finite values past it, their count
+    /// times <c>exp(z_m - max)</c> (one comparison pass over the row, no exponential of it).
+    /// </remarks>
+    private static Tensor TopPThresholdColumn(TorchLogitBatch input, double[] targets, int minTokensToKeep)
+    {
+        int m = input.Vocab;
+        if (input.TryGetTopPrefix(out var prefix))
+        {
+            m = minTokensToKeep;
+            foreach (int length in prefix)
+            {
+                m = Math.Max(m, length);
+            }
+
+            m = Math.Min(m, input.Vocab);
+        }
+
+        Tensor sorted;
+        Tensor lse;
+        if (m < input.Vocab)
+        {
+            (sorted, _) = input.Values.topk(m, 1, largest: true, sorted: true);
+            var top = sorted.to_type(ScalarType.Float64);
+            var first = top.narrow(1, 0, 1);
+            var last = sorted.narrow(1, m - 1, 1);
+
+            // Values equal to the m-th outside the prefix: all entries at least the m-th, less those in the prefix.
+            var past = input.Values.ge(last).sum(new long[] { 1 }, keepdim: true, type: ScalarType.Float64)
+                .sub_(sorted.ge(last).sum(new long[] { 1 }, keepdim: true, type: ScalarType.Float64));
+            var sum = top.sub(first).exp_().sum(new long[] { 1 }, keepdim: true)
+                .PlusInPlace(past.mul_(last.to_type(ScalarType.Float64).sub(first).exp_()));
+            lse = first.Plus(sum.log_());
+        }
+        else
+        {
+            (sorted, _) = input.Values.sort(1, descending: true);
+            lse = sorted.to_type(ScalarType.Float64).logsumexp(1, keepdim: true);
+        }
+
+        var cumulative = sorted.to_type(ScalarType.Float64).sub(lse).exp_().cumsum(1);
+        var below = cumulative.lt(Column(targets, input.Device)).sum(new long[] { 1 }, keepdim: true);
+        var finite = sorted.isneginf().logical_not().sum(new long[] { 1 }, keepdim: true);
+        using var one = 1L.ToScalar();
+        using var none = 0L.ToScalar();
+        using var keep = ((long)minTokensToKeep).ToScalar();
+
+        // Integer arithmetic throughout: n - 1 indexes the sorted values (0 for an empty row, whose n is 0).
+        var n = below.add(one, one).minimum(finite).maximum(finite.clamp_max(keep));
+        return sorted.gather(1, n.sub(one).clamp_min(none));
     }
 }

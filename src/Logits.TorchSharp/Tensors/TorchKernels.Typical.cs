@@ -33,12 +33,12 @@ internal sealed partial class TorchKernels
             ThrowHelper.ThrowArgumentOutOfRange(nameof(minTokensToKeep), minTokensToKeep, "must be at least 1");
         }
 
-        CheckedRowMax(input.Tensor, "input", "typical");
+        CheckedMaxima(input, "typical");
 
-        float[] bands;
+        double[] bands;
         using (var scope = NewDisposeScope())
         {
-            var logits = input.Tensor;
+            var logits = input.Values;
             var z = logits.to_type(ScalarType.Float64);
             var removed = z.isneginf();
             var finite = removed.logical_not().sum(new long[] { 1 }, keepdim: true);
@@ -62,14 +62,14 @@ internal sealed partial class TorchKernels
             var kept = scores.le(cut).logical_and(removed.logical_not());
             var low = logits.masked_fill(kept.logical_not(), TorchScalars.PositiveInfinity).amin(new long[] { 1 }, keepdim: true);
             var high = logits.masked_fill(kept.logical_not(), TorchScalars.NegativeInfinity).amax(new long[] { 1 }, keepdim: true);
-            bands = ToHostSingle(cat(new[] { low, high }, 1).contiguous());
+            bands = input.Read(cat(new[] { low, high }, 1));
         }
 
         for (int row = 0; row < input.Rows; row++)
         {
             bool all = mass[row] >= 1;
-            lower[row] = all ? float.NegativeInfinity : bands[2 * row];
-            upper[row] = all ? float.PositiveInfinity : bands[(2 * row) + 1];
+            lower[row] = all ? float.NegativeInfinity : (float)bands[2 * row];
+            upper[row] = all ? float.PositiveInfinity : (float)bands[(2 * row) + 1];
         }
     }
 }

@@ -7,11 +7,21 @@ namespace Logits.TorchSharp.Tensors;
 
 /// <summary>The torch implementation of <see cref="ILogitKernels"/> over <see cref="TorchLogitBatch"/> tensors.</summary>
 /// <remarks>
-/// Every operation runs torch ops on the tensor's device; every temporary tensor lives in a
-/// <c>torch.NewDisposeScope()</c> and inputs are never disposed. Per-row scalars cross to the host once
-/// per call (row maxima for the NaN/+∞/empty-row checks, and the per-row results). Results are computed
-/// into temporaries, checked, and only then copied into the destination, so a failed call leaves the
-/// destination unchanged (ScatterAdd excepted: it updates in place, then checks the touched entries).
+/// <para>Every operation runs torch ops on the tensor's device; every temporary tensor lives in a
+/// <c>torch.NewDisposeScope()</c> and inputs are never disposed. Every device-to-host transfer goes through
+/// <see cref="TorchHostReads"/> (counted; on a GPU each is a synchronisation).</para>
+/// <para>Outside a pipeline call a kernel checks its input with one host read of the row maxima (NaN/+∞/empty rows),
+/// then reads its per-row results if it has any. Inside a pipeline call (<see cref="LogitBatch.EntriesChecked"/>) the
+/// input is trusted, so masks, fused truncations (<see cref="MaskBelowKthLargest"/>, <see cref="MaskBelowTopP"/>) and
+/// scaling read nothing; the batch remembers the row maxima once read and keeps them up to date through every write;
+/// the entry check and the overflow checks of Scale and ScatterAdd are made on the device and their flags ride along
+/// with the batch's next host read (the selector's tokens), which then throws the same exception eagerly checking would
+/// have thrown (see <see cref="TorchLogitBatch"/>). A pipeline <c>Sample</c> call of the default chain makes two host
+/// reads (the row maxima the min-p threshold needs, and the tokens), a greedy chain one, a penalty chain two (the gather
+/// of the penalised logits, and the tokens).</para>
+/// <para>Results are computed into temporaries, checked, and only then copied into the destination, so a failed call
+/// leaves the destination unchanged, except the calls whose check is deferred inside a pipeline call (the batch is then
+/// being rewritten in place anyway) and ScatterAdd, which updates in place, then checks the touched entries.</para>
 /// </remarks>
 internal sealed partial class TorchKernels : ILogitKernels
 {
@@ -59,26 +69,44 @@ internal sealed partial class TorchKernels : ILogitKernels
     }
 
     /// <summary>
-    /// Per-row maxima of <paramref name="x"/> on the host, after the contract's checks: a row whose maximum
-    /// is NaN or <c>+∞</c> (both propagate through max) throws <see cref="InvalidLogitsException"/> at its first
-    /// such token with <paramref name="stage"/>; when <paramref name="emptyStage"/> is given, an all-<c>-∞</c>
-    /// row throws <see cref="NoViableTokenException"/>. Rows are checked in order, so the lowest offending row
-    /// wins whichever error it has (as the reference does).
+    /// Per-row maxima of <paramref name="x"/> on the host, after the contract's checks: a row whose maximum is NaN or
+    /// <c>+∞</c> (both propagate through max) throws <see cref="InvalidLogitsException"/> at its first such token with
+    /// stage <c>"input"</c>; when <paramref name="emptyStage"/> is given, an all-<c>-∞</c> row throws
+    /// <see cref="NoViableTokenException"/>. Rows are checked in order, so the lowest offending row wins whichever
+    /// error it has (as the reference does). Within a pipeline call the batch remembers the maxima, so only the first
+    /// call reads them (and that read carries the batch's deferred checks, which are made first).
     /// </summary>
-    private static float[] CheckedRowMax(Tensor x, string stage, string? emptyStage)
+    private static float[] CheckedMaxima(TorchLogitBatch x, string? emptyStage)
     {
-        float[] maxima;
-        using (var scope = NewDisposeScope())
+        if (x.TryGetMaxima(out var known))
         {
-            maxima = ToHostSingle(x.amax(new long[] { 1 }));
+            var maxima = known.ToArray();
+            if (emptyStage is not null)
+            {
+                for (int row = 0; row < maxima.Length; row++)
+                {
+                    if (float.IsNegativeInfinity(maxima[row]))
+                    {
+                        ThrowHelper.ThrowNoViableToken(row, emptyStage);
+                    }
+                }
+            }
+
+            return maxima;
         }
 
-        for (int row = 0; row < maxima.Length; row++)
+        float[] read;
+        using (var scope = NewDisposeScope())
         {
-            float max = maxima[row];
+            read = Singles(x.Read(x.Values.amax(new long[] { 1 })));
+        }
+
+        for (int row = 0; row < read.Length; row++)
+        {
+            float max = read[row];
             if (float.IsNaN(max) || float.IsPositiveInfinity(max))
             {
-                ThrowInvalidInRow(x, row, stage);
+                ThrowInvalidInRow(x.Values, row, "input");
             }
 
             if (emptyStage is not null && float.IsNegativeInfinity(max))
@@ -87,7 +115,49 @@ internal sealed partial class TorchKernels : ILogitKernels
             }
         }
 
-        return maxima;
+        x.RememberMaxima(read);
+        return read;
+    }
+
+    /// <summary>
+    /// The input check of a kernel that needs no maxima: nothing when the batch's entries are trusted (the pipeline
+    /// checked them, or the maxima are remembered) and empty rows are allowed; otherwise <see cref="CheckedMaxima"/>.
+    /// </summary>
+    private static void CheckInput(TorchLogitBatch x, string? emptyStage)
+    {
+        if (emptyStage is null && IsTrusted(x))
+        {
+            return;
+        }
+
+        CheckedMaxima(x, emptyStage);
+    }
+
+    /// <summary>Whether no entry of <paramref name="x"/> is NaN or <c>+∞</c> (or a deferred check will say so).</summary>
+    private static bool IsTrusted(TorchLogitBatch x) => x.EntriesChecked || x.TryGetMaxima(out _);
+
+    /// <summary>
+    /// Makes the deferred checks of <paramref name="x"/> before a kernel writes another batch from it (which could
+    /// otherwise carry a bad value past them); free when there are none.
+    /// </summary>
+    private static void ResolveBeforeWritingElsewhere(TorchLogitBatch x, TorchLogitBatch destination)
+    {
+        if (!ReferenceEquals(x, destination))
+        {
+            x.ResolvePending();
+        }
+    }
+
+    /// <summary>Float64 host values (exact float32 values) as float32.</summary>
+    private static float[] Singles(double[] values)
+    {
+        var result = new float[values.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            result[i] = (float)values[i];
+        }
+
+        return result;
     }
 
     /// <summary>
@@ -107,19 +177,19 @@ internal sealed partial class TorchKernels : ILogitKernels
             }
         }
 
-        if (!bad.any().item<bool>())
+        if (!TorchHostReads.Item<bool>(bad.any()))
         {
             return;
         }
 
         var rowHasBad = bad.any(1).to_type(ScalarType.Int32);
-        int row = (int)rowHasBad.argmax().item<long>();
-        int token = (int)bad.select(0, row).to_type(ScalarType.Int32).argmax().item<long>();
+        int row = (int)TorchHostReads.Item<long>(rowHasBad.argmax());
+        int token = (int)TorchHostReads.Item<long>(bad.select(0, row).to_type(ScalarType.Int32).argmax());
         foreach (var input in inputs)
         {
             if (input is not null)
             {
-                float inputValue = input.select(0, row).select(0, token).item<float>();
+                float inputValue = TorchHostReads.Item<float>(input.select(0, row).select(0, token));
                 if (float.IsNaN(inputValue) || float.IsPositiveInfinity(inputValue))
                 {
                     ThrowHelper.ThrowInvalidLogits(row, token, inputValue, "input");
@@ -127,7 +197,7 @@ internal sealed partial class TorchKernels : ILogitKernels
             }
         }
 
-        ThrowHelper.ThrowInvalidLogits(row, token, result.select(0, row).select(0, token).item<float>(), stage);
+        ThrowHelper.ThrowInvalidLogits(row, token, TorchHostReads.Item<float>(result.select(0, row).select(0, token)), stage);
     }
 
     /// <summary>Finds the first NaN or <c>+∞</c> token of a row (cold path) and throws.</summary>
@@ -142,28 +212,11 @@ internal sealed partial class TorchKernels : ILogitKernels
             var invalid = values.isnan().logical_or(values.isposinf()).to_type(ScalarType.Int32);
 
             // argmax returns the first maximal index, i.e. the lowest invalid token.
-            token = (int)invalid.argmax().item<long>();
-            value = values.select(0, token).item<float>();
+            token = (int)TorchHostReads.Item<long>(invalid.argmax());
+            value = TorchHostReads.Item<float>(values.select(0, token));
         }
 
         ThrowHelper.ThrowInvalidLogits(row, token, value, stage);
-    }
-
-    /// <summary>Copies a float32 tensor to a new host array.</summary>
-    private static float[] ToHostSingle(Tensor tensor)
-    {
-        var result = new float[tensor.numel()];
-        TorchLogitBatch.CopyToHost(tensor, result);
-        return result;
-    }
-
-    /// <summary>Copies an integer tensor to a new host array of 64-bit values.</summary>
-    private static long[] ToHostInt64(Tensor tensor)
-    {
-        using var scope = NewDisposeScope();
-        var staging = tensor.to_type(ScalarType.Int64).to(CPU).contiguous();
-        using var accessor = staging.data<long>();
-        return accessor.ToArray();
     }
 
     /// <summary>A <c>[rows, 1]</c> column tensor on <paramref name="device"/> (created in the caller's scope).</summary>

@@ -21,9 +21,10 @@ namespace Logits.TorchSharp.Tensors;
 /// tensors that require grad) go through <see cref="FromTensor"/>, which upcasts (or rounds float64) into an owned
 /// float32 copy: that copy costs one pass over the tensor and writes do not reach the source.</para>
 /// </remarks>
-public sealed class TorchLogitBatch : LogitBatch
+public sealed partial class TorchLogitBatch : LogitBatch
 {
     private readonly bool _ownsTensor;
+    private readonly Tensor _tensor;
 
     /// <summary>Allocates a zero-filled batch that owns its tensor.</summary>
     /// <param name="rows">Number of rows, at least 1.</param>
@@ -34,14 +35,14 @@ public sealed class TorchLogitBatch : LogitBatch
         : base(rows, vocab)
     {
         TorchRuntime.EnsureLoaded();
-        Tensor = zeros(new long[] { rows, vocab }, ScalarType.Float32, device ?? CPU).DetachFromDisposeScope();
+        _tensor = zeros(new long[] { rows, vocab }, ScalarType.Float32, device ?? CPU).DetachFromDisposeScope();
         _ownsTensor = true;
     }
 
     private TorchLogitBatch(Tensor tensor, bool ownsTensor)
         : base(checked((int)tensor.shape[0]), checked((int)tensor.shape[1]))
     {
-        Tensor = tensor;
+        _tensor = tensor;
         _ownsTensor = ownsTensor;
     }
 
@@ -49,10 +50,22 @@ public sealed class TorchLogitBatch : LogitBatch
     public override ILogitKernels Kernels => TorchKernels.Instance;
 
     /// <summary>The underlying <c>[Rows, Vocab]</c> float32 tensor (possibly a non-contiguous view when wrapped).</summary>
-    public Tensor Tensor { get; }
+    /// <remarks>Inside a pipeline call, handing the tensor out ends what the batch remembers about its entries (the
+    /// entry check and the row maxima), since the caller may write it; a check the batch deferred is made first.</remarks>
+    public Tensor Tensor
+    {
+        get
+        {
+            Expose();
+            return _tensor;
+        }
+    }
+
+    /// <summary>The tensor for the kernels, which keep the batch's remembered state themselves.</summary>
+    internal Tensor Values => _tensor;
 
     /// <summary>The device the tensor lives on.</summary>
-    public Device Device => Tensor.device;
+    public Device Device => _tensor.device;
 
     /// <summary>Wraps an existing 2-D float32 tensor without copying; the batch does not dispose it.</summary>
     /// <param name="tensor">A <c>[rows, vocab]</c> float32 tensor with both dimensions at least 1; kernels
@@ -172,9 +185,10 @@ public sealed class TorchLogitBatch : LogitBatch
             ThrowHelper.ThrowArgument(nameof(source), $"has {source.Length} elements but {Length} are required.");
         }
 
-        if (IsHostContiguous(Tensor))
+        Expose();
+        if (IsHostContiguous(_tensor))
         {
-            using var accessor = Tensor.data<float>();
+            using var accessor = _tensor.data<float>();
             accessor.CopyFrom(source, 0, 0);
             return;
         }
@@ -187,7 +201,7 @@ public sealed class TorchLogitBatch : LogitBatch
             accessor.CopyFrom(source, 0, 0);
         }
 
-        Tensor.copy_(staging);
+        _tensor.copy_(staging);
     }
 
     /// <inheritdoc />
@@ -198,7 +212,8 @@ public sealed class TorchLogitBatch : LogitBatch
             ThrowHelper.ThrowArgument(nameof(destination), $"has {destination.Length} elements but {Length} are required.");
         }
 
-        CopyToHost(Tensor, destination[..checked((int)Length)]);
+        ResolvePending();
+        TorchHostReads.CopyTo(_tensor, destination[..checked((int)Length)]);
     }
 
     /// <inheritdoc />
@@ -214,36 +229,25 @@ public sealed class TorchLogitBatch : LogitBatch
             ThrowHelper.ThrowArgument(nameof(destination), $"has {destination.Length} elements but {Vocab} are required.");
         }
 
+        ResolvePending();
         using var scope = NewDisposeScope();
-        CopyToHost(Tensor.select(0, row), destination[..Vocab]);
+        TorchHostReads.CopyTo(_tensor.select(0, row), destination[..Vocab]);
     }
 
     /// <summary>Disposes the tensor when the batch owns it; a wrapped tensor is left to its owner.</summary>
     /// <param name="disposing"><see langword="true"/> when called from <see cref="LogitBatch.Dispose()"/>.</param>
     protected override void Dispose(bool disposing)
     {
-        if (disposing && _ownsTensor)
+        if (disposing)
         {
-            Tensor.Dispose();
+            DropPending();
+            if (_ownsTensor)
+            {
+                _tensor.Dispose();
+            }
         }
 
         base.Dispose(disposing);
-    }
-
-    /// <summary>Copies a float32 tensor of exactly <c>destination.Length</c> elements to host memory, row-major.</summary>
-    internal static void CopyToHost(Tensor source, Span<float> destination)
-    {
-        if (IsHostContiguous(source))
-        {
-            using var accessor = source.data<float>();
-            accessor.CopyTo(destination, 0, 0);
-            return;
-        }
-
-        using var scope = NewDisposeScope();
-        var staging = source.to(CPU).contiguous();
-        using var stagingAccessor = staging.data<float>();
-        stagingAccessor.CopyTo(destination, 0, 0);
     }
 
     private static bool IsHostContiguous(Tensor tensor) =>

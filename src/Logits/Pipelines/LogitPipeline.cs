@@ -254,6 +254,14 @@ public sealed class LogitPipeline
     /// </summary>
     private static void Check(LogitBatch logits, string stage, int[]? emptyOnEntry)
     {
+        if (emptyOnEntry is null)
+        {
+            // The entry check outside Checked mode needs no maxima on the host: a backend may defer it (see
+            // LogitBatch.CheckEntriesForPipeline).
+            logits.CheckEntriesForPipeline();
+            return;
+        }
+
         int rows = logits.Rows;
         var maxima = LogitProcessorBuffers.RentFloats(rows);
         try

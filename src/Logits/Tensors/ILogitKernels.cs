@@ -155,6 +155,33 @@ public interface ILogitKernels
     /// <exception cref="NoViableTokenException">A row is all <c>-∞</c>.</exception>
     void TopPThreshold(LogitBatch x, ReadOnlySpan<double> p, int minTokensToKeep, Span<float> destination);
 
+    /// <summary>Top-k as one mask: sets every entry below its row's <c>k</c>-th largest value to <c>-∞</c> (ties at the boundary kept).</summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="k">Per row, in <c>[1, Vocab]</c>; <c>k = Vocab</c> keeps the row.</param>
+    /// <param name="destination">Receives the masked logits (may be <paramref name="x"/>).</param>
+    /// <remarks>
+    /// The same result as <see cref="KthLargest"/> followed by <see cref="MaskBelow"/>, but the thresholds never have to
+    /// reach the caller, so a device backend keeps them on the device (no host read). An all-<c>-∞</c> row stays so.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException">A <c>k</c> is outside <c>[1, Vocab]</c>.</exception>
+    /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
+    void MaskBelowKthLargest(LogitBatch x, ReadOnlySpan<int> k, LogitBatch destination);
+
+    /// <summary>Top-p as one mask: sets every entry below its row's <see cref="TopPThreshold"/> cut to <c>-∞</c>.</summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="p">Per row, in <c>[0, 1]</c>; <c>p ≥ 1</c> keeps the row.</param>
+    /// <param name="minTokensToKeep">At least 1: the cut keeps at least <c>min(minTokensToKeep, |F|)</c> tokens.</param>
+    /// <param name="destination">Receives the masked logits (may be <paramref name="x"/>).</param>
+    /// <remarks>
+    /// The same result as <see cref="TopPThreshold"/> followed by <see cref="MaskBelow"/>, except that an all-<c>-∞</c>
+    /// row stays so instead of throwing; the thresholds never have to reach the caller, so a device backend keeps them
+    /// on the device (no host read).
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="p"/> has a value outside <c>[0, 1]</c>
+    /// or <paramref name="minTokensToKeep"/> is below 1.</exception>
+    /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
+    void MaskBelowTopP(LogitBatch x, ReadOnlySpan<double> p, int minTokensToKeep, LogitBatch destination);
+
     /// <summary>The <paramref name="count"/> largest values of each row, in descending order (duplicates counted).</summary>
     /// <param name="x">The logits.</param>
     /// <param name="count">Values per row, in <c>[1, Vocab]</c>.</param>

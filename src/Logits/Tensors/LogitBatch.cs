@@ -132,6 +132,32 @@ public abstract class LogitBatch : IDisposable
     /// <summary>Drops <see cref="EntriesChecked"/> (the caller may write the memory by other means than kernels).</summary>
     internal void ForgetEntriesChecked() => EntriesChecked = false;
 
+    /// <summary>
+    /// The pipeline's entry check: throws <see cref="InvalidLogitsException"/> (stage <c>"input"</c>) at the first NaN or
+    /// <c>+∞</c> entry, then sets <see cref="EntriesChecked"/>. The default is one checked <see cref="ILogitKernels.RowMax"/>.
+    /// A backend may instead record the check on its device and throw the same exception at its next host read within
+    /// the pipeline call (the torch backend does: its check then costs no device-to-host transfer).
+    /// </summary>
+    internal void CheckEntriesForPipeline()
+    {
+        CheckEntries();
+        MarkEntriesChecked();
+    }
+
+    /// <summary>The entry check of <see cref="CheckEntriesForPipeline"/>: one checked row maximum by default.</summary>
+    private protected virtual void CheckEntries()
+    {
+        var maxima = System.Buffers.ArrayPool<float>.Shared.Rent(Rows);
+        try
+        {
+            Kernels.RowMax(this, maxima.AsSpan(0, Rows));
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(maxima);
+        }
+    }
+
     /// <summary>Called when the outermost pipeline call on this batch starts.</summary>
     private protected virtual void OnPipelineCallStarted()
     {

@@ -62,6 +62,12 @@ public sealed class TopKProcessor : LogitProcessor
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => true;
 
+    /// <summary>
+    /// Ties kept: the fused mask leaves an all-<c>-∞</c> row as it is, so inside a pipeline call (entries checked) no
+    /// row maxima are needed. ExactK reads rows on the host and keeps the empty-row guard.
+    /// </summary>
+    private protected override bool NeedsRowMaxima => TieMode == TopKTieMode.ExactK;
+
     /// <inheritdoc />
     protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)
     {
@@ -82,11 +88,16 @@ public sealed class TopKProcessor : LogitProcessor
                 return;
             }
 
-            logits.Kernels.KthLargest(logits, k.AsSpan(0, rows), thresholds.AsSpan(0, rows));
-            logits.Kernels.MaskBelow(logits, thresholds.AsSpan(0, rows), logits);
             if (TieMode == TopKTieMode.ExactK)
             {
+                logits.Kernels.KthLargest(logits, k.AsSpan(0, rows), thresholds.AsSpan(0, rows));
+                logits.Kernels.MaskBelow(logits, thresholds.AsSpan(0, rows), logits);
                 DropExcessTies(logits, k, thresholds);
+            }
+            else
+            {
+                // One fused mask: a device backend keeps the thresholds on the device.
+                logits.Kernels.MaskBelowKthLargest(logits, k.AsSpan(0, rows), logits);
             }
         }
         finally

@@ -55,6 +55,12 @@ public sealed class TopPProcessor : LogitProcessor
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => true;
 
+    /// <summary>
+    /// Inclusive mode: the fused mask leaves an all-<c>-∞</c> row as it is, so inside a pipeline call (entries checked)
+    /// no row maxima are needed. HfComplement reads rows on the host and keeps the empty-row guard.
+    /// </summary>
+    private protected override bool NeedsRowMaxima => Mode == TopPMode.HfComplement;
+
     /// <inheritdoc />
     protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)
     {
@@ -78,13 +84,21 @@ public sealed class TopPProcessor : LogitProcessor
             if (Mode == TopPMode.HfComplement)
             {
                 HfComplementThresholds(logits, p, thresholds);
+                logits.Kernels.MaskBelow(logits, thresholds.AsSpan(0, rows), logits);
+            }
+            else if (rowMax.IsEmpty)
+            {
+                // Inside a pipeline call (entries checked, no maxima asked for): one fused mask, which leaves an empty
+                // row as it is, so a device backend keeps the thresholds on the device.
+                logits.Kernels.MaskBelowTopP(logits, p.AsSpan(0, rows), MinTokensToKeep, logits);
             }
             else
             {
+                // Called on its own: the base has checked the rows (and guards empty ones), so the threshold kernel
+                // needs no second maximum pass.
                 logits.Kernels.TopPThreshold(logits, p.AsSpan(0, rows), MinTokensToKeep, thresholds.AsSpan(0, rows));
+                logits.Kernels.MaskBelow(logits, thresholds.AsSpan(0, rows), logits);
             }
-
-            logits.Kernels.MaskBelow(logits, thresholds.AsSpan(0, rows), logits);
         }
         finally
         {

@@ -13,6 +13,8 @@ namespace Logits.Processing.Warping;
 /// </remarks>
 public sealed class TemperatureProcessor : LogitProcessor
 {
+    private readonly bool _anyGreedy;
+
     /// <summary>The greedy cut-off <c>T_ε = 1e-5</c> (vLLM's value).</summary>
     public const double GreedyThreshold = 1e-5;
 
@@ -30,6 +32,10 @@ public sealed class TemperatureProcessor : LogitProcessor
         }
 
         Temperature = PerRowParameter(temperature);
+        foreach (double t in temperature.Values())
+        {
+            _anyGreedy |= t < GreedyThreshold;
+        }
     }
 
     /// <summary>The temperature, for every row or per row.</summary>
@@ -40,6 +46,12 @@ public sealed class TemperatureProcessor : LogitProcessor
 
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => true;
+
+    /// <summary>
+    /// Scaling leaves an all-<c>-∞</c> row as it is, so inside a pipeline call (entries checked) no row maxima are
+    /// needed; a greedy row (its argmax) keeps the empty-row guard.
+    /// </summary>
+    private protected override bool NeedsRowMaxima => _anyGreedy;
 
     /// <inheritdoc />
     protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)
