@@ -86,37 +86,23 @@ internal sealed partial class CpuKernels
     }
 
     /// <summary>
-    /// <see cref="KthLargestRow"/> during a pipeline call: the maximum (k = 1) is remembered until the row is
-    /// written, and a row with a known support is searched there (beyond it every entry is −∞).
+    /// <see cref="KthLargestRow"/> during a pipeline call: k = 1 is the row maximum (<see cref="RowMaxOf"/>, remembered
+    /// until the row is written), and a row with a known support is searched there (beyond it every entry is −∞).
     /// </summary>
     private static float KthLargestTracked(ReadOnlySpan<float> x, int k, int row, RowSupport support)
     {
-        if (k == 1 && support.TryGetMaximum(row, out float known))
-        {
-            return known;
-        }
-
-        float result;
-        if (!support.TryGetSupport(row, out var ids))
-        {
-            // A known maximum means the row was checked and not written since: skip the checking pass.
-            result = support.TryGetMaximum(row, out float maximum) ? KthLargestAfterCheck(x, k, maximum) : KthLargestRow(x, k, row);
-        }
-        else if (k > ids.Length)
-        {
-            result = float.NegativeInfinity;
-        }
-        else
-        {
-            result = RowSupport.Reduce<KthLargestReduction, float>(x, ids, row, new KthLargestReduction(k));
-        }
-
         if (k == 1)
         {
-            support.SetMaximum(row, result);
+            return RowMaxOf(x, row, support);
         }
 
-        return result;
+        if (support.TryGetSupport(row, out var ids))
+        {
+            return k > ids.Length ? float.NegativeInfinity : RowSupport.Reduce<KthLargestReduction, float>(x, ids, row, new KthLargestReduction(k));
+        }
+
+        // The known (checked) maximum spares the checking pass.
+        return KthLargestAfterCheck(x, k, RowMaxOf(x, row, support));
     }
 
     private readonly struct KthLargestReduction(int k) : IRowReduction<float>

@@ -55,8 +55,30 @@ internal sealed partial class CpuKernels
         && ((kinds & RowStatisticKinds.Entropy) != (RowStatisticKinds.Entropy & ~RowStatisticKinds.LogSumExp));
 
     /// <summary>The checked maximum of a row during or outside a pipeline call (remembered until the row is written).</summary>
-    internal static float RowMaxOf(ReadOnlySpan<float> x, int row, RowSupport? support) =>
-        support is null ? RowMath.CheckedMax(x, row) : KthLargestTracked(x, 1, row, support);
+    internal static float RowMaxOf(ReadOnlySpan<float> x, int row, RowSupport? support)
+    {
+        if (support is null)
+        {
+            return RowMath.CheckedMax(x, row);
+        }
+
+        if (support.TryGetMaximum(row, out float known))
+        {
+            return known;
+        }
+
+        // Beyond a known support every entry is −∞: the maximum of the supported entries is the row's.
+        float maximum = !support.TryGetSupport(row, out var ids) ? RowMath.CheckedMax(x, row)
+            : ids.IsEmpty ? float.NegativeInfinity
+            : RowSupport.Reduce<CheckedMaxReduction, float>(x, ids, row, default);
+        support.SetMaximum(row, maximum);
+        return maximum;
+    }
+
+    private readonly struct CheckedMaxReduction : IRowReduction<float>
+    {
+        public float Run(ReadOnlySpan<float> x, int row) => RowMath.CheckedMax(x, row);
+    }
 
     /// <summary>The statistics of one (checked) row whose maximum is <paramref name="m"/>.</summary>
     internal static LogitRowStatistics StatisticsOfRow(ReadOnlySpan<float> x, float m, RowStatisticKinds kinds)
