@@ -1,6 +1,7 @@
 using System;
 using System.Buffers;
 using System.Numerics;
+using System.Runtime.Intrinsics;
 
 namespace Logits.Tensors.Cpu;
 
@@ -40,13 +41,14 @@ internal sealed partial class CpuKernels
 
     /// <summary>Entries below <paramref name="threshold"/> become -∞, others are copied; NaN/+∞ input throws.</summary>
     internal static void MaskBelowRow(ReadOnlySpan<float> x, float threshold, Span<float> destination, int row) =>
-        MaskBelowRow(x, threshold, destination, row, Span<int>.Empty);
+        SimdLoops.MapChecked<MaskBelowOperator>(x, threshold, destination, row, "input");
 
     /// <summary>
     /// <see cref="MaskBelowRow(ReadOnlySpan{float}, float, Span{float}, int)"/> that also records the kept token
     /// ids, ascending, in <paramref name="kept"/>; returns their count, or −1 once more than
     /// <c>kept.Length</c> are kept (or when <paramref name="kept"/> is empty).
     /// </summary>
+    /// <remarks>Its own loop, not <see cref="SimdLoops"/>: it reads each vector's comparison mask to record the kept lanes.</remarks>
     internal static int MaskBelowRow(ReadOnlySpan<float> x, float threshold, Span<float> destination, int row, Span<int> kept)
     {
         int count = kept.IsEmpty ? -1 : 0;
@@ -223,5 +225,20 @@ internal sealed partial class CpuKernels
                     : MaskBelowRow(x.Span.Slice(row * vocab, vocab), thresholds[row], target, row, support.Slots(row));
             support.SetSupport(row, count);
         }
+    }
+
+    /// <summary>Entries below the threshold <c>y</c> become −∞, the others stay (NaN stays NaN, for the caller's check).</summary>
+    private readonly struct MaskBelowOperator : IBinaryOperator
+    {
+        public static float Invoke(float x, float y) => x < y ? float.NegativeInfinity : x;
+
+        public static Vector128<float> Invoke(Vector128<float> x, Vector128<float> y) =>
+            Vector128.ConditionalSelect(Vector128.LessThan(x, y), Vector128.Create(float.NegativeInfinity), x);
+
+        public static Vector256<float> Invoke(Vector256<float> x, Vector256<float> y) =>
+            Vector256.ConditionalSelect(Vector256.LessThan(x, y), Vector256.Create(float.NegativeInfinity), x);
+
+        public static Vector512<float> Invoke(Vector512<float> x, Vector512<float> y) =>
+            Vector512.ConditionalSelect(Vector512.LessThan(x, y), Vector512.Create(float.NegativeInfinity), x);
     }
 }
