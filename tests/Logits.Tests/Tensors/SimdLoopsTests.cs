@@ -57,6 +57,42 @@ public sealed class SimdLoopsTests
             foreach (float threshold in new[] { 0f, -0.5f, float.NegativeInfinity })
             {
                 CheckMap(x, name + $", threshold {threshold}", "input", v => (double)v < threshold ? float.NegativeInfinity : v, (s, d) => CpuKernels.MaskBelowRow(s, threshold, d, 3));
+                if (x.All(v => v < float.PositiveInfinity))
+                {
+                    CheckKeptIds(x, threshold, name + $", threshold {threshold}");
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The support-recording forms of mask-below (checked, and in place on a checked row) record exactly the ids left
+    /// above −∞, ascending, or −1 when there are more than the slots hold.
+    /// </summary>
+    private static void CheckKeptIds(float[] x, float threshold, string name)
+    {
+        var masked = x.Select(v => v < threshold ? float.NegativeInfinity : v).ToArray();
+        var expected = Enumerable.Range(0, x.Length).Where(i => masked[i] > float.NegativeInfinity).ToArray();
+        foreach (int slots in new[] { x.Length + 1, expected.Length, Math.Max(1, expected.Length - 1), 5 })
+        {
+            var kept = new int[slots];
+            int want = slots == 0 || expected.Length > slots ? -1 : expected.Length;
+            var destination = new float[x.Length];
+            int count = CpuKernels.MaskBelowRow(x, threshold, destination, 3, kept);
+            Assert.True(count == want, $"{name}, {slots} slots: recorded {count}, expected {want}");
+            Assert.Equal(masked.Select(Bits), destination.Select(Bits));
+            if (want >= 0)
+            {
+                Assert.Equal(expected, kept.Take(count));
+            }
+
+            var inPlace = (float[])x.Clone();
+            int inPlaceCount = CpuKernels.MaskBelowCheckedInPlace(inPlace, threshold, kept);
+            Assert.True(inPlaceCount == want, $"{name}, {slots} slots, checked in place: recorded {inPlaceCount}, expected {want}");
+            Assert.Equal(masked.Select(Bits), inPlace.Select(Bits));
+            if (want >= 0)
+            {
+                Assert.Equal(expected, kept.Take(inPlaceCount));
             }
         }
     }

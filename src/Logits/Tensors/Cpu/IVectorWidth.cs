@@ -8,7 +8,7 @@ namespace Logits.Tensors.Cpu;
 /// <summary>
 /// The few vector operations that <see cref="SimdLoops"/> and <see cref="VectorExp"/> need, at one width, so each
 /// loop is written once, generic over the width, and instantiated for 128, 256 and 512 bits (the JIT compiles one
-/// specialised copy per width, with every call inlined).
+/// specialised copy per width; the one-line members are inlined by their size, the larger ones are marked).
 /// </summary>
 /// <remarks>
 /// <see cref="Load"/> and <see cref="Store"/> do not check bounds: the loops read and write only full vectors that
@@ -16,7 +16,6 @@ namespace Logits.Tensors.Cpu;
 /// </remarks>
 /// <typeparam name="TVector">The vector of floats of this width.</typeparam>
 internal interface IVectorWidth<TVector>
-    where TVector : struct
 {
     static abstract bool IsHardwareAccelerated { get; }
 
@@ -69,53 +68,40 @@ internal readonly struct VectorWidth128 : IVectorWidth<Vector128<float>>
 
     public static Vector128<float> AllBitsSet => Vector128<float>.AllBitsSet;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Create(float value) => Vector128.Create(value);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Load(ReadOnlySpan<float> source, int index) => Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(source), (nuint)index);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(Vector128<float> value, Span<float> destination, int index) => value.StoreUnsafe(ref MemoryMarshal.GetReference(destination), (nuint)index);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float GetElement(Vector128<float> value, int index) => value.GetElement(index);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Invoke<TOperator>(Vector128<float> x, Vector128<float> y)
         where TOperator : IBinaryOperator => TOperator.Invoke(x, y);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Add(Vector128<float> x, Vector128<float> y) => x + y;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Subtract(Vector128<float> x, Vector128<float> y) => x - y;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Multiply(Vector128<float> x, Vector128<float> y) => x * y;
 
+    public static Vector128<float> MultiplyAdd(Vector128<float> a, Vector128<float> b, Vector128<float> c) =>
 #if NET9_0_OR_GREATER
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> MultiplyAdd(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.FusedMultiplyAdd(a, b, c);
+        Vector128.FusedMultiplyAdd(a, b, c);
 #else
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> MultiplyAdd(Vector128<float> a, Vector128<float> b, Vector128<float> c) => (a * b) + c;
+        (a * b) + c;
 #endif
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> LessThan(Vector128<float> x, Vector128<float> y) => Vector128.LessThan(x, y);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> And(Vector128<float> x, Vector128<float> y) => x & y;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool AllTrue(Vector128<float> mask) => Vector128.EqualsAll(mask.AsInt32(), Vector128<int>.AllBitsSet);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> ConditionalSelect(Vector128<float> mask, Vector128<float> whenTrue, Vector128<float> whenFalse) =>
         Vector128.ConditionalSelect(mask, whenTrue, whenFalse);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Vector128<float> value) => Vector128.Sum(value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -132,53 +118,40 @@ internal readonly struct VectorWidth256 : IVectorWidth<Vector256<float>>
 
     public static Vector256<float> AllBitsSet => Vector256<float>.AllBitsSet;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Create(float value) => Vector256.Create(value);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Load(ReadOnlySpan<float> source, int index) => Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(source), (nuint)index);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(Vector256<float> value, Span<float> destination, int index) => value.StoreUnsafe(ref MemoryMarshal.GetReference(destination), (nuint)index);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float GetElement(Vector256<float> value, int index) => value.GetElement(index);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Invoke<TOperator>(Vector256<float> x, Vector256<float> y)
         where TOperator : IBinaryOperator => TOperator.Invoke(x, y);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Add(Vector256<float> x, Vector256<float> y) => x + y;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Subtract(Vector256<float> x, Vector256<float> y) => x - y;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Multiply(Vector256<float> x, Vector256<float> y) => x * y;
 
+    public static Vector256<float> MultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
 #if NET9_0_OR_GREATER
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> MultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
+        Vector256.FusedMultiplyAdd(a, b, c);
 #else
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> MultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) => (a * b) + c;
+        (a * b) + c;
 #endif
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> LessThan(Vector256<float> x, Vector256<float> y) => Vector256.LessThan(x, y);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> And(Vector256<float> x, Vector256<float> y) => x & y;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool AllTrue(Vector256<float> mask) => Vector256.EqualsAll(mask.AsInt32(), Vector256<int>.AllBitsSet);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> ConditionalSelect(Vector256<float> mask, Vector256<float> whenTrue, Vector256<float> whenFalse) =>
         Vector256.ConditionalSelect(mask, whenTrue, whenFalse);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Vector256<float> value) => Vector256.Sum(value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -195,53 +168,40 @@ internal readonly struct VectorWidth512 : IVectorWidth<Vector512<float>>
 
     public static Vector512<float> AllBitsSet => Vector512<float>.AllBitsSet;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Create(float value) => Vector512.Create(value);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Load(ReadOnlySpan<float> source, int index) => Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(source), (nuint)index);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(Vector512<float> value, Span<float> destination, int index) => value.StoreUnsafe(ref MemoryMarshal.GetReference(destination), (nuint)index);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float GetElement(Vector512<float> value, int index) => value.GetElement(index);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Invoke<TOperator>(Vector512<float> x, Vector512<float> y)
         where TOperator : IBinaryOperator => TOperator.Invoke(x, y);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Add(Vector512<float> x, Vector512<float> y) => x + y;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Subtract(Vector512<float> x, Vector512<float> y) => x - y;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Multiply(Vector512<float> x, Vector512<float> y) => x * y;
 
+    public static Vector512<float> MultiplyAdd(Vector512<float> a, Vector512<float> b, Vector512<float> c) =>
 #if NET9_0_OR_GREATER
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> MultiplyAdd(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, b, c);
+        Vector512.FusedMultiplyAdd(a, b, c);
 #else
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> MultiplyAdd(Vector512<float> a, Vector512<float> b, Vector512<float> c) => (a * b) + c;
+        (a * b) + c;
 #endif
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> LessThan(Vector512<float> x, Vector512<float> y) => Vector512.LessThan(x, y);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> And(Vector512<float> x, Vector512<float> y) => x & y;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool AllTrue(Vector512<float> mask) => Vector512.EqualsAll(mask.AsInt32(), Vector512<int>.AllBitsSet);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> ConditionalSelect(Vector512<float> mask, Vector512<float> whenTrue, Vector512<float> whenFalse) =>
         Vector512.ConditionalSelect(mask, whenTrue, whenFalse);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Vector512<float> value) => Vector512.Sum(value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -1,7 +1,7 @@
 using System;
 using System.Numerics;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace Logits.Tensors.Cpu;
@@ -34,26 +34,7 @@ internal static class RowMath
         SimdLoops.AggregateChecked<MaxOperator>(source, destination[..source.Length], row);
 
     /// <summary><c>x[i] *= factor</c> for every i.</summary>
-    public static void ScaleInPlace(Span<float> x, float factor)
-    {
-        int start = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            var xv = MemoryMarshal.Cast<float, Vector<float>>(x);
-            var f = new Vector<float>(factor);
-            for (int k = 0; k < xv.Length; k++)
-            {
-                xv[k] *= f;
-            }
-
-            start = xv.Length * Vector<float>.Count;
-        }
-
-        for (int i = start; i < x.Length; i++)
-        {
-            x[i] *= factor;
-        }
-    }
+    public static void ScaleInPlace(Span<float> x, float factor) => TensorPrimitives.Multiply(x, factor, x);
 
     /// <summary><see cref="CheckedMax"/>, and a <see cref="NoViableTokenException"/> for an all -∞ row.</summary>
     public static float NonEmptyMax(ReadOnlySpan<float> x, int row, string stage)

@@ -20,22 +20,26 @@ internal static class SimdLoops
 
     /// <summary>
     /// <c>destination[i] = f(x[i], y)</c> for every i, checking that no input and no result is NaN or +∞; in place
-    /// allowed (<paramref name="destination"/> may be <paramref name="x"/>).
+    /// allowed (<paramref name="destination"/> may be <paramref name="x"/>). Optionally records, ascending, the ids of
+    /// the results above −∞ in <paramref name="kept"/>.
     /// </summary>
     /// <remarks>
     /// On an invalid entry the tokens before it are written and the exception names it: stage <c>"input"</c> if
     /// <c>x[i]</c> is invalid, else <paramref name="stage"/> (the operator's result is, e.g. an overflow to +∞).
     /// </remarks>
-    public static void MapChecked<TOperator>(ReadOnlySpan<float> x, float y, Span<float> destination, int row, string stage)
+    /// <returns>The number of ids recorded, or −1 if <paramref name="kept"/> is empty or too short for them.</returns>
+    public static int MapChecked<TOperator>(ReadOnlySpan<float> x, float y, Span<float> destination, int row, string stage, Span<int> kept = default)
         where TOperator : IBinaryOperator
     {
         destination = destination[..x.Length];
+        int count = kept.IsEmpty ? -1 : 0;
         int done =
-            VectorWidth512.IsHardwareAccelerated && x.Length >= VectorWidth512.Count ? MapChecked<TOperator, VectorWidth512, Vector512<float>>(x, y, destination, row, stage)
-            : VectorWidth256.IsHardwareAccelerated && x.Length >= VectorWidth256.Count ? MapChecked<TOperator, VectorWidth256, Vector256<float>>(x, y, destination, row, stage)
-            : VectorWidth128.IsHardwareAccelerated && x.Length >= VectorWidth128.Count ? MapChecked<TOperator, VectorWidth128, Vector128<float>>(x, y, destination, row, stage)
+            VectorWidth512.IsHardwareAccelerated && x.Length >= VectorWidth512.Count ? MapChecked<TOperator, VectorWidth512, Vector512<float>>(x, y, destination, row, stage, kept, ref count)
+            : VectorWidth256.IsHardwareAccelerated && x.Length >= VectorWidth256.Count ? MapChecked<TOperator, VectorWidth256, Vector256<float>>(x, y, destination, row, stage, kept, ref count)
+            : VectorWidth128.IsHardwareAccelerated && x.Length >= VectorWidth128.Count ? MapChecked<TOperator, VectorWidth128, Vector128<float>>(x, y, destination, row, stage, kept, ref count)
             : 0;
         MapCheckedScalar<TOperator>(x[done..], y, destination[done..], row, stage, done);
+        return RecordAboveNegativeInfinity(destination[done..], done, kept, count);
     }
 
     /// <summary>
@@ -121,13 +125,13 @@ internal static class SimdLoops
     }
 
     /// <summary>The full vectors of <see cref="MapChecked{TOperator}"/>; returns the number of elements done.</summary>
-    private static int MapChecked<TOperator, TWidth, TVector>(ReadOnlySpan<float> x, float y, Span<float> destination, int row, string stage)
+    private static int MapChecked<TOperator, TWidth, TVector>(ReadOnlySpan<float> x, float y, Span<float> destination, int row, string stage, Span<int> kept, ref int count)
         where TOperator : IBinaryOperator
         where TWidth : IVectorWidth<TVector>
-        where TVector : struct
     {
         var operand = TWidth.Create(y);
         var limit = TWidth.Create(float.PositiveInfinity);
+        var lowest = TWidth.Create(float.MinValue);
         int i = 0;
         for (; i <= x.Length - TWidth.Count; i += TWidth.Count)
         {
@@ -142,6 +146,12 @@ internal static class SimdLoops
             }
 
             TWidth.Store(result, destination, i);
+
+            // Lanes are inspected only when one is above −∞ (v < float.MinValue holds exactly for −∞ here).
+            if (count >= 0 && !TWidth.AllTrue(TWidth.LessThan(result, lowest)))
+            {
+                count = RecordAboveNegativeInfinity(destination.Slice(i, TWidth.Count), i, kept, count);
+            }
         }
 
         return i;
@@ -168,11 +178,29 @@ internal static class SimdLoops
         }
     }
 
+    /// <summary>Appends <c>offset + j</c> for each <c>values[j] &gt; −∞</c>; −1 once <paramref name="kept"/> is full (or if <paramref name="count"/> is).</summary>
+    public static int RecordAboveNegativeInfinity(ReadOnlySpan<float> values, int offset, Span<int> kept, int count)
+    {
+        for (int j = 0; j < values.Length && count >= 0; j++)
+        {
+            if (values[j] > float.NegativeInfinity)
+            {
+                if (count == kept.Length)
+                {
+                    return -1;
+                }
+
+                kept[count++] = offset + j;
+            }
+        }
+
+        return count;
+    }
+
     /// <summary>The full vectors of <see cref="AggregateChecked{TOperator}"/>; returns the number of elements done.</summary>
     private static int AggregateChecked<TOperator, TWidth, TVector>(ReadOnlySpan<float> x, Span<float> copy, ref float result, ref bool valid)
         where TOperator : IAggregationOperator
         where TWidth : IVectorWidth<TVector>
-        where TVector : struct
     {
         int count = TWidth.Count;
         var limit = TWidth.Create(float.PositiveInfinity);
@@ -232,7 +260,6 @@ internal static class SimdLoops
     private static int MapSum<TOperator, TWidth, TVector>(ReadOnlySpan<float> x, float y, Span<float> destination, bool store, ref double total)
         where TOperator : IBinaryOperator
         where TWidth : IVectorWidth<TVector>
-        where TVector : struct
     {
         int count = TWidth.Count;
         int done = x.Length - (x.Length % count);

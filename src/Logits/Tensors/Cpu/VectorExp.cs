@@ -62,7 +62,6 @@ internal static class VectorExp
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TVector Exp<TWidth, TVector>(TVector x)
         where TWidth : IVectorWidth<TVector>
-        where TVector : struct
     {
         var underflow = TWidth.LessThan(x, TWidth.Create(Lowest));
         var shifted = TWidth.MultiplyAdd(x, TWidth.Create(Log2E), TWidth.Create(RoundingConstant));
