@@ -103,10 +103,12 @@ internal static class SimdLoops
             destination = destination[..x.Length];
         }
 
+        // Unlike the other loops, no 128-bit fallback where 256 bits are accelerated: such a short row is summed in scalar,
+        // as before these loops were shared, so every sum (and every sampled token) stays bit-identical to earlier releases.
         double total = 0;
         int done =
             VectorWidth512.IsHardwareAccelerated && x.Length >= VectorWidth512.Count ? MapSum<TOperator, VectorWidth512, Vector512<float>>(x, y, destination, store, ref total)
-            : VectorWidth256.IsHardwareAccelerated && x.Length >= VectorWidth256.Count ? MapSum<TOperator, VectorWidth256, Vector256<float>>(x, y, destination, store, ref total)
+            : VectorWidth256.IsHardwareAccelerated ? (x.Length >= VectorWidth256.Count ? MapSum<TOperator, VectorWidth256, Vector256<float>>(x, y, destination, store, ref total) : 0)
             : VectorWidth128.IsHardwareAccelerated && x.Length >= VectorWidth128.Count ? MapSum<TOperator, VectorWidth128, Vector128<float>>(x, y, destination, store, ref total)
             : 0;
         float tail = 0;
