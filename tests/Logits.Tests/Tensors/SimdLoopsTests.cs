@@ -180,6 +180,41 @@ public sealed class SimdLoopsTests
         }
     }
 
+    [Theory]
+    [InlineData(4097)]
+    [InlineData(128256)]
+    public void Row_routines_on_the_shared_loops_allocate_nothing(int length)
+    {
+        var x = LogitData.Random(1, length, 7);
+        var destination = new float[length];
+        var kept = new int[RowSupport.Capacity];
+        double sink = 0;
+        for (int warm = 0; warm < 3; warm++)
+        {
+            Run();
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int call = 0; call < 20; call++)
+        {
+            Run();
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.False(double.IsNaN(sink));
+
+        void Run()
+        {
+            CpuKernels.ScaleRow(x, 0.8f, destination, 0);
+            sink += CpuKernels.MaskBelowRow(x, 0f, destination, 0, kept);
+            sink += RowMath.CheckedMax(x, 0) + RowMath.CopyCheckedMax(x, destination, 0);
+            float m = RowMath.CheckedMax(x, 0);
+            sink += VectorExp.ExpShiftedSum(x, m, destination) + VectorExp.ExpShiftedSum(x, m);
+            CpuKernels.SoftmaxRow(x, destination, 0);
+            CpuKernels.LogSoftmaxRow(x, destination, 0);
+        }
+    }
+
     /// <summary>
     /// Runs a checked element-wise row routine out of place and in place and compares every element bit for bit
     /// with <paramref name="reference"/>; on an invalid input or result, compares the exception with the first
