@@ -1,6 +1,5 @@
 using System;
 using System.Numerics;
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -32,9 +31,6 @@ internal static class RowMath
     /// </summary>
     public static float CopyCheckedMax(ReadOnlySpan<float> source, Span<float> destination, int row) =>
         SimdLoops.AggregateChecked<MaxOperator>(source, destination[..source.Length], row);
-
-    /// <summary><c>x[i] *= factor</c> for every i.</summary>
-    public static void ScaleInPlace(Span<float> x, float factor) => TensorPrimitives.Multiply(x, factor, x);
 
     /// <summary><see cref="CheckedMax"/>, and a <see cref="NoViableTokenException"/> for an all -∞ row.</summary>
     public static float NonEmptyMax(ReadOnlySpan<float> x, int row, string stage)
