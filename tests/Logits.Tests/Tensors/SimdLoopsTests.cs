@@ -66,8 +66,8 @@ public sealed class SimdLoopsTests
     }
 
     /// <summary>
-    /// The support-recording form of mask-below (out of place and in place) records exactly the ids left above −∞,
-    /// ascending, or −1 when there are more than the slots hold (or no slots).
+    /// The support-recording forms of mask-below (checked, and in place on a checked row) record exactly the ids left
+    /// above −∞, ascending, or −1 when there are more than the slots hold.
     /// </summary>
     private static void CheckKeptIds(float[] x, float threshold, string name)
     {
@@ -87,9 +87,8 @@ public sealed class SimdLoopsTests
             }
 
             var inPlace = (float[])x.Clone();
-            Array.Clear(kept);
-            int inPlaceCount = CpuKernels.MaskBelowRow(inPlace, threshold, inPlace, 3, kept);
-            Assert.True(inPlaceCount == want, $"{name}, {slots} slots, in place: recorded {inPlaceCount}, expected {want}");
+            int inPlaceCount = CpuKernels.MaskBelowCheckedInPlace(inPlace, threshold, kept);
+            Assert.True(inPlaceCount == want, $"{name}, {slots} slots, checked in place: recorded {inPlaceCount}, expected {want}");
             Assert.Equal(masked.Select(Bits), inPlace.Select(Bits));
             if (want >= 0)
             {
