@@ -182,6 +182,20 @@ public interface ILogitKernels
     /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
     void MaskBelowTopP(LogitBatch x, ReadOnlySpan<double> p, int minTokensToKeep, LogitBatch destination);
 
+    /// <summary>Sets every entry below its row's maximum plus <c>offsets[r]</c> to <c>-∞</c> (min-p as one mask).</summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="offsets">Per row, at most 0 and not NaN (<c>-∞</c> keeps the row): min-p's <c>ln Pmin</c>.</param>
+    /// <param name="destination">Receives the masked logits (may be <paramref name="x"/>).</param>
+    /// <remarks>
+    /// The threshold <c>m + offset</c> is formed in float64 and rounded to float32 once, so the result is the same as
+    /// <see cref="RowMax"/>, that sum, and <see cref="MaskBelow"/>; but the maxima never have to reach the caller, so a
+    /// device backend keeps them on the device (no host read). An offset at most 0 keeps every row's maximum; an
+    /// all-<c>-∞</c> row stays so.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException">An offset is NaN or above 0.</exception>
+    /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
+    void MaskBelowMaxPlus(LogitBatch x, ReadOnlySpan<double> offsets, LogitBatch destination);
+
     /// <summary>The <paramref name="count"/> largest values of each row, in descending order (duplicates counted).</summary>
     /// <param name="x">The logits.</param>
     /// <param name="count">Values per row, in <c>[1, Vocab]</c>.</param>

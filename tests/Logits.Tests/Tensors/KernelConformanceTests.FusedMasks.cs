@@ -118,4 +118,59 @@ public abstract partial class KernelConformanceTests
             FluentActions.Invoking(() => valid.Kernels.MaskBelowTopP(valid, new[] { 0.5, 0.5, 0.5 }, 0, valid)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("minTokensToKeep");
         }
     }
+
+    [Theory]
+    [MemberData(nameof(VocabCases))]
+    public void MaskBelowMaxPlus_matches_reference(int vocab)
+    {
+        double[] offsets = { Math.Log(0.05), 0.0, double.NegativeInfinity, Math.Log(0.5), -1e-12, Math.Log(1e-4) };
+        foreach (int rows in RowsFor(vocab))
+        {
+            var data = LogitData.Random(rows, vocab, Seed(rows, vocab) + 25);
+            int emptyRow = rows > 2 ? 2 : -1;
+            if (emptyRow >= 0)
+            {
+                Array.Fill(data, float.NegativeInfinity, emptyRow * vocab, vocab);
+            }
+
+            var offset = Enumerable.Range(0, rows).Select(r => offsets[r % offsets.Length]).ToArray();
+            foreach (bool inPlace in new[] { true, false })
+            {
+                using var x = Create(data, rows, vocab);
+                using var destination = inPlace ? null : x.CreateLike();
+                x.Kernels.MaskBelowMaxPlus(x, offset, destination ?? x);
+                var actual = (destination ?? x).ToArray();
+                for (int r = 0; r < rows; r++)
+                {
+                    var row = LogitData.Row(data, vocab, r);
+
+                    // The reference: the float64 threshold m + offset, rounded to float32 once; -inf + anything stays -inf.
+                    float threshold = (float)(ReferenceKernels.CheckedMax(row, r) + offset[r]);
+                    var expected = ReferenceKernels.MaskBelow(row, threshold);
+                    LogitData.Row(actual, vocab, r).Should().Equal(expected, $"row {r}, offset {offset[r]}, in place {inPlace}");
+                    if (r != emptyRow)
+                    {
+                        LogitData.Row(actual, vocab, r).Max().Should().Be(row.Max(), "an offset at most 0 keeps the maximum");
+                    }
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void MaskBelowMaxPlus_rejects_bad_input_and_offsets()
+    {
+        const int rows = 3;
+        const int vocab = 70;
+        var data = LogitData.Random(rows, vocab, 26);
+        data[vocab + 5] = float.NaN;
+        using var x = Create(data, rows, vocab);
+        var error = FluentActions.Invoking(() => x.Kernels.MaskBelowMaxPlus(x, new[] { -1.0, -1.0, -1.0 }, x)).Should().Throw<InvalidLogitsException>().Which;
+        (error.Row, error.TokenIndex, error.Stage).Should().Be((1, 5, "input"));
+
+        using var valid = Create(LogitData.Random(rows, vocab, 27), rows, vocab);
+        FluentActions.Invoking(() => valid.Kernels.MaskBelowMaxPlus(valid, new[] { -1.0, 0.5, -1.0 }, valid)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("offsets");
+        FluentActions.Invoking(() => valid.Kernels.MaskBelowMaxPlus(valid, new[] { -1.0, double.NaN, -1.0 }, valid)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("offsets");
+        FluentActions.Invoking(() => valid.Kernels.MaskBelowMaxPlus(valid, new[] { -1.0, -1.0 }, valid)).Should().Throw<ArgumentException>().WithParameterName("offsets");
+    }
 }

@@ -24,12 +24,12 @@ public sealed class TorchHostReadCountTests
 
     public static TheoryData<string, int> Chains() => new()
     {
-        { "default", 2 },
+        { "default", 1 },
         { "greedy", 1 },
         { "penalties", 2 },
-        { "typical", 4 },
-        { "eta", 4 },
-        { "top-n-sigma", 4 },
+        { "typical", 3 },
+        { "eta", 3 },
+        { "top-n-sigma", 3 },
     };
 
     [Theory]

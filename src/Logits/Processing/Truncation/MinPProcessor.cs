@@ -32,6 +32,9 @@ public sealed class MinPProcessor : ThresholdProcessor
 
     private protected override double Threshold(double parameter, float rowMax, in LogitRowStatistics stats) => rowMax + Math.Log(parameter);
 
+    /// <inheritdoc />
+    private protected override double OffsetFromMaximum(double parameter) => Math.Log(parameter);
+
     private static PerRow<double> Check(PerRow<double> minP)
     {
         foreach (double value in minP.Values())

@@ -47,6 +47,21 @@ public abstract class ThresholdProcessor : LogitProcessor
     /// <param name="stats">The statistic asked for by <see cref="Statistic"/>.</param>
     private protected abstract double Threshold(double parameter, float rowMax, in LogitRowStatistics stats);
 
+    /// <summary>
+    /// The threshold's offset from the row maximum when it is <c>m + offset</c> with <c>offset ≤ 0</c> (min-p's
+    /// <c>ln Pmin</c>), or NaN when it is not of that form. Such a threshold never cuts the maximum, so with
+    /// <c>minTokensToKeep = 1</c> the whole rule is one <see cref="ILogitKernels.MaskBelowMaxPlus"/>: no row maxima on
+    /// the host.
+    /// </summary>
+    private protected virtual double OffsetFromMaximum(double parameter) => double.NaN;
+
+    /// <summary>Whether this processor's rule is one <see cref="ILogitKernels.MaskBelowMaxPlus"/>.</summary>
+    private bool IsMaxPlusMask => Statistic == RowStatisticKinds.None && MinTokensToKeep == 1 && !double.IsNaN(OffsetFromMaximum(0.5));
+
+    /// <inheritdoc />
+    /// <remarks>The fused mask needs neither the maxima nor the empty-row guard (an all-<c>-∞</c> row stays so).</remarks>
+    private protected override bool NeedsRowMaxima => !IsMaxPlusMask;
+
     /// <inheritdoc />
     protected sealed override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)
     {
@@ -59,6 +74,27 @@ public abstract class ThresholdProcessor : LogitProcessor
 
         if (!any)
         {
+            return;
+        }
+
+        if (IsMaxPlusMask)
+        {
+            var offsets = LogitProcessorBuffers.RentDoubles(rows);
+            try
+            {
+                for (int r = 0; r < rows; r++)
+                {
+                    double parameter = Parameter.For(r);
+                    offsets[r] = Cuts(parameter) ? OffsetFromMaximum(parameter) : double.NegativeInfinity;
+                }
+
+                logits.Kernels.MaskBelowMaxPlus(logits, offsets.AsSpan(0, rows), logits);
+            }
+            finally
+            {
+                LogitProcessorBuffers.Return(offsets);
+            }
+
             return;
         }
 

@@ -81,4 +81,43 @@ internal sealed partial class CpuKernels
             ArrayPool<float>.Shared.Return(thresholds);
         }
     }
+
+    /// <inheritdoc />
+    /// <remarks><see cref="RowMax"/> (remembered within a pipeline call), the float64 sum, then <see cref="MaskBelow"/>.</remarks>
+    public void MaskBelowMaxPlus(LogitBatch x, ReadOnlySpan<double> offsets, LogitBatch destination)
+    {
+        var source = AsCpu(x, nameof(x));
+        AsCpuLike(source, destination, nameof(destination));
+        EnsurePerRow(source.Rows, offsets.Length, nameof(offsets));
+        ValidateOffsets(offsets);
+        int rows = source.Rows;
+        var thresholds = ArrayPool<float>.Shared.Rent(rows);
+        try
+        {
+            var cut = thresholds.AsSpan(0, rows);
+            RowMax(source, cut);
+            for (int r = 0; r < rows; r++)
+            {
+                cut[r] = (float)(cut[r] + offsets[r]);
+            }
+
+            MaskBelow(source, cut, destination);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(thresholds);
+        }
+    }
+
+    /// <summary>Offsets of <see cref="MaskBelowMaxPlus"/>: not NaN, at most 0.</summary>
+    internal static void ValidateOffsets(ReadOnlySpan<double> offsets)
+    {
+        for (int r = 0; r < offsets.Length; r++)
+        {
+            if (!(offsets[r] <= 0))
+            {
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(offsets), offsets[r], $"must be at most 0 and not NaN (row {r})");
+            }
+        }
+    }
 }
