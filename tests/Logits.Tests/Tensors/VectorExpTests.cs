@@ -1,5 +1,5 @@
 using System;
-using System.Numerics;
+using System.Runtime.Intrinsics;
 using FluentAssertions;
 using Logits.Tensors.Cpu;
 using Xunit;
@@ -61,9 +61,12 @@ public sealed class VectorExpTests
         VectorExp.Exp(1f).Should().BeApproximately(MathF.E, 2e-7f);
         VectorExp.Exp(-1f).Should().BeApproximately(1 / MathF.E, 1e-7f);
 
-        var lanes = VectorExp.Exp(new Vector<float>(float.NegativeInfinity));
-        Vector.EqualsAll(lanes, Vector<float>.Zero).Should().BeTrue();
-        Vector.EqualsAll(VectorExp.Exp(Vector<float>.Zero), Vector<float>.One).Should().BeTrue();
+        Vector128.EqualsAll(VectorExp.Exp<VectorWidth128, Vector128<float>>(Vector128.Create(float.NegativeInfinity)), Vector128<float>.Zero).Should().BeTrue();
+        Vector256.EqualsAll(VectorExp.Exp<VectorWidth256, Vector256<float>>(Vector256.Create(float.NegativeInfinity)), Vector256<float>.Zero).Should().BeTrue();
+        Vector512.EqualsAll(VectorExp.Exp<VectorWidth512, Vector512<float>>(Vector512.Create(float.NegativeInfinity)), Vector512<float>.Zero).Should().BeTrue();
+        Vector128.EqualsAll(VectorExp.Exp<VectorWidth128, Vector128<float>>(Vector128<float>.Zero), Vector128<float>.One).Should().BeTrue();
+        Vector256.EqualsAll(VectorExp.Exp<VectorWidth256, Vector256<float>>(Vector256<float>.Zero), Vector256<float>.One).Should().BeTrue();
+        Vector512.EqualsAll(VectorExp.Exp<VectorWidth512, Vector512<float>>(Vector512<float>.Zero), Vector512<float>.One).Should().BeTrue();
     }
 
     [Theory]

@@ -1,6 +1,7 @@
 using System;
 using System.Buffers;
 using System.Numerics;
+using System.Runtime.Intrinsics;
 
 namespace Logits.Tensors.Cpu;
 
@@ -40,75 +41,15 @@ internal sealed partial class CpuKernels
 
     /// <summary>Entries below <paramref name="threshold"/> become -∞, others are copied; NaN/+∞ input throws.</summary>
     internal static void MaskBelowRow(ReadOnlySpan<float> x, float threshold, Span<float> destination, int row) =>
-        MaskBelowRow(x, threshold, destination, row, Span<int>.Empty);
+        SimdLoops.MapChecked<MaskBelowOperator>(x, threshold, destination, row, "input");
 
     /// <summary>
     /// <see cref="MaskBelowRow(ReadOnlySpan{float}, float, Span{float}, int)"/> that also records the kept token
-    /// ids, ascending, in <paramref name="kept"/>; returns their count, or −1 once more than
+    /// ids (those above −∞), ascending, in <paramref name="kept"/>; returns their count, or −1 once more than
     /// <c>kept.Length</c> are kept (or when <paramref name="kept"/> is empty).
     /// </summary>
-    internal static int MaskBelowRow(ReadOnlySpan<float> x, float threshold, Span<float> destination, int row, Span<int> kept)
-    {
-        int count = kept.IsEmpty ? -1 : 0;
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && x.Length >= Vector<float>.Count)
-        {
-            var limit = new Vector<float>(threshold);
-            var removed = new Vector<float>(float.NegativeInfinity);
-            for (; i <= x.Length - Vector<float>.Count; i += Vector<float>.Count)
-            {
-                var input = new Vector<float>(x.Slice(i));
-                if (RowMath.AnyInvalid(input))
-                {
-                    RowMath.ThrowFirstInvalid(x.Slice(i, Vector<float>.Count), row, "input", i);
-                }
-
-                var below = Vector.LessThan(input, limit);
-                Vector.ConditionalSelect(below, removed, input).CopyTo(destination.Slice(i));
-                if (count >= 0 && !Vector.EqualsAll(below, Vector<int>.AllBitsSet))
-                {
-                    count = Record(below, i, kept, count);
-                }
-            }
-        }
-
-        for (; i < x.Length; i++)
-        {
-            float input = x[i];
-            if (RowMath.IsInvalid(input))
-            {
-                ThrowHelper.ThrowInvalidLogits(row, i, input, "input");
-            }
-
-            bool isBelow = input < threshold;
-            destination[i] = isBelow ? float.NegativeInfinity : input;
-            if (count >= 0 && !isBelow && !float.IsNegativeInfinity(input))
-            {
-                count = count < kept.Length ? Append(kept, count, i) : -1;
-            }
-        }
-
-        return count;
-    }
-
-    /// <summary>Appends the ids of the lanes of a vector at <paramref name="start"/> that are kept and finite.</summary>
-    private static int Record(Vector<int> below, int start, Span<int> kept, int count)
-    {
-        for (int lane = 0; lane < Vector<int>.Count; lane++)
-        {
-            if (below[lane] == 0)
-            {
-                if (count == kept.Length)
-                {
-                    return -1;
-                }
-
-                count = Append(kept, count, start + lane);
-            }
-        }
-
-        return count;
-    }
+    internal static int MaskBelowRow(ReadOnlySpan<float> x, float threshold, Span<float> destination, int row, Span<int> kept) =>
+        SimdLoops.MapChecked<MaskBelowOperator>(x, threshold, destination, row, "input", kept);
 
     /// <summary>
     /// <see cref="MaskBelowRow(ReadOnlySpan{float}, float, Span{float}, int, Span{int})"/> in place on a row already
@@ -142,39 +83,22 @@ internal sealed partial class CpuKernels
                 if (count >= 0 && ((keepA | keepB | keepC | keepD) != Vector<int>.Zero))
                 {
                     int start = v * Vector<float>.Count;
-                    for (int j = start; j < start + (4 * Vector<float>.Count) && count >= 0; j++)
-                    {
-                        if (row[j] > float.NegativeInfinity)
-                        {
-                            count = count < kept.Length ? Append(kept, count, j) : -1;
-                        }
-                    }
+                    count = SimdLoops.RecordAboveNegativeInfinity(row.Slice(start, 4 * Vector<float>.Count), start, kept, count);
                 }
             }
 
             i = v * Vector<float>.Count;
         }
 
-        for (; i < row.Length; i++)
+        for (int j = i; j < row.Length; j++)
         {
-            float input = row[i];
-            if (input < threshold)
+            if (row[j] < threshold)
             {
-                row[i] = float.NegativeInfinity;
-            }
-            else if (count >= 0 && !float.IsNegativeInfinity(input))
-            {
-                count = count < kept.Length ? Append(kept, count, i) : -1;
+                row[j] = float.NegativeInfinity;
             }
         }
 
-        return count;
-    }
-
-    private static int Append(Span<int> kept, int count, int id)
-    {
-        kept[count] = id;
-        return count + 1;
+        return SimdLoops.RecordAboveNegativeInfinity(row[i..], i, kept, count);
     }
 
     /// <summary>In-place mask of a row with a known support: only the supported entries are read and compacted.</summary>
@@ -223,5 +147,20 @@ internal sealed partial class CpuKernels
                     : MaskBelowRow(x.Span.Slice(row * vocab, vocab), thresholds[row], target, row, support.Slots(row));
             support.SetSupport(row, count);
         }
+    }
+
+    /// <summary>Entries below the threshold <c>y</c> become −∞, the others stay (NaN stays NaN, for the caller's check).</summary>
+    private readonly struct MaskBelowOperator : IBinaryOperator
+    {
+        public static float Invoke(float x, float y) => x < y ? float.NegativeInfinity : x;
+
+        public static Vector128<float> Invoke(Vector128<float> x, Vector128<float> y) =>
+            Vector128.ConditionalSelect(Vector128.LessThan(x, y), Vector128.Create(float.NegativeInfinity), x);
+
+        public static Vector256<float> Invoke(Vector256<float> x, Vector256<float> y) =>
+            Vector256.ConditionalSelect(Vector256.LessThan(x, y), Vector256.Create(float.NegativeInfinity), x);
+
+        public static Vector512<float> Invoke(Vector512<float> x, Vector512<float> y) =>
+            Vector512.ConditionalSelect(Vector512.LessThan(x, y), Vector512.Create(float.NegativeInfinity), x);
     }
 }

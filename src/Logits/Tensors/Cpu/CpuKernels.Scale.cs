@@ -1,5 +1,5 @@
 using System;
-using System.Numerics;
+using System.Runtime.Intrinsics;
 
 namespace Logits.Tensors.Cpu;
 
@@ -36,49 +36,9 @@ internal sealed partial class CpuKernels
         }
     }
 
-    /// <summary><c>destination = factor * x</c> with NaN/+∞ checks fused into the loop; in place allowed.</summary>
-    internal static void ScaleRow(ReadOnlySpan<float> x, float factor, Span<float> destination, int row)
-    {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && x.Length >= Vector<float>.Count)
-        {
-            var scale = new Vector<float>(factor);
-            for (; i <= x.Length - Vector<float>.Count; i += Vector<float>.Count)
-            {
-                var input = new Vector<float>(x.Slice(i));
-                var result = input * scale;
-                if (RowMath.AnyInvalid(input) || RowMath.AnyInvalid(result))
-                {
-                    ScaleScalar(x.Slice(i, Vector<float>.Count), factor, destination.Slice(i), row, i);
-                    continue;
-                }
-
-                result.CopyTo(destination.Slice(i));
-            }
-        }
-
-        ScaleScalar(x.Slice(i), factor, destination.Slice(i), row, i);
-    }
-
-    private static void ScaleScalar(ReadOnlySpan<float> x, float factor, Span<float> destination, int row, int offset)
-    {
-        for (int j = 0; j < x.Length; j++)
-        {
-            float input = x[j];
-            if (RowMath.IsInvalid(input))
-            {
-                ThrowHelper.ThrowInvalidLogits(row, offset + j, input, "input");
-            }
-
-            float result = input * factor;
-            if (RowMath.IsInvalid(result))
-            {
-                ThrowHelper.ThrowInvalidLogits(row, offset + j, result, "scale");
-            }
-
-            destination[j] = result;
-        }
-    }
+    /// <summary><c>destination = factor * x</c> with NaN/+∞ checks fused into the loop (an overflow is stage <c>"scale"</c>); in place allowed.</summary>
+    internal static void ScaleRow(ReadOnlySpan<float> x, float factor, Span<float> destination, int row) =>
+        SimdLoops.MapChecked<MultiplyOperator>(x, factor, destination, row, "scale");
 
     private static void ScaleOnSupport(Span<float> row, ReadOnlySpan<int> ids, float factor, int rowIndex)
     {
@@ -117,5 +77,17 @@ internal sealed partial class CpuKernels
 
             ScaleRow(x.Span.Slice(row * vocab, vocab), factors[row], target, row);
         }
+    }
+
+    /// <summary><c>x · y</c>.</summary>
+    private readonly struct MultiplyOperator : IBinaryOperator
+    {
+        public static float Invoke(float x, float y) => x * y;
+
+        public static Vector128<float> Invoke(Vector128<float> x, Vector128<float> y) => x * y;
+
+        public static Vector256<float> Invoke(Vector256<float> x, Vector256<float> y) => x * y;
+
+        public static Vector512<float> Invoke(Vector512<float> x, Vector512<float> y) => x * y;
     }
 }

@@ -52,7 +52,7 @@ internal sealed partial class CpuKernels
     /// <summary>Stable softmax of one row: <c>exp(x - m) / S</c>; in place allowed.</summary>
     /// <remarks>
     /// Three passes: the checked maximum (read), exp and sum fused in one pass (<see cref="VectorExp"/>: one
-    /// read, one write), the scale (read and write).
+    /// read, one write), the scale (read and write); all three on <see cref="SimdLoops"/>.
     /// </remarks>
     internal static void SoftmaxRow(ReadOnlySpan<float> x, Span<float> destination, int row)
     {
@@ -60,7 +60,11 @@ internal sealed partial class CpuKernels
 
         // sum >= 1 because the maximum contributes exp(0) = 1.
         double sum = VectorExp.ExpShiftedSum(x, m, destination);
-        RowMath.ScaleInPlace(destination[..x.Length], (float)(1.0 / sum));
+
+        // Checked, but it cannot throw: terms in [0, 1] times 1/sum in (0, 1]. Not TensorPrimitives.Multiply: above
+        // 256 KB it writes with non-temporal (cache-bypassing) stores, and the caller reads the probabilities next.
+        var probabilities = destination[..x.Length];
+        SimdLoops.MapChecked<MultiplyOperator>(probabilities, (float)(1.0 / sum), probabilities, row, "softmax");
     }
 
     /// <summary>Stable log-softmax of one row: <c>(x - m) - ln S</c>; in place allowed.</summary>

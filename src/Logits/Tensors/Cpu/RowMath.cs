@@ -1,7 +1,7 @@
 using System;
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Logits.Tensors.Cpu;
 
@@ -12,74 +12,16 @@ internal static class RowMath
     private const int ChunkLength = 1024;
 
     /// <summary>
-    /// The row maximum, after checking that no entry is NaN or +∞ (one pass: four independent max accumulators and
-    /// a validity mask; a second scan runs only on failure, to name the token). May return -∞.
+    /// The row maximum, after checking that no entry is NaN or +∞ (one pass, <see cref="SimdLoops.AggregateChecked{TOperator}(ReadOnlySpan{float}, Span{float}, int)"/>:
+    /// four independent max accumulators and a validity mask; a second scan runs only on failure, to name the token).
+    /// May return -∞.
     /// </summary>
     /// <remarks>
     /// Own loop rather than <c>TensorPrimitives.Max</c>: that one propagates NaN through one dependent chain, which
-    /// made it about 3× slower than this on a 128256-token row (measured); NaN is an error here anyway.
+    /// made it about 3× slower than this on a 128256-token row (measured); NaN is an error here anyway. A zero maximum
+    /// is +0 if the row holds a +0 (IEEE 754 <c>maximum</c>), whatever the vector width.
     /// </remarks>
-    public static float CheckedMax(ReadOnlySpan<float> x, int row)
-    {
-        float m = float.NegativeInfinity;
-        bool invalid = false;
-        int start = 0;
-        if (Vector.IsHardwareAccelerated && x.Length >= 4 * Vector<float>.Count)
-        {
-            var xv = MemoryMarshal.Cast<float, Vector<float>>(x);
-            var limit = new Vector<float>(float.PositiveInfinity);
-            var m0 = new Vector<float>(float.NegativeInfinity);
-            var m1 = m0;
-            var m2 = m0;
-            var m3 = m0;
-            var valid = Vector<int>.AllBitsSet;
-            int k = 0;
-            for (; k + 3 < xv.Length; k += 4)
-            {
-                var a = xv[k];
-                var b = xv[k + 1];
-                var c = xv[k + 2];
-                var d = xv[k + 3];
-                m0 = Vector.Max(m0, a);
-                m1 = Vector.Max(m1, b);
-                m2 = Vector.Max(m2, c);
-                m3 = Vector.Max(m3, d);
-                valid &= Vector.LessThan(a, limit) & Vector.LessThan(b, limit) & Vector.LessThan(c, limit) & Vector.LessThan(d, limit);
-            }
-
-            for (; k < xv.Length; k++)
-            {
-                m0 = Vector.Max(m0, xv[k]);
-                valid &= Vector.LessThan(xv[k], limit);
-            }
-
-            invalid = !Vector.EqualsAll(valid, Vector<int>.AllBitsSet);
-            var lanes = Vector.Max(Vector.Max(m0, m1), Vector.Max(m2, m3));
-            for (int lane = 0; lane < Vector<float>.Count; lane++)
-            {
-                m = MathF.Max(m, lanes[lane]);
-            }
-
-            start = xv.Length * Vector<float>.Count;
-        }
-
-        for (int i = start; i < x.Length; i++)
-        {
-            float v = x[i];
-            invalid |= IsInvalid(v);
-            if (v > m)
-            {
-                m = v;
-            }
-        }
-
-        if (invalid)
-        {
-            ThrowFirstInvalid(x, row, "input");
-        }
-
-        return m;
-    }
+    public static float CheckedMax(ReadOnlySpan<float> x, int row) => SimdLoops.AggregateChecked<MaxOperator>(x, Span<float>.Empty, row);
 
     /// <summary>
     /// Copies <paramref name="source"/> into <paramref name="destination"/> and returns its maximum, checking that no
@@ -87,88 +29,8 @@ internal static class RowMath
     /// destination holds the copy and <see cref="InvalidLogitsException"/> names the first invalid token (stage
     /// <c>"input"</c>).
     /// </summary>
-    public static float CopyCheckedMax(ReadOnlySpan<float> source, Span<float> destination, int row)
-    {
-        float m = float.NegativeInfinity;
-        bool invalid = false;
-        int start = 0;
-        if (Vector.IsHardwareAccelerated && source.Length >= 4 * Vector<float>.Count)
-        {
-            var sv = MemoryMarshal.Cast<float, Vector<float>>(source);
-            var dv = MemoryMarshal.Cast<float, Vector<float>>(destination);
-            var limit = new Vector<float>(float.PositiveInfinity);
-            var m0 = new Vector<float>(float.NegativeInfinity);
-            var m1 = m0;
-            var valid = Vector<int>.AllBitsSet;
-            int k = 0;
-            for (; k + 1 < sv.Length; k += 2)
-            {
-                var a = sv[k];
-                var b = sv[k + 1];
-                dv[k] = a;
-                dv[k + 1] = b;
-                m0 = Vector.Max(m0, a);
-                m1 = Vector.Max(m1, b);
-                valid &= Vector.LessThan(a, limit) & Vector.LessThan(b, limit);
-            }
-
-            for (; k < sv.Length; k++)
-            {
-                dv[k] = sv[k];
-                m0 = Vector.Max(m0, sv[k]);
-                valid &= Vector.LessThan(sv[k], limit);
-            }
-
-            invalid = !Vector.EqualsAll(valid, Vector<int>.AllBitsSet);
-            var lanes = Vector.Max(m0, m1);
-            for (int lane = 0; lane < Vector<float>.Count; lane++)
-            {
-                m = MathF.Max(m, lanes[lane]);
-            }
-
-            start = sv.Length * Vector<float>.Count;
-        }
-
-        for (int i = start; i < source.Length; i++)
-        {
-            float v = source[i];
-            destination[i] = v;
-            invalid |= IsInvalid(v);
-            if (v > m)
-            {
-                m = v;
-            }
-        }
-
-        if (invalid)
-        {
-            ThrowFirstInvalid(source, row, "input");
-        }
-
-        return m;
-    }
-
-    /// <summary><c>x[i] *= factor</c> for every i.</summary>
-    public static void ScaleInPlace(Span<float> x, float factor)
-    {
-        int start = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            var xv = MemoryMarshal.Cast<float, Vector<float>>(x);
-            var f = new Vector<float>(factor);
-            for (int k = 0; k < xv.Length; k++)
-            {
-                xv[k] *= f;
-            }
-
-            start = xv.Length * Vector<float>.Count;
-        }
-
-        for (int i = start; i < x.Length; i++)
-        {
-            x[i] *= factor;
-        }
-    }
+    public static float CopyCheckedMax(ReadOnlySpan<float> source, Span<float> destination, int row) =>
+        SimdLoops.AggregateChecked<MaxOperator>(source, destination[..source.Length], row);
 
     /// <summary><see cref="CheckedMax"/>, and a <see cref="NoViableTokenException"/> for an all -∞ row.</summary>
     public static float NonEmptyMax(ReadOnlySpan<float> x, int row, string stage)
@@ -207,5 +69,19 @@ internal static class RowMath
                 ThrowHelper.ThrowInvalidLogits(row, offset + i, x[i], stage);
             }
         }
+    }
+
+    /// <summary><c>max(x, y)</c>, IEEE 754 <c>maximum</c> (+0 above −0) in every form; the identity is −∞.</summary>
+    private readonly struct MaxOperator : IAggregationOperator
+    {
+        public static float IdentityValue => float.NegativeInfinity;
+
+        public static float Invoke(float x, float y) => MathF.Max(x, y);
+
+        public static Vector128<float> Invoke(Vector128<float> x, Vector128<float> y) => Vector128.Max(x, y);
+
+        public static Vector256<float> Invoke(Vector256<float> x, Vector256<float> y) => Vector256.Max(x, y);
+
+        public static Vector512<float> Invoke(Vector512<float> x, Vector512<float> y) => Vector512.Max(x, y);
     }
 }
