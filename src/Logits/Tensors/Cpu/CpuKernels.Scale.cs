@@ -1,5 +1,4 @@
 using System;
-using System.Runtime.Intrinsics;
 
 namespace Logits.Tensors.Cpu;
 
@@ -77,17 +76,5 @@ internal sealed partial class CpuKernels
 
             ScaleRow(x.Span.Slice(row * vocab, vocab), factors[row], target, row);
         }
-    }
-
-    /// <summary><c>x · y</c>.</summary>
-    private readonly struct MultiplyOperator : IBinaryOperator
-    {
-        public static float Invoke(float x, float y) => x * y;
-
-        public static Vector128<float> Invoke(Vector128<float> x, Vector128<float> y) => x * y;
-
-        public static Vector256<float> Invoke(Vector256<float> x, Vector256<float> y) => x * y;
-
-        public static Vector512<float> Invoke(Vector512<float> x, Vector512<float> y) => x * y;
     }
 }

@@ -61,10 +61,10 @@ internal sealed partial class CpuKernels
         // sum >= 1 because the maximum contributes exp(0) = 1.
         double sum = VectorExp.ExpShiftedSum(x, m, destination);
 
-        // Checked, but it cannot throw: terms in [0, 1] times 1/sum in (0, 1]. Not TensorPrimitives.Multiply: above
+        // Unchecked: terms in [0, 1] times 1/sum in (0, 1] cannot be invalid. Not TensorPrimitives.Multiply: above
         // 256 KB it writes with non-temporal (cache-bypassing) stores, and the caller reads the probabilities next.
         var probabilities = destination[..x.Length];
-        SimdLoops.MapChecked<MultiplyOperator>(probabilities, (float)(1.0 / sum), probabilities, row, "softmax");
+        SimdLoops.Map<MultiplyOperator>(probabilities, (float)(1.0 / sum), probabilities);
     }
 
     /// <summary>Stable log-softmax of one row: <c>(x - m) - ln S</c>; in place allowed.</summary>

@@ -31,3 +31,15 @@ internal interface IAggregationOperator : IBinaryOperator
     /// <summary>The value <c>e</c> with <c>f(e, x) = x</c> for every valid <c>x</c>.</summary>
     static abstract float IdentityValue { get; }
 }
+
+/// <summary><c>x · y</c>.</summary>
+internal readonly struct MultiplyOperator : IBinaryOperator
+{
+    public static float Invoke(float x, float y) => x * y;
+
+    public static Vector128<float> Invoke(Vector128<float> x, Vector128<float> y) => x * y;
+
+    public static Vector256<float> Invoke(Vector256<float> x, Vector256<float> y) => x * y;
+
+    public static Vector512<float> Invoke(Vector512<float> x, Vector512<float> y) => x * y;
+}

@@ -46,6 +46,11 @@ internal interface IVectorWidth<TVector>
 
     static abstract TVector LessThan(TVector x, TVector y);
 
+    static abstract TVector GreaterThan(TVector x, TVector y);
+
+    /// <summary>One bit per lane, the sign bit of each (lane 0 in bit 0): the lanes of a comparison mask that compared true.</summary>
+    static abstract ulong ExtractMostSignificantBits(TVector mask);
+
     static abstract TVector And(TVector x, TVector y);
 
     /// <summary>Whether every bit of a comparison mask is set (every lane compared true).</summary>
@@ -93,6 +98,10 @@ internal readonly struct VectorWidth128 : IVectorWidth<Vector128<float>>
 #endif
 
     public static Vector128<float> LessThan(Vector128<float> x, Vector128<float> y) => Vector128.LessThan(x, y);
+
+    public static Vector128<float> GreaterThan(Vector128<float> x, Vector128<float> y) => Vector128.GreaterThan(x, y);
+
+    public static ulong ExtractMostSignificantBits(Vector128<float> mask) => mask.ExtractMostSignificantBits();
 
     public static Vector128<float> And(Vector128<float> x, Vector128<float> y) => x & y;
 
@@ -144,6 +153,10 @@ internal readonly struct VectorWidth256 : IVectorWidth<Vector256<float>>
 
     public static Vector256<float> LessThan(Vector256<float> x, Vector256<float> y) => Vector256.LessThan(x, y);
 
+    public static Vector256<float> GreaterThan(Vector256<float> x, Vector256<float> y) => Vector256.GreaterThan(x, y);
+
+    public static ulong ExtractMostSignificantBits(Vector256<float> mask) => mask.ExtractMostSignificantBits();
+
     public static Vector256<float> And(Vector256<float> x, Vector256<float> y) => x & y;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -193,6 +206,10 @@ internal readonly struct VectorWidth512 : IVectorWidth<Vector512<float>>
 #endif
 
     public static Vector512<float> LessThan(Vector512<float> x, Vector512<float> y) => Vector512.LessThan(x, y);
+
+    public static Vector512<float> GreaterThan(Vector512<float> x, Vector512<float> y) => Vector512.GreaterThan(x, y);
+
+    public static ulong ExtractMostSignificantBits(Vector512<float> mask) => mask.ExtractMostSignificantBits();
 
     public static Vector512<float> And(Vector512<float> x, Vector512<float> y) => x & y;
 
