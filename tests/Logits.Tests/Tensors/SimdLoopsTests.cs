@@ -65,6 +65,28 @@ public sealed class SimdLoopsTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    public void Unchecked_map_matches_the_float64_product_bit_for_bit_and_writes_nothing_past_the_row(int length)
+    {
+        foreach (var (name, x) in Rows(length))
+        {
+            // The unchecked loop (softmax's final scale) passes every value through, NaN and ±∞ included.
+            var expected = x.Select(v => (float)((double)v * 0.3f)).ToArray();
+            var destination = Enumerable.Repeat(Sentinel, length + 3).ToArray();
+            SimdLoops.Map<MultiplyOperator>(x, 0.3f, destination);
+            var inPlace = (float[])x.Clone();
+            SimdLoops.Map<MultiplyOperator>(inPlace, 0.3f, inPlace);
+            for (int i = 0; i < length; i++)
+            {
+                Assert.True(Bits(expected[i]) == Bits(destination[i]) || (float.IsNaN(expected[i]) && float.IsNaN(destination[i])), $"{name}: token {i} is {destination[i]:R}, expected {expected[i]:R}");
+                Assert.True(Bits(destination[i]) == Bits(inPlace[i]), $"{name}: in place, token {i}");
+            }
+
+            Assert.All(destination.Skip(length), v => Assert.Equal(Sentinel, v));
+        }
+    }
+
     /// <summary>
     /// The support-recording forms of mask-below (checked, and in place on a checked row) record exactly the ids left
     /// above −∞, ascending, or −1 when there are more than the slots hold.
@@ -205,6 +227,7 @@ public sealed class SimdLoopsTests
         void Run()
         {
             CpuKernels.ScaleRow(x, 0.8f, destination, 0);
+            SimdLoops.Map<MultiplyOperator>(x, 0.8f, destination);
             sink += CpuKernels.MaskBelowRow(x, 0f, destination, 0, kept);
             sink += RowMath.CheckedMax(x, 0) + RowMath.CopyCheckedMax(x, destination, 0);
             float m = RowMath.CheckedMax(x, 0);
