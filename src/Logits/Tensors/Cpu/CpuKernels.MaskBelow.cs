@@ -1,6 +1,5 @@
 using System;
 using System.Buffers;
-using System.Numerics;
 using System.Runtime.Intrinsics;
 
 namespace Logits.Tensors.Cpu;
@@ -53,53 +52,10 @@ internal sealed partial class CpuKernels
 
     /// <summary>
     /// <see cref="MaskBelowRow(ReadOnlySpan{float}, float, Span{float}, int, Span{int})"/> in place on a row already
-    /// checked in this pipeline call (its maximum is known, so it holds no NaN or +∞): no validity tests, and one
-    /// branch per four vectors to find kept lanes, which after a tight cut are rare.
+    /// checked in this pipeline call (its maximum is known, so it holds no NaN or +∞): no validity tests.
     /// </summary>
-    internal static int MaskBelowCheckedInPlace(Span<float> row, float threshold, Span<int> kept)
-    {
-        int count = kept.IsEmpty ? -1 : 0;
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && row.Length >= 4 * Vector<float>.Count)
-        {
-            var limit = new Vector<float>(threshold);
-            var removed = new Vector<float>(float.NegativeInfinity);
-            var vectors = System.Runtime.InteropServices.MemoryMarshal.Cast<float, Vector<float>>(row);
-            int v = 0;
-            for (; v + 3 < vectors.Length; v += 4)
-            {
-                var a = vectors[v];
-                var b = vectors[v + 1];
-                var c = vectors[v + 2];
-                var d = vectors[v + 3];
-                var keepA = Vector.GreaterThanOrEqual(a, limit);
-                var keepB = Vector.GreaterThanOrEqual(b, limit);
-                var keepC = Vector.GreaterThanOrEqual(c, limit);
-                var keepD = Vector.GreaterThanOrEqual(d, limit);
-                vectors[v] = Vector.ConditionalSelect(keepA, a, removed);
-                vectors[v + 1] = Vector.ConditionalSelect(keepB, b, removed);
-                vectors[v + 2] = Vector.ConditionalSelect(keepC, c, removed);
-                vectors[v + 3] = Vector.ConditionalSelect(keepD, d, removed);
-                if (count >= 0 && ((keepA | keepB | keepC | keepD) != Vector<int>.Zero))
-                {
-                    int start = v * Vector<float>.Count;
-                    count = SimdLoops.RecordAboveNegativeInfinity(row.Slice(start, 4 * Vector<float>.Count), start, kept, count);
-                }
-            }
-
-            i = v * Vector<float>.Count;
-        }
-
-        for (int j = i; j < row.Length; j++)
-        {
-            if (row[j] < threshold)
-            {
-                row[j] = float.NegativeInfinity;
-            }
-        }
-
-        return SimdLoops.RecordAboveNegativeInfinity(row[i..], i, kept, count);
-    }
+    internal static int MaskBelowCheckedInPlace(Span<float> row, float threshold, Span<int> kept) =>
+        SimdLoops.MapRecordingInPlace<MaskBelowOperator>(row, threshold, kept);
 
     /// <summary>In-place mask of a row with a known support: only the supported entries are read and compacted.</summary>
     private static int MaskBelowOnSupport(Span<float> row, float threshold, ReadOnlySpan<int> ids, Span<int> kept, int rowIndex)

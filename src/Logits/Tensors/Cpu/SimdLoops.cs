@@ -37,12 +37,35 @@ internal static class SimdLoops
         destination = destination[..x.Length];
         int count = kept.IsEmpty ? -1 : 0;
         int done =
-            VectorWidth512.IsHardwareAccelerated && x.Length >= VectorWidth512.Count ? MapChecked<TOperator, VectorWidth512, Vector512<float>>(x, y, destination, kept, ref count)
-            : VectorWidth256.IsHardwareAccelerated && x.Length >= VectorWidth256.Count ? MapChecked<TOperator, VectorWidth256, Vector256<float>>(x, y, destination, kept, ref count)
-            : VectorWidth128.IsHardwareAccelerated && x.Length >= VectorWidth128.Count ? MapChecked<TOperator, VectorWidth128, Vector128<float>>(x, y, destination, kept, ref count)
+            VectorWidth512.IsHardwareAccelerated && x.Length >= VectorWidth512.Count ? MapVectors<TOperator, VectorWidth512, Vector512<float>, Checked>(x, y, destination, kept, ref count)
+            : VectorWidth256.IsHardwareAccelerated && x.Length >= VectorWidth256.Count ? MapVectors<TOperator, VectorWidth256, Vector256<float>, Checked>(x, y, destination, kept, ref count)
+            : VectorWidth128.IsHardwareAccelerated && x.Length >= VectorWidth128.Count ? MapVectors<TOperator, VectorWidth128, Vector128<float>, Checked>(x, y, destination, kept, ref count)
             : 0;
         MapCheckedScalar<TOperator>(x[done..], y, destination[done..], row, stage, done);
         return RecordAboveNegativeInfinity(destination[done..], done, kept, count);
+    }
+
+    /// <summary>
+    /// <c>x[i] = f(x[i], y)</c> in place for every i, unchecked (the row was checked earlier, and the operator cannot make
+    /// an invalid value of a valid one, e.g. a mask), recording, ascending, the ids of the results above −∞ in
+    /// <paramref name="kept"/>.
+    /// </summary>
+    /// <returns>The number of ids recorded, or −1 if <paramref name="kept"/> is empty or too short for them.</returns>
+    public static int MapRecordingInPlace<TOperator>(Span<float> x, float y, Span<int> kept)
+        where TOperator : IBinaryOperator
+    {
+        int count = kept.IsEmpty ? -1 : 0;
+        int done =
+            VectorWidth512.IsHardwareAccelerated && x.Length >= VectorWidth512.Count ? MapVectors<TOperator, VectorWidth512, Vector512<float>, Unchecked>(x, y, x, kept, ref count)
+            : VectorWidth256.IsHardwareAccelerated && x.Length >= VectorWidth256.Count ? MapVectors<TOperator, VectorWidth256, Vector256<float>, Unchecked>(x, y, x, kept, ref count)
+            : VectorWidth128.IsHardwareAccelerated && x.Length >= VectorWidth128.Count ? MapVectors<TOperator, VectorWidth128, Vector128<float>, Unchecked>(x, y, x, kept, ref count)
+            : 0;
+        for (int i = done; i < x.Length; i++)
+        {
+            x[i] = TOperator.Invoke(x[i], y);
+        }
+
+        return RecordAboveNegativeInfinity(x[done..], done, kept, count);
     }
 
     /// <summary>
@@ -149,8 +172,10 @@ internal static class SimdLoops
     }
 
     /// <summary>
-    /// The full vectors of <see cref="MapChecked{TOperator}"/>; returns the number of elements done, which stops short of
-    /// the last full vector at the first vector holding an invalid input or result (the scalar form then names it).
+    /// The full vectors of <see cref="MapChecked{TOperator}"/> (<typeparamref name="TCheck"/> <see cref="Checked"/>) and
+    /// <see cref="MapRecordingInPlace{TOperator}"/> (<see cref="Unchecked"/>); returns the number of elements done, which
+    /// in the checked form stops short of the last full vector at the first vector holding an invalid input or result
+    /// (the scalar form then names it).
     /// </summary>
     /// <remarks>
     /// No call inside the loop: on the System V ABI every vector register is caller-saved, so a call (even on a cold
@@ -158,9 +183,10 @@ internal static class SimdLoops
     /// result made the loop several times slower (softmax's final scale: 10 µs before, 100 µs with the call, at V =
     /// 128256). The kept ids are therefore recorded from the lane mask's bits inline, and the count is a local.
     /// </remarks>
-    private static int MapChecked<TOperator, TWidth, TVector>(ReadOnlySpan<float> x, float y, Span<float> destination, Span<int> kept, ref int count)
+    private static int MapVectors<TOperator, TWidth, TVector, TCheck>(ReadOnlySpan<float> x, float y, Span<float> destination, Span<int> kept, ref int count)
         where TOperator : IBinaryOperator
         where TWidth : IVectorWidth<TVector>
+        where TCheck : IValidityCheck
     {
         var operand = TWidth.Create(y);
         var limit = TWidth.Create(float.PositiveInfinity);
@@ -173,8 +199,8 @@ internal static class SimdLoops
             var input = TWidth.Load(x, i);
             var result = TWidth.Invoke<TOperator>(input, operand);
 
-            // !(v < +∞) holds exactly for NaN and +∞.
-            if (!TWidth.AllTrue(TWidth.And(TWidth.LessThan(input, limit), TWidth.LessThan(result, limit))))
+            // !(v < +∞) holds exactly for NaN and +∞. TCheck.Enabled is a constant: the unchecked instantiation has no test.
+            if (TCheck.Enabled && !TWidth.AllTrue(TWidth.And(TWidth.LessThan(input, limit), TWidth.LessThan(result, limit))))
             {
                 break;
             }
@@ -373,5 +399,21 @@ internal static class SimdLoops
         }
 
         return done;
+    }
+
+    /// <summary>Whether a loop instantiation tests its values for NaN and +∞ (a constant per type, so the JIT drops the dead form).</summary>
+    private interface IValidityCheck
+    {
+        static abstract bool Enabled { get; }
+    }
+
+    private readonly struct Checked : IValidityCheck
+    {
+        public static bool Enabled => true;
+    }
+
+    private readonly struct Unchecked : IValidityCheck
+    {
+        public static bool Enabled => false;
     }
 }
