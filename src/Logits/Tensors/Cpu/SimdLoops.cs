@@ -36,11 +36,7 @@ internal static class SimdLoops
     {
         destination = destination[..x.Length];
         int count = kept.IsEmpty ? -1 : 0;
-        int done =
-            VectorWidth512.IsHardwareAccelerated && x.Length >= VectorWidth512.Count ? MapVectors<TOperator, VectorWidth512, Vector512<float>, Checked>(x, y, destination, kept, ref count)
-            : VectorWidth256.IsHardwareAccelerated && x.Length >= VectorWidth256.Count ? MapVectors<TOperator, VectorWidth256, Vector256<float>, Checked>(x, y, destination, kept, ref count)
-            : VectorWidth128.IsHardwareAccelerated && x.Length >= VectorWidth128.Count ? MapVectors<TOperator, VectorWidth128, Vector128<float>, Checked>(x, y, destination, kept, ref count)
-            : 0;
+        int done = MapVectors<TOperator, Checked>(x, y, destination, kept, ref count);
         MapCheckedScalar<TOperator>(x[done..], y, destination[done..], row, stage, done);
         return RecordAboveNegativeInfinity(destination[done..], done, kept, count);
     }
@@ -55,11 +51,7 @@ internal static class SimdLoops
         where TOperator : IBinaryOperator
     {
         int count = kept.IsEmpty ? -1 : 0;
-        int done =
-            VectorWidth512.IsHardwareAccelerated && x.Length >= VectorWidth512.Count ? MapVectors<TOperator, VectorWidth512, Vector512<float>, Unchecked>(x, y, x, kept, ref count)
-            : VectorWidth256.IsHardwareAccelerated && x.Length >= VectorWidth256.Count ? MapVectors<TOperator, VectorWidth256, Vector256<float>, Unchecked>(x, y, x, kept, ref count)
-            : VectorWidth128.IsHardwareAccelerated && x.Length >= VectorWidth128.Count ? MapVectors<TOperator, VectorWidth128, Vector128<float>, Unchecked>(x, y, x, kept, ref count)
-            : 0;
+        int done = MapVectors<TOperator, Unchecked>(x, y, x, kept, ref count);
         for (int i = done; i < x.Length; i++)
         {
             x[i] = TOperator.Invoke(x[i], y);
@@ -76,11 +68,8 @@ internal static class SimdLoops
         where TOperator : IBinaryOperator
     {
         destination = destination[..x.Length];
-        int done =
-            VectorWidth512.IsHardwareAccelerated && x.Length >= VectorWidth512.Count ? Map<TOperator, VectorWidth512, Vector512<float>>(x, y, destination)
-            : VectorWidth256.IsHardwareAccelerated && x.Length >= VectorWidth256.Count ? Map<TOperator, VectorWidth256, Vector256<float>>(x, y, destination)
-            : VectorWidth128.IsHardwareAccelerated && x.Length >= VectorWidth128.Count ? Map<TOperator, VectorWidth128, Vector128<float>>(x, y, destination)
-            : 0;
+        int none = -1;
+        int done = MapVectors<TOperator, Unchecked>(x, y, destination, Span<int>.Empty, ref none);
         for (int i = done; i < x.Length; i++)
         {
             destination[i] = TOperator.Invoke(x[i], y);
@@ -171,9 +160,18 @@ internal static class SimdLoops
         return total + tail;
     }
 
+    /// <summary>The vector part of the map loops at the widest accelerated width that fits the row; returns the number of elements done.</summary>
+    private static int MapVectors<TOperator, TCheck>(ReadOnlySpan<float> x, float y, Span<float> destination, Span<int> kept, ref int count)
+        where TOperator : IBinaryOperator
+        where TCheck : IValidityCheck =>
+        VectorWidth512.IsHardwareAccelerated && x.Length >= VectorWidth512.Count ? MapVectors<TOperator, VectorWidth512, Vector512<float>, TCheck>(x, y, destination, kept, ref count)
+        : VectorWidth256.IsHardwareAccelerated && x.Length >= VectorWidth256.Count ? MapVectors<TOperator, VectorWidth256, Vector256<float>, TCheck>(x, y, destination, kept, ref count)
+        : VectorWidth128.IsHardwareAccelerated && x.Length >= VectorWidth128.Count ? MapVectors<TOperator, VectorWidth128, Vector128<float>, TCheck>(x, y, destination, kept, ref count)
+        : 0;
+
     /// <summary>
-    /// The full vectors of <see cref="MapChecked{TOperator}"/> (<typeparamref name="TCheck"/> <see cref="Checked"/>) and
-    /// <see cref="MapRecordingInPlace{TOperator}"/> (<see cref="Unchecked"/>); returns the number of elements done, which
+    /// The full vectors of <see cref="MapChecked{TOperator}"/> (<typeparamref name="TCheck"/> <see cref="Checked"/>),
+    /// <see cref="MapRecordingInPlace{TOperator}"/> and <see cref="Map{TOperator}"/> (<see cref="Unchecked"/>); returns the number of elements done, which
     /// in the checked form stops short of the last full vector at the first vector holding an invalid input or result
     /// (the scalar form then names it).
     /// </summary>
@@ -229,31 +227,6 @@ internal static class SimdLoops
         }
 
         count = recorded;
-        return i;
-    }
-
-    /// <summary>The full vectors of <see cref="Map{TOperator}"/>, two per step; returns the number of elements done.</summary>
-    private static int Map<TOperator, TWidth, TVector>(ReadOnlySpan<float> x, float y, Span<float> destination)
-        where TOperator : IBinaryOperator
-        where TWidth : IVectorWidth<TVector>
-    {
-        int count = TWidth.Count;
-        var operand = TWidth.Create(y);
-        int i = 0;
-        for (; i <= x.Length - (2 * count); i += 2 * count)
-        {
-            var r0 = TWidth.Invoke<TOperator>(TWidth.Load(x, i), operand);
-            var r1 = TWidth.Invoke<TOperator>(TWidth.Load(x, i + count), operand);
-            TWidth.Store(r0, destination, i);
-            TWidth.Store(r1, destination, i + count);
-        }
-
-        if (i <= x.Length - count)
-        {
-            TWidth.Store(TWidth.Invoke<TOperator>(TWidth.Load(x, i), operand), destination, i);
-            i += count;
-        }
-
         return i;
     }
 
