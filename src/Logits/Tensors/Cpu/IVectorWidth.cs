@@ -29,7 +29,9 @@ internal interface IVectorWidth<TVector>
 
     static abstract void Store(TVector value, Span<float> destination, int index);
 
-    static abstract float GetElement(TVector value, int index);
+    /// <summary>The operator applied across the lanes (halves first), for an associative and commutative operator.</summary>
+    static abstract float Reduce<TOperator>(TVector value)
+        where TOperator : IBinaryOperator;
 
     /// <summary>The operator's form of this width.</summary>
     static abstract TVector Invoke<TOperator>(TVector x, TVector y)
@@ -79,7 +81,9 @@ internal readonly struct VectorWidth128 : IVectorWidth<Vector128<float>>
 
     public static void Store(Vector128<float> value, Span<float> destination, int index) => value.StoreUnsafe(ref MemoryMarshal.GetReference(destination), (nuint)index);
 
-    public static float GetElement(Vector128<float> value, int index) => value.GetElement(index);
+    public static float Reduce<TOperator>(Vector128<float> value)
+        where TOperator : IBinaryOperator =>
+        TOperator.Invoke(TOperator.Invoke(value.GetElement(0), value.GetElement(1)), TOperator.Invoke(value.GetElement(2), value.GetElement(3)));
 
     public static Vector128<float> Invoke<TOperator>(Vector128<float> x, Vector128<float> y)
         where TOperator : IBinaryOperator => TOperator.Invoke(x, y);
@@ -133,7 +137,8 @@ internal readonly struct VectorWidth256 : IVectorWidth<Vector256<float>>
 
     public static void Store(Vector256<float> value, Span<float> destination, int index) => value.StoreUnsafe(ref MemoryMarshal.GetReference(destination), (nuint)index);
 
-    public static float GetElement(Vector256<float> value, int index) => value.GetElement(index);
+    public static float Reduce<TOperator>(Vector256<float> value)
+        where TOperator : IBinaryOperator => VectorWidth128.Reduce<TOperator>(TOperator.Invoke(value.GetLower(), value.GetUpper()));
 
     public static Vector256<float> Invoke<TOperator>(Vector256<float> x, Vector256<float> y)
         where TOperator : IBinaryOperator => TOperator.Invoke(x, y);
@@ -187,7 +192,8 @@ internal readonly struct VectorWidth512 : IVectorWidth<Vector512<float>>
 
     public static void Store(Vector512<float> value, Span<float> destination, int index) => value.StoreUnsafe(ref MemoryMarshal.GetReference(destination), (nuint)index);
 
-    public static float GetElement(Vector512<float> value, int index) => value.GetElement(index);
+    public static float Reduce<TOperator>(Vector512<float> value)
+        where TOperator : IBinaryOperator => VectorWidth256.Reduce<TOperator>(TOperator.Invoke(value.GetLower(), value.GetUpper()));
 
     public static Vector512<float> Invoke<TOperator>(Vector512<float> x, Vector512<float> y)
         where TOperator : IBinaryOperator => TOperator.Invoke(x, y);
