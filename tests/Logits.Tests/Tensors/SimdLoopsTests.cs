@@ -87,6 +87,46 @@ public sealed class SimdLoopsTests
         }
     }
 
+    [Theory]
+    [InlineData(64)]
+    [InlineData(1000)]
+    [InlineData(4097)]
+    public void In_place_mask_on_a_checked_row_records_sparse_kept_ids_in_any_group_position(int length)
+    {
+        // A tight cut: a few survivors at every offset within a group of four vectors (the fast loop tests four at once
+        // and redoes a group with survivors vector by vector), and more survivors than slots (the count turns −1).
+        var random = new Random(length);
+        for (int trial = 0; trial < 200; trial++)
+        {
+            var x = Enumerable.Range(0, length).Select(_ => (float)(random.NextDouble() * 2 - 4)).ToArray();
+            int survivors = 1 + random.Next(12);
+            for (int s = 0; s < survivors; s++)
+            {
+                x[random.Next(length)] = 5f + (float)random.NextDouble();
+            }
+
+            if (trial % 3 == 0)
+            {
+                x[random.Next(length)] = float.NegativeInfinity;
+            }
+
+            var expected = Enumerable.Range(0, length).Where(i => x[i] >= 1f).ToArray();
+            foreach (int slots in new[] { 64, expected.Length, Math.Max(1, expected.Length - 1) })
+            {
+                var row = (float[])x.Clone();
+                var kept = new int[slots];
+                int count = CpuKernels.MaskBelowCheckedInPlace(row, 1f, kept);
+                int want = expected.Length > slots ? -1 : expected.Length;
+                Assert.True(count == want, $"V = {length}, trial {trial}, {slots} slots: recorded {count}, expected {want}");
+                Assert.Equal(x.Select(v => v < 1f ? float.NegativeInfinity : v).Select(Bits), row.Select(Bits));
+                if (want >= 0)
+                {
+                    Assert.Equal(expected, kept.Take(count));
+                }
+            }
+        }
+    }
+
     /// <summary>
     /// The support-recording forms of mask-below (checked, and in place on a checked row) record exactly the ids left
     /// above −∞, ascending, or −1 when there are more than the slots hold.

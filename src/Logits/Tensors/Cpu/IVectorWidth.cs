@@ -55,6 +55,8 @@ internal interface IVectorWidth<TVector>
 
     static abstract TVector And(TVector x, TVector y);
 
+    static abstract TVector Or(TVector x, TVector y);
+
     /// <summary>Whether every bit of a comparison mask is set (every lane compared true).</summary>
     static abstract bool AllTrue(TVector mask);
 
@@ -108,6 +110,8 @@ internal readonly struct VectorWidth128 : IVectorWidth<Vector128<float>>
     public static ulong ExtractMostSignificantBits(Vector128<float> mask) => mask.ExtractMostSignificantBits();
 
     public static Vector128<float> And(Vector128<float> x, Vector128<float> y) => x & y;
+
+    public static Vector128<float> Or(Vector128<float> x, Vector128<float> y) => x | y;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool AllTrue(Vector128<float> mask) => Vector128.EqualsAll(mask.AsInt32(), Vector128<int>.AllBitsSet);
@@ -164,6 +168,8 @@ internal readonly struct VectorWidth256 : IVectorWidth<Vector256<float>>
 
     public static Vector256<float> And(Vector256<float> x, Vector256<float> y) => x & y;
 
+    public static Vector256<float> Or(Vector256<float> x, Vector256<float> y) => x | y;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool AllTrue(Vector256<float> mask) => Vector256.EqualsAll(mask.AsInt32(), Vector256<int>.AllBitsSet);
 
@@ -218,6 +224,8 @@ internal readonly struct VectorWidth512 : IVectorWidth<Vector512<float>>
     public static ulong ExtractMostSignificantBits(Vector512<float> mask) => mask.ExtractMostSignificantBits();
 
     public static Vector512<float> And(Vector512<float> x, Vector512<float> y) => x & y;
+
+    public static Vector512<float> Or(Vector512<float> x, Vector512<float> y) => x | y;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool AllTrue(Vector512<float> mask) => Vector512.EqualsAll(mask.AsInt32(), Vector512<int>.AllBitsSet);

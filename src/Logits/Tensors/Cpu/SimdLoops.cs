@@ -236,37 +236,72 @@ internal static class SimdLoops
         ref int ids = ref MemoryMarshal.GetReference(kept);
         int recorded = count;
         int i = 0;
-        for (; i <= x.Length - TWidth.Count; i += TWidth.Count)
+        while (true)
         {
-            var input = TWidth.Load(x, i);
-            var result = TWidth.Invoke<TOperator>(input, operand);
-
-            // !(v < +∞) holds exactly for NaN and +∞. TCheck.Enabled is a constant: the unchecked instantiation has no test.
-            if (TCheck.Enabled && !TWidth.AllTrue(TWidth.And(TWidth.LessThan(input, limit), TWidth.LessThan(result, limit))))
+            int end = x.Length;
+            if (!TCheck.Enabled && recorded >= 0)
             {
-                break;
+                // Unchecked and recording (a mask after a tight cut keeps few lanes): four vectors per test for kept lanes;
+                // a group that has some is redone vector by vector below, then the fast loop resumes.
+                int step = 4 * TWidth.Count;
+                for (; i <= x.Length - step; i += step)
+                {
+                    var r0 = TWidth.Invoke<TOperator>(TWidth.Load(x, i), operand);
+                    var r1 = TWidth.Invoke<TOperator>(TWidth.Load(x, i + TWidth.Count), operand);
+                    var r2 = TWidth.Invoke<TOperator>(TWidth.Load(x, i + (2 * TWidth.Count)), operand);
+                    var r3 = TWidth.Invoke<TOperator>(TWidth.Load(x, i + (3 * TWidth.Count)), operand);
+                    var any = TWidth.Or(TWidth.Or(TWidth.GreaterThan(r0, removed), TWidth.GreaterThan(r1, removed)), TWidth.Or(TWidth.GreaterThan(r2, removed), TWidth.GreaterThan(r3, removed)));
+                    if (TWidth.ExtractMostSignificantBits(any) != 0)
+                    {
+                        break;
+                    }
+
+                    TWidth.Store(r0, destination, i);
+                    TWidth.Store(r1, destination, i + TWidth.Count);
+                    TWidth.Store(r2, destination, i + (2 * TWidth.Count));
+                    TWidth.Store(r3, destination, i + (3 * TWidth.Count));
+                }
+
+                end = Math.Min(x.Length, i + step);
             }
 
-            TWidth.Store(result, destination, i);
-            if (recorded >= 0)
+            for (; i <= end - TWidth.Count; i += TWidth.Count)
             {
-                ulong above = TWidth.ExtractMostSignificantBits(TWidth.GreaterThan(result, removed));
-                if (above != 0)
-                {
-                    int lanes = BitOperations.PopCount(above);
-                    if (lanes > kept.Length - recorded)
-                    {
-                        recorded = -1;
-                        continue;
-                    }
+                var input = TWidth.Load(x, i);
+                var result = TWidth.Invoke<TOperator>(input, operand);
 
-                    do
-                    {
-                        Unsafe.Add(ref ids, recorded++) = offset + i + BitOperations.TrailingZeroCount(above);
-                        above &= above - 1;
-                    }
-                    while (above != 0);
+                // !(v < +∞) holds exactly for NaN and +∞. TCheck.Enabled is a constant: the unchecked instantiation has no test.
+                if (TCheck.Enabled && !TWidth.AllTrue(TWidth.And(TWidth.LessThan(input, limit), TWidth.LessThan(result, limit))))
+                {
+                    break;
                 }
+
+                TWidth.Store(result, destination, i);
+                if (recorded >= 0)
+                {
+                    ulong above = TWidth.ExtractMostSignificantBits(TWidth.GreaterThan(result, removed));
+                    if (above != 0)
+                    {
+                        int lanes = BitOperations.PopCount(above);
+                        if (lanes > kept.Length - recorded)
+                        {
+                            recorded = -1;
+                            continue;
+                        }
+
+                        do
+                        {
+                            Unsafe.Add(ref ids, recorded++) = offset + i + BitOperations.TrailingZeroCount(above);
+                            above &= above - 1;
+                        }
+                        while (above != 0);
+                    }
+                }
+            }
+
+            if (TCheck.Enabled || i > x.Length - TWidth.Count)
+            {
+                break;
             }
         }
 
