@@ -1,9 +1,6 @@
-using System;
-using System.Collections.Generic;
 using Logits.Generation;
 using Logits.Processing;
 using Logits.Processing.Guidance;
-using Logits.Tensors;
 
 namespace Logits.LLamaSharp.Models;
 

@@ -1,11 +1,8 @@
-using System;
-using System.Collections.Generic;
 using LLama;
 using LLama.Abstractions;
 using LLama.Native;
 using Logits.Generation;
 using Logits.Processing;
-using Logits.Tensors;
 
 namespace Logits.LLamaSharp.Models;
 

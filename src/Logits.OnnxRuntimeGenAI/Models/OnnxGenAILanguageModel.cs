@@ -1,10 +1,6 @@
-using System;
-using System.Collections.Generic;
-using System.IO;
 using System.Runtime.InteropServices;
 using Logits.Generation;
 using Logits.Processing;
-using Logits.Tensors;
 using Microsoft.ML.OnnxRuntimeGenAI;
 
 namespace Logits.OnnxRuntimeGenAI.Models;
