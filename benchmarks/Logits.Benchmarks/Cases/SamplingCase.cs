@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics.CodeAnalysis;
+using System.Linq;
 using BenchmarkDotNet.Attributes;
 using Logits.Benchmarks.Infrastructure;
 using Logits.Benchmarks.Peers;
@@ -63,7 +64,9 @@ public abstract class SamplingCase
     protected LlamaCandidates Llama { get; private set; } = null!;
 
     /// <summary>The current input as a CPU tensor of shape [V] (one row) or [rows, V].</summary>
-    protected torch.Tensor Tensor => _tensors[_slot];
+    /// <remarks>The tensors (and libtorch itself) are created on first use, so a process that runs only a
+    /// non-torch peer (the peer check's children) never loads libtorch.</remarks>
+    protected torch.Tensor Tensor => Tensors()[_slot];
 
     private float[][] _inputs = [];
     private torch.Tensor[] _tensors = [];
@@ -76,11 +79,10 @@ public abstract class SamplingCase
     {
         int count = LogitInput.RotationLength(Rows, Vocab);
         _inputs = new float[count][];
-        _tensors = new torch.Tensor[count];
+        _tensors = [];
         for (int i = 0; i < count; i++)
         {
             _inputs[i] = LogitInput.Create(Rows, Vocab, Distribution, i * Rows);
-            _tensors[i] = Rows == 1 ? torch.tensor(_inputs[i]) : torch.tensor(_inputs[i], new long[] { Rows, Vocab });
         }
 
         _slot = 0;
@@ -89,11 +91,6 @@ public abstract class SamplingCase
         Contexts = SamplingContext.ForRows(Rows);
         Tokens = new int[Rows];
         Llama = new LlamaCandidates(Vocab);
-        torch.manual_seed((long)SamplingSeed);
-
-        // One intra-op thread for a single row, as Logits, llama.cpp and the scalar peer use; all cores for a batch.
-        // (libtorch's default, all cores, also made its single-row times swing by 100× on the shared machine.)
-        torch.set_num_threads(Rows == 1 ? 1 : Environment.ProcessorCount);
         SetupCase();
     }
 
@@ -137,7 +134,23 @@ public abstract class SamplingCase
     }
 
     /// <summary>The input tensor at <paramref name="index"/> of the rotation (for cases that prepare per-input state).</summary>
-    protected torch.Tensor TensorAt(int index) => _tensors[index];
+    protected torch.Tensor TensorAt(int index) => Tensors()[index];
+
+    private torch.Tensor[] Tensors()
+    {
+        if (_tensors.Length == 0)
+        {
+            torch.manual_seed((long)SamplingSeed);
+
+            // One intra-op thread for a single row, as Logits, llama.cpp and the scalar peer use; all cores for a
+            // batch. (libtorch's default, all cores, also made its single-row times swing by 100× on the shared machine.)
+            torch.set_num_threads(Rows == 1 ? 1 : Environment.ProcessorCount);
+            // Created on first use, possibly inside a peer's dispose scope: detached from it, they live until Cleanup.
+            _tensors = _inputs.Select(input => (Rows == 1 ? torch.tensor(input) : torch.tensor(input, new long[] { Rows, Vocab })).DetachFromDisposeScope()).ToArray();
+        }
+
+        return _tensors;
+    }
 
     /// <summary>Case-specific setup, after the common state exists.</summary>
     protected virtual void SetupCase()

@@ -246,7 +246,8 @@ public static class QuickRunner
         return new Measurement(@case.Name, vocab, Peer.LogitsOneCore, double.Parse(parts[1], CultureInfo.InvariantCulture), double.Parse(parts[2], CultureInfo.InvariantCulture), distribution);
     }
 
-    private static object Create(Type type, int vocab, LogitDistribution? distribution)
+    /// <summary>Creates a case instance at <paramref name="vocab"/> (and <paramref name="distribution"/> when given) and runs its setup.</summary>
+    internal static object Create(Type type, int vocab, LogitDistribution? distribution)
     {
         var instance = Activator.CreateInstance(type) ?? throw new InvalidOperationException($"cannot create {type.Name}");
         type.GetProperty("Vocab")!.SetValue(instance, vocab);
@@ -259,7 +260,8 @@ public static class QuickRunner
         return instance;
     }
 
-    private static void Cleanup(object instance) => instance.GetType().GetMethod("Cleanup")!.Invoke(instance, null);
+    /// <summary>Runs a case instance's cleanup.</summary>
+    internal static void Cleanup(object instance) => instance.GetType().GetMethod("Cleanup")!.Invoke(instance, null);
 
     /// <summary>Times one method: (ns per call, managed bytes per call).</summary>
     /// <remarks>
@@ -268,7 +270,7 @@ public static class QuickRunner
     /// and counting them would show a few bytes per call that the benchmark does not allocate. Batch cases run rows on
     /// worker threads, so all threads count.
     /// </remarks>
-    private static (double Nanoseconds, double Bytes) Measure(MethodInfo method, object instance, bool dry, bool allThreads)
+    internal static (double Nanoseconds, double Bytes) Measure(MethodInfo method, object instance, bool dry, bool allThreads)
     {
         long Allocated() => allThreads ? GC.GetTotalAllocatedBytes(precise: true) : GC.GetAllocatedBytesForCurrentThread();
 
