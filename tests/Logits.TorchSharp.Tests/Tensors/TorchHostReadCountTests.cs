@@ -1,6 +1,9 @@
 using System;
+using System.Collections.Generic;
 using Logits.Pipelines;
 using Logits.Processing;
+using Logits.Processing.Constraints;
+using Logits.Processing.Truncation;
 using Logits.Tests.Infrastructure;
 using Logits.TorchSharp.Tensors;
 using Xunit;
@@ -11,7 +14,9 @@ namespace Logits.TorchSharp.Tests.Tensors;
 /// <summary>
 /// Device-to-host transfers per pipeline <c>Sample</c> call on a torch batch, counted by the one helper every
 /// transfer of the torch kernels, batches and selectors goes through (<see cref="TorchHostReads"/>). On a GPU each
-/// transfer is a synchronisation; the bounds below are what the backend reaches, so a regression fails.
+/// transfer is a synchronisation. Every processor and selector of the pipeline builder that needs no other model (CFG,
+/// STEER and Copilot rectification take a second model's logits) is run in a chain whose <c>Sample</c> call makes
+/// exactly one transfer: the selected tokens, carrying the batch's deferred checks. A regression fails.
 /// </summary>
 public sealed class TorchHostReadCountTests
 {
@@ -22,14 +27,28 @@ public sealed class TorchHostReadCountTests
 
     public TorchHostReadCountTests(ITestOutputHelper output) => _output = output;
 
-    public static TheoryData<string, int> Chains() => new()
+    /// <summary>Every chain of the builder's processors and selectors that needs no other model; each makes one read.</summary>
+    public static TheoryData<string, int> Chains()
     {
-        { "default", 1 },
-        { "greedy", 1 },
-        { "penalties", 2 },
-        { "typical", 3 },
-        { "eta", 3 },
-        { "top-n-sigma", 3 },
+        var data = new TheoryData<string, int>();
+        foreach (string chain in ChainNames)
+        {
+            data.Add(chain, 1);
+        }
+
+        return data;
+    }
+
+    private static readonly string[] ChainNames =
+    {
+        "default", "greedy", "multinomial", "gumbel", "mirostat-v1", "mirostat-v2",
+        "top-k", "top-k exact", "top-p", "top-p hf-complement", "min-p", "min-p keep 3", "typical", "typical strict keep 3",
+        "epsilon", "eta", "eta keep 3", "top-n-sigma", "xtc",
+        "temperature", "temperature greedy", "dynamic-temperature",
+        "repetition-penalty", "frequency-presence-penalty", "penalties", "penalties normalized", "dry", "no-repeat-ngram",
+        "logit-bias", "sequence-bias", "bad-words", "allowed-tokens", "allowed-tokens callback", "min-length", "min-new-tokens",
+        "forced-bos", "forced-eos", "exponential-decay-length-penalty", "logit-normalization", "suppress-tokens",
+        "suppress-tokens-at-begin",
     };
 
     [Theory]
@@ -38,10 +57,11 @@ public sealed class TorchHostReadCountTests
     {
         var pipeline = Build(chain);
         var data = LogitData.Random(Rows, Vocab, 17);
-        var contexts = SamplingContext.ForRows(Rows);
+        var contexts = SamplingContext.ForRows(Rows, new[] { 2 });
         foreach (var context in contexts)
         {
-            context.SetHistory(new[] { 3, 5, 5, 7, 11, 3 }, 2);
+            // Repeats for the penalties, DRY and n-gram bans; 9 tokens, 7 of them output.
+            context.SetHistory(new[] { 3, 5, 7, 11, 3, 5, 7, 3, 5 }, 2);
         }
 
         var tokens = new int[Rows];
@@ -100,7 +120,7 @@ public sealed class TorchHostReadCountTests
                 break;
             default:
                 data[Vocab + 6] = 3.3e38f;
-                pipeline = LogitPipeline.CreateBuilder().LogitBias(new System.Collections.Generic.Dictionary<int, double> { [6] = 3e38 }).Multinomial(42);
+                pipeline = LogitPipeline.CreateBuilder().LogitBias(new Dictionary<int, double> { [6] = 3e38 }).Multinomial(42);
                 break;
         }
 
@@ -136,10 +156,45 @@ public sealed class TorchHostReadCountTests
     {
         "default" => LogitPipeline.CreateBuilder().TopK(40).TopP(0.95).MinP(0.05).Temperature(0.8).Multinomial(42),
         "greedy" => LogitPipeline.CreateBuilder().Greedy(),
-        "penalties" => LogitPipeline.CreateBuilder().Penalties(1.1, 0.2, 0.3).Multinomial(42),
+        "multinomial" => LogitPipeline.CreateBuilder().Multinomial(42),
+        "gumbel" => LogitPipeline.CreateBuilder().TopK(50).Gumbel(42),
+        "mirostat-v1" => LogitPipeline.CreateBuilder().MirostatV1(42),
+        "mirostat-v2" => LogitPipeline.CreateBuilder().MirostatV2(42),
+        "top-k" => LogitPipeline.CreateBuilder().TopK(40).Multinomial(42),
+        "top-k exact" => LogitPipeline.CreateBuilder().TopK(40, tieMode: TopKTieMode.ExactK).Multinomial(42),
+        "top-p" => LogitPipeline.CreateBuilder().TopP(0.9).Multinomial(42),
+        "top-p hf-complement" => LogitPipeline.CreateBuilder().TopP(0.9, mode: TopPMode.HfComplement).Multinomial(42),
+        "min-p" => LogitPipeline.CreateBuilder().MinP(0.05).Multinomial(42),
+        "min-p keep 3" => LogitPipeline.CreateBuilder().MinP(0.05, minTokensToKeep: 3).Multinomial(42),
         "typical" => LogitPipeline.CreateBuilder().Typical(0.9).Multinomial(42),
+        "typical strict keep 3" => LogitPipeline.CreateBuilder().Typical(0.5, 3, TypicalBoundary.Strict).Multinomial(42),
+        "epsilon" => LogitPipeline.CreateBuilder().Epsilon(0.0003).Multinomial(42),
         "eta" => LogitPipeline.CreateBuilder().Eta(0.0009).Multinomial(42),
+        "eta keep 3" => LogitPipeline.CreateBuilder().Eta(0.0009, minTokensToKeep: 3).Multinomial(42),
         "top-n-sigma" => LogitPipeline.CreateBuilder().TopNSigma(1.0).Multinomial(42),
+        "xtc" => LogitPipeline.CreateBuilder().Xtc(1.0, 0.001, 7).Multinomial(42),
+        "temperature" => LogitPipeline.CreateBuilder().Temperature(0.7).Multinomial(42),
+        "temperature greedy" => LogitPipeline.CreateBuilder().Temperature(0.0).Multinomial(42),
+        "dynamic-temperature" => LogitPipeline.CreateBuilder().DynamicTemperature(0.8, 0.5).Multinomial(42),
+        "repetition-penalty" => LogitPipeline.CreateBuilder().RepetitionPenalty(1.3).Multinomial(42),
+        "frequency-presence-penalty" => LogitPipeline.CreateBuilder().FrequencyPresencePenalty(0.2, 0.3).Multinomial(42),
+        "penalties" => LogitPipeline.CreateBuilder().Penalties(1.1, 0.2, 0.3).Multinomial(42),
+        "penalties normalized" => LogitPipeline.CreateBuilder().Penalties(1.1, 0.2, 0.3, normalizeFirst: true).Multinomial(42),
+        "dry" => LogitPipeline.CreateBuilder().Dry(0.8).Multinomial(42),
+        "no-repeat-ngram" => LogitPipeline.CreateBuilder().NoRepeatNGram(2).Multinomial(42),
+        "logit-bias" => LogitPipeline.CreateBuilder().LogitBias(new Dictionary<int, double> { [6] = 2.5, [9] = -1 }).Multinomial(42),
+        "sequence-bias" => LogitPipeline.CreateBuilder().SequenceBias(new[] { new SequenceBias(new[] { 5, 7 }, -3), new SequenceBias(new[] { 9 }, 1.5) }).Multinomial(42),
+        "bad-words" => LogitPipeline.CreateBuilder().BadWords(new[] { new[] { 5, 7 }, new[] { 13 } }).Multinomial(42),
+        "allowed-tokens" => LogitPipeline.CreateBuilder().AllowedTokens(new[] { 1, 4, 9, 16, 25 }).Multinomial(42),
+        "allowed-tokens callback" => LogitPipeline.CreateBuilder().AllowedTokens((row, history) => new[] { row, 10 + row, 20 }).Multinomial(42),
+        "min-length" => LogitPipeline.CreateBuilder().MinLength(20).Multinomial(42),
+        "min-new-tokens" => LogitPipeline.CreateBuilder().MinNewTokens(20).Multinomial(42),
+        "forced-bos" => LogitPipeline.CreateBuilder().ForcedBos(1).Multinomial(42),
+        "forced-eos" => LogitPipeline.CreateBuilder().ForcedEos(10).Multinomial(42),
+        "exponential-decay-length-penalty" => LogitPipeline.CreateBuilder().ExponentialDecayLengthPenalty(2, 1.1).Multinomial(42),
+        "logit-normalization" => LogitPipeline.CreateBuilder().LogitNormalization().Multinomial(42),
+        "suppress-tokens" => LogitPipeline.CreateBuilder().SuppressTokens(new[] { 0, 2, 4 }).Multinomial(42),
+        "suppress-tokens-at-begin" => LogitPipeline.CreateBuilder().SuppressTokensAtBegin(new[] { 2 }, 9).Multinomial(42),
         _ => throw new ArgumentOutOfRangeException(nameof(chain), chain, "unknown chain"),
     };
 }

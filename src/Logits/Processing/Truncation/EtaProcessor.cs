@@ -28,12 +28,11 @@ public sealed class EtaProcessor : ThresholdProcessor
     /// <inheritdoc />
     public override string Name => "eta";
 
-    private protected override RowStatisticKinds Statistic => RowStatisticKinds.Entropy;
-
     /// <summary>η for a row of entropy <paramref name="entropy"/>.</summary>
     internal static double Eta(double epsilon, double entropy) => Math.Min(epsilon, Math.Sqrt(epsilon) * Math.Exp(-entropy));
 
-    // Capped at the row maximum so a cut above every token keeps the top one (minTokensToKeep = 1).
-    private protected override double Threshold(double parameter, float rowMax, in LogitRowStatistics stats) =>
-        Math.Min(stats.LogSumExp + Math.Log(Eta(parameter, stats.Entropy)), rowMax);
+    // ln η = min(ln ε, ½ ln ε - H): z_i ≥ lse + ln η is min(lse + ln ε, lse - H + ½ ln ε), one affine rule each. The
+    // kernel's keep-at-least caps the cut at the row maximum, so a cut above every token keeps the top one.
+    private protected override RowThresholdRule Rule(double parameter) =>
+        new(double.PositiveInfinity, 0, Math.Log(parameter), 0.5 * Math.Log(parameter));
 }

@@ -29,11 +29,9 @@ public sealed class TopNSigmaProcessor : ThresholdProcessor
     /// <inheritdoc />
     public override string Name => "top-n-sigma";
 
-    private protected override RowStatisticKinds Statistic => RowStatisticKinds.Moments;
-
-    // A row with at most one finite token has no spread: nothing is cut.
-    private protected override double Threshold(double parameter, float rowMax, in LogitRowStatistics stats) =>
-        stats.Finite <= 1 ? double.NegativeInfinity : rowMax - (parameter * stats.StandardDeviation);
+    // m - n·σ. A row with one finite token has σ = 0 and keeps it: nothing is cut.
+    private protected override RowThresholdRule Rule(double parameter) =>
+        new(0, parameter, double.PositiveInfinity, double.PositiveInfinity);
 
     private static PerRow<double> Check(PerRow<double> n)
     {
