@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using Logits.Randomness;
 
 namespace Logits.Tensors;
 
@@ -336,4 +338,41 @@ public interface ILogitKernels
     /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
     /// <exception cref="NoViableTokenException">A row is all <c>-∞</c>.</exception>
     void Sample(LogitBatch x, ReadOnlySpan<double> uniforms, Span<int> destination);
+
+    /// <summary>Gumbel-max sampling: per row, the finite token with the largest <c>z_i - ln(-ln u_i)</c>, one open uniform per finite token.</summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="streams">At least <see cref="LogitBatch.Rows"/> random streams; row <c>r</c> draws from <c>streams[r]</c>.</param>
+    /// <param name="destination">One token id per row.</param>
+    /// <remarks>
+    /// Row <c>r</c> draws <c>u_i</c> with <see cref="RandomSourceExtensions.NextOpenDouble"/> from <c>streams[r]</c>, one per
+    /// finite entry in ascending id order (removed tokens draw nothing), so each stream advances by exactly the row's
+    /// number of finite entries and a backend that draws ahead (to keep the row on its device) gives the same tokens.
+    /// The scores are float64; ties go to the lowest id (docs/algorithms/selection.md#gumbel).
+    /// </remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="streams"/> or one of the first <c>Rows</c> streams is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="streams"/> has fewer than <c>Rows</c> streams.</exception>
+    /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
+    /// <exception cref="NoViableTokenException">A row is all <c>-∞</c> (stage <c>"gumbel"</c>).</exception>
+    void SampleGumbel(LogitBatch x, IReadOnlyList<IRandomSource> streams, Span<int> destination);
+
+    /// <summary>
+    /// Samples one token per row among the tokens whose surprise <c>-log₂ p_i</c> is at most <c>maxSurprise[r]</c> bits
+    /// (Mirostat 2.0's truncation), and returns the token's renormalised probability with it.
+    /// </summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="maxSurprise">Per row, in bits, not NaN (<c>μ</c>).</param>
+    /// <param name="uniforms">One <c>u ∈ [0, 1)</c> per row.</param>
+    /// <param name="destination">One token id per row.</param>
+    /// <param name="probabilities">Per row, the probability of the chosen token renormalised over the kept set.</param>
+    /// <remarks>
+    /// With <c>p = softmax(z)</c> in float64 (<c>lse</c> the row's log-sum-exp), the kept set is <c>z_i ≥ c</c>, <c>c</c> the
+    /// smallest finite <c>z_i</c> with <c>-(z_i - lse)/ln 2 ≤ maxSurprise</c>, or the row maximum when there is none (the
+    /// top tie group). The draw is the inverse-CDF rule of <see cref="Sample"/> over the kept set with float64 weights
+    /// <c>exp(z_i - m)</c> (docs/algorithms/selection.md#mirostat-v2). The probability is what Mirostat's <c>μ</c> update
+    /// needs, so a device backend returns both in one host read.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException">A limit is NaN, or a uniform is outside <c>[0, 1)</c>.</exception>
+    /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
+    /// <exception cref="NoViableTokenException">A row is all <c>-∞</c> (stage <c>"mirostat"</c>).</exception>
+    void SampleWithinSurprise(LogitBatch x, ReadOnlySpan<double> maxSurprise, ReadOnlySpan<double> uniforms, Span<int> destination, Span<double> probabilities);
 }
