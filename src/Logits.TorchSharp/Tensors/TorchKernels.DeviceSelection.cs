@@ -1,10 +1,5 @@
-using System;
-using System.Collections.Generic;
 using Logits.Randomness;
-using Logits.Tensors;
 using Logits.Tensors.Cpu;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Tensors;
 

@@ -1,9 +1,4 @@
-using System;
-using System.Collections.Generic;
-using Logits.Tensors;
 using Logits.Tensors.Cpu;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Tensors;
 

@@ -1,7 +1,4 @@
-using System;
 using System.Diagnostics.CodeAnalysis;
-using Logits.Tensors;
-using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Tensors;
 

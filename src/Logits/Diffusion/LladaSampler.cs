@@ -1,9 +1,5 @@
-using System;
-using System.Buffers;
-using System.Collections.Generic;
 using Logits.Processing.Warping;
 using Logits.Randomness;
-using Logits.Tensors;
 
 namespace Logits.Diffusion;
 

@@ -1,0 +1,3 @@
+// Namespaces most files of this project use; the SDK's implicit usings add System and friends.
+global using System.Buffers;
+global using Logits.Tensors;
