@@ -310,6 +310,19 @@ public interface ILogitKernels
     /// <c>float.MaxValue</c> (stage <c>"penalize"</c>).</exception>
     void PenalizeTokens(LogitBatch destination, ReadOnlySpan<int> tokenIds, ReadOnlySpan<double> divisors, ReadOnlySpan<double> offsets);
 
+    /// <summary>Keeps only the given token ids of each row: every other entry becomes <c>-∞</c> (an allow-list as one mask).</summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="tokenIds">Row-major ids, <c>Rows * n</c> of them; negative ids are padding. Repeats are allowed.</param>
+    /// <param name="destination">Receives the masked logits (may be <paramref name="x"/>).</param>
+    /// <remarks>
+    /// A kept entry keeps its value (a <c>-∞</c> stays <c>-∞</c>), so an all-<c>-∞</c> row stays so and a row whose listed
+    /// entries are all <c>-∞</c> becomes empty. Nothing but the ids travels, so a device backend needs no host read.
+    /// </remarks>
+    /// <exception cref="ArgumentException">The ids do not fit the batch.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An id is at least <c>Vocab</c>.</exception>
+    /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
+    void MaskExceptTokens(LogitBatch x, ReadOnlySpan<int> tokenIds, LogitBatch destination);
+
     /// <summary>Writes <c>destination[r, tokenIds[r, j]] = values[r, j]</c> in place; for a repeated id the last value wins.</summary>
     /// <param name="destination">The logits to update.</param>
     /// <param name="tokenIds">Row-major ids, <c>Rows * n</c> of them; negative ids are padding and skipped.</param>

@@ -8,7 +8,7 @@ using Xunit;
 namespace Logits.Tests.Tensors;
 
 /// <summary>
-/// The kernels whose per-row decisions stay on the backend (<see cref="ILogitKernels.PenalizeTokens"/>,
+/// The kernels whose per-row decisions stay on the backend (<see cref="ILogitKernels.PenalizeTokens"/>, <see cref="ILogitKernels.MaskExceptTokens"/>,
 /// <see cref="ILogitKernels.MaskBelowRowThreshold"/>, <see cref="ILogitKernels.MaskOutsideTypical"/>) against float64
 /// references: every shape of <see cref="LogitData"/>, special values, all-<c>-∞</c> rows, invalid input and arguments.
 /// </summary>
@@ -356,5 +356,63 @@ public abstract partial class KernelConformanceTests
 
         FluentActions.Invoking(() => valid.Kernels.MaskOutsideTypical(valid, new[] { 0.5, 0.5, 0.5 }, 0, true, valid)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("minTokensToKeep");
         FluentActions.Invoking(() => valid.Kernels.MaskOutsideTypical(valid, new[] { 0.5, 0.5 }, 1, true, valid)).Should().Throw<ArgumentException>().WithParameterName("mass");
+    }
+
+    [Theory]
+    [MemberData(nameof(VocabCases))]
+    public void MaskExceptTokens_matches_reference(int vocab)
+    {
+        foreach (int rows in RowsFor(vocab))
+        {
+            var random = new Random(Seed(rows, vocab) + 49);
+            var data = LogitData.Random(rows, vocab, Seed(rows, vocab) + 49);
+            int emptyRow = rows > 2 ? 1 : -1;
+            if (emptyRow >= 0)
+            {
+                Array.Fill(data, float.NegativeInfinity, emptyRow * vocab, vocab);
+            }
+
+            // Per row: random ids with a repeat and padding.
+            int perRow = Math.Min(vocab, 5) + 2;
+            var ids = new int[rows * perRow];
+            for (int i = 0; i < ids.Length; i++)
+            {
+                int position = i % perRow;
+                ids[i] = position == perRow - 1 ? -1 : position == perRow - 2 ? ids[i - position] : random.Next(vocab);
+            }
+
+            foreach (bool inPlace in new[] { true, false })
+            {
+                using var x = Create(data, rows, vocab);
+                using var destination = inPlace ? null : x.CreateLike();
+                x.Kernels.MaskExceptTokens(x, ids, destination ?? x);
+                var actual = (destination ?? x).ToArray();
+                for (int r = 0; r < rows; r++)
+                {
+                    var keep = ids.Skip(r * perRow).Take(perRow).Where(id => id >= 0).ToHashSet();
+                    var expected = LogitData.Row(data, vocab, r).Select((z, i) => keep.Contains(i) ? z : float.NegativeInfinity).ToArray();
+                    LogitData.Row(actual, vocab, r).Should().Equal(expected, $"rows {rows}, row {r}, in place {inPlace}");
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void MaskExceptTokens_rejects_bad_input_and_ids()
+    {
+        const int rows = 2, vocab = 9;
+        var data = LogitData.Random(rows, vocab, 50);
+        data[vocab + 6] = float.NaN;
+        using var x = Create(data, rows, vocab);
+        var error = FluentActions.Invoking(() => x.Kernels.MaskExceptTokens(x, new[] { 1, 2 }, x)).Should().Throw<InvalidLogitsException>().Which;
+        (error.Row, error.TokenIndex, error.Stage).Should().Be((1, 6, "input"));
+
+        using var valid = Create(LogitData.Random(rows, vocab, 51), rows, vocab);
+        FluentActions.Invoking(() => valid.Kernels.MaskExceptTokens(valid, new[] { 1, vocab }, valid)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("tokenIds");
+        FluentActions.Invoking(() => valid.Kernels.MaskExceptTokens(valid, new[] { 1, 2, 3 }, valid)).Should().Throw<ArgumentException>().WithParameterName("tokenIds");
+
+        // Only padding: every row is emptied.
+        valid.Kernels.MaskExceptTokens(valid, new[] { -1, -1 }, valid);
+        valid.ToArray().Should().OnlyContain(v => float.IsNegativeInfinity(v));
     }
 }

@@ -67,8 +67,6 @@ public sealed class TorchHostReadCountTests
         ["dynamic-temperature"] = 3,     // the empty-row guard and the entropies
         ["penalties normalized"] = 2,    // the empty-row guard of the log-softmax
         ["logit-normalization"] = 2,     // the empty-row guard of the log-softmax
-        ["allowed-tokens"] = 3,          // the empty-row guard and a gather of the allowed values
-        ["allowed-tokens callback"] = 3, // the same
         ["forced-bos"] = 2,              // the empty-row guard (a forced token must not revive an empty row)
         ["forced-eos"] = 2,              // the same
         ["exponential-decay-length-penalty"] = 3, // the empty-row guard and a gather of the EOS logits
