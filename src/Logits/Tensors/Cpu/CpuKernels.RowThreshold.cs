@@ -5,7 +5,8 @@ internal sealed partial class CpuKernels
 {
     /// <inheritdoc />
     /// <remarks>
-    /// <see cref="RowStatistics"/> with the statistics the rules need (the row maxima remembered within a pipeline call),
+    /// <see cref="RowStatistics"/> with the statistics the rules need (only <see cref="RowMax"/> when they need none beyond
+    /// the maximum; the maxima are remembered within a pipeline call),
     /// the float64 thresholds, <see cref="KthLargest"/> when <paramref name="minTokensToKeep"/> is above 1, then
     /// <see cref="MaskBelow"/>: the thresholds are host values here anyway.
     /// </remarks>
@@ -33,7 +34,20 @@ internal sealed partial class CpuKernels
         var k = kth is null ? null : ArrayPool<int>.Shared.Rent(rows);
         try
         {
-            RowStatistics(source, kinds, statistics.AsSpan(0, rows));
+            if (kinds == RowStatisticKinds.None)
+            {
+                // Only the maxima (min-p with keep-at-least): spare the finite-count pass; an empty row's maximum is -inf.
+                var maxima = thresholds.AsSpan(0, rows);
+                RowMax(source, maxima);
+                for (int r = 0; r < rows; r++)
+                {
+                    statistics[r] = new LogitRowStatistics(float.IsNegativeInfinity(maxima[r]) ? 0 : 1, maxima[r], double.NaN, double.NaN, double.NaN, double.NaN);
+                }
+            }
+            else
+            {
+                RowStatistics(source, kinds, statistics.AsSpan(0, rows));
+            }
             if (kth is not null)
             {
                 Array.Fill(k!, Math.Min(minTokensToKeep, source.Vocab), 0, rows);
