@@ -17,7 +17,8 @@ using Logits.Benchmarks.Infrastructure;
 //   BenchmarkDotNet.Artifacts/ratios.md with a bar chart, ratios.png.
 if (args.Length >= 4 && args[0] == QuickRunner.ChildSwitch)
 {
-    return QuickRunner.RunChild(args[1], int.Parse(args[2], CultureInfo.InvariantCulture), args[3] == "dry", Console.Out);
+    LogitDistribution? distribution = args.Length >= 5 ? Enum.Parse<LogitDistribution>(args[4]) : null;
+    return QuickRunner.RunChild(args[1], int.Parse(args[2], CultureInfo.InvariantCulture), args[3] == "dry", Console.Out, distribution);
 }
 
 int chartIndex = Array.IndexOf(args, "--chart");

@@ -1,3 +1,4 @@
+using Logits.Processing;
 using Logits.Processing.Warping;
 using Logits.Randomness;
 
@@ -398,18 +399,7 @@ public sealed class LladaSampler
     /// <summary>softmax(row)[token] in float64 with the row maximum subtracted.</summary>
     internal static double Probability(ReadOnlySpan<float> row, int token)
     {
-        double max = double.NegativeInfinity;
-        foreach (float v in row)
-        {
-            max = Math.Max(max, v);
-        }
-
-        double z = 0;
-        foreach (float v in row)
-        {
-            z += Math.Exp(v - max);
-        }
-
+        var (max, z) = HostRowMath.MaxAndShiftedSumExp(row);
         return Math.Exp(row[token] - max) / z;
     }
 }

@@ -82,40 +82,8 @@ public sealed class ScalarLifetimeTests
             .OrderBy(f => f, StringComparer.Ordinal);
         var trees = files.Select(f => CSharpSyntaxTree.ParseText(File.ReadAllText(f), ParseOptions, f)).ToList();
         trees.Should().NotBeEmpty($"{folder} holds the project's sources");
-        var project = File.ReadAllText(Path.Combine(directory, assembly + ".csproj"));
-        if (UsesImplicitUsings(root, directory, project))
-        {
-            // The SDK's implicit usings of a library project, which the build generates and this compilation does not.
-            trees.Add(CSharpSyntaxTree.ParseText(
-                "global using System; global using System.Collections.Generic; global using System.IO; global using System.Linq; "
-                + "global using System.Net.Http; global using System.Threading; global using System.Threading.Tasks;",
-                ParseOptions,
-                Path.Combine(directory, "ImplicitUsings.g.cs")));
-        }
-
-        var executable = project.Contains("<OutputType>Exe</OutputType>", StringComparison.Ordinal);
+        var executable = File.ReadAllText(Path.Combine(directory, assembly + ".csproj")).Contains("<OutputType>Exe</OutputType>", StringComparison.Ordinal);
         return Compile(assembly, trees, executable ? OutputKind.ConsoleApplication : OutputKind.DynamicallyLinkedLibrary);
-    }
-
-    /// <summary>Whether the project, or a Directory.Build.props between it and the repository root, enables implicit usings.</summary>
-    private static bool UsesImplicitUsings(string root, string directory, string project)
-    {
-        const string Enabled = "<ImplicitUsings>enable</ImplicitUsings>";
-        if (project.Contains(Enabled, StringComparison.Ordinal))
-        {
-            return true;
-        }
-
-        for (var folder = new DirectoryInfo(directory); folder is not null && folder.FullName.Length >= root.Length; folder = folder.Parent)
-        {
-            var props = Path.Combine(folder.FullName, "Directory.Build.props");
-            if (File.Exists(props) && File.ReadAllText(props).Contains(Enabled, StringComparison.Ordinal))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     [Fact]
