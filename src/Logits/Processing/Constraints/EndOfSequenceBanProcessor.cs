@@ -22,6 +22,10 @@ public abstract class EndOfSequenceBanProcessor : LogitProcessor
     /// <inheritdoc />
     public sealed override bool IsArgmaxInvariant => false;
 
+    /// <inheritdoc />
+    /// <remarks>Bans only (sets <c>-∞</c>): an all-<c>-∞</c> row stays so, so neither the maxima nor the empty-row guard are needed.</remarks>
+    private protected override bool NeedsRowMaxima => false;
+
     private protected int Minimum { get; }
 
     /// <inheritdoc />

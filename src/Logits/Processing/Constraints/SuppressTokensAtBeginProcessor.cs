@@ -42,6 +42,10 @@ public sealed class SuppressTokensAtBeginProcessor : LogitProcessor
     public override bool IsArgmaxInvariant => false;
 
     /// <inheritdoc />
+    /// <remarks>Bans only (sets <c>-∞</c>): an all-<c>-∞</c> row stays so, so neither the maxima nor the empty-row guard are needed.</remarks>
+    private protected override bool NeedsRowMaxima => false;
+
+    /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException">An id is at least the vocabulary size.</exception>
     protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)
     {
