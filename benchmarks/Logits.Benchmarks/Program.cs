@@ -11,13 +11,21 @@ using Logits.Benchmarks.Infrastructure;
 // Modes (see docs/benchmarks.md):
 //   --quick  a Stopwatch harness around every case's methods, a few seconds per case; prints the ratio table.
 //   --dry    one call per method at the smallest V plus the peer agreement checks; exit code 1 on any problem (CI).
-//   --case NAME (with --quick or --dry) runs only that case, e.g. --case "default chain in generation".
+//   --case NAME (with --quick, --dry or --peer-check) runs only that case, e.g. --case "default chain in generation".
+//   --peer-check [--vocab N]  each peer's time in the suite against the same call alone in a child process (default V = 32000);
+//            exit code 1 when one differs by more than 20 %.
 //   --chart TABLE.md OUT.png [--subtitle TEXT]  draws the ratio chart again from a recorded ratio table (no benchmark runs).
 //   anything else goes to BenchmarkDotNet (e.g. --filter '*' --job short [--vocab 128256]); the ratio table is then written as
 //   BenchmarkDotNet.Artifacts/ratios.md with a bar chart, ratios.png.
 if (args.Length >= 4 && args[0] == QuickRunner.ChildSwitch)
 {
-    return QuickRunner.RunChild(args[1], int.Parse(args[2], CultureInfo.InvariantCulture), args[3] == "dry", Console.Out);
+    LogitDistribution? distribution = args.Length >= 5 ? Enum.Parse<LogitDistribution>(args[4]) : null;
+    return QuickRunner.RunChild(args[1], int.Parse(args[2], CultureInfo.InvariantCulture), args[3] == "dry", Console.Out, distribution);
+}
+
+if (args.Length >= 4 && args[0] == PeerCheck.ChildSwitch)
+{
+    return PeerCheck.RunChild(args[1], int.Parse(args[2], CultureInfo.InvariantCulture), args[3], Console.Out);
 }
 
 int chartIndex = Array.IndexOf(args, "--chart");
@@ -43,12 +51,21 @@ if (chartIndex >= 0)
     return 0;
 }
 
-if (args.Contains("--quick") && Environment.GetEnvironmentVariable("DOTNET_TieredCompilation") is null)
+if ((args.Contains("--quick") || args.Contains("--peer-check")) && Environment.GetEnvironmentVariable("DOTNET_TieredCompilation") is null)
 {
     // The quick harness warms each method up for a fraction of a second, in which tiered JIT may not yet have
     // promoted Logits' managed code (LLamaSharp's samplers are native): 35 µs instead of 3.9 µs per token was seen at
     // V = 512. The quick run therefore runs again in a child process with full optimisation from the first call.
     return QuickRunner.RunWithFullJit(args);
+}
+
+if (args.Contains("--peer-check"))
+{
+    // --peer-check [--vocab N] [--case NAME]: every peer's time in the suite against the same call alone (docs/benchmarks.md).
+    int peerVocabIndex = Array.IndexOf(args, "--vocab");
+    int peerVocab = peerVocabIndex >= 0 && peerVocabIndex + 1 < args.Length ? int.Parse(args[peerVocabIndex + 1], CultureInfo.InvariantCulture) : 32000;
+    int peerCaseIndex = Array.IndexOf(args, "--case");
+    return PeerCheck.Run(peerVocab, peerCaseIndex >= 0 && peerCaseIndex + 1 < args.Length ? args[peerCaseIndex + 1] : null, Console.Out);
 }
 
 if (args.Contains("--quick") || args.Contains("--dry"))

@@ -27,6 +27,7 @@ public class BatchChainBenchmarks : BatchChainCase, ICheckedCase
     [Peer(Peer.LlamaCpp)]
     public int LlamaCpp()
     {
+        Next();
         int sum = 0;
         for (int r = 0; r < BatchRows; r++)
         {
@@ -42,6 +43,7 @@ public class BatchChainBenchmarks : BatchChainCase, ICheckedCase
     [Peer(Peer.LlamaCppFill)]
     public void LlamaFill()
     {
+        Next();
         for (int r = 0; r < BatchRows; r++)
         {
             Llama.Fill(Input.AsSpan(r * Vocab, Vocab));
@@ -53,6 +55,7 @@ public class BatchChainBenchmarks : BatchChainCase, ICheckedCase
     [Peer(Peer.TorchSharp)]
     public void Torch()
     {
+        Next();
         using var scope = torch.NewDisposeScope();
         TorchChain.Sample(Tensor, DefaultChainBenchmarks.TopK, DefaultChainBenchmarks.TopP, DefaultChainBenchmarks.MinP, DefaultChainBenchmarks.Temperature);
     }
@@ -62,6 +65,7 @@ public class BatchChainBenchmarks : BatchChainCase, ICheckedCase
     [Peer(Peer.Scalar)]
     public int Scalar()
     {
+        Next();
         int sum = 0;
         for (int r = 0; r < BatchRows; r++)
         {
@@ -75,6 +79,7 @@ public class BatchChainBenchmarks : BatchChainCase, ICheckedCase
     /// <remarks>Every row's token must equal the scalar chain's token drawn from that row's uniform.</remarks>
     public IReadOnlyList<string> CheckPeersAgree()
     {
+        using var hold = HoldInput();
         Pipeline.Reset();
         Logits();
         var messages = new List<string>();
@@ -145,6 +150,7 @@ public abstract class BatchChainCase : SamplingCase
     [Peer(Peer.Logits)]
     public int Logits()
     {
+        Next();
         CopyIn();
         Pipeline.Sample(Batch, Contexts, Tokens);
         return Tokens[0];

@@ -15,6 +15,7 @@ public abstract class LlamaSamplingCase : SamplingCase
     [Peer(Peer.LlamaCpp)]
     public int LlamaCpp()
     {
+        Next();
         Llama.Fill(Input);
         return Llama.Apply(Chain);
     }
@@ -22,7 +23,11 @@ public abstract class LlamaSamplingCase : SamplingCase
     /// <summary>llama.cpp's candidate fill alone (subtracted to give its time net of the fill).</summary>
     [Benchmark(Description = "llama.cpp fill only")]
     [Peer(Peer.LlamaCppFill)]
-    public void LlamaFill() => Llama.Fill(Input);
+    public void LlamaFill()
+    {
+        Next();
+        Llama.Fill(Input);
+    }
 
     /// <summary>Builds llama.cpp's chain for this case.</summary>
     protected abstract SafeLLamaSamplerChainHandle CreateChain();

@@ -31,7 +31,7 @@ public class PenaltiesBenchmarks : LlamaSamplingCase, ICheckedCase
     private torch.Tensor _historyTensor = null!;
 
     /// <inheritdoc/>
-    [Params(32000, 128256, 151936, 262144)]
+    [Params(512, 4096, 32000, 128256, 262144)]
     public override int Vocab { get; set; }
 
     /// <summary>Logits' penalties processor, after the copy in.</summary>
@@ -44,6 +44,7 @@ public class PenaltiesBenchmarks : LlamaSamplingCase, ICheckedCase
     [Peer(Peer.Logits)]
     public void Logits()
     {
+        Next();
         Batch.CopyRowFrom(0, Input);
         _pipeline.Process(Batch, Contexts);
     }
@@ -52,6 +53,7 @@ public class PenaltiesBenchmarks : LlamaSamplingCase, ICheckedCase
     [Peer(Peer.TorchSharp)]
     public void Torch()
     {
+        Next();
         using var scope = torch.NewDisposeScope();
         TorchCore();
     }
@@ -59,11 +61,16 @@ public class PenaltiesBenchmarks : LlamaSamplingCase, ICheckedCase
     /// <summary>Scalar counts and updates.</summary>
     [Benchmark(Description = "scalar counts + updates")]
     [Peer(Peer.Scalar)]
-    public void Scalar() => ScalarSampling.Penalties(Input, _history, Repetition, Frequency, Presence, _counts, _touched, Destination);
+    public void Scalar()
+    {
+        Next();
+        ScalarSampling.Penalties(Input, _history, Repetition, Frequency, Presence, _counts, _touched, Destination);
+    }
 
     /// <inheritdoc/>
     public IReadOnlyList<string> CheckPeersAgree()
     {
+        using var hold = HoldInput();
         Logits();
         var logits = Batch.ToArray();
         Scalar();

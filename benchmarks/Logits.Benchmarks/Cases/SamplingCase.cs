@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics.CodeAnalysis;
+using System.Linq;
 using BenchmarkDotNet.Attributes;
 using Logits.Benchmarks.Infrastructure;
 using Logits.Benchmarks.Peers;
@@ -11,12 +12,15 @@ using TorchSharp;
 namespace Logits.Benchmarks.Cases;
 
 /// <summary>
-/// The common part of every sampling case: the fixed input (<see cref="LogitInput"/>), Logits' batch and contexts,
-/// llama.cpp's candidate array, the TorchSharp tensor, and the row-copy floor.
+/// The common part of every sampling case: the fixed inputs (<see cref="LogitInput"/>), Logits' batch and contexts,
+/// llama.cpp's candidate array, the TorchSharp tensors, and the row-copy floor.
 /// </summary>
 /// <remarks>
-/// Logits works in place, so each Logits benchmark first copies the input into its batch ("copy in"); peers that work
-/// out of place read the same input directly. The <see cref="RowCopy"/> benchmark measures that copy alone.
+/// <para>Logits works in place, so each Logits benchmark first copies the input into its batch ("copy in"); peers that
+/// work out of place read the same input directly. The <see cref="RowCopy"/> benchmark measures that copy alone.</para>
+/// <para>Every benchmark method starts with <see cref="Next"/>: the case holds
+/// <see cref="LogitInput.RotationLength"/> distinct inputs of the chosen <see cref="Distribution"/> and each call reads
+/// the next one, for every peer alike. The peer checks hold one input (<see cref="HoldInput"/>).</para>
 /// </remarks>
 [MemoryDiagnoser]
 [SuppressMessage("Design", "CA1001", Justification = "BenchmarkDotNet owns the instance; [GlobalCleanup] disposes the batch and tensor.")]
@@ -28,11 +32,21 @@ public abstract class SamplingCase
     /// <summary>The vocabulary size V.</summary>
     public abstract int Vocab { get; set; }
 
+    /// <summary>The kind of logit rows.</summary>
+    [ParamsAllValues]
+    public LogitDistribution Distribution { get; set; }
+
     /// <summary>Rows of the batch (1 unless a batch case).</summary>
     protected virtual int Rows => 1;
 
-    /// <summary>The input logits, row-major.</summary>
-    protected float[] Input { get; private set; } = [];
+    /// <summary>The current input logits, row-major (one of the rotation; see <see cref="Next"/>).</summary>
+    protected float[] Input => _inputs[_slot];
+
+    /// <summary>How many distinct inputs the case rotates through.</summary>
+    protected int InputCount => _inputs.Length;
+
+    /// <summary>The index of the current input in the rotation.</summary>
+    protected int InputIndex => _slot;
 
     /// <summary>The destination of out-of-place peers.</summary>
     protected float[] Destination { get; private set; } = [];
@@ -49,25 +63,34 @@ public abstract class SamplingCase
     /// <summary>llama.cpp's candidate array.</summary>
     protected LlamaCandidates Llama { get; private set; } = null!;
 
-    /// <summary>The input as a CPU tensor of shape [V] (one row) or [rows, V].</summary>
-    protected torch.Tensor Tensor { get; private set; } = null!;
+    /// <summary>The current input as a CPU tensor of shape [V] (one row) or [rows, V].</summary>
+    /// <remarks>The tensors (and libtorch itself) are created on first use, so a process that runs only a
+    /// non-torch peer (the peer check's children) never loads libtorch.</remarks>
+    protected torch.Tensor Tensor => Tensors()[_slot];
+
+    private float[][] _inputs = [];
+    private torch.Tensor[] _tensors = [];
+    private int _slot;
+    private bool _held;
 
     /// <summary>Creates the input and the peers' state.</summary>
     [GlobalSetup]
     public void Setup()
     {
-        Input = LogitInput.Create(Rows, Vocab);
-        Destination = new float[Input.Length];
+        int count = LogitInput.RotationLength(Rows, Vocab);
+        _inputs = new float[count][];
+        _tensors = [];
+        for (int i = 0; i < count; i++)
+        {
+            _inputs[i] = LogitInput.Create(Rows, Vocab, Distribution, i * Rows);
+        }
+
+        _slot = 0;
+        Destination = new float[Rows * Vocab];
         Batch = new CpuLogitBatch(Rows, Vocab);
         Contexts = SamplingContext.ForRows(Rows);
         Tokens = new int[Rows];
         Llama = new LlamaCandidates(Vocab);
-        Tensor = Rows == 1 ? torch.tensor(Input) : torch.tensor(Input, new long[] { Rows, Vocab });
-        torch.manual_seed((long)SamplingSeed);
-
-        // One intra-op thread for a single row, as Logits, llama.cpp and the scalar peer use; all cores for a batch.
-        // (libtorch's default, all cores, also made its single-row times swing by 100× on the shared machine.)
-        torch.set_num_threads(Rows == 1 ? 1 : Environment.ProcessorCount);
         SetupCase();
     }
 
@@ -76,7 +99,11 @@ public abstract class SamplingCase
     public void Cleanup()
     {
         CleanupCase();
-        Tensor.Dispose();
+        foreach (var tensor in _tensors)
+        {
+            tensor.Dispose();
+        }
+
         Batch.Dispose();
         Llama.Dispose();
     }
@@ -84,7 +111,46 @@ public abstract class SamplingCase
     /// <summary>One copy of the input: the memory floor.</summary>
     [Benchmark(Description = "row copy (floor)")]
     [Peer(Peer.RowCopy)]
-    public void RowCopy() => Input.AsSpan().CopyTo(Destination);
+    public void RowCopy()
+    {
+        Next();
+        Input.AsSpan().CopyTo(Destination);
+    }
+
+    /// <summary>Moves to the next input of the rotation (the first statement of every benchmark method).</summary>
+    protected void Next()
+    {
+        if (!_held && ++_slot == _inputs.Length)
+        {
+            _slot = 0;
+        }
+    }
+
+    /// <summary>Keeps the current input until the returned scope ends, so a check compares every peer on one input.</summary>
+    protected IDisposable HoldInput()
+    {
+        _held = true;
+        return new Release(this);
+    }
+
+    /// <summary>The input tensor at <paramref name="index"/> of the rotation (for cases that prepare per-input state).</summary>
+    protected torch.Tensor TensorAt(int index) => Tensors()[index];
+
+    private torch.Tensor[] Tensors()
+    {
+        if (_tensors.Length == 0)
+        {
+            torch.manual_seed((long)SamplingSeed);
+
+            // One intra-op thread for a single row, as Logits, llama.cpp and the scalar peer use; all cores for a
+            // batch. (libtorch's default, all cores, also made its single-row times swing by 100× on the shared machine.)
+            torch.set_num_threads(Rows == 1 ? 1 : Environment.ProcessorCount);
+            // Created on first use, possibly inside a peer's dispose scope: detached from it, they live until Cleanup.
+            _tensors = _inputs.Select(input => (Rows == 1 ? torch.tensor(input) : torch.tensor(input, new long[] { Rows, Vocab })).DetachFromDisposeScope()).ToArray();
+        }
+
+        return _tensors;
+    }
 
     /// <summary>Case-specific setup, after the common state exists.</summary>
     protected virtual void SetupCase()
@@ -164,6 +230,11 @@ public abstract class SamplingCase
         }
 
         return list;
+    }
+
+    private sealed class Release(SamplingCase owner) : IDisposable
+    {
+        public void Dispose() => owner._held = false;
     }
 
     private static string Preview(int[] ids) => ids.Length <= 8 ? string.Join(",", ids) : string.Join(",", ids[..8]) + ",…";

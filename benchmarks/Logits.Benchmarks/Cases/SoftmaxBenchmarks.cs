@@ -18,7 +18,7 @@ namespace Logits.Benchmarks.Cases;
 public class SoftmaxBenchmarks : SamplingCase, ICheckedCase
 {
     /// <inheritdoc/>
-    [Params(32000, 128256, 151936, 262144)]
+    [Params(512, 4096, 32000, 128256, 262144)]
     public override int Vocab { get; set; }
 
     /// <summary>Logits' stable softmax, in place after the copy in.</summary>
@@ -26,6 +26,7 @@ public class SoftmaxBenchmarks : SamplingCase, ICheckedCase
     [Peer(Peer.Logits)]
     public void Logits()
     {
+        Next();
         CopyIn();
         Batch.Kernels.Softmax(Batch, Batch);
     }
@@ -33,13 +34,18 @@ public class SoftmaxBenchmarks : SamplingCase, ICheckedCase
     /// <summary>The BCL's unstable softmax (no max subtraction).</summary>
     [Benchmark(Description = "TensorPrimitives.SoftMax (unstable)")]
     [Peer(Peer.TensorPrimitives)]
-    public void TensorPrimitivesSoftMax() => TensorPrimitives.SoftMax(Input, Destination);
+    public void TensorPrimitivesSoftMax()
+    {
+        Next();
+        TensorPrimitives.SoftMax(Input, Destination);
+    }
 
     /// <summary>TorchSharp's softmax on CPU libtorch.</summary>
     [Benchmark(Description = "TorchSharp softmax")]
     [Peer(Peer.TorchSharp)]
     public void Torch()
     {
+        Next();
         using var scope = torch.NewDisposeScope();
         torch.nn.functional.softmax(Tensor, 0);
     }
@@ -47,11 +53,16 @@ public class SoftmaxBenchmarks : SamplingCase, ICheckedCase
     /// <summary>A scalar stable softmax.</summary>
     [Benchmark(Description = "scalar stable softmax")]
     [Peer(Peer.Scalar)]
-    public void Scalar() => ScalarSampling.Softmax(Input, Destination);
+    public void Scalar()
+    {
+        Next();
+        ScalarSampling.Softmax(Input, Destination);
+    }
 
     /// <inheritdoc/>
     public IReadOnlyList<string> CheckPeersAgree()
     {
+        using var hold = HoldInput();
         Logits();
         var logits = Batch.ToArray();
         TensorPrimitivesSoftMax();
@@ -72,7 +83,7 @@ public class LogSoftmaxBenchmarks : SamplingCase, ICheckedCase
     private float[] _scratch = [];
 
     /// <inheritdoc/>
-    [Params(32000, 128256, 151936, 262144)]
+    [Params(512, 4096, 32000, 128256, 262144)]
     public override int Vocab { get; set; }
 
     /// <summary>Logits' stable log-softmax, in place after the copy in.</summary>
@@ -80,6 +91,7 @@ public class LogSoftmaxBenchmarks : SamplingCase, ICheckedCase
     [Peer(Peer.Logits)]
     public void Logits()
     {
+        Next();
         CopyIn();
         Batch.Kernels.LogSoftmax(Batch, Batch);
     }
@@ -89,6 +101,7 @@ public class LogSoftmaxBenchmarks : SamplingCase, ICheckedCase
     [Peer(Peer.TensorPrimitives)]
     public void TensorPrimitivesLogSoftmax()
     {
+        Next();
         float max = TensorPrimitives.Max(Input);
         TensorPrimitives.Subtract(Input, max, Destination);
         TensorPrimitives.Exp(Destination, _scratch);
@@ -101,6 +114,7 @@ public class LogSoftmaxBenchmarks : SamplingCase, ICheckedCase
     [Peer(Peer.TorchSharp)]
     public void Torch()
     {
+        Next();
         using var scope = torch.NewDisposeScope();
         torch.nn.functional.log_softmax(Tensor, 0);
     }
@@ -108,11 +122,16 @@ public class LogSoftmaxBenchmarks : SamplingCase, ICheckedCase
     /// <summary>A scalar stable log-softmax.</summary>
     [Benchmark(Description = "scalar stable log-softmax")]
     [Peer(Peer.Scalar)]
-    public void Scalar() => ScalarSampling.LogSoftmax(Input, Destination);
+    public void Scalar()
+    {
+        Next();
+        ScalarSampling.LogSoftmax(Input, Destination);
+    }
 
     /// <inheritdoc/>
     public IReadOnlyList<string> CheckPeersAgree()
     {
+        using var hold = HoldInput();
         Logits();
         var logits = Batch.ToArray();
         TensorPrimitivesLogSoftmax();

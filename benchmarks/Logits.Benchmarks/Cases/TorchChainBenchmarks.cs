@@ -26,7 +26,7 @@ namespace Logits.Benchmarks.Cases;
 public class TorchChainBenchmarks : SamplingCase, ICheckedCase
 {
     private TorchLogitBatch _batch = null!;
-    private torch.Tensor _input = null!;
+    private torch.Tensor[] _inputs = [];
     private LogitPipeline _pipeline = null!;
     private SamplingContext[] _contexts = [];
     private readonly int[] _tokens = new int[1];
@@ -40,7 +40,8 @@ public class TorchChainBenchmarks : SamplingCase, ICheckedCase
     [Peer(Peer.Logits)]
     public int Logits()
     {
-        _batch.Values.copy_(_input);
+        Next();
+        _batch.Values.copy_(_inputs[InputIndex]);
         _pipeline.Sample(_batch, _contexts, _tokens);
         return _tokens[0];
     }
@@ -50,17 +51,19 @@ public class TorchChainBenchmarks : SamplingCase, ICheckedCase
     [Peer(Peer.TorchSharp)]
     public long Torch()
     {
+        Next();
         using var scope = torch.NewDisposeScope();
-        return TorchComposite.Sample(_input, DefaultChainBenchmarks.TopK, DefaultChainBenchmarks.TopP, DefaultChainBenchmarks.MinP, DefaultChainBenchmarks.Temperature).item<long>();
+        return TorchComposite.Sample(_inputs[InputIndex], DefaultChainBenchmarks.TopK, DefaultChainBenchmarks.TopP, DefaultChainBenchmarks.MinP, DefaultChainBenchmarks.Temperature).item<long>();
     }
 
     /// <inheritdoc/>
     /// <remarks>Both tokens must be in the set Logits keeps (its pipeline's <c>Process</c> on the same input).</remarks>
     public IReadOnlyList<string> CheckPeersAgree()
     {
+        using var hold = HoldInput();
         _pipeline.Reset();
         int token = Logits();
-        _batch.Values.copy_(_input);
+        _batch.Values.copy_(_inputs[InputIndex]);
         _pipeline.Process(_batch, _contexts);
         var kept = Kept(_batch.ToArray());
         var messages = new List<string?>
@@ -80,8 +83,13 @@ public class TorchChainBenchmarks : SamplingCase, ICheckedCase
     protected override void SetupCase()
     {
         TorchRuntime.SetIntraOpThreads(1);
-        _input = Tensor.reshape(1, Vocab).contiguous();
-        _batch = TorchLogitBatch.FromTensor(_input);
+        _inputs = new torch.Tensor[InputCount];
+        for (int i = 0; i < _inputs.Length; i++)
+        {
+            _inputs[i] = TensorAt(i).reshape(1, Vocab).contiguous();
+        }
+
+        _batch = TorchLogitBatch.FromTensor(_inputs[0]);
         _pipeline = LogitPipeline.CreateBuilder()
             .TopK(DefaultChainBenchmarks.TopK)
             .TopP(DefaultChainBenchmarks.TopP)
@@ -95,6 +103,9 @@ public class TorchChainBenchmarks : SamplingCase, ICheckedCase
     protected override void CleanupCase()
     {
         _batch.Dispose();
-        _input.Dispose();
+        foreach (var input in _inputs)
+        {
+            input.Dispose();
+        }
     }
 }

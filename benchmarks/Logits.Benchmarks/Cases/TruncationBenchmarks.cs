@@ -22,7 +22,7 @@ public class TopKBenchmarks : LlamaSamplingCase, ICheckedCase
     private readonly float[] _heap = new float[K];
 
     /// <inheritdoc/>
-    [Params(32000, 128256, 151936, 262144)]
+    [Params(512, 4096, 32000, 128256, 262144)]
     public override int Vocab { get; set; }
 
     /// <summary>Logits' top-k processor, after the copy in.</summary>
@@ -30,6 +30,7 @@ public class TopKBenchmarks : LlamaSamplingCase, ICheckedCase
     [Peer(Peer.Logits)]
     public void Logits()
     {
+        Next();
         CopyIn();
         _topK.Process(Batch, Contexts);
     }
@@ -39,6 +40,7 @@ public class TopKBenchmarks : LlamaSamplingCase, ICheckedCase
     [Peer(Peer.TorchSharp)]
     public void Torch()
     {
+        Next();
         using var scope = torch.NewDisposeScope();
         TorchCore();
     }
@@ -46,11 +48,16 @@ public class TopKBenchmarks : LlamaSamplingCase, ICheckedCase
     /// <summary>A scalar heap and mask.</summary>
     [Benchmark(Description = "scalar heap top-k")]
     [Peer(Peer.Scalar)]
-    public void Scalar() => ScalarSampling.TopK(Input, K, _heap, Destination);
+    public void Scalar()
+    {
+        Next();
+        ScalarSampling.TopK(Input, K, _heap, Destination);
+    }
 
     /// <inheritdoc/>
     public IReadOnlyList<string> CheckPeersAgree()
     {
+        using var hold = HoldInput();
         Logits();
         var logits = Kept(Batch.AsSpan());
         Scalar();
@@ -91,7 +98,7 @@ public class TopPBenchmarks : LlamaSamplingCase, ICheckedCase
     private float[] _sortScratch = [];
 
     /// <inheritdoc/>
-    [Params(32000, 128256, 151936, 262144)]
+    [Params(512, 4096, 32000, 128256, 262144)]
     public override int Vocab { get; set; }
 
     /// <summary>Logits' top-p processor, after the copy in.</summary>
@@ -99,6 +106,7 @@ public class TopPBenchmarks : LlamaSamplingCase, ICheckedCase
     [Peer(Peer.Logits)]
     public void Logits()
     {
+        Next();
         CopyIn();
         _topP.Process(Batch, Contexts);
     }
@@ -108,6 +116,7 @@ public class TopPBenchmarks : LlamaSamplingCase, ICheckedCase
     [Peer(Peer.TorchSharp)]
     public void Torch()
     {
+        Next();
         using var scope = torch.NewDisposeScope();
         TorchCore();
     }
@@ -115,11 +124,16 @@ public class TopPBenchmarks : LlamaSamplingCase, ICheckedCase
     /// <summary>Scalar: Array.Sort and a float64 prefix sum.</summary>
     [Benchmark(Description = "scalar Array.Sort top-p")]
     [Peer(Peer.Scalar)]
-    public void Scalar() => ScalarSampling.TopP(Input, P, _sortScratch, Destination);
+    public void Scalar()
+    {
+        Next();
+        ScalarSampling.TopP(Input, P, _sortScratch, Destination);
+    }
 
     /// <inheritdoc/>
     public IReadOnlyList<string> CheckPeersAgree()
     {
+        using var hold = HoldInput();
         Logits();
         var logits = Kept(Batch.AsSpan());
         Scalar();
@@ -170,7 +184,7 @@ public class MinPBenchmarks : LlamaSamplingCase, ICheckedCase
     private readonly MinPProcessor _minP = new(MinP);
 
     /// <inheritdoc/>
-    [Params(32000, 128256, 151936, 262144)]
+    [Params(512, 4096, 32000, 128256, 262144)]
     public override int Vocab { get; set; }
 
     /// <summary>Logits' min-p processor, after the copy in.</summary>
@@ -178,6 +192,7 @@ public class MinPBenchmarks : LlamaSamplingCase, ICheckedCase
     [Peer(Peer.Logits)]
     public void Logits()
     {
+        Next();
         CopyIn();
         _minP.Process(Batch, Contexts);
     }
@@ -187,6 +202,7 @@ public class MinPBenchmarks : LlamaSamplingCase, ICheckedCase
     [Peer(Peer.TorchSharp)]
     public void Torch()
     {
+        Next();
         using var scope = torch.NewDisposeScope();
         TorchCore();
     }
@@ -194,11 +210,16 @@ public class MinPBenchmarks : LlamaSamplingCase, ICheckedCase
     /// <summary>Scalar: max and one masking pass.</summary>
     [Benchmark(Description = "scalar min-p")]
     [Peer(Peer.Scalar)]
-    public void Scalar() => ScalarSampling.MinP(Input, MinP, Destination);
+    public void Scalar()
+    {
+        Next();
+        ScalarSampling.MinP(Input, MinP, Destination);
+    }
 
     /// <inheritdoc/>
     public IReadOnlyList<string> CheckPeersAgree()
     {
+        using var hold = HoldInput();
         Logits();
         var logits = Kept(Batch.AsSpan());
         Scalar();

@@ -37,7 +37,10 @@ public static class FullRunReport
 
             int vocab = Convert.ToInt32(report.BenchmarkCase.Parameters["Vocab"], System.Globalization.CultureInfo.InvariantCulture);
             double? bytes = report.GcStats.GetBytesAllocatedPerOperation(report.BenchmarkCase);
-            measurements.Add(new Measurement(@case.Name, vocab, peer, report.ResultStatistics.Mean, bytes));
+            LogitDistribution? distribution = report.BenchmarkCase.Parameters.Items.Any(p => p.Name == "Distribution")
+                ? (LogitDistribution)report.BenchmarkCase.Parameters["Distribution"]
+                : null;
+            measurements.Add(new Measurement(@case.Name, vocab, peer, report.ResultStatistics.Mean, bytes, distribution));
         }
 
         if (measurements.Count == 0 || summaries.Count == 0)
@@ -67,6 +70,9 @@ public static class FullRunReport
             $"Command line: `{Environment.CommandLine}`",
             "",
             table.ToMarkdown(),
+            "Logits / llama.cpp net of its fill, by case, rows and V:",
+            "",
+            table.LlamaMatrix(),
             "![Logits / peer at V = 128256](ratios.png)",
             "",
         ]));

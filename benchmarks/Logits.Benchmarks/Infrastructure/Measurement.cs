@@ -6,4 +6,5 @@ namespace Logits.Benchmarks.Infrastructure;
 /// <param name="Peer">Who the method measures.</param>
 /// <param name="Nanoseconds">Time per call.</param>
 /// <param name="BytesPerCall">Managed bytes allocated per call, when measured.</param>
-public sealed record Measurement(string Case, int Vocab, Peer Peer, double Nanoseconds, double? BytesPerCall);
+/// <param name="Distribution">The kind of logit rows (null for cases without one, e.g. generation with a model).</param>
+public sealed record Measurement(string Case, int Vocab, Peer Peer, double Nanoseconds, double? BytesPerCall, LogitDistribution? Distribution = null);

@@ -15,11 +15,11 @@ namespace Logits.Benchmarks.Infrastructure;
 /// </summary>
 /// <remarks>
 /// <para><c>--quick</c>: runs in a child process with <c>DOTNET_TieredCompilation=0</c> (see <see cref="RunWithFullJit"/>);
-/// every case at every V; per method a 250 ms warm-up, then batches of calls sized to about 10 ms each
+/// every case at V = 512, 32000 and 128256 (those it has) and every input distribution; per method a 250 ms warm-up, then batches of calls sized to about 10 ms each
 /// for <see cref="QuickBudget"/>; the time is the median batch's mean per call, the allocation is
 /// managed bytes allocated over all batches divided by the calls (see <see cref="Measure"/>). A few seconds per case and V;
 /// indicative only (no outlier analysis, no process isolation).</para>
-/// <para><c>--dry</c>: every case at its smallest V, one call per method after one warm-up call, plus each case's
+/// <para><c>--dry</c>: every case at its smallest V and every input distribution, one call per method after one warm-up call, plus each case's
 /// <see cref="ICheckedCase.CheckPeersAgree"/>; any mismatch or exception fails the run (exit code 1). Used by CI so the
 /// suite never rots.</para>
 /// <para>One-core classes (<see cref="CaseAttribute.OneCore"/>) run in a child process of this executable started with
@@ -27,8 +27,11 @@ namespace Logits.Benchmarks.Infrastructure;
 /// </remarks>
 public static class QuickRunner
 {
-    /// <summary>The argument that starts a one-core child: <c>--one-core-child TYPE VOCAB quick|dry</c>.</summary>
+    /// <summary>The argument that starts a one-core child: <c>--one-core-child TYPE VOCAB quick|dry [DISTRIBUTION]</c>.</summary>
     public const string ChildSwitch = "--one-core-child";
+
+    /// <summary>The vocabulary sizes <c>--quick</c> measures (of those a case has; its smallest when it has none of them).</summary>
+    private static readonly int[] QuickVocabs = [512, 32000, 128256];
 
     private static readonly TimeSpan QuickBudget = TimeSpan.FromMilliseconds(400);
     private static readonly TimeSpan BatchTarget = TimeSpan.FromMilliseconds(10);
@@ -58,35 +61,51 @@ public static class QuickRunner
             }
 
             var sizes = CaseCatalog.VocabSizes(type);
-            foreach (int vocab in dry ? new[] { sizes.Min() } : sizes.ToArray())
+            var quickSizes = sizes.Where(QuickVocabs.Contains).ToArray();
+            int[] vocabs = dry ? [sizes.Min()] : quickSizes.Length > 0 ? quickSizes : [sizes.Min()];
+            LogitDistribution?[] distributions = type.GetProperty(nameof(SamplingCase.Distribution)) is null
+                ? [null]
+                : Enum.GetValues<LogitDistribution>().Select(d => (LogitDistribution?)d).ToArray();
+            foreach (var distribution in distributions)
             {
-                var caseStarted = Stopwatch.StartNew();
-                try
+                foreach (int vocab in vocabs)
                 {
-                    if (@case.OneCore)
+                    var caseStarted = Stopwatch.StartNew();
+                    string where = $"{@case.Name}{(distribution is null ? "" : $" [{RatioTable.DistributionName(distribution)}]")}, V = {vocab}";
+                    try
                     {
-                        measurements.Add(RunOneCoreChild(type, @case, vocab, dry));
+                        if (@case.OneCore)
+                        {
+                            measurements.Add(RunOneCoreChild(type, @case, vocab, distribution, dry));
+                        }
+                        else
+                        {
+                            measurements.AddRange(MeasureCase(type, @case, vocab, distribution, dry, failures, where));
+                        }
                     }
-                    else
-                    {
-                        measurements.AddRange(MeasureCase(type, @case, vocab, dry, failures));
-                    }
-                }
 #pragma warning disable CA1031 // Reported and counted: one broken case must not hide the others.
-                catch (Exception error)
+                    catch (Exception error)
 #pragma warning restore CA1031
-                {
-                    var inner = error is TargetInvocationException { InnerException: { } e } ? e : error;
-                    failures.Add($"{@case.Name}, V = {vocab}: {inner.GetType().Name}: {inner.Message}");
-                }
+                    {
+                        var inner = error is TargetInvocationException { InnerException: { } e } ? e : error;
+                        failures.Add($"{where}: {inner.GetType().Name}: {inner.Message}");
+                    }
 
-                output.WriteLine($"  {@case.Name}{(@case.OneCore ? " (1 core)" : "")}, V = {vocab}: {caseStarted.Elapsed.TotalSeconds:0.0} s");
+                    output.WriteLine($"  {where}{(@case.OneCore ? " (1 core)" : "")}: {caseStarted.Elapsed.TotalSeconds:0.0} s");
+                }
             }
         }
 
         var table = RatioTable.Build(measurements);
         output.WriteLine();
         output.Write(table.ToText());
+        if (!dry && table.LlamaMatrix() is { Length: > 0 } matrix)
+        {
+            output.WriteLine();
+            output.WriteLine("Logits / llama.cpp net of its fill:");
+            output.Write(matrix);
+        }
+
         output.WriteLine($"Total {started.Elapsed.TotalSeconds:0} s.");
         foreach (string failure in failures)
         {
@@ -124,11 +143,11 @@ public static class QuickRunner
     }
 
     /// <summary>The body of a one-core child: measures the class's Logits method and prints one <c>RESULT</c> line.</summary>
-    public static int RunChild(string typeName, int vocab, bool dry, TextWriter output)
+    public static int RunChild(string typeName, int vocab, bool dry, TextWriter output, LogitDistribution? distribution = null)
     {
         ArgumentNullException.ThrowIfNull(output);
         var type = typeof(QuickRunner).Assembly.GetType(typeName) ?? throw new ArgumentException($"no type {typeName}", nameof(typeName));
-        var instance = Create(type, vocab);
+        var instance = Create(type, vocab, distribution);
         try
         {
             var method = CaseCatalog.PeerMethods(type).First(m => m.Peer == Peer.Logits).Method;
@@ -142,10 +161,10 @@ public static class QuickRunner
         }
     }
 
-    private static List<Measurement> MeasureCase(Type type, CaseAttribute @case, int vocab, bool dry, List<string> failures)
+    private static List<Measurement> MeasureCase(Type type, CaseAttribute @case, int vocab, LogitDistribution? distribution, bool dry, List<string> failures, string where)
     {
         var result = new List<Measurement>();
-        var instance = Create(type, vocab);
+        var instance = Create(type, vocab, distribution);
         try
         {
             foreach (var (method, peer) in CaseCatalog.PeerMethods(type))
@@ -158,14 +177,14 @@ public static class QuickRunner
                 try
                 {
                     var (ns, bytes) = Measure(method, instance, dry, allThreads: @case.Rows > 1);
-                    result.Add(new Measurement(@case.Name, vocab, counted, ns, bytes));
+                    result.Add(new Measurement(@case.Name, vocab, counted, ns, bytes, distribution));
                 }
 #pragma warning disable CA1031 // Reported and counted.
                 catch (Exception error)
 #pragma warning restore CA1031
                 {
                     var inner = error is TargetInvocationException { InnerException: { } e } ? e : error;
-                    failures.Add($"{@case.Name}, V = {vocab}, {method.Name}: {inner.GetType().Name}: {inner.Message}");
+                    failures.Add($"{where}, {method.Name}: {inner.GetType().Name}: {inner.Message}");
                 }
             }
 
@@ -173,7 +192,7 @@ public static class QuickRunner
             {
                 foreach (string message in checkedCase.CheckPeersAgree())
                 {
-                    failures.Add($"{@case.Name}, V = {vocab}: peers disagree: {message}");
+                    failures.Add($"{where}: peers disagree: {message}");
                 }
             }
         }
@@ -185,7 +204,7 @@ public static class QuickRunner
         return result;
     }
 
-    private static Measurement RunOneCoreChild(Type type, CaseAttribute @case, int vocab, bool dry)
+    private static Measurement RunOneCoreChild(Type type, CaseAttribute @case, int vocab, LogitDistribution? distribution, bool dry)
     {
         string path = Environment.ProcessPath ?? throw new InvalidOperationException("The process path is unknown.");
         var start = new ProcessStartInfo(path) { RedirectStandardOutput = true, UseShellExecute = false };
@@ -197,6 +216,11 @@ public static class QuickRunner
         foreach (string argument in new[] { ChildSwitch, type.FullName!, vocab.ToString(CultureInfo.InvariantCulture), dry ? "dry" : "quick" })
         {
             start.ArgumentList.Add(argument);
+        }
+
+        if (distribution is not null)
+        {
+            start.ArgumentList.Add(distribution.Value.ToString());
         }
 
         start.Environment[BatchChainCase.OneCoreVariable] = "1";
@@ -219,18 +243,25 @@ public static class QuickRunner
             throw new InvalidOperationException($"the one-core child saw {parts[3].Trim()} processors, not 1");
         }
 
-        return new Measurement(@case.Name, vocab, Peer.LogitsOneCore, double.Parse(parts[1], CultureInfo.InvariantCulture), double.Parse(parts[2], CultureInfo.InvariantCulture));
+        return new Measurement(@case.Name, vocab, Peer.LogitsOneCore, double.Parse(parts[1], CultureInfo.InvariantCulture), double.Parse(parts[2], CultureInfo.InvariantCulture), distribution);
     }
 
-    private static object Create(Type type, int vocab)
+    /// <summary>Creates a case instance at <paramref name="vocab"/> (and <paramref name="distribution"/> when given) and runs its setup.</summary>
+    internal static object Create(Type type, int vocab, LogitDistribution? distribution)
     {
         var instance = Activator.CreateInstance(type) ?? throw new InvalidOperationException($"cannot create {type.Name}");
         type.GetProperty("Vocab")!.SetValue(instance, vocab);
+        if (distribution is not null)
+        {
+            type.GetProperty(nameof(SamplingCase.Distribution))!.SetValue(instance, distribution.Value);
+        }
+
         type.GetMethod("Setup")!.Invoke(instance, null);
         return instance;
     }
 
-    private static void Cleanup(object instance) => instance.GetType().GetMethod("Cleanup")!.Invoke(instance, null);
+    /// <summary>Runs a case instance's cleanup.</summary>
+    internal static void Cleanup(object instance) => instance.GetType().GetMethod("Cleanup")!.Invoke(instance, null);
 
     /// <summary>Times one method: (ns per call, managed bytes per call).</summary>
     /// <remarks>
@@ -239,7 +270,7 @@ public static class QuickRunner
     /// and counting them would show a few bytes per call that the benchmark does not allocate. Batch cases run rows on
     /// worker threads, so all threads count.
     /// </remarks>
-    private static (double Nanoseconds, double Bytes) Measure(MethodInfo method, object instance, bool dry, bool allThreads)
+    internal static (double Nanoseconds, double Bytes) Measure(MethodInfo method, object instance, bool dry, bool allThreads)
     {
         long Allocated() => allThreads ? GC.GetTotalAllocatedBytes(precise: true) : GC.GetAllocatedBytesForCurrentThread();
 

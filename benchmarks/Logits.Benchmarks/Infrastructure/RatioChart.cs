@@ -38,7 +38,7 @@ public static class RatioChart
             double value = Math.Log10(row.Ratio!.Value);
             var color = row.Met switch { true => Met, false => Missed, null => NoTarget };
             bars.Add(new Bar { Position = position, Value = value, FillColor = color, Orientation = Orientation.Horizontal, Size = 0.7 });
-            ticks.Add(new Tick(position, string.Create(CultureInfo.InvariantCulture, $"{row.Case} / {row.Peer}: {row.Ratio:0.###}×"), isMajor: true));
+            ticks.Add(new Tick(position, string.Create(CultureInfo.InvariantCulture, $"{row.Case}{(row.Distribution.Length == 0 ? "" : $" [{row.Distribution}]")} / {row.Peer}: {row.Ratio:0.###}×"), isMajor: true));
             lowest = Math.Min(lowest, value);
             highest = Math.Max(highest, value);
             if (TargetValue(row.Target) is double target)

@@ -40,7 +40,7 @@ public sealed class RatioTable
     /// </summary>
     private static readonly string[] TorchBackendCases = ["torch default chain"];
 
-    private static readonly string[] Header = ["case", "V", "Logits", "peer", "peer time", "Logits/peer", "target", "met", "note"];
+    private static readonly string[] Header = ["case", "rows", "V", "Logits", "peer", "peer time", "Logits/peer", "target", "met", "note"];
 
     private readonly List<Row> _rows = [];
 
@@ -59,7 +59,7 @@ public sealed class RatioTable
     {
         ArgumentNullException.ThrowIfNull(measurements);
         var table = new RatioTable();
-        foreach (var group in measurements.GroupBy(m => (m.Case, m.Vocab)).OrderBy(g => CaseCatalog.Order(g.Key.Case)).ThenBy(g => g.Key.Vocab))
+        foreach (var group in measurements.GroupBy(m => (m.Case, m.Distribution, m.Vocab)).OrderBy(g => CaseCatalog.Order(g.Key.Case)).ThenBy(g => g.Key.Distribution).ThenBy(g => g.Key.Vocab))
         {
             var byPeer = group.GroupBy(m => m.Peer).ToDictionary(g => g.Key, g => g.Last());
             if (!byPeer.TryGetValue(Peer.Logits, out var logits))
@@ -73,7 +73,7 @@ public sealed class RatioTable
                 var target = Targets.FirstOrDefault(t => t.Case == group.Key.Case && t.Peer == peer && t.Vocab == group.Key.Vocab);
                 double? max = target.Case is null ? null : target.MaxRatio;
                 bool? met = max is null || ratio is null ? null : ratio <= max;
-                table._rows.Add(new Row(group.Key.Case, group.Key.Vocab, logits.Nanoseconds, peer, peerNs, ratio, max is null ? "" : $"≤ {max:0.###}", met, note));
+                table._rows.Add(new Row(group.Key.Case, group.Key.Vocab, logits.Nanoseconds, peer, peerNs, ratio, max is null ? "" : $"≤ {max:0.###}", met, note, DistributionName(group.Key.Distribution)));
             }
 
             if (byPeer.TryGetValue(Peer.LlamaCpp, out var llama))
@@ -95,7 +95,7 @@ public sealed class RatioTable
 
             if (group.Key.Vocab == TargetVocab && logits.BytesPerCall is double bytes && !TorchBackendCases.Contains(group.Key.Case))
             {
-                table._rows.Add(new Row(group.Key.Case, group.Key.Vocab, logits.Nanoseconds, "(Logits bytes allocated per call)", null, null, "= 0 B", bytes < 1, $"{bytes:0} B"));
+                table._rows.Add(new Row(group.Key.Case, group.Key.Vocab, logits.Nanoseconds, "(Logits bytes allocated per call)", null, null, "= 0 B", bytes < 1, $"{bytes:0} B", DistributionName(group.Key.Distribution)));
             }
         }
 
@@ -122,13 +122,21 @@ public sealed class RatioTable
             }
 
             string[] cells = trimmed[1..^1].Split('|').Select(c => c.Trim()).ToArray();
-            if (cells.Length != Header.Length || !int.TryParse(cells[1], NumberStyles.None, CultureInfo.InvariantCulture, out int vocab))
+            string rowsName = "";
+            if (cells.Length == Header.Length)
+            {
+                // Since the distribution axis: "rows" is the second column.
+                rowsName = cells[1];
+                cells = cells.Where((_, i) => i != 1).ToArray();
+            }
+
+            if (cells.Length != Header.Length - 1 || !int.TryParse(cells[1], NumberStyles.None, CultureInfo.InvariantCulture, out int vocab))
             {
                 continue; // the header, the separator or another table
             }
 
             bool? met = cells[7] switch { "met" => true, "NOT MET" => false, _ => null };
-            table._rows.Add(new Row(cells[0], vocab, ParseTime(cells[2]) ?? throw new FormatException($"No Logits time in row '{line}'."), cells[3], ParseTime(cells[4]), ParseNumber(cells[5], line), cells[6], met, cells[8].Length == 0 ? null : cells[8]));
+            table._rows.Add(new Row(cells[0], vocab, ParseTime(cells[2]) ?? throw new FormatException($"No Logits time in row '{line}'."), cells[3], ParseTime(cells[4]), ParseNumber(cells[5], line), cells[6], met, cells[8].Length == 0 ? null : cells[8], rowsName));
         }
 
         return table;
@@ -179,7 +187,7 @@ public sealed class RatioTable
         var text = new StringBuilder();
         for (int r = 0; r < cells.Count; r++)
         {
-            text.AppendLine(string.Join("  ", cells[r].Select((cell, c) => c is 1 or 2 or 4 or 5 ? cell.PadLeft(widths[c]) : cell.PadRight(widths[c]))).TrimEnd());
+            text.AppendLine(string.Join("  ", cells[r].Select((cell, c) => c is 2 or 3 or 5 or 6 ? cell.PadLeft(widths[c]) : cell.PadRight(widths[c]))).TrimEnd());
             if (r == 0)
             {
                 text.AppendLine(new string('-', widths.Sum() + (2 * (widths.Length - 1))));
@@ -196,7 +204,7 @@ public sealed class RatioTable
         var cells = Cells();
         var text = new StringBuilder();
         text.AppendLine("| " + string.Join(" | ", cells[0]) + " |");
-        text.AppendLine("| --- | ---: | ---: | --- | ---: | ---: | --- | --- | --- |");
+        text.AppendLine("| --- | --- | ---: | ---: | --- | ---: | ---: | --- | --- | --- |");
         foreach (var row in cells.Skip(1))
         {
             text.AppendLine("| " + string.Join(" | ", row) + " |");
@@ -221,6 +229,7 @@ public sealed class RatioTable
             cells.Add(
             [
                 row.Case,
+                row.Distribution,
                 row.Vocab.ToString(CultureInfo.InvariantCulture),
                 FormatTime(row.LogitsNs),
                 row.Peer,
@@ -245,5 +254,42 @@ public sealed class RatioTable
     /// <param name="Target">The target, e.g. <c>≤ 0.5</c>, or empty.</param>
     /// <param name="Met">Whether the target is met; null when there is none.</param>
     /// <param name="Note">A remark (the fill time, bytes allocated).</param>
-    public sealed record Row(string Case, int Vocab, double LogitsNs, string Peer, double? PeerNs, double? Ratio, string Target, bool? Met, string? Note);
+    /// <param name="Distribution">The kind of logit rows (<see cref="DistributionName"/>), empty when the case has none.</param>
+    public sealed record Row(string Case, int Vocab, double LogitsNs, string Peer, double? PeerNs, double? Ratio, string Target, bool? Met, string? Note, string Distribution = "");
+
+    /// <summary>The short name of a distribution in the tables: <c>peaked</c>, <c>gaussian σ1</c>, <c>gaussian σ3</c>, <c>zipf</c>.</summary>
+    public static string DistributionName(LogitDistribution? distribution) => distribution switch
+    {
+        null => "",
+        LogitDistribution.Peaked => "peaked",
+        LogitDistribution.Gaussian1 => "gaussian σ1",
+        LogitDistribution.Gaussian3 => "gaussian σ3",
+        LogitDistribution.Zipf => "zipf",
+        _ => distribution.ToString()!,
+    };
+
+    /// <summary>
+    /// The ratio against llama.cpp net of its fill as a matrix: one line per case and distribution, one column per V
+    /// (the form in which the distribution × vocabulary results are read at a glance). Empty when no llama.cpp peer ran.
+    /// </summary>
+    public string LlamaMatrix()
+    {
+        var rows = _rows.Where(r => r.Peer == "llama.cpp net of fill" && r.Ratio is not null).ToList();
+        if (rows.Count == 0)
+        {
+            return "";
+        }
+
+        var vocabs = rows.Select(r => r.Vocab).Distinct().Order().ToList();
+        var text = new StringBuilder();
+        text.AppendLine("| case | rows | " + string.Join(" | ", vocabs.Select(v => $"V = {v}")) + " |");
+        text.AppendLine("| --- | --- |" + string.Concat(vocabs.Select(_ => " ---: |")));
+        foreach (var line in rows.GroupBy(r => (r.Case, r.Distribution)))
+        {
+            var byVocab = line.ToDictionary(r => r.Vocab, r => r.Ratio!.Value);
+            text.AppendLine($"| {line.Key.Case} | {line.Key.Distribution} | " + string.Join(" | ", vocabs.Select(v => byVocab.TryGetValue(v, out double ratio) ? string.Create(CultureInfo.InvariantCulture, $"{ratio:0.00}") : "—")) + " |");
+        }
+
+        return text.ToString();
+    }
 }

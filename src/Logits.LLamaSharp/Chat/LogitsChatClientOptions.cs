@@ -1,4 +1,3 @@
-using System;
 using Logits.Integration;
 using Logits.Pipelines;
 using Microsoft.Extensions.AI;

@@ -1,8 +1,4 @@
-using System;
-using System.Collections.Generic;
 using System.Runtime.CompilerServices;
-using System.Threading;
-using System.Threading.Tasks;
 using LLama.Common;
 using Logits.Integration;
 using Logits.LLamaSharp.Sampling;

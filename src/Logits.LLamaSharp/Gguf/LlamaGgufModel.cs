@@ -1,6 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.IO;
 
 namespace Logits.LLamaSharp.Gguf;
 

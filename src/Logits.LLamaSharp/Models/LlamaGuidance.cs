@@ -1,8 +1,6 @@
-using System;
-using System.Collections.Generic;
+using Logits.Generation;
 using Logits.Processing;
 using Logits.Processing.Guidance;
-using Logits.Tensors;
 
 namespace Logits.LLamaSharp.Models;
 
@@ -32,11 +30,12 @@ public sealed class LlamaGuidance : IUnconditionalLogitsProvider, ILogitSource
     private readonly int[] _lastPromptLength;
     private readonly BranchTokens[] _actual;
     private readonly List<LlamaLanguageModel.Request> _requests = new();
-    private float[]? _host;
+    private readonly HostLogitRows _host;
 
     internal LlamaGuidance(LlamaLanguageModel model, int firstSequence, int[][] negativePrompts)
     {
         _model = model;
+        _host = new HostLogitRows(model.VocabSize);
         FirstSequence = firstSequence;
         _negativePrompts = negativePrompts;
         int rows = negativePrompts.Length;
@@ -108,8 +107,7 @@ public sealed class LlamaGuidance : IUnconditionalLogitsProvider, ILogitSource
             throw new ArgumentException($"The guidance was created for {Rows} row(s) but {contexts.Count} contexts were given.", nameof(contexts));
         }
 
-        _model.CheckDestination(destination, Rows, nameof(destination));
-        var host = LlamaLanguageModel.HostRows(destination, Rows, _model.VocabSize, ref _host);
+        var host = _host.Open(destination, Rows, nameof(destination));
         _requests.Clear();
         for (int r = 0; r < Rows; r++)
         {
@@ -138,10 +136,7 @@ public sealed class LlamaGuidance : IUnconditionalLogitsProvider, ILogitSource
             _model.Evaluate(_requests);
         }
 
-        if (destination is not CpuLogitBatch)
-        {
-            destination.CopyFrom(host.Span);
-        }
+        _host.Complete(destination);
     }
 
     /// <summary>A branch's tokens (negative prompt, then the row's generated tokens) in a buffer reused across steps.</summary>

@@ -1,11 +1,8 @@
-using System;
-using System.Collections.Generic;
 using LLama;
 using LLama.Abstractions;
 using LLama.Native;
 using Logits.Generation;
 using Logits.Processing;
-using Logits.Tensors;
 
 namespace Logits.LLamaSharp.Models;
 
@@ -39,7 +36,7 @@ public sealed class LlamaLanguageModel : ILanguageModel, IDisposable
     private readonly List<(int BatchIndex, Memory<float> Target)> _outputs = new();
     private readonly List<LlamaGuidance> _guidances = new();
     private int _reservedFrom;
-    private float[]? _hostRows;
+    private readonly HostLogitRows _hostRows;
     private bool _disposed;
 
     /// <summary>Creates a context for <paramref name="weights"/> and a model over it (the model owns the context).</summary>
@@ -59,6 +56,7 @@ public sealed class LlamaLanguageModel : ILanguageModel, IDisposable
         Context = context;
         _ownsContext = ownsContext;
         VocabSize = context.Vocab.Count;
+        _hostRows = new HostLogitRows(VocabSize);
         SequenceCapacity = (int)Math.Max(1u, context.Params.SeqMax);
         _reservedFrom = SequenceCapacity;
         _cached = new List<int>[SequenceCapacity];
@@ -107,9 +105,7 @@ public sealed class LlamaLanguageModel : ILanguageModel, IDisposable
         ArgumentNullException.ThrowIfNull(contexts);
         ArgumentNullException.ThrowIfNull(destination);
         CheckRows(contexts.Count, nameof(contexts));
-        CheckDestination(destination, contexts.Count, nameof(destination));
-
-        var host = HostRows(destination, contexts.Count, VocabSize, ref _hostRows);
+        var host = _hostRows.Open(destination, contexts.Count, nameof(destination));
         _requests.Clear();
         for (int r = 0; r < contexts.Count; r++)
         {
@@ -122,10 +118,7 @@ public sealed class LlamaLanguageModel : ILanguageModel, IDisposable
         }
 
         Evaluate(_requests);
-        if (destination is not CpuLogitBatch)
-        {
-            destination.CopyFrom(host.Span);
-        }
+        _hostRows.Complete(destination);
     }
 
     /// <summary>
@@ -309,34 +302,6 @@ public sealed class LlamaLanguageModel : ILanguageModel, IDisposable
             _outputs.Clear();
             throw;
         }
-    }
-
-    internal void CheckDestination(LogitBatch destination, int rows, string parameterName)
-    {
-        if (destination.Rows != rows || destination.Vocab != VocabSize)
-        {
-            throw new ArgumentException($"The batch is [{destination.Rows}, {destination.Vocab}] but [{rows}, {VocabSize}] is needed.", parameterName);
-        }
-    }
-
-    /// <summary>
-    /// Where rows of logits are written before they reach <paramref name="destination"/>: its own memory for a CPU batch,
-    /// otherwise <paramref name="buffer"/> (grown as needed), which the caller then copies in.
-    /// </summary>
-    internal static Memory<float> HostRows(LogitBatch destination, int rows, int vocab, ref float[]? buffer)
-    {
-        if (destination is CpuLogitBatch cpu)
-        {
-            return cpu.Memory;
-        }
-
-        int length = rows * vocab;
-        if (buffer is null || buffer.Length < length)
-        {
-            buffer = new float[length];
-        }
-
-        return buffer.AsMemory(0, length);
     }
 
     private void Flush()

@@ -1,8 +1,5 @@
-using System;
-using System.Collections.Generic;
 using LLama.Native;
 using Logits.Processing;
-using Logits.Tensors;
 
 namespace Logits.LLamaSharp.Sampling;
 

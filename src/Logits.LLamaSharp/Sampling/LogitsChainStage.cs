@@ -1,5 +1,3 @@
-using System;
-using System.Collections.Generic;
 using LLama.Native;
 using Logits.Processing;
 

@@ -1,11 +1,8 @@
-using System;
-using System.Collections.Generic;
 using LLama;
 using LLama.Native;
 using LLama.Sampling;
 using Logits.Pipelines;
 using Logits.Processing;
-using Logits.Tensors;
 
 namespace Logits.LLamaSharp.Sampling;
 

@@ -1,5 +1,3 @@
-using System;
-using System.Collections.Generic;
 using Logits.Integration;
 using Logits.Pipelines;
 using Microsoft.Extensions.AI;

@@ -1,10 +1,6 @@
-using System;
-using System.Collections.Generic;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
-using System.Threading;
-using System.Threading.Tasks;
 using Logits.Generation;
 using Logits.Integration;
 using Logits.OnnxRuntimeGenAI.Models;

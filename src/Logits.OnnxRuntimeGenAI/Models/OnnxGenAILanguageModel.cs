@@ -1,10 +1,6 @@
-using System;
-using System.Collections.Generic;
-using System.IO;
 using System.Runtime.InteropServices;
 using Logits.Generation;
 using Logits.Processing;
-using Logits.Tensors;
 using Microsoft.ML.OnnxRuntimeGenAI;
 
 namespace Logits.OnnxRuntimeGenAI.Models;
@@ -38,7 +34,7 @@ public sealed class OnnxGenAILanguageModel : ILanguageModel, IDisposable
     private readonly int? _maxLength;
     private readonly Row[] _rows;
     private Tokenizer? _tokenizer;
-    private float[]? _hostRows;
+    private readonly HostLogitRows _hostRows;
     private bool _disposed;
 
     /// <summary>Loads the model in <paramref name="modelFolder"/> (the folder of its <c>genai_config.json</c>).</summary>
@@ -87,6 +83,8 @@ public sealed class OnnxGenAILanguageModel : ILanguageModel, IDisposable
             Dispose();
             throw;
         }
+
+        _hostRows = new HostLogitRows(VocabSize);
     }
 
     /// <summary>The ONNX Runtime GenAI model.</summary>
@@ -142,21 +140,13 @@ public sealed class OnnxGenAILanguageModel : ILanguageModel, IDisposable
         ArgumentNullException.ThrowIfNull(contexts);
         ArgumentNullException.ThrowIfNull(destination);
         CheckRows(contexts.Count, nameof(contexts));
-        if (destination.Rows != contexts.Count || destination.Vocab != VocabSize)
-        {
-            throw new ArgumentException($"The batch is [{destination.Rows}, {destination.Vocab}] but [{contexts.Count}, {VocabSize}] is needed.", nameof(destination));
-        }
-
-        var host = HostRows(destination, contexts.Count);
+        var host = _hostRows.Open(destination, contexts.Count, nameof(destination));
         for (int r = 0; r < contexts.Count; r++)
         {
             Evaluate(r, contexts[r].Span, host.Span.Slice(r * VocabSize, VocabSize), nameof(contexts));
         }
 
-        if (destination is not CpuLogitBatch)
-        {
-            destination.CopyFrom(host.Span);
-        }
+        _hostRows.Complete(destination);
     }
 
     /// <summary>A source of next-token logits for the histories of the given sampling contexts (for guidance
@@ -342,22 +332,6 @@ public sealed class OnnxGenAILanguageModel : ILanguageModel, IDisposable
         }
 
         return new Generator(_model, parameters);
-    }
-
-    private Memory<float> HostRows(LogitBatch destination, int rows)
-    {
-        if (destination is CpuLogitBatch cpu)
-        {
-            return cpu.Memory;
-        }
-
-        int length = rows * VocabSize;
-        if (_hostRows is null || _hostRows.Length < length)
-        {
-            _hostRows = new float[length];
-        }
-
-        return _hostRows.AsMemory(0, length);
     }
 
     private void CheckRows(int rows, string parameterName)

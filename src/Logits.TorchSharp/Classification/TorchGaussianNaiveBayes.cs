@@ -1,9 +1,5 @@
-using System;
 using Logits.Classification;
 using Logits.TorchSharp.Optimization;
-using Logits.TorchSharp.Tensors;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Classification;
 

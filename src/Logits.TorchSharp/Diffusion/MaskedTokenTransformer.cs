@@ -1,8 +1,5 @@
-using System;
 using Logits.TorchSharp.Models;
-using Logits.TorchSharp.Tensors;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
 namespace Logits.TorchSharp.Diffusion;

@@ -1,9 +1,6 @@
-using System;
 using Logits.Diffusion;
 using Logits.Randomness;
 using Logits.TorchSharp.Models;
-using Logits.TorchSharp.Tensors;
-using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Diffusion;
 

@@ -1,9 +1,5 @@
-using System;
 using Logits.Diffusion;
-using Logits.Tensors;
 using Logits.TorchSharp.Models;
-using Logits.TorchSharp.Tensors;
-using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Diffusion;
 

@@ -1,6 +1,4 @@
-using System;
 using Logits.Distillation;
-using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
 namespace Logits.TorchSharp.Distillation;

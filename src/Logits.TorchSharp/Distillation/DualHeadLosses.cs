@@ -1,7 +1,4 @@
-using System;
 using Logits.Distillation;
-using Logits.TorchSharp.Tensors;
-using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Distillation;
 

@@ -1,9 +1,4 @@
-using System;
-using System.Collections.Generic;
-using System.Linq;
-using Logits.TorchSharp.Tensors;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Distillation;
 

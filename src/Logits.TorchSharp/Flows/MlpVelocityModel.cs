@@ -1,7 +1,3 @@
-using System;
-using System.Collections.Generic;
-using Logits.TorchSharp.Tensors;
-using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
 namespace Logits.TorchSharp.Flows;

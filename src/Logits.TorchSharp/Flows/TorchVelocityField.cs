@@ -1,8 +1,4 @@
-using System;
 using Logits.Flows;
-using Logits.Tensors;
-using Logits.TorchSharp.Tensors;
-using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
 namespace Logits.TorchSharp.Flows;

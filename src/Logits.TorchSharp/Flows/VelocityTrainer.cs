@@ -1,9 +1,5 @@
-using System;
-using System.Threading;
 using Logits.Flows.Training;
 using Logits.Randomness;
-using Logits.TorchSharp.Tensors;
-using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
 namespace Logits.TorchSharp.Flows;

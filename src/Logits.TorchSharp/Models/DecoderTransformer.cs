@@ -1,7 +1,4 @@
-using System;
-using Logits.TorchSharp.Tensors;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
 namespace Logits.TorchSharp.Models;

@@ -1,8 +1,4 @@
-using System;
-using System.Collections.Generic;
-using Logits.TorchSharp.Tensors;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
 namespace Logits.TorchSharp.Models;

@@ -1,5 +1,3 @@
-using System;
-using System.IO;
 using static TorchSharp.torch.nn;
 
 namespace Logits.TorchSharp.Models;

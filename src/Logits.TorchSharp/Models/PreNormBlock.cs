@@ -1,6 +1,4 @@
-using Logits.TorchSharp.Tensors;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
 namespace Logits.TorchSharp.Models;

@@ -1,9 +1,4 @@
-using System;
-using System.Collections.Generic;
 using Logits.Generation;
-using Logits.Tensors;
-using Logits.TorchSharp.Tensors;
-using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Models;
 

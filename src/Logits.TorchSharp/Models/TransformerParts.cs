@@ -1,6 +1,3 @@
-using System;
-using Logits.TorchSharp.Tensors;
-using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
 namespace Logits.TorchSharp.Models;

@@ -1,8 +1,4 @@
-using System;
-using System.Linq;
-using TorchSharp;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Optimization;
 

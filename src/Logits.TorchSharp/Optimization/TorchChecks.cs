@@ -1,7 +1,3 @@
-using System;
-using Logits.TorchSharp.Tensors;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Optimization;
 

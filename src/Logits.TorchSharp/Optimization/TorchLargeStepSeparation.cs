@@ -1,8 +1,4 @@
-using System;
 using Logits.Optimization;
-using Logits.TorchSharp.Tensors;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Optimization;
 

@@ -1,10 +1,4 @@
-using System;
-using System.Collections.Generic;
-using System.Linq;
 using Logits.Optimization;
-using Logits.TorchSharp.Tensors;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Optimization;
 

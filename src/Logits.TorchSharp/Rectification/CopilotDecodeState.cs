@@ -1,8 +1,4 @@
-using System;
-using System.Collections.Generic;
-using System.Linq;
 using Logits.TorchSharp.Models;
-using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Rectification;
 

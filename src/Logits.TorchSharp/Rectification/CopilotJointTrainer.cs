@@ -1,12 +1,5 @@
-using System;
-using System.Collections.Generic;
 using System.Diagnostics;
-using System.IO;
-using System.Linq;
-using System.Threading;
 using Logits.TorchSharp.Models;
-using Logits.TorchSharp.Tensors;
-using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Rectification;
 

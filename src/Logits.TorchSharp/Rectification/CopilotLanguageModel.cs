@@ -1,13 +1,7 @@
-using System;
-using System.Collections.Generic;
-using System.Linq;
 using Logits.Generation;
 using Logits.Processing;
 using Logits.Processing.Rectification;
-using Logits.Tensors;
 using Logits.TorchSharp.Models;
-using Logits.TorchSharp.Tensors;
-using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Rectification;
 

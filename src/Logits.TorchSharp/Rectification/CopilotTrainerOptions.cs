@@ -1,6 +1,4 @@
-using System;
 using Logits.TorchSharp.Optimization;
-using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Rectification;
 

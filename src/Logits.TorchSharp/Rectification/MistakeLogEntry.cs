@@ -1,5 +1,3 @@
-using System;
-using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Rectification;
 

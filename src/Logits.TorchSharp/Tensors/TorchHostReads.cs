@@ -1,6 +1,3 @@
-using System;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Tensors;
 

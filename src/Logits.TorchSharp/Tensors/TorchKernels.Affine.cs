@@ -1,6 +1,3 @@
-using System;
-using Logits.Tensors;
-using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Tensors;
 

@@ -1,7 +1,4 @@
-using System;
-using Logits.Tensors;
 using Logits.Tensors.Cpu;
-using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Tensors;
 

@@ -1,7 +1,3 @@
-using System;
-using System.Collections.Generic;
-using Logits.Tensors;
-using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Tensors;
 

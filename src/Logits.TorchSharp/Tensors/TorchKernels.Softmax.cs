@@ -1,5 +1,3 @@
-using Logits.Tensors;
-using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Tensors;
 

@@ -1,7 +1,4 @@
-using System;
 using System.Diagnostics.CodeAnalysis;
-using Logits.Tensors;
-using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Tensors;
 
@@ -12,13 +9,15 @@ namespace Logits.TorchSharp.Tensors;
 /// <see cref="TorchHostReads"/> (counted; on a GPU each is a synchronisation).</para>
 /// <para>Outside a pipeline call a kernel checks its input with one host read of the row maxima (NaN/+∞/empty rows),
 /// then reads its per-row results if it has any. Inside a pipeline call (<see cref="LogitBatch.EntriesChecked"/>) the
-/// input is trusted, so masks, fused truncations (<see cref="MaskBelowKthLargest"/>, <see cref="MaskBelowTopP"/>) and
-/// scaling read nothing; the batch remembers the row maxima once read and keeps them up to date through every write;
-/// the entry check and the overflow checks of Scale and ScatterAdd are made on the device and their flags ride along
-/// with the batch's next host read (the selector's tokens), which then throws the same exception eagerly checking would
-/// have thrown (see <see cref="TorchLogitBatch"/>). A pipeline <c>Sample</c> call of the default chain makes two host
-/// reads (the row maxima the min-p threshold needs, and the tokens), a greedy chain one, a penalty chain two (the gather
-/// of the penalised logits, and the tokens).</para>
+/// input is trusted, so masks, the fused truncations (<see cref="MaskBelowKthLargest"/>, <see cref="MaskBelowTopP"/>,
+/// <see cref="MaskBelowMaxPlus"/>, <see cref="MaskBelowRowThreshold"/>, <see cref="MaskOutsideTypical"/>,
+/// <see cref="MaskExceptTokens"/>), <see cref="PenalizeTokens"/> and scaling read nothing; the batch remembers the row
+/// maxima once read and keeps them up to date through every write; the entry check and the overflow checks of Scale,
+/// ScatterAdd and PenalizeTokens are made on the device and their flags ride along with the batch's next host read (the
+/// selector's tokens), which then throws the same exception eagerly checking would have thrown (see
+/// <see cref="TorchLogitBatch"/>). A pipeline <c>Sample</c> call of the default chain, greedy, the penalties, the
+/// threshold truncations, typical, allowed tokens, Gumbel or Mirostat 2.0 makes one host read: the tokens (with
+/// <see cref="SampleWithinSurprise"/>'s probabilities, and <see cref="SampleGumbel"/>'s finite counts).</para>
 /// <para>Results are computed into temporaries, checked, and only then copied into the destination, so a failed call
 /// leaves the destination unchanged, except the calls whose check is deferred inside a pipeline call (the batch is then
 /// being rewritten in place anyway) and ScatterAdd, which updates in place, then checks the touched entries.</para>

@@ -1,7 +1,3 @@
-using System;
-using Logits.Tensors;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace Logits.TorchSharp.Tensors;
 

@@ -1,8 +1,4 @@
-using System;
-using System.Buffers;
-using System.Collections.Generic;
 using Logits.Processing;
-using Logits.Tensors;
 
 namespace Logits.Diffusion;
 

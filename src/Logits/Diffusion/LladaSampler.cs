@@ -1,9 +1,6 @@
-using System;
-using System.Buffers;
-using System.Collections.Generic;
+using Logits.Processing;
 using Logits.Processing.Warping;
 using Logits.Randomness;
-using Logits.Tensors;
 
 namespace Logits.Diffusion;
 
@@ -402,18 +399,7 @@ public sealed class LladaSampler
     /// <summary>softmax(row)[token] in float64 with the row maximum subtracted.</summary>
     internal static double Probability(ReadOnlySpan<float> row, int token)
     {
-        double max = double.NegativeInfinity;
-        foreach (float v in row)
-        {
-            max = Math.Max(max, v);
-        }
-
-        double z = 0;
-        foreach (float v in row)
-        {
-            z += Math.Exp(v - max);
-        }
-
+        var (max, z) = HostRowMath.MaxAndShiftedSumExp(row);
         return Math.Exp(row[token] - max) / z;
     }
 }

@@ -1,4 +1,3 @@
-using System;
 using Logits.Randomness;
 
 namespace Logits.Diffusion;

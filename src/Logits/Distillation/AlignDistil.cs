@@ -1,8 +1,5 @@
-using System;
-using System.Buffers;
 using System.Numerics;
 using Logits.Processing;
-using Logits.Tensors;
 
 namespace Logits.Distillation;
 

@@ -1,4 +1,3 @@
-using Logits.Tensors;
 
 namespace Logits.Flows;
 

@@ -1,6 +1,3 @@
-using System;
-using System.Threading;
-using Logits.Tensors;
 
 namespace Logits.Flows;
 

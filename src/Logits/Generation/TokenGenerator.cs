@@ -1,12 +1,7 @@
-using System;
-using System.Collections.Generic;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
-using System.Threading;
-using System.Threading.Tasks;
 using Logits.Pipelines;
 using Logits.Processing;
-using Logits.Tensors;
 
 namespace Logits.Generation;
 

@@ -1,4 +1,4 @@
-using System;
+using Logits.Processing;
 
 namespace Logits.Optimization;
 
@@ -117,18 +117,7 @@ public static class TargetLoss
             }
 
             var z = targets.Slice(i * classes, classes);
-            double max = double.NegativeInfinity;
-            foreach (double v in z)
-            {
-                max = Math.Max(max, v);
-            }
-
-            double sum = 0;
-            foreach (double v in z)
-            {
-                sum += Math.Exp(v - max);
-            }
-
+            var (max, sum) = HostRowMath.MaxAndShiftedSumExp(z);
             double logZ = max + Math.Log(sum);
             total += logZ - z[y];
             if (!gradient.IsEmpty)

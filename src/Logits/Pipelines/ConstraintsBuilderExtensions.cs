@@ -1,5 +1,3 @@
-using System;
-using System.Collections.Generic;
 using Logits.Processing.Constraints;
 
 namespace Logits.Pipelines;

@@ -1,4 +1,3 @@
-using System.Collections.Generic;
 using Logits.Processing;
 
 namespace Logits.Pipelines;

@@ -1,8 +1,5 @@
-using System;
-using System.Collections.Generic;
 using Logits.Processing;
 using Logits.Selection;
-using Logits.Tensors;
 
 namespace Logits.Pipelines;
 

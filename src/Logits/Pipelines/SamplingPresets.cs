@@ -1,4 +1,3 @@
-using System;
 using System.Diagnostics.CodeAnalysis;
 using Logits.Processing.Guidance;
 using Logits.Processing.Penalties;

@@ -1,4 +1,3 @@
-using System;
 using Logits.Selection;
 
 namespace Logits.Pipelines;

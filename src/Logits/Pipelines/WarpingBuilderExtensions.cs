@@ -1,4 +1,3 @@
-using System;
 using Logits.Processing;
 using Logits.Processing.Warping;
 

@@ -1,5 +1,3 @@
-using System.Collections.Generic;
-using Logits.Tensors;
 
 namespace Logits.Processing;
 

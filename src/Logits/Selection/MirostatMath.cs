@@ -1,4 +1,3 @@
-using System;
 
 namespace Logits.Selection;
 
@@ -43,41 +42,8 @@ internal static class MirostatMath
     /// <param name="cutoff">Tokens with <c>z &lt; cutoff</c> are truncated away.</param>
     /// <param name="u">A uniform in <c>[0, 1)</c>.</param>
     /// <param name="probability">The renormalised probability <c>q' = w_sel / S'</c> of the returned token.</param>
-    public static int Draw(ReadOnlySpan<float> row, double cutoff, double u, out double probability)
-    {
-        double sum = KeptSum(row, cutoff, out float max);
-
-        double target = u * sum;
-        double cumulative = 0;
-        int last = -1;
-        double lastWeight = 0;
-        for (int i = 0; i < row.Length; i++)
-        {
-            float z = row[i];
-            if (!(z >= cutoff))
-            {
-                continue;
-            }
-
-            double w = Math.Exp((double)z - max);
-            if (w <= 0)
-            {
-                continue;
-            }
-
-            cumulative += w;
-            last = i;
-            lastWeight = w;
-            if (target < cumulative)
-            {
-                probability = w / sum;
-                return i;
-            }
-        }
-
-        probability = lastWeight / sum;
-        return last;
-    }
+    public static int Draw(ReadOnlySpan<float> row, double cutoff, double u, out double probability) =>
+        Logits.Tensors.Cpu.CpuKernels.DrawAtOrAbove(row, cutoff, u, out probability);
 
     /// <summary>The renormalised probability <c>q'</c> of <paramref name="token"/> among the tokens with <c>z ≥ cutoff</c> (0 if truncated).</summary>
     public static double RenormalisedProbability(ReadOnlySpan<float> row, double cutoff, int token)

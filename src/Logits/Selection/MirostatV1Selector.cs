@@ -1,6 +1,4 @@
-using System;
 using Logits.Randomness;
-using Logits.Tensors;
 
 namespace Logits.Selection;
 

@@ -1,6 +1,4 @@
-using System;
 using Logits.Randomness;
-using Logits.Tensors;
 
 namespace Logits.Selection;
 
@@ -18,11 +16,14 @@ namespace Logits.Selection;
 /// </list>
 /// <para>State: per-row <c>μ</c> (initially <c>2·Tau</c>) and RNG. <c>μ</c> updates at selection, so
 /// <see cref="SeededSelector.Accept"/> does nothing; <see cref="SeededSelector.Reset"/> sets <c>μ = 2·Tau</c> and reseeds; <see cref="SeededSelector.Clone"/>
-/// copies both. Rows are read to the host, so both backends give the same token for the same seed.</para>
+/// copies both. Each call is one <see cref="ILogitKernels.SampleWithinSurprise"/> (on a device, token and probability
+/// cross to the host in one read), so both backends give the same token for the same seed.</para>
 /// </remarks>
 public sealed class MirostatV2Selector : SeededSelector
 {
     private double[] _mu = Array.Empty<double>();
+    private double[] _uniforms = Array.Empty<double>();
+    private double[] _probabilities = Array.Empty<double>();
 
     /// <summary>Creates the selector.</summary>
     /// <param name="seed">The batch seed; row <c>r</c> uses <c>seed + r</c>.</param>
@@ -50,17 +51,37 @@ public sealed class MirostatV2Selector : SeededSelector
     private protected override void SelectCore(LogitBatch logits, Span<int> destination)
     {
         int rows = logits.Rows;
+        EnsureBuffers(rows);
         for (int r = 0; r < rows; r++)
         {
-            var row = ReadRow(logits, r);
-            MirostatMath.CheckRow(row, r, Name);
-            double cutoff = Cutoff(row, _mu[r]);
-            destination[r] = MirostatMath.Draw(row, cutoff, Stream(r).NextDouble(), out double probability);
-            _mu[r] = MirostatMath.NextMu(_mu[r], Tau, Eta, probability);
+            _uniforms[r] = Stream(r).NextDouble();
+        }
+
+        try
+        {
+            // Truncation, draw and the probability the μ update needs in one kernel (one host read on a device).
+            logits.Kernels.SampleWithinSurprise(logits, _mu.AsSpan(0, rows), _uniforms.AsSpan(0, rows), destination, _probabilities.AsSpan(0, rows));
+        }
+        catch (NoViableTokenException error) when (error.Stage != Name)
+        {
+            throw new NoViableTokenException(error.Row, Name);
+        }
+
+        for (int r = 0; r < rows; r++)
+        {
+            _mu[r] = MirostatMath.NextMu(_mu[r], Tau, Eta, _probabilities[r]);
         }
     }
 
-    /// <summary>The current <c>μ</c> of <paramref name="row"/> (<c>2·Tau</c> before its first selection).</summary>
+    private void EnsureBuffers(int rows)
+    {
+        if (_uniforms.Length < rows)
+        {
+            _uniforms = new double[rows];
+            _probabilities = new double[rows];
+        }
+    }
+
     internal double MuOf(int row)
     {
         EnsureRows(row + 1);
@@ -71,34 +92,8 @@ public sealed class MirostatV2Selector : SeededSelector
     /// The smallest logit whose surprise <c>−log₂ p</c> is at most <paramref name="mu"/>: keeping <c>z ≥</c> it keeps
     /// exactly those tokens (surprise falls as <c>z</c> rises). When no token qualifies, the row maximum (the top tie group).
     /// </summary>
-    internal static double Cutoff(ReadOnlySpan<float> row, double mu)
-    {
-        double lse = 0;
-        double max = double.NegativeInfinity;
-        foreach (float z in row)
-        {
-            max = Math.Max(max, z);
-        }
+    internal static double Cutoff(ReadOnlySpan<float> row, double mu) => Logits.Tensors.Cpu.CpuKernels.SurpriseCutoff(row, mu, 0);
 
-        foreach (float z in row)
-        {
-            lse += Math.Exp(z - max);
-        }
-
-        lse = max + Math.Log(lse);
-        double cutoff = double.PositiveInfinity;
-        foreach (float z in row)
-        {
-            if (!float.IsNegativeInfinity(z) && -(z - lse) / MirostatMath.Ln2 <= mu)
-            {
-                cutoff = Math.Min(cutoff, z);
-            }
-        }
-
-        return double.IsPositiveInfinity(cutoff) ? max : cutoff;
-    }
-
-    /// <inheritdoc />
     private protected override void EnsureRowState(int rows) => MirostatMath.EnsureMu(ref _mu, 2 * Tau, rows);
 
     /// <inheritdoc />

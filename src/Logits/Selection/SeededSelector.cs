@@ -1,8 +1,5 @@
-using System;
-using System.Collections.Generic;
 using Logits.Processing;
 using Logits.Randomness;
-using Logits.Tensors;
 
 namespace Logits.Selection;
 
@@ -79,6 +76,9 @@ public abstract class SeededSelector : ITokenSelector, IStatefulSampler
 
     /// <summary>Row <paramref name="row"/>'s stream.</summary>
     private protected Xoshiro256StarStar Stream(int row) => _streams[row];
+
+    /// <summary>The per-row streams (at least one per row after <see cref="EnsureRows"/>), for the kernels that draw from them.</summary>
+    private protected System.Collections.Generic.IReadOnlyList<IRandomSource> Streams => _streams;
 
     /// <summary>A host copy of row <paramref name="row"/>, in a buffer the selector keeps (valid until the next call).</summary>
     private protected ReadOnlySpan<float> ReadRow(LogitBatch logits, int row)

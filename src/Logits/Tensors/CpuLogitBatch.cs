@@ -1,4 +1,3 @@
-using System;
 using Logits.Tensors.Cpu;
 
 namespace Logits.Tensors;

@@ -1,4 +1,4 @@
-using System;
+using Logits.Randomness;
 
 namespace Logits.Tensors;
 
@@ -196,6 +196,48 @@ public interface ILogitKernels
     /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
     void MaskBelowMaxPlus(LogitBatch x, ReadOnlySpan<double> offsets, LogitBatch destination);
 
+    /// <summary>
+    /// Sets every entry below its row's threshold to <c>-∞</c>, the threshold an affine rule of the row's statistics:
+    /// <c>τ = min(m + a - n·σ, lse + b, lse - H + c)</c>, lowered to the <paramref name="minTokensToKeep"/>-th largest value.
+    /// </summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="rules">One rule per row: <c>a</c> = <see cref="RowThresholdRule.MaxOffset"/>, <c>n</c> =
+    /// <see cref="RowThresholdRule.StandardDeviations"/>, <c>b</c> = <see cref="RowThresholdRule.LogSumExpOffset"/>, <c>c</c> =
+    /// <see cref="RowThresholdRule.EntropyOffset"/>.</param>
+    /// <param name="minTokensToKeep">At least 1: the cut keeps at least <c>min(minTokensToKeep, |F|)</c> tokens.</param>
+    /// <param name="destination">Receives the masked logits (may be <paramref name="x"/>).</param>
+    /// <remarks>
+    /// <para>Over the row's finite entries <c>F</c>: <c>m</c> the maximum, <c>lse</c> the log-sum-exp, <c>H</c> the entropy in
+    /// nats and <c>σ</c> the population standard deviation (as <see cref="RowStatistics"/> computes them; only the ones a
+    /// row's rule uses are computed). <c>τ</c> is formed in float64 and rounded to float32 once, then lowered to the
+    /// <c>min(minTokensToKeep, Vocab)</c>-th largest value, so the row keeps at least that many tokens (ties kept) and
+    /// never loses its maximum. An offset of <c>+∞</c> switches its term off; <c>-∞</c> keeps the whole row.</para>
+    /// <para>The truncations of docs/algorithms/truncation.md are such rules: epsilon <c>(+∞, 0, ln ε, +∞)</c>, eta
+    /// <c>(+∞, 0, ln ε, ½ ln ε)</c> (<c>ln min(ε, √ε·e^(-H)) = min(ln ε, ½ ln ε - H)</c>), top-nσ <c>(0, n, +∞, +∞)</c> and
+    /// min-p <c>(ln Pmin, 0, +∞, +∞)</c>. The thresholds never have to reach the caller, so a device backend keeps them
+    /// on the device (no host read). An all-<c>-∞</c> row stays so.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException">A rule is invalid (a NaN, or <see cref="RowThresholdRule.StandardDeviations"/>
+    /// negative or not finite), or <paramref name="minTokensToKeep"/> is below 1.</exception>
+    /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
+    void MaskBelowRowThreshold(LogitBatch x, ReadOnlySpan<RowThresholdRule> rules, int minTokensToKeep, LogitBatch destination);
+
+    /// <summary>Locally typical sampling as one mask: sets every entry outside its row's <see cref="TypicalBand"/> to <c>-∞</c>.</summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="mass">Per row, in <c>(0, 1]</c>; 1 keeps the row.</param>
+    /// <param name="minTokensToKeep">At least 1: the set keeps at least <c>min(minTokensToKeep, |F|)</c> tokens.</param>
+    /// <param name="strict">Stop when the accumulated mass exceeds <paramref name="mass"/> (<see langword="true"/>) or reaches it.</param>
+    /// <param name="destination">Receives the masked logits (may be <paramref name="x"/>).</param>
+    /// <remarks>
+    /// The same result as <see cref="TypicalBand"/> followed by <see cref="MaskOutside"/>, except that an all-<c>-∞</c> row
+    /// stays so instead of throwing; the bands never have to reach the caller, so a device backend keeps them on the
+    /// device (no host read).
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="mass"/> has a value outside <c>(0, 1]</c>
+    /// or <paramref name="minTokensToKeep"/> is below 1.</exception>
+    /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
+    void MaskOutsideTypical(LogitBatch x, ReadOnlySpan<double> mass, int minTokensToKeep, bool strict, LogitBatch destination);
+
     /// <summary>The <paramref name="count"/> largest values of each row, in descending order (duplicates counted).</summary>
     /// <param name="x">The logits.</param>
     /// <param name="count">Values per row, in <c>[1, Vocab]</c>.</param>
@@ -244,6 +286,43 @@ public interface ILogitKernels
     /// <exception cref="InvalidLogitsException">A touched entry is (or becomes) NaN or <c>+∞</c>.</exception>
     void ScatterAdd(LogitBatch destination, ReadOnlySpan<int> tokenIds, ReadOnlySpan<float> values);
 
+    /// <summary>
+    /// Penalises the given tokens in place: <c>z ← (z &gt; 0 ? z / θ : z·θ) - δ</c> at <c>destination[r, tokenIds[r, j]]</c>
+    /// with <c>θ = divisors[r, j]</c> and <c>δ = offsets[r, j]</c> (the repetition, frequency and presence penalties).
+    /// </summary>
+    /// <param name="destination">The logits to update.</param>
+    /// <param name="tokenIds">Row-major ids, <c>Rows * n</c> of them; negative ids are padding and skipped.</param>
+    /// <param name="divisors">Same length as <paramref name="tokenIds"/>: each <c>θ</c> finite and greater than 0 (1: no
+    /// repetition penalty).</param>
+    /// <param name="offsets">Same length as <paramref name="tokenIds"/>: each <c>δ</c> finite or <c>+∞</c> (0: no subtraction;
+    /// <c>+∞</c> bans the token).</param>
+    /// <remarks>
+    /// Evaluated in float64 from the float32 value and rounded to float32 once; a result below <c>-float.MaxValue</c>
+    /// becomes <c>-∞</c> (a ban), one above <c>float.MaxValue</c> throws with stage <c>"penalize"</c>. Dividing positives
+    /// and multiplying negatives always moves a logit towards <c>-∞</c> for <c>θ &gt; 1</c>; 0 stays 0 and <c>-∞</c> stays
+    /// <c>-∞</c>. For a repeated id in a row every edit reads the value before the call and the last one wins (as in
+    /// <see cref="Scatter"/>). Only the touched entries are read and written, so a device backend needs no host read.
+    /// </remarks>
+    /// <exception cref="ArgumentException">The lengths do not fit the batch.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An id is at least <c>Vocab</c>, a divisor is not finite and positive, or
+    /// an offset is NaN or <c>-∞</c>.</exception>
+    /// <exception cref="InvalidLogitsException">A touched entry is NaN or <c>+∞</c> (stage <c>"input"</c>) or a result is above
+    /// <c>float.MaxValue</c> (stage <c>"penalize"</c>).</exception>
+    void PenalizeTokens(LogitBatch destination, ReadOnlySpan<int> tokenIds, ReadOnlySpan<double> divisors, ReadOnlySpan<double> offsets);
+
+    /// <summary>Keeps only the given token ids of each row: every other entry becomes <c>-∞</c> (an allow-list as one mask).</summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="tokenIds">Row-major ids, <c>Rows * n</c> of them; negative ids are padding. Repeats are allowed.</param>
+    /// <param name="destination">Receives the masked logits (may be <paramref name="x"/>).</param>
+    /// <remarks>
+    /// A kept entry keeps its value (a <c>-∞</c> stays <c>-∞</c>), so an all-<c>-∞</c> row stays so and a row whose listed
+    /// entries are all <c>-∞</c> becomes empty. Nothing but the ids travels, so a device backend needs no host read.
+    /// </remarks>
+    /// <exception cref="ArgumentException">The ids do not fit the batch.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An id is at least <c>Vocab</c>.</exception>
+    /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
+    void MaskExceptTokens(LogitBatch x, ReadOnlySpan<int> tokenIds, LogitBatch destination);
+
     /// <summary>Writes <c>destination[r, tokenIds[r, j]] = values[r, j]</c> in place; for a repeated id the last value wins.</summary>
     /// <param name="destination">The logits to update.</param>
     /// <param name="tokenIds">Row-major ids, <c>Rows * n</c> of them; negative ids are padding and skipped.</param>
@@ -270,4 +349,41 @@ public interface ILogitKernels
     /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
     /// <exception cref="NoViableTokenException">A row is all <c>-∞</c>.</exception>
     void Sample(LogitBatch x, ReadOnlySpan<double> uniforms, Span<int> destination);
+
+    /// <summary>Gumbel-max sampling: per row, the finite token with the largest <c>z_i - ln(-ln u_i)</c>, one open uniform per finite token.</summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="streams">At least <see cref="LogitBatch.Rows"/> random streams; row <c>r</c> draws from <c>streams[r]</c>.</param>
+    /// <param name="destination">One token id per row.</param>
+    /// <remarks>
+    /// Row <c>r</c> draws <c>u_i</c> with <see cref="RandomSourceExtensions.NextOpenDouble"/> from <c>streams[r]</c>, one per
+    /// finite entry in ascending id order (removed tokens draw nothing), so each stream advances by exactly the row's
+    /// number of finite entries and a backend that draws ahead (to keep the row on its device) gives the same tokens.
+    /// The scores are float64; ties go to the lowest id (docs/algorithms/selection.md#gumbel).
+    /// </remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="streams"/> or one of the first <c>Rows</c> streams is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="streams"/> has fewer than <c>Rows</c> streams.</exception>
+    /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
+    /// <exception cref="NoViableTokenException">A row is all <c>-∞</c> (stage <c>"gumbel"</c>).</exception>
+    void SampleGumbel(LogitBatch x, IReadOnlyList<IRandomSource> streams, Span<int> destination);
+
+    /// <summary>
+    /// Samples one token per row among the tokens whose surprise <c>-log₂ p_i</c> is at most <c>maxSurprise[r]</c> bits
+    /// (Mirostat 2.0's truncation), and returns the token's renormalised probability with it.
+    /// </summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="maxSurprise">Per row, in bits, not NaN (<c>μ</c>).</param>
+    /// <param name="uniforms">One <c>u ∈ [0, 1)</c> per row.</param>
+    /// <param name="destination">One token id per row.</param>
+    /// <param name="probabilities">Per row, the probability of the chosen token renormalised over the kept set.</param>
+    /// <remarks>
+    /// With <c>p = softmax(z)</c> in float64 (<c>lse</c> the row's log-sum-exp), the kept set is <c>z_i ≥ c</c>, <c>c</c> the
+    /// smallest finite <c>z_i</c> with <c>-(z_i - lse)/ln 2 ≤ maxSurprise</c>, or the row maximum when there is none (the
+    /// top tie group). The draw is the inverse-CDF rule of <see cref="Sample"/> over the kept set with float64 weights
+    /// <c>exp(z_i - m)</c> (docs/algorithms/selection.md#mirostat-v2). The probability is what Mirostat's <c>μ</c> update
+    /// needs, so a device backend returns both in one host read.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException">A limit is NaN, or a uniform is outside <c>[0, 1)</c>.</exception>
+    /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
+    /// <exception cref="NoViableTokenException">A row is all <c>-∞</c> (stage <c>"mirostat"</c>).</exception>
+    void SampleWithinSurprise(LogitBatch x, ReadOnlySpan<double> maxSurprise, ReadOnlySpan<double> uniforms, Span<int> destination, Span<double> probabilities);
 }

@@ -1,4 +1,3 @@
-using System;
 
 namespace Logits.Tensors;
 

@@ -1,5 +1,3 @@
-using System;
-using Logits.Tensors;
 
 namespace Logits.Flows.Training;
 

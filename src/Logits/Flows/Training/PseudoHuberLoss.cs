@@ -1,6 +1,3 @@
-using System;
-using System.Buffers;
-using Logits.Tensors;
 
 namespace Logits.Flows.Training;
 

@@ -1,6 +1,3 @@
-using System;
-using System.Collections.Generic;
-using Logits.Tensors;
 
 namespace Logits.Processing.Constraints;
 
@@ -15,8 +12,8 @@ public delegate IReadOnlyList<int> AllowedTokensCallback(int row, ReadOnlyMemory
 /// <para>Rule (docs/algorithms/constraints.md#allowed-tokens; HF <c>PrefixConstrainedLogitsProcessor</c>): allowed tokens keep their
 /// value (a <c>-∞</c> allowed token stays <c>-∞</c>); all others become <c>-∞</c>. The set is fixed, or
 /// comes from a callback <c>(row, history) → ids</c> at every step.</para>
-/// <para>Built from kernels: gather the allowed values, clear the row (MaskBelow with <c>+∞</c>), scatter the
-/// values back. A row whose allowed tokens are all <c>-∞</c> ends empty, and the selector raises.</para>
+/// <para>One <see cref="ILogitKernels.MaskExceptTokens"/> call (on a device backend the values are never read back). A
+/// row whose allowed tokens are all <c>-∞</c> ends empty, and the selector raises.</para>
 /// <para>Errors: an empty fixed set throws <see cref="ArgumentException"/> at construction; an empty callback
 /// result (or a negative id in it) throws <see cref="InvalidOperationException"/> naming the row; an id at
 /// least the vocabulary size throws <see cref="ArgumentOutOfRangeException"/> when first used. Not
@@ -55,6 +52,10 @@ public sealed class AllowedTokensProcessor : LogitProcessor
 
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => false;
+
+    /// <inheritdoc />
+    /// <remarks>The one mask keeps an all-<c>-∞</c> row so: neither the maxima nor the empty-row guard are needed.</remarks>
+    private protected override bool NeedsRowMaxima => false;
 
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException">An allowed id is at least the vocabulary size.</exception>
@@ -99,14 +100,12 @@ public sealed class AllowedTokensProcessor : LogitProcessor
         Keep(logits, null, results, width);
     }
 
-    /// <summary>Gather the allowed values, clear every row, scatter the values back.</summary>
+    /// <summary>Keeps only the allowed ids of every row with one <see cref="ILogitKernels.MaskExceptTokens"/> call.</summary>
     private static void Keep(LogitBatch logits, int[]? fixedIds, IReadOnlyList<int>[]? perRowIds, int width)
     {
         int rows = logits.Rows;
         int length = rows * width;
         var ids = LogitProcessorBuffers.RentInts(length);
-        var values = LogitProcessorBuffers.RentFloats(length);
-        var thresholds = LogitProcessorBuffers.RentFloats(rows);
         try
         {
             for (int r = 0; r < rows; r++)
@@ -127,18 +126,12 @@ public sealed class AllowedTokensProcessor : LogitProcessor
                 }
             }
 
-            logits.Kernels.Gather(logits, ids.AsSpan(0, length), values.AsSpan(0, length));
-            thresholds.AsSpan(0, rows).Fill(float.PositiveInfinity);
-            logits.Kernels.MaskBelow(logits, thresholds.AsSpan(0, rows), logits);
-
-            // Scatter may revive a cleared slot: that is what restores the allowed values (-inf ones stay -inf).
-            logits.Kernels.Scatter(logits, ids.AsSpan(0, length), values.AsSpan(0, length));
+            // One mask: the allowed values stay where they are (-inf ones stay -inf); nothing is read back.
+            logits.Kernels.MaskExceptTokens(logits, ids.AsSpan(0, length), logits);
         }
         finally
         {
             LogitProcessorBuffers.Return(ids);
-            LogitProcessorBuffers.Return(values);
-            LogitProcessorBuffers.Return(thresholds);
         }
     }
 }

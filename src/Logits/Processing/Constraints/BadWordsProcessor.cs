@@ -1,6 +1,3 @@
-using System;
-using System.Collections.Generic;
-using Logits.Tensors;
 
 namespace Logits.Processing.Constraints;
 

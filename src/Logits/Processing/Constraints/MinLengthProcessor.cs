@@ -1,6 +1,3 @@
-using System;
-using System.Collections.Generic;
-using Logits.Tensors;
 
 namespace Logits.Processing.Constraints;
 
@@ -12,41 +9,23 @@ namespace Logits.Processing.Constraints;
 /// <para>The EOS ids are each row's <see cref="SamplingContext.EosTokenIds"/> (a row without any is an error); they
 /// and the stop ids must be below the vocabulary size (checked on every call). Not argmax-invariant.</para>
 /// </remarks>
-public sealed class MinLengthProcessor : LogitProcessor
+public sealed class MinLengthProcessor : EndOfSequenceBanProcessor
 {
-    private readonly EndOfSequenceBan _ban;
-
     /// <summary>Creates the processor.</summary>
     /// <param name="minLength">At least 0: the history length (prompt + output) below which EOS is banned.</param>
     /// <param name="stopTokenIds">Optional extra stop ids banned too (as vLLM's <c>min_tokens</c>).</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="minLength"/> is negative.</exception>
     /// <exception cref="ArgumentException">A stop id is negative.</exception>
     public MinLengthProcessor(int minLength, IEnumerable<int>? stopTokenIds = null)
+        : base(minLength, nameof(minLength), stopTokenIds)
     {
-        if (minLength < 0)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(minLength), minLength, "must be at least 0");
-        }
-
-        MinLength = minLength;
-        _ban = new EndOfSequenceBan(stopTokenIds);
     }
 
     /// <summary>The minimum history length (prompt + output).</summary>
-    public int MinLength { get; }
-
-    /// <summary>The extra stop ids (sorted, distinct; may be empty).</summary>
-    public IReadOnlyList<int> StopTokenIds => _ban.StopTokenIds;
+    public int MinLength => Minimum;
 
     /// <inheritdoc />
     public override string Name => "min-length";
 
-    /// <inheritdoc />
-    public override bool IsArgmaxInvariant => false;
-
-    /// <inheritdoc />
-    /// <exception cref="ArgumentOutOfRangeException">An EOS or stop id is at least the vocabulary size.</exception>
-    /// <exception cref="InvalidOperationException">A row's <see cref="SamplingContext"/> has no EOS ids.</exception>
-    protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax) =>
-        _ban.Apply(logits, contexts, MinLength, countPrompt: true, Name);
+    private protected override int CountedLength(SamplingContext context) => context.History.Length;
 }

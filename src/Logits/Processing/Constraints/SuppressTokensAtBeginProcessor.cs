@@ -1,6 +1,3 @@
-using System;
-using System.Collections.Generic;
-using Logits.Tensors;
 
 namespace Logits.Processing.Constraints;
 
@@ -43,6 +40,10 @@ public sealed class SuppressTokensAtBeginProcessor : LogitProcessor
 
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => false;
+
+    /// <inheritdoc />
+    /// <remarks>Bans only (sets <c>-∞</c>): an all-<c>-∞</c> row stays so, so neither the maxima nor the empty-row guard are needed.</remarks>
+    private protected override bool NeedsRowMaxima => false;
 
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException">An id is at least the vocabulary size.</exception>

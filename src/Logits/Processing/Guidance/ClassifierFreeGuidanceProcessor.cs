@@ -1,7 +1,4 @@
-using System;
-using System.Collections.Generic;
 using Logits.Processing.Constraints;
-using Logits.Tensors;
 
 namespace Logits.Processing.Guidance;
 

@@ -1,5 +1,3 @@
-using System;
-using System.Collections.Generic;
 using Logits.Randomness;
 
 namespace Logits.Processing.Guidance;

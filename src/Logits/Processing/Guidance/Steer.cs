@@ -1,7 +1,5 @@
-using System;
 using System.Numerics;
 using Logits.Processing.Constraints;
-using Logits.Tensors;
 
 namespace Logits.Processing.Guidance;
 

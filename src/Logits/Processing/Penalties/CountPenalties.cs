@@ -1,12 +1,10 @@
-using System;
-using System.Collections.Generic;
-using Logits.Tensors;
 
 namespace Logits.Processing.Penalties;
 
 /// <summary>
 /// The shared engine of the repetition, frequency and presence penalties: one scan of each row's history
-/// window, a sort of the window's ids (no O(V) work), then Gather → host rewrite in float64 → Scatter.
+/// window into a count table (no O(V) work), then one PenalizeTokens kernel call with a divisor and an offset per
+/// touched id (evaluated in float64 on the batch's backend; no logit crosses to the host).
 /// </summary>
 internal static class CountPenalties
 {
@@ -88,7 +86,7 @@ internal static class CountPenalties
                 edits.EndRow();
             }
 
-            if (!edits.Prepare(logits, gather: true))
+            if (!edits.PreparePenalties())
             {
                 return;
             }
@@ -100,47 +98,27 @@ internal static class CountPenalties
                 double alphaP = presence.For(r);
                 for (int e = edits.RowStart(r); e < edits.RowEnd(r); e++)
                 {
-                    ref float slot = ref edits.Value(r, e);
-                    double z = slot;
+                    // θ = 1 and δ = 0 leave a value exactly as it is (z/1, z·1 and z - 0 are exact).
                     if ((edits.Flag(e) & RepetitionBit) != 0)
                     {
-                        // Divide positives, multiply negatives (0 stays 0): dividing a negative would raise it.
-                        z = z > 0 ? z / theta : z * theta;
+                        edits.Divisor(r, e) = theta;
                     }
 
                     int count = edits.Count(e);
                     if (count > 0)
                     {
-                        z -= (count * alphaF) + alphaP;
+                        edits.Offset(r, e) = (count * alphaF) + alphaP;
                     }
-
-                    slot = ToLogit(z, r, edits.Id(e), stage);
                 }
             }
 
-            edits.Scatter(logits);
+            edits.Penalize(logits, stage);
         }
         finally
         {
             edits.Dispose();
             LogitProcessorBuffers.Return(touched);
         }
-    }
-
-    /// <summary>Rounds a float64 result once: below <c>-float.MaxValue</c> is a ban (<c>-∞</c>); above is an overflow error.</summary>
-    public static float ToLogit(double value, int row, int id, string stage)
-    {
-        if (value < -float.MaxValue)
-        {
-            return float.NegativeInfinity;
-        }
-
-        if (!(value <= float.MaxValue))
-        {
-            ThrowHelper.ThrowInvalidLogits(row, id, float.PositiveInfinity, stage);
-        }
-
-        return (float)value;
     }
 
     private static void CollectRow(

@@ -1,6 +1,3 @@
-using System;
-using System.Collections.Generic;
-using Logits.Tensors;
 
 namespace Logits.Processing.Penalties;
 
@@ -156,7 +153,7 @@ public sealed class DryProcessor : LogitProcessor
                 edits.EndRow();
             }
 
-            if (!edits.Prepare(logits, gather: true))
+            if (!edits.PreparePenalties())
             {
                 return;
             }
@@ -166,12 +163,12 @@ public sealed class DryProcessor : LogitProcessor
                 double multiplier = Multiplier.For(r);
                 for (int e = edits.RowStart(r); e < edits.RowEnd(r); e++)
                 {
-                    ref float slot = ref edits.Value(r, e);
-                    slot = CountPenalties.ToLogit(slot - Penalty(multiplier, edits.Count(e)), r, edits.Id(e), Name);
+                    // z - penalty in float64 on the batch's backend (divisor 1: no scaling).
+                    edits.Offset(r, e) = Penalty(multiplier, edits.Count(e));
                 }
             }
 
-            edits.Scatter(logits);
+            edits.Penalize(logits, Name);
         }
         finally
         {

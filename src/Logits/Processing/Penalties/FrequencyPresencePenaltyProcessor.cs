@@ -1,6 +1,3 @@
-using System;
-using System.Collections.Generic;
-using Logits.Tensors;
 
 namespace Logits.Processing.Penalties;
 
@@ -16,7 +13,8 @@ namespace Logits.Processing.Penalties;
 /// <see cref="ArgumentOutOfRangeException"/>.</para>
 /// <para>Evaluated in float64 and rounded once: a result below <c>-float.MaxValue</c> becomes <c>-∞</c> (a ban);
 /// one above <c>float.MaxValue</c> (a huge negative coefficient) throws <see cref="InvalidLogitsException"/>
-/// with this processor's stage. Sparse (Gather → host → Scatter). Not argmax-invariant.</para>
+/// with this processor's stage (inside an unchecked pipeline call, the kernel's stage <c>"penalize"</c>). Sparse: one
+/// <see cref="ILogitKernels.PenalizeTokens"/> call over the touched ids, on the batch's backend. Not argmax-invariant.</para>
 /// </remarks>
 public sealed class FrequencyPresencePenaltyProcessor : LogitProcessor
 {

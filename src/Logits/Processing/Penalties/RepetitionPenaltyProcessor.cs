@@ -1,6 +1,3 @@
-using System;
-using System.Collections.Generic;
-using Logits.Tensors;
 
 namespace Logits.Processing.Penalties;
 
@@ -17,10 +14,11 @@ namespace Logits.Processing.Penalties;
 /// (library decision). A history id ≥ V inside the window throws <see cref="ArgumentOutOfRangeException"/>.</para>
 /// <para>With <see cref="NormalizeFirst"/> (HF's <c>normalize</c>), every row is first replaced by its stable
 /// log-softmax (all values ≤ 0), so every penalised token is multiplied by θ.</para>
-/// <para>Sparse: the distinct ids come from sorting the window on the host; their values are gathered,
-/// rewritten in float64 and rounded once (a result below <c>-float.MaxValue</c> becomes <c>-∞</c>; one above
-/// <c>float.MaxValue</c>, e.g. a huge logit divided by a tiny θ, throws <see cref="InvalidLogitsException"/> with
-/// this processor's stage) and scattered back. Not argmax-invariant; the result depends on the sign of the raw
+/// <para>Sparse: the distinct ids come from one scan of the window on the host; one
+/// <see cref="ILogitKernels.PenalizeTokens"/> call rewrites their values in float64 on the batch's backend and rounds
+/// once (a result below <c>-float.MaxValue</c> becomes <c>-∞</c>; one above <c>float.MaxValue</c>, e.g. a huge logit
+/// divided by a tiny θ, throws <see cref="InvalidLogitsException"/> with this processor's stage, or the kernel's stage
+/// <c>"penalize"</c> inside an unchecked pipeline call). Not argmax-invariant; the result depends on the sign of the raw
 /// logit, so adding a constant to a row changes it (docs/algorithms/conventions.md#constants).</para>
 /// </remarks>
 public sealed class RepetitionPenaltyProcessor : LogitProcessor

@@ -1,12 +1,11 @@
-using System;
-using Logits.Tensors;
 
 namespace Logits.Processing.Penalties;
 
 /// <summary>
 /// Per-row sparse edits of a batch, built on the host from the history: a list of
-/// <c>(token id, count, flag)</c> per row, then one Gather of the current values, a host rewrite of those
-/// values, and one Scatter back. Only the touched entries travel; nothing is O(V) per row.
+/// <c>(token id, count, flag)</c> per row, then either one PenalizeTokens call with a divisor and an offset per entry
+/// (penalties, DRY) or one Scatter of new values (bans). Only the touched entries are touched; nothing is O(V) per row,
+/// and no logit is read back to the host.
 /// </summary>
 /// <remarks>
 /// A mutable struct over pooled arrays (pass it by <see langword="ref"/>; call <see cref="Dispose"/> once).
@@ -25,6 +24,8 @@ internal struct SparseRowEdits : IDisposable
     private int _width;
     private int[]? _paddedIds;
     private float[]? _values;
+    private double[]? _divisors;
+    private double[]? _offsets;
 
     public SparseRowEdits(int rows, int capacity)
     {
@@ -39,6 +40,8 @@ internal struct SparseRowEdits : IDisposable
         _width = 0;
         _paddedIds = null;
         _values = null;
+        _divisors = null;
+        _offsets = null;
     }
 
     /// <summary>The widest row: the number of ids per row passed to the kernels.</summary>
@@ -114,6 +117,58 @@ internal struct SparseRowEdits : IDisposable
         return true;
     }
 
+    /// <summary>The divisor slot (<c>θ</c>, 1 = none) of compact entry <paramref name="entry"/> of <paramref name="row"/>.</summary>
+    public readonly ref double Divisor(int row, int entry) => ref _divisors![(row * _width) + (entry - RowStart(row))];
+
+    /// <summary>The offset slot (<c>δ</c>, 0 = none) of compact entry <paramref name="entry"/> of <paramref name="row"/>.</summary>
+    public readonly ref double Offset(int row, int entry) => ref _offsets![(row * _width) + (entry - RowStart(row))];
+
+    /// <summary>
+    /// Builds the padded id list and the penalty slots (divisor 1, offset 0) for <see cref="Penalize"/>. Returns
+    /// <see langword="false"/> (nothing to do) when no row has an edit.
+    /// </summary>
+    public bool PreparePenalties()
+    {
+        if (_width == 0)
+        {
+            return false;
+        }
+
+        int length = _rows * _width;
+        _paddedIds = LogitProcessorBuffers.RentInts(length);
+        _divisors = LogitProcessorBuffers.RentDoubles(length);
+        _offsets = LogitProcessorBuffers.RentDoubles(length);
+        Array.Fill(_paddedIds, -1, 0, length);
+        Array.Fill(_divisors, 1.0, 0, length);
+        Array.Clear(_offsets, 0, length);
+        for (int r = 0; r < _rows; r++)
+        {
+            int start = RowStart(r);
+            _ids.AsSpan(start, RowEnd(r) - start).CopyTo(_paddedIds.AsSpan(r * _width));
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Applies the penalty slots with one <see cref="ILogitKernels.PenalizeTokens"/> call (after <see cref="PreparePenalties"/>):
+    /// only the touched entries are read and written, on the batch's backend. Outside a pipeline call an overflow is
+    /// reported under <paramref name="stage"/> (the processor's name); inside one it keeps the kernel's stage, as a
+    /// device backend reports it later, and Checked mode names the processor.
+    /// </summary>
+    public readonly void Penalize(LogitBatch logits, string stage)
+    {
+        int length = _rows * _width;
+        try
+        {
+            logits.Kernels.PenalizeTokens(logits, _paddedIds.AsSpan(0, length), _divisors.AsSpan(0, length), _offsets.AsSpan(0, length));
+        }
+        catch (InvalidLogitsException error) when (error.Stage == "penalize" && !logits.InPipelineCall)
+        {
+            throw new InvalidLogitsException(error.Row, error.TokenIndex, error.Value, stage);
+        }
+    }
+
     /// <summary>Writes every value slot back into <paramref name="logits"/> (after <see cref="Prepare"/>).</summary>
     public readonly void Scatter(LogitBatch logits)
     {
@@ -138,6 +193,14 @@ internal struct SparseRowEdits : IDisposable
         {
             LogitProcessorBuffers.Return(_values);
             _values = null;
+        }
+
+        if (_divisors is not null)
+        {
+            LogitProcessorBuffers.Return(_divisors);
+            LogitProcessorBuffers.Return(_offsets!);
+            _divisors = null;
+            _offsets = null;
         }
     }
 

@@ -1,5 +1,3 @@
-using System;
-using Logits.Tensors;
 
 namespace Logits.Processing.Truncation;
 
@@ -29,8 +27,6 @@ public sealed class EpsilonProcessor : ThresholdProcessor
     /// <inheritdoc />
     public override string Name => "epsilon";
 
-    private protected override RowStatisticKinds Statistic => RowStatisticKinds.LogSumExp;
-
     /// <summary>Checks that every ε is in <c>(0, 1)</c> (also for <see cref="EtaProcessor"/>).</summary>
     internal static PerRow<double> CheckEpsilon(PerRow<double> epsilon)
     {
@@ -45,8 +41,8 @@ public sealed class EpsilonProcessor : ThresholdProcessor
         return epsilon;
     }
 
-    // ln p_i ≥ ln ε  ⇔  z_i ≥ lse + ln ε. Capped at the row maximum: when even the top token is below ε, the cut
-    // must not empty the row (keep-at-least only lowers it for minTokensToKeep > 1).
-    private protected override double Threshold(double parameter, float rowMax, in LogitRowStatistics stats) =>
-        Math.Min(stats.LogSumExp + Math.Log(parameter), rowMax);
+    // ln p_i ≥ ln ε  ⇔  z_i ≥ lse + ln ε. When even the top token is below ε the kernel's keep-at-least caps the cut
+    // at the row maximum, so the row is never emptied.
+    private protected override RowThresholdRule Rule(double parameter) =>
+        new(double.PositiveInfinity, 0, Math.Log(parameter), double.PositiveInfinity);
 }

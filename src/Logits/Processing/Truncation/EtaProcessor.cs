@@ -1,5 +1,3 @@
-using System;
-using Logits.Tensors;
 
 namespace Logits.Processing.Truncation;
 
@@ -8,8 +6,9 @@ namespace Logits.Processing.Truncation;
 /// Rule (docs/algorithms/truncation.md#eta; Hewitt et al., arXiv 2210.15191; HF <c>EtaLogitsWarper</c>): with <c>H</c> the
 /// row's entropy in nats, <c>η = min(ε, √ε·exp(−H))</c>; keep <c>p_i ≥ η</c>, i.e. <c>z_i ≥ lse + ln η</c>, then
 /// honour <c>minTokensToKeep</c> by value. A flat (high-entropy) row gets a lower cut than plain epsilon.
-/// <c>lse</c>, <c>H</c> and the threshold are float64, computed on the host from a copy of the row; the
-/// threshold is rounded to float32 once. Argmax-invariant.
+/// <c>lse</c>, <c>H</c> and the threshold <c>min(lse + ln ε, lse − H + ½ ln ε)</c> are float64, computed with the mask by
+/// one <see cref="ILogitKernels.MaskBelowRowThreshold"/> call on the batch's backend (on a device nothing is read back);
+/// the threshold is rounded to float32 once. Argmax-invariant.
 /// </remarks>
 public sealed class EtaProcessor : ThresholdProcessor
 {
@@ -28,12 +27,11 @@ public sealed class EtaProcessor : ThresholdProcessor
     /// <inheritdoc />
     public override string Name => "eta";
 
-    private protected override RowStatisticKinds Statistic => RowStatisticKinds.Entropy;
-
     /// <summary>η for a row of entropy <paramref name="entropy"/>.</summary>
     internal static double Eta(double epsilon, double entropy) => Math.Min(epsilon, Math.Sqrt(epsilon) * Math.Exp(-entropy));
 
-    // Capped at the row maximum so a cut above every token keeps the top one (minTokensToKeep = 1).
-    private protected override double Threshold(double parameter, float rowMax, in LogitRowStatistics stats) =>
-        Math.Min(stats.LogSumExp + Math.Log(Eta(parameter, stats.Entropy)), rowMax);
+    // ln η = min(ln ε, ½ ln ε - H): z_i ≥ lse + ln η is min(lse + ln ε, lse - H + ½ ln ε), one affine rule each. The
+    // kernel's keep-at-least caps the cut at the row maximum, so a cut above every token keeps the top one.
+    private protected override RowThresholdRule Rule(double parameter) =>
+        new(double.PositiveInfinity, 0, Math.Log(parameter), 0.5 * Math.Log(parameter));
 }

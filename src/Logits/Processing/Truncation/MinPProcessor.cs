@@ -1,5 +1,3 @@
-using System;
-using Logits.Tensors;
 
 namespace Logits.Processing.Truncation;
 
@@ -30,7 +28,8 @@ public sealed class MinPProcessor : ThresholdProcessor
     // Pmin = 0 keeps everything (ln 0 = -inf): such a row is not cut.
     private protected override bool Cuts(double parameter) => parameter > 0;
 
-    private protected override double Threshold(double parameter, float rowMax, in LogitRowStatistics stats) => rowMax + Math.Log(parameter);
+    private protected override RowThresholdRule Rule(double parameter) =>
+        new(Math.Log(parameter), 0, double.PositiveInfinity, double.PositiveInfinity);
 
     /// <inheritdoc />
     private protected override double OffsetFromMaximum(double parameter) => Math.Log(parameter);

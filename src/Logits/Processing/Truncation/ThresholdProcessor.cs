@@ -1,7 +1,3 @@
-using System;
-using System.Buffers;
-using System.Collections.Generic;
-using Logits.Tensors;
 
 namespace Logits.Processing.Truncation;
 
@@ -10,12 +6,11 @@ namespace Logits.Processing.Truncation;
 /// per-row parameter, the row statistic the threshold needs, then <c>minTokensToKeep</c> and the mask.
 /// </summary>
 /// <remarks>
-/// <para>Each subclass states which row statistics it reads (<see cref="RowStatisticKinds"/>, computed by the
-/// <see cref="ILogitKernels.RowStatistics"/> kernel on the batch's backend) and how its threshold
-/// follows from the statistic, the row maximum and its parameter; the base registers the per-row parameter
-/// (so the row count is checked), computes the statistic once per call, and applies
-/// <c>keep-at-least-minTokensToKeep</c> and the mask in one place. A threshold is computed in float64 and
-/// rounded to float32 once. Every threshold truncation is argmax-invariant.</para>
+/// <para>Each subclass states its threshold as a <see cref="RowThresholdRule"/> of its parameter, an affine rule of the
+/// row's maximum, log-sum-exp, entropy and standard deviation; the base registers the per-row parameter (so the row
+/// count is checked) and hands the rules to one <see cref="ILogitKernels.MaskBelowRowThreshold"/> call, which computes
+/// the statistics, the thresholds (in float64, rounded to float32 once), <c>keep-at-least-minTokensToKeep</c> and the
+/// mask on the batch's backend (on a device, nothing is read back). Every threshold truncation is argmax-invariant.</para>
 /// <para>The constructor is not accessible outside the library: the family is closed.</para>
 /// </remarks>
 public abstract class ThresholdProcessor : LogitProcessor
@@ -35,17 +30,15 @@ public abstract class ThresholdProcessor : LogitProcessor
     /// <summary>The per-row parameter (ε, Pmin, n).</summary>
     private protected PerRow<double> Parameter { get; }
 
-    /// <summary>The statistics of the row the threshold needs (<see cref="RowStatisticKinds.None"/>: only the maximum).</summary>
-    private protected virtual RowStatisticKinds Statistic => RowStatisticKinds.None;
-
     /// <summary>Whether a row with this parameter is cut at all (a row that is not is left as it is).</summary>
     private protected virtual bool Cuts(double parameter) => true;
 
-    /// <summary>The threshold of one row, in float64.</summary>
+    /// <summary>
+    /// The threshold rule of a row with this parameter: <c>τ = min(m + a - n·σ, lse + b, lse - H + c)</c> in float64 over
+    /// the row's statistics (see <see cref="RowThresholdRule"/>), applied on the batch's backend.
+    /// </summary>
     /// <param name="parameter">The row's parameter.</param>
-    /// <param name="rowMax">The row's maximum (finite: empty rows never reach here).</param>
-    /// <param name="stats">The statistic asked for by <see cref="Statistic"/>.</param>
-    private protected abstract double Threshold(double parameter, float rowMax, in LogitRowStatistics stats);
+    private protected abstract RowThresholdRule Rule(double parameter);
 
     /// <summary>
     /// The threshold's offset from the row maximum when it is <c>m + offset</c> with <c>offset ≤ 0</c> (min-p's
@@ -56,11 +49,14 @@ public abstract class ThresholdProcessor : LogitProcessor
     private protected virtual double OffsetFromMaximum(double parameter) => double.NaN;
 
     /// <summary>Whether this processor's rule is one <see cref="ILogitKernels.MaskBelowMaxPlus"/>.</summary>
-    private bool IsMaxPlusMask => Statistic == RowStatisticKinds.None && MinTokensToKeep == 1 && !double.IsNaN(OffsetFromMaximum(0.5));
+    private bool IsMaxPlusMask => MinTokensToKeep == 1 && !double.IsNaN(OffsetFromMaximum(0.5));
 
     /// <inheritdoc />
-    /// <remarks>The fused mask needs neither the maxima nor the empty-row guard (an all-<c>-∞</c> row stays so).</remarks>
-    private protected override bool NeedsRowMaxima => !IsMaxPlusMask;
+    /// <remarks>
+    /// Both fused masks (<see cref="ILogitKernels.MaskBelowMaxPlus"/> and <see cref="ILogitKernels.MaskBelowRowThreshold"/>)
+    /// need neither the maxima nor the empty-row guard (an all-<c>-∞</c> row stays so).
+    /// </remarks>
+    private protected override bool NeedsRowMaxima => false;
 
     /// <inheritdoc />
     protected sealed override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)
@@ -98,32 +94,21 @@ public abstract class ThresholdProcessor : LogitProcessor
             return;
         }
 
-        var thresholds = LogitProcessorBuffers.RentFloats(rows);
-        var statistics = Statistic == RowStatisticKinds.None ? null : ArrayPool<LogitRowStatistics>.Shared.Rent(rows);
+        var rules = ArrayPool<RowThresholdRule>.Shared.Rent(rows);
         try
         {
-            if (statistics is not null)
-            {
-                logits.Kernels.RowStatistics(logits, Statistic, statistics.AsSpan(0, rows));
-            }
-
             for (int r = 0; r < rows; r++)
             {
                 double parameter = Parameter.For(r);
-                thresholds[r] = Cuts(parameter)
-                    ? (float)Threshold(parameter, rowMax[r], statistics is null ? default : statistics[r])
-                    : float.NegativeInfinity;
+                rules[r] = Cuts(parameter) ? Rule(parameter) : RowThresholdRule.KeepAll;
             }
 
-            TruncationRules.KeepAtLeastAndMask(logits, thresholds.AsSpan(0, rows), MinTokensToKeep);
+            // The statistics, the threshold, keep-at-least and the mask in one kernel: on a device nothing is read back.
+            logits.Kernels.MaskBelowRowThreshold(logits, rules.AsSpan(0, rows), MinTokensToKeep, logits);
         }
         finally
         {
-            LogitProcessorBuffers.Return(thresholds);
-            if (statistics is not null)
-            {
-                ArrayPool<LogitRowStatistics>.Shared.Return(statistics);
-            }
+            ArrayPool<RowThresholdRule>.Shared.Return(rules);
         }
     }
 }

@@ -1,5 +1,3 @@
-using System;
-using Logits.Tensors;
 
 namespace Logits.Processing.Truncation;
 
@@ -7,7 +5,8 @@ namespace Logits.Processing.Truncation;
 /// <remarks>
 /// Rule (docs/algorithms/truncation.md#top-n-sigma; Tang et al., "Top-nσ: Not All Logits Are You Need", arXiv 2411.07641;
 /// llama.cpp <c>top_n_sigma</c>): over the finite tokens only, compute the mean and the <b>population</b>
-/// standard deviation <c>σ</c> (divided by <c>|F|</c>, as llama.cpp does) in float64 (two passes, on the host);
+/// standard deviation <c>σ</c> (divided by <c>|F|</c>, as llama.cpp does) in float64 (two passes, by the
+/// <see cref="ILogitKernels.MaskBelowRowThreshold"/> kernel on the batch's backend);
 /// keep <c>z_i ≥ m − n·σ</c>, rounded to float32 once, then honour <c>minTokensToKeep</c> by value. A no-op when
 /// <c>|F| ≤ 1</c>. The kept set does not change under temperature, but depends on which tokens are still
 /// finite, so presets run it before the other truncations. Argmax-invariant.
@@ -29,11 +28,9 @@ public sealed class TopNSigmaProcessor : ThresholdProcessor
     /// <inheritdoc />
     public override string Name => "top-n-sigma";
 
-    private protected override RowStatisticKinds Statistic => RowStatisticKinds.Moments;
-
-    // A row with at most one finite token has no spread: nothing is cut.
-    private protected override double Threshold(double parameter, float rowMax, in LogitRowStatistics stats) =>
-        stats.Finite <= 1 ? double.NegativeInfinity : rowMax - (parameter * stats.StandardDeviation);
+    // m - n·σ. A row with one finite token has σ = 0 and keeps it: nothing is cut.
+    private protected override RowThresholdRule Rule(double parameter) =>
+        new(0, parameter, double.PositiveInfinity, double.PositiveInfinity);
 
     private static PerRow<double> Check(PerRow<double> n)
     {

@@ -1,6 +1,3 @@
-using System;
-using System.Collections.Generic;
-using Logits.Tensors;
 
 namespace Logits.Processing.Truncation;
 
@@ -29,10 +26,10 @@ public enum TypicalBoundary
 /// <item>Keep every token with <c>s_i ≤ s_(n)</c>, so tokens tied in score stay together.</item>
 /// </list>
 /// <para><c>Mass = 1</c> is a no-op. Not argmax-invariant: a very confident top token is atypical and may be
-/// dropped (the <c>Mass = 0.2</c> example of docs/algorithms/truncation.md#typical). Scores, entropy and the mass are float64, computed on the host
-/// from a copy of each row (a full sort of the finite tokens, as in both reference projects). Because
-/// <c>s</c> is a valley-shaped function of the logit, the kept set is a band of values; it is applied with
-/// <c>MaskBelow</c> for the low side and a scatter of <c>-∞</c> for the (few) tokens above it.</para>
+/// dropped (the <c>Mass = 0.2</c> example of docs/algorithms/truncation.md#typical). Scores, entropy and the mass are float64 (a full sort of the finite tokens, as in both
+/// reference projects). Because <c>s</c> is a valley-shaped function of the logit, the kept set is a band of values;
+/// band and mask are one <see cref="ILogitKernels.MaskOutsideTypical"/> call on the batch's backend (on a device, nothing
+/// is read back).</para>
 /// </remarks>
 public sealed class TypicalProcessor : LogitProcessor
 {
@@ -78,6 +75,10 @@ public sealed class TypicalProcessor : LogitProcessor
     public override bool IsArgmaxInvariant => false;
 
     /// <inheritdoc />
+    /// <remarks>The fused mask leaves an all-<c>-∞</c> row as it is, so neither the maxima nor the empty-row guard are needed.</remarks>
+    private protected override bool NeedsRowMaxima => false;
+
+    /// <inheritdoc />
     protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)
     {
         int rows = logits.Rows;
@@ -93,8 +94,6 @@ public sealed class TypicalProcessor : LogitProcessor
         }
 
         var mass = LogitProcessorBuffers.RentDoubles(rows);
-        var lower = LogitProcessorBuffers.RentFloats(rows);
-        var upper = LogitProcessorBuffers.RentFloats(rows);
         try
         {
             for (int r = 0; r < rows; r++)
@@ -102,15 +101,12 @@ public sealed class TypicalProcessor : LogitProcessor
                 mass[r] = Mass.For(r);
             }
 
-            logits.Kernels.TypicalBand(
-                logits, mass.AsSpan(0, rows), MinTokensToKeep, Boundary == TypicalBoundary.Strict, lower.AsSpan(0, rows), upper.AsSpan(0, rows));
-            logits.Kernels.MaskOutside(logits, lower.AsSpan(0, rows), upper.AsSpan(0, rows), logits);
+            // Band and mask in one kernel: on a device the band never crosses to the host.
+            logits.Kernels.MaskOutsideTypical(logits, mass.AsSpan(0, rows), MinTokensToKeep, Boundary == TypicalBoundary.Strict, logits);
         }
         finally
         {
             LogitProcessorBuffers.Return(mass);
-            LogitProcessorBuffers.Return(lower);
-            LogitProcessorBuffers.Return(upper);
         }
     }
 

@@ -1,8 +1,5 @@
-using System;
-using System.Collections.Generic;
 using Logits.Processing.Constraints;
 using Logits.Randomness;
-using Logits.Tensors;
 
 namespace Logits.Processing.Truncation;
 

@@ -1,7 +1,3 @@
-using System;
-using System.Buffers;
-using System.Collections.Generic;
-using Logits.Tensors;
 
 namespace Logits.Processing.Warping;
 

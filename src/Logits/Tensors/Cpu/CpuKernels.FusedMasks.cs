@@ -1,5 +1,3 @@
-using System;
-using System.Buffers;
 
 namespace Logits.Tensors.Cpu;
 

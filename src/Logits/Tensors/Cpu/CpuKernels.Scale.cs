@@ -1,5 +1,3 @@
-using System;
-
 namespace Logits.Tensors.Cpu;
 
 internal sealed partial class CpuKernels

@@ -1,0 +1,202 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using Logits.Benchmarks.Cases;
+
+namespace Logits.Benchmarks.Infrastructure;
+
+/// <summary>
+/// The <c>--peer-check</c> mode: is each peer's time in the suite the time the same call takes in a process of its own?
+/// </summary>
+/// <remarks>
+/// <para>For every single-row sampling case at one vocabulary (peaked rows), every method is measured as
+/// <c>--quick</c> measures it, all peers in one process one after the other; then each method again in a child process
+/// of this executable that sets the case up and runs that method alone (no other peer's code runs there). The two
+/// times must agree within <see cref="Tolerance"/>: a peer slowed down (or sped up) by what else runs in the suite's
+/// process would make every ratio against it wrong.</para>
+/// <para>Both sides take the median of <see cref="Rounds"/> quick measurements, and a method outside the tolerance is
+/// measured once more on both sides, so noise must miss twice in a row. Exit code 1 when a method misses both times.</para>
+/// </remarks>
+public static class PeerCheck
+{
+    /// <summary>The argument that starts a peer child: <c>--peer-child TYPE VOCAB DISTRIBUTION METHOD</c>.</summary>
+    public const string ChildSwitch = "--peer-child";
+
+    /// <summary>The largest accepted relative difference between the in-suite time and the time alone.</summary>
+    public const double Tolerance = 0.2;
+
+    /// <summary>The measurements whose median is compared, on each side.</summary>
+    public const int Rounds = 3;
+
+    /// <summary>Runs the check, prints one line per method and a verdict; returns the exit code.</summary>
+    /// <param name="vocab">The vocabulary size (a case without it runs at its smallest).</param>
+    /// <param name="caseName">Only this case, or every case when null.</param>
+    /// <param name="output">Where the lines go.</param>
+    public static int Run(int vocab, string? caseName, TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        var started = Stopwatch.StartNew();
+        var failures = new List<string>();
+        output.WriteLine($"Peer check at V = {vocab}, peaked rows: each method in the suite's process and alone in a child process, median of {Rounds} quick measurements each; tolerance ±{Tolerance:P0}.");
+        output.WriteLine($"{"case",-26} {"method",-28} {"in suite",12} {"alone",12} {"suite/alone",12}");
+        foreach (var type in CaseCatalog.CaseTypes())
+        {
+            var @case = type.GetCustomAttribute<CaseAttribute>()!;
+            if (@case.OneCore || @case.Rows > 1 || !typeof(SamplingCase).IsAssignableFrom(type)
+                || (caseName is not null && !string.Equals(@case.Name, caseName, StringComparison.OrdinalIgnoreCase)))
+            {
+                continue;
+            }
+
+            var sizes = CaseCatalog.VocabSizes(type);
+            int v = sizes.Contains(vocab) ? vocab : sizes.Min();
+
+            // A method outside the tolerance is measured once more on both sides (noise must miss twice in a row to
+            // fail the check; a peer that is really slower in the suite misses every time).
+            var missed = CheckCase(type, @case, v, null, output, out var childFailures);
+            failures.AddRange(childFailures);
+            if (missed.Count > 0)
+            {
+                output.WriteLine($"  again: {string.Join(", ", missed.Keys)}");
+                var again = CheckCase(type, @case, v, missed.Keys.ToHashSet(), output, out childFailures);
+                failures.AddRange(childFailures);
+                failures.AddRange(again.Values);
+            }
+        }
+
+        output.WriteLine($"Total {started.Elapsed.TotalSeconds:0} s.");
+        foreach (string failure in failures)
+        {
+            output.WriteLine($"FAILED: {failure}");
+        }
+
+        output.WriteLine(failures.Count == 0 ? "Peer check passed: every method takes the same time in the suite as alone." : $"Peer check failed: {failures.Count} method(s).");
+        return failures.Count == 0 ? 0 : 1;
+    }
+
+    /// <summary>Measures the methods of one case in the suite's way and alone; returns the ones outside the tolerance.</summary>
+    private static Dictionary<string, string> CheckCase(Type type, CaseAttribute @case, int vocab, HashSet<string>? only, TextWriter output, out List<string> childFailures)
+    {
+        childFailures = [];
+        var methods = CaseCatalog.PeerMethods(type);
+        var inSuite = new Dictionary<string, List<double>>();
+        var instance = QuickRunner.Create(type, vocab, LogitDistribution.Peaked);
+        try
+        {
+            // Every method runs in the suite's process, as in --quick, even when only some are compared again.
+            for (int round = 0; round < Rounds; round++)
+            {
+                foreach (var (method, _) in methods)
+                {
+                    var (ns, _) = QuickRunner.Measure(method, instance, dry: false, allThreads: false);
+                    (inSuite.TryGetValue(method.Name, out var list) ? list : inSuite[method.Name] = []).Add(ns);
+                }
+            }
+        }
+        finally
+        {
+            QuickRunner.Cleanup(instance);
+        }
+
+        var missed = new Dictionary<string, string>();
+        foreach (var (method, _) in methods)
+        {
+            if (only is not null && !only.Contains(method.Name))
+            {
+                continue;
+            }
+
+            double suite = Median(inSuite[method.Name]);
+            double alone;
+            try
+            {
+                alone = RunChildProcess(type, vocab, method.Name);
+            }
+#pragma warning disable CA1031 // Reported and counted.
+            catch (Exception error)
+#pragma warning restore CA1031
+            {
+                childFailures.Add($"{@case.Name}, {method.Name}: the child failed: {error.Message}");
+                continue;
+            }
+
+            double ratio = suite / alone;
+            bool ok = Math.Abs(ratio - 1) <= Tolerance;
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{@case.Name,-26} {method.Name,-28} {RatioTable.FormatTime(suite),12} {RatioTable.FormatTime(alone),12} {ratio,12:0.000}{(ok ? "" : "  outside")}"));
+            if (!ok)
+            {
+                missed[method.Name] = string.Create(CultureInfo.InvariantCulture, $"{@case.Name} (V = {vocab}), {method.Name}: {RatioTable.FormatTime(suite)} in the suite, {RatioTable.FormatTime(alone)} alone ({ratio:0.00}×)");
+            }
+        }
+
+        return missed;
+    }
+
+    /// <summary>The body of a peer child: sets the case up, measures one method <see cref="Rounds"/> times, prints <c>RESULT ns</c>.</summary>
+    /// <param name="typeName">The case class.</param>
+    /// <param name="vocab">The vocabulary size.</param>
+    /// <param name="methodName">The benchmark method.</param>
+    /// <param name="output">Where the result line goes.</param>
+    public static int RunChild(string typeName, int vocab, string methodName, TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        var type = typeof(PeerCheck).Assembly.GetType(typeName) ?? throw new ArgumentException($"no type {typeName}", nameof(typeName));
+        var method = CaseCatalog.PeerMethods(type).Select(m => m.Method).FirstOrDefault(m => m.Name == methodName)
+            ?? throw new ArgumentException($"{type.Name} has no benchmark method {methodName}", nameof(methodName));
+        var instance = QuickRunner.Create(type, vocab, LogitDistribution.Peaked);
+        try
+        {
+            var times = new List<double>();
+            for (int round = 0; round < Rounds; round++)
+            {
+                times.Add(QuickRunner.Measure(method, instance, dry: false, allThreads: false).Nanoseconds);
+            }
+
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT {Median(times):R}"));
+            return 0;
+        }
+        finally
+        {
+            QuickRunner.Cleanup(instance);
+        }
+    }
+
+    private static double RunChildProcess(Type type, int vocab, string methodName)
+    {
+        string path = Environment.ProcessPath ?? throw new InvalidOperationException("The process path is unknown.");
+        var start = new ProcessStartInfo(path) { RedirectStandardOutput = true, UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(path) == "dotnet")
+        {
+            start.ArgumentList.Add(typeof(PeerCheck).Assembly.Location);
+        }
+
+        foreach (string argument in new[] { ChildSwitch, type.FullName!, vocab.ToString(CultureInfo.InvariantCulture), methodName })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        // The same JIT setting as the parent (a quick run's parent has full optimisation from the first call).
+        start.Environment["DOTNET_TieredCompilation"] = "0";
+        using var child = Process.Start(start) ?? throw new InvalidOperationException("The peer child did not start.");
+        string text = child.StandardOutput.ReadToEnd();
+        child.WaitForExit();
+        string? line = text.Split('\n').FirstOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal));
+        if (child.ExitCode != 0 || line is null)
+        {
+            throw new InvalidOperationException($"exit code {child.ExitCode}: {text.Trim()}");
+        }
+
+        return double.Parse(line.Split(' ')[1], CultureInfo.InvariantCulture);
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[sorted.Count / 2];
+    }
+}
