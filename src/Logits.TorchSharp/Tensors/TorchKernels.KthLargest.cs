@@ -47,8 +47,7 @@ internal sealed partial class TorchKernels
     /// </remarks>
     public void MaskBelowKthLargest(LogitBatch x, ReadOnlySpan<int> k, LogitBatch destination)
     {
-        var input = RequireTorch(x, nameof(x));
-        var output = RequireLike(input, destination, nameof(destination));
+        var (input, output) = RequirePair(x, destination);
         RequireRowLength(k.Length, input.Rows, nameof(k));
         int largestK = 1;
         bool any = false;

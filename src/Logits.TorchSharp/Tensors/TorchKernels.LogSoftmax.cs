@@ -11,8 +11,7 @@ internal sealed partial class TorchKernels
     /// </remarks>
     public void LogSoftmax(LogitBatch x, LogitBatch destination)
     {
-        var input = RequireTorch(x, nameof(x));
-        var output = RequireLike(input, destination, nameof(destination));
+        var (input, output) = RequirePair(x, destination);
         float[] maxima = CheckedMaxima(input, "log-softmax");
         ResolveBeforeWritingElsewhere(input, output);
         output.ForgetRowFacts();

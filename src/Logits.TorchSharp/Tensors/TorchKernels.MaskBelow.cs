@@ -7,8 +7,7 @@ internal sealed partial class TorchKernels
     /// <remarks><c>destination = where(x &lt; τ_row, -∞, x)</c>, with the thresholds as a <c>[Rows, 1]</c> column.</remarks>
     public void MaskBelow(LogitBatch x, ReadOnlySpan<float> thresholds, LogitBatch destination)
     {
-        var input = RequireTorch(x, nameof(x));
-        var output = RequireLike(input, destination, nameof(destination));
+        var (input, output) = RequirePair(x, destination);
         RequireRowLength(thresholds.Length, input.Rows, nameof(thresholds));
         for (int row = 0; row < thresholds.Length; row++)
         {

@@ -12,8 +12,7 @@ internal sealed partial class TorchKernels
     /// </remarks>
     public void MaskBelowMaxPlus(LogitBatch x, ReadOnlySpan<double> offsets, LogitBatch destination)
     {
-        var input = RequireTorch(x, nameof(x));
-        var output = RequireLike(input, destination, nameof(destination));
+        var (input, output) = RequirePair(x, destination);
         RequireRowLength(offsets.Length, input.Rows, nameof(offsets));
         CpuKernels.ValidateOffsets(offsets);
         CheckInput(input, emptyStage: null);

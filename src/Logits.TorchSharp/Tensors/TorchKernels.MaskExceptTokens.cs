@@ -9,8 +9,7 @@ internal sealed partial class TorchKernels
     /// </remarks>
     public void MaskExceptTokens(LogitBatch x, ReadOnlySpan<int> tokenIds, LogitBatch destination)
     {
-        var input = RequireTorch(x, nameof(x));
-        var output = RequireLike(input, destination, nameof(destination));
+        var (input, output) = RequirePair(x, destination);
         RequireIdLayout(tokenIds.Length, input.Rows, nameof(tokenIds));
         int perRow = tokenIds.Length / input.Rows;
         var rows = new List<long>(tokenIds.Length);

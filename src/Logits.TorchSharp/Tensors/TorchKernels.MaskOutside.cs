@@ -7,8 +7,7 @@ internal sealed partial class TorchKernels
     /// <remarks><c>destination = where(x &lt; lower_row or x &gt; upper_row, -∞, x)</c>, the bounds as <c>[Rows, 1]</c> columns.</remarks>
     public void MaskOutside(LogitBatch x, ReadOnlySpan<float> lower, ReadOnlySpan<float> upper, LogitBatch destination)
     {
-        var input = RequireTorch(x, nameof(x));
-        var output = RequireLike(input, destination, nameof(destination));
+        var (input, output) = RequirePair(x, destination);
         RequireRowLength(lower.Length, input.Rows, nameof(lower));
         RequireRowLength(upper.Length, input.Rows, nameof(upper));
         for (int row = 0; row < input.Rows; row++)

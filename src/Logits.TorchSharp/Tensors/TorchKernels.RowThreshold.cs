@@ -14,8 +14,7 @@ internal sealed partial class TorchKernels
     /// </remarks>
     public void MaskBelowRowThreshold(LogitBatch x, ReadOnlySpan<RowThresholdRule> rules, int minTokensToKeep, LogitBatch destination)
     {
-        var input = RequireTorch(x, nameof(x));
-        var output = RequireLike(input, destination, nameof(destination));
+        var (input, output) = RequirePair(x, destination);
         RequireRowLength(rules.Length, input.Rows, nameof(rules));
         RowThresholdRule.Validate(rules, nameof(rules));
         if (minTokensToKeep < 1)

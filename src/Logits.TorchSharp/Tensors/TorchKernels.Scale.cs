@@ -10,8 +10,7 @@ internal sealed partial class TorchKernels
     /// </remarks>
     public void Scale(LogitBatch x, ReadOnlySpan<float> factors, LogitBatch destination)
     {
-        var input = RequireTorch(x, nameof(x));
-        var output = RequireLike(input, destination, nameof(destination));
+        var (input, output) = RequirePair(x, destination);
         RequireRowLength(factors.Length, input.Rows, nameof(factors));
         for (int r = 0; r < factors.Length; r++)
         {

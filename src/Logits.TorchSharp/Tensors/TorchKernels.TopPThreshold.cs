@@ -65,8 +65,7 @@ internal sealed partial class TorchKernels
     /// </remarks>
     public void MaskBelowTopP(LogitBatch x, ReadOnlySpan<double> p, int minTokensToKeep, LogitBatch destination)
     {
-        var input = RequireTorch(x, nameof(x));
-        var output = RequireLike(input, destination, nameof(destination));
+        var (input, output) = RequirePair(x, destination);
         RequireRowLength(p.Length, input.Rows, nameof(p));
         var targets = new double[p.Length];
         bool anyCut = false;

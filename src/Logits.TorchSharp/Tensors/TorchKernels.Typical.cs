@@ -53,8 +53,7 @@ internal sealed partial class TorchKernels
     /// </remarks>
     public void MaskOutsideTypical(LogitBatch x, ReadOnlySpan<double> mass, int minTokensToKeep, bool strict, LogitBatch destination)
     {
-        var input = RequireTorch(x, nameof(x));
-        var output = RequireLike(input, destination, nameof(destination));
+        var (input, output) = RequirePair(x, destination);
         RequireRowLength(mass.Length, input.Rows, nameof(mass));
         var all = new bool[mass.Length];
         bool anyCut = false;

@@ -43,6 +43,14 @@ internal sealed partial class TorchKernels : ILogitKernels
             paramName);
     }
 
+    /// <summary>The input and destination of an element-wise kernel: <c>x</c> as a torch batch, and <c>destination</c> as
+    /// one of the same shape and device (throwing with the parameter names <c>x</c> and <c>destination</c>).</summary>
+    private static (TorchLogitBatch Input, TorchLogitBatch Output) RequirePair(LogitBatch x, LogitBatch destination)
+    {
+        var input = RequireTorch(x, nameof(x));
+        return (input, RequireLike(input, destination, nameof(destination)));
+    }
+
     /// <summary>Returns <paramref name="other"/> as a torch batch with the shape and device of <paramref name="x"/>.</summary>
     private static TorchLogitBatch RequireLike(TorchLogitBatch x, LogitBatch other, string paramName)
     {

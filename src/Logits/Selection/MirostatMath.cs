@@ -54,7 +54,7 @@ internal static class MirostatMath
     }
 
     /// <summary><c>Σ exp(z_i − max)</c> over the kept tokens <c>z_i ≥ cutoff</c>, in float64, and the row maximum.</summary>
-    private static double KeptSum(ReadOnlySpan<float> row, double cutoff, out float max)
+    internal static double KeptSum(ReadOnlySpan<float> row, double cutoff, out float max)
     {
         max = float.NegativeInfinity;
         foreach (float z in row)

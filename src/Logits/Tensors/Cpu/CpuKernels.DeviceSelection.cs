@@ -155,21 +155,7 @@ internal sealed partial class CpuKernels
     /// </summary>
     internal static int DrawAtOrAbove(ReadOnlySpan<float> row, double cutoff, double u, out double probability)
     {
-        float max = float.NegativeInfinity;
-        foreach (float z in row)
-        {
-            max = Math.Max(max, z);
-        }
-
-        double sum = 0;
-        foreach (float z in row)
-        {
-            if (z >= cutoff)
-            {
-                sum += Math.Exp((double)z - max);
-            }
-        }
-
+        double sum = Logits.Selection.MirostatMath.KeptSum(row, cutoff, out float max);
         double target = u * sum;
         double cumulative = 0;
         int last = -1;
