@@ -18,6 +18,7 @@ namespace Logits.Processing;
 public sealed class SamplingContext
 {
     private static readonly int[] NoIds = Array.Empty<int>();
+    private Penalties.HistoryCounts? _counts;
 
     /// <summary>Creates the context of <paramref name="row"/> with an empty history.</summary>
     /// <param name="row">The row index in the batch, reported in errors.</param>
@@ -60,7 +61,10 @@ public sealed class SamplingContext
     /// and call this once per step without allocating. The contract: processors read the history only during a
     /// <see cref="Pipelines.LogitPipeline"/> call that receives this context, so the caller must not write to that
     /// memory while such a call runs (on any thread), and may change or reuse it between calls; the context sees
-    /// whatever the memory holds at the next call. Nothing is cached across calls from the history's contents.
+    /// whatever the memory holds at the next call. The whole-scope penalties keep their token counts with the context
+    /// between calls, but each call first checks that the history still begins with what they counted (one vectorised
+    /// comparison) and counts only what was appended, or everything again if anything else changed; no other state is
+    /// derived from the history across calls.
     /// An <see cref="Constraints.AllowedTokensCallback"/> receives the same memory and must not keep it past the call.</para>
     /// <para>To hand over a history that the caller will keep modifying concurrently, pass a copy
     /// (<c>history.ToArray()</c>).</para>
@@ -79,6 +83,15 @@ public sealed class SamplingContext
         PromptLength = promptLength;
         return this;
     }
+
+    /// <summary>
+    /// Lends this context's history counts to one call (<see cref="Penalties.HistoryCounts"/>): the kept instance, or a
+    /// fresh one while another thread holds it. Give it back with <see cref="ReturnCounts"/>.
+    /// </summary>
+    internal Penalties.HistoryCounts TakeCounts() => Interlocked.Exchange(ref _counts, null) ?? new Penalties.HistoryCounts();
+
+    /// <summary>Keeps <paramref name="counts"/> for the next call (the last one returned wins).</summary>
+    internal void ReturnCounts(Penalties.HistoryCounts counts) => Volatile.Write(ref _counts, counts);
 
     /// <summary>Creates one context per row, each with an empty history.</summary>
     /// <param name="rows">The number of rows, at least 1.</param>

@@ -82,7 +82,15 @@ internal static class CountPenalties
         {
             for (int r = 0; r < rows; r++)
             {
-                CollectRow(contexts[r], r, logits.Vocab, touched, ref edits, repetition.For(r), repetitionScope, frequency.For(r), presence.For(r), frequencyPresenceScope, window);
+                if (window == PenaltyHistory.WholeScope)
+                {
+                    CollectCounted(contexts[r], r, logits.Vocab, ref edits, repetition.For(r), repetitionScope, frequency.For(r), presence.For(r), frequencyPresenceScope);
+                }
+                else
+                {
+                    CollectRow(contexts[r], r, logits.Vocab, touched, ref edits, repetition.For(r), repetitionScope, frequency.For(r), presence.For(r), frequencyPresenceScope, window);
+                }
+
                 edits.EndRow();
             }
 
@@ -99,16 +107,9 @@ internal static class CountPenalties
                 for (int e = edits.RowStart(r); e < edits.RowEnd(r); e++)
                 {
                     // θ = 1 and δ = 0 leave a value exactly as it is (z/1, z·1 and z - 0 are exact).
-                    if ((edits.Flag(e) & RepetitionBit) != 0)
-                    {
-                        edits.Divisor(r, e) = theta;
-                    }
-
                     int count = edits.Count(e);
-                    if (count > 0)
-                    {
-                        edits.Offset(r, e) = (count * alphaF) + alphaP;
-                    }
+                    edits.Divisor(r, e) = (edits.Flag(e) & RepetitionBit) != 0 ? theta : 1.0;
+                    edits.Offset(r, e) = count > 0 ? (count * alphaF) + alphaP : 0.0;
                 }
             }
 
@@ -118,6 +119,57 @@ internal static class CountPenalties
         {
             edits.Dispose();
             LogitProcessorBuffers.Return(touched);
+        }
+    }
+
+    /// <summary>
+    /// The edits of one row from its context's kept <see cref="HistoryCounts"/> (whole scopes only): after the
+    /// history's appended tokens are counted, each distinct id's counts in the prompt and the output give its window
+    /// membership and its count under either scope, so no history token is visited again.
+    /// </summary>
+    private static void CollectCounted(
+        SamplingContext context,
+        int row,
+        int vocab,
+        ref SparseRowEdits edits,
+        double theta,
+        PenaltyScope repetitionScope,
+        double alphaF,
+        double alphaP,
+        PenaltyScope frequencyPresenceScope)
+    {
+        bool repetitionActive = theta != 1;
+        bool frequencyPresenceActive = alphaF != 0 || alphaP != 0;
+        if (!repetitionActive && !frequencyPresenceActive)
+        {
+            return;
+        }
+
+        var counts = context.TakeCounts();
+        try
+        {
+            bool repetitionWholeHistory = repetitionActive && repetitionScope == PenaltyScope.PromptAndOutput;
+            bool frequencyWholeHistory = frequencyPresenceActive && frequencyPresenceScope == PenaltyScope.PromptAndOutput;
+
+            // As the window scan: the prompt is read (and its ids checked) only when an active penalty covers it.
+            int from = repetitionWholeHistory || frequencyWholeHistory ? 0 : context.PromptLength;
+            counts.Update(context.History.Span, context.PromptLength, from, vocab, row);
+            for (int slot = 0; slot < counts.Distinct; slot++)
+            {
+                int inOutput = counts.InOutput(slot);
+                int inPrompt = counts.InPrompt(slot);
+                int repetitionCount = repetitionWholeHistory ? inPrompt + inOutput : inOutput;
+                int count = frequencyPresenceActive ? (frequencyWholeHistory ? inPrompt + inOutput : inOutput) : 0;
+                int flag = repetitionActive && repetitionCount > 0 ? RepetitionBit : 0;
+                if (flag != 0 || count > 0)
+                {
+                    edits.Add(counts.Id(slot), count, flag);
+                }
+            }
+        }
+        finally
+        {
+            context.ReturnCounts(counts);
         }
     }
 

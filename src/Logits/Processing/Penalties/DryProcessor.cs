@@ -164,6 +164,7 @@ public sealed class DryProcessor : LogitProcessor
                 for (int e = edits.RowStart(r); e < edits.RowEnd(r); e++)
                 {
                     // z - penalty in float64 on the batch's backend (divisor 1: no scaling).
+                    edits.Divisor(r, e) = 1.0;
                     edits.Offset(r, e) = Penalty(multiplier, edits.Count(e));
                 }
             }

@@ -124,7 +124,8 @@ internal struct SparseRowEdits : IDisposable
     public readonly ref double Offset(int row, int entry) => ref _offsets![(row * _width) + (entry - RowStart(row))];
 
     /// <summary>
-    /// Builds the padded id list and the penalty slots (divisor 1, offset 0) for <see cref="Penalize"/>. Returns
+    /// Builds the padded id list and the penalty slots for <see cref="Penalize"/>: padding gets divisor 1 and offset 0,
+    /// and the caller must set both slots of every entry (<see cref="Divisor"/>, <see cref="Offset"/>). Returns
     /// <see langword="false"/> (nothing to do) when no row has an edit.
     /// </summary>
     public bool PreparePenalties()
@@ -138,13 +139,17 @@ internal struct SparseRowEdits : IDisposable
         _paddedIds = LogitProcessorBuffers.RentInts(length);
         _divisors = LogitProcessorBuffers.RentDoubles(length);
         _offsets = LogitProcessorBuffers.RentDoubles(length);
-        Array.Fill(_paddedIds, -1, 0, length);
-        Array.Fill(_divisors, 1.0, 0, length);
-        Array.Clear(_offsets, 0, length);
         for (int r = 0; r < _rows; r++)
         {
+            // The caller fills every slot of a row's entries; only the padding after them is set here.
             int start = RowStart(r);
-            _ids.AsSpan(start, RowEnd(r) - start).CopyTo(_paddedIds.AsSpan(r * _width));
+            int used = RowEnd(r) - start;
+            int padding = (r * _width) + used;
+            int tail = _width - used;
+            _ids.AsSpan(start, used).CopyTo(_paddedIds.AsSpan(r * _width));
+            _paddedIds.AsSpan(padding, tail).Fill(-1);
+            _divisors.AsSpan(padding, tail).Fill(1.0);
+            _offsets.AsSpan(padding, tail).Clear();
         }
 
         return true;
