@@ -28,14 +28,23 @@ public sealed class PipelineAllocationTests
             pipeline.Sample(batch, contexts, tokens);
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int call = 0; call < 20; call++)
+        // The fewest bytes over three windows of 20 calls: an allocation per call shows in every window, while a
+        // pooled array that a gen-2 collection trimmed from ArrayPool (seen once in a full test run, 6800 B) is
+        // re-created in one window only.
+        long fewest = long.MaxValue;
+        for (int window = 0; window < 3 && fewest > 0; window++)
         {
-            batch.CopyFrom(data);
-            pipeline.Sample(batch, contexts, tokens);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int call = 0; call < 20; call++)
+            {
+                batch.CopyFrom(data);
+                pipeline.Sample(batch, contexts, tokens);
+            }
+
+            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        (GC.GetAllocatedBytesForCurrentThread() - before).Should().Be(0);
+        fewest.Should().Be(0);
     }
 
     [Fact]
