@@ -154,16 +154,19 @@ internal static class CountPenalties
             // As the window scan: the prompt is read (and its ids checked) only when an active penalty covers it.
             int from = repetitionWholeHistory || frequencyWholeHistory ? 0 : context.PromptLength;
             counts.Update(context.History.Span, context.PromptLength, from, vocab, row);
-            for (int slot = 0; slot < counts.Distinct; slot++)
+            var ids = counts.Ids;
+            var inPrompt = counts.InPrompt;
+            var inOutput = counts.InOutput;
+            int promptWeightRepetition = repetitionWholeHistory ? 1 : 0;
+            int promptWeightFrequency = frequencyWholeHistory ? 1 : 0;
+            for (int slot = 0; slot < ids.Length; slot++)
             {
-                int inOutput = counts.InOutput(slot);
-                int inPrompt = counts.InPrompt(slot);
-                int repetitionCount = repetitionWholeHistory ? inPrompt + inOutput : inOutput;
-                int count = frequencyPresenceActive ? (frequencyWholeHistory ? inPrompt + inOutput : inOutput) : 0;
+                int repetitionCount = (promptWeightRepetition * inPrompt[slot]) + inOutput[slot];
+                int count = frequencyPresenceActive ? (promptWeightFrequency * inPrompt[slot]) + inOutput[slot] : 0;
                 int flag = repetitionActive && repetitionCount > 0 ? RepetitionBit : 0;
                 if (flag != 0 || count > 0)
                 {
-                    edits.Add(counts.Id(slot), count, flag);
+                    edits.Add(ids[slot], count, flag);
                 }
             }
         }

@@ -35,14 +35,14 @@ internal sealed class HistoryCounts
     /// <summary>The number of distinct non-padding ids counted.</summary>
     public int Distinct => _distinct;
 
-    /// <summary>The id of slot <paramref name="slot"/>.</summary>
-    public int Id(int slot) => _ids[slot];
+    /// <summary>The distinct ids, by slot (first occurrence first).</summary>
+    public ReadOnlySpan<int> Ids => _ids.AsSpan(0, _distinct);
 
-    /// <summary>How often the id of <paramref name="slot"/> occurs before the prompt's end.</summary>
-    public int InPrompt(int slot) => _inPrompt[slot];
+    /// <summary>By slot, how often the id occurs before the prompt's end.</summary>
+    public ReadOnlySpan<int> InPrompt => _inPrompt.AsSpan(0, _distinct);
 
-    /// <summary>How often the id of <paramref name="slot"/> occurs from the prompt's end on.</summary>
-    public int InOutput(int slot) => _inOutput[slot];
+    /// <summary>By slot, how often the id occurs from the prompt's end on.</summary>
+    public ReadOnlySpan<int> InOutput => _inOutput.AsSpan(0, _distinct);
 
     /// <summary>
     /// Brings the counts up to <paramref name="history"/> from position <paramref name="from"/> on (0, or the prompt's

@@ -88,6 +88,7 @@ internal sealed partial class CpuKernels
     /// <c>(z &gt; 0 ? z / θ : z·θ) - δ</c> in float64, rounded once: below <c>-float.MaxValue</c> is a ban (<c>-∞</c>),
     /// above <c>float.MaxValue</c> throws with stage <c>"penalize"</c>.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     internal static float PenalizedValue(float current, double divisor, double offset, int row, int id)
     {
         double z = current;
