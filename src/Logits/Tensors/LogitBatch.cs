@@ -146,6 +146,14 @@ public abstract class LogitBatch : IDisposable
     /// <summary>The entry check of <see cref="CheckEntriesForPipeline"/>: one checked row maximum by default.</summary>
     private protected virtual void CheckEntries()
     {
+        if (Rows <= 64)
+        {
+            // The common case (a sequence or a small batch): the maxima on the stack, no pool round trip.
+            Span<float> few = stackalloc float[Rows];
+            Kernels.RowMax(this, few);
+            return;
+        }
+
         var maxima = System.Buffers.ArrayPool<float>.Shared.Rent(Rows);
         try
         {

@@ -8,6 +8,13 @@ internal sealed partial class CpuKernels
     {
         var source = AsCpu(x, nameof(x));
         EnsurePerRow(source.Rows, destination.Length, nameof(destination));
+        if (source.Rows == 1)
+        {
+            // One row: no row runner and no rented result buffer.
+            destination[0] = ArgMaxOf(source.Storage.Span[..source.Vocab], 0, source.Support);
+            return;
+        }
+
         var results = ArrayPool<int>.Shared.Rent(source.Rows);
         try
         {
@@ -57,25 +64,26 @@ internal sealed partial class CpuKernels
 
     private readonly struct ArgMaxJob(Memory<float> x, int[] results, int vocab, RowSupport? support) : IRowJob
     {
-        public void Run(int row)
+        public void Run(int row) => results[row] = ArgMaxOf(x.Span.Slice(row * vocab, vocab), row, support);
+    }
+
+    /// <summary>The argmax of one row, through what the pipeline call knows about it (support, checked maximum).</summary>
+    private static int ArgMaxOf(ReadOnlySpan<float> values, int row, RowSupport? support)
+    {
+        if (support is null)
         {
-            var values = x.Span.Slice(row * vocab, vocab);
-            if (support is null)
-            {
-                results[row] = ArgMaxRow(values, row);
-            }
-            else if (support.TryGetSupport(row, out var ids) && ids.Length > 0)
-            {
-                results[row] = ids[RowSupport.Reduce<ArgMaxReduction, int>(values, ids, row, default)];
-            }
-            else
-            {
-                // A known finite maximum: the row was checked and not written since; only its position is needed.
-                results[row] = support.TryGetMaximum(row, out float maximum) && !float.IsNegativeInfinity(maximum)
-                    ? FirstIndexOf(values, maximum)
-                    : ArgMaxRow(values, row);
-            }
+            return ArgMaxRow(values, row);
         }
+
+        if (support.TryGetSupport(row, out var ids) && ids.Length > 0)
+        {
+            return ids[RowSupport.Reduce<ArgMaxReduction, int>(values, ids, row, default)];
+        }
+
+        // A known finite maximum: the row was checked and not written since; only its position is needed.
+        return support.TryGetMaximum(row, out float maximum) && !float.IsNegativeInfinity(maximum)
+            ? FirstIndexOf(values, maximum)
+            : ArgMaxRow(values, row);
     }
 
     private readonly struct ArgMaxReduction : IRowReduction<int>

@@ -10,6 +10,13 @@ internal sealed partial class CpuKernels
     {
         var source = AsCpu(x, nameof(x));
         EnsurePerRow(source.Rows, destination.Length, nameof(destination));
+        if (source.Rows == 1)
+        {
+            // One row (every decode step of a single sequence): no row runner and no rented result buffer.
+            destination[0] = RowMaxOf(source.Storage.Span[..source.Vocab], 0, source.Support);
+            return;
+        }
+
         var results = ArrayPool<float>.Shared.Rent(source.Rows);
         try
         {
