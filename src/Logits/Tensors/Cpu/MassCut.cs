@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace Logits.Tensors.Cpu;
@@ -32,6 +33,12 @@ internal static class MassCut
     /// <summary>Bins per logit below the maximum (a power of two: the scaling is exact).</summary>
     private const float BinsPerLogit = 8f;
 
+    /// <summary>2²³: adding it to a float in [0, 2²²) rounds it to the nearest integer, held in the low mantissa bits.</summary>
+    private const float RoundingOffset = 8388608f;
+
+    /// <summary>The bits of <see cref="RoundingOffset"/>: a rounded key's bits minus these are its bin.</summary>
+    private const int RoundingBits = 0x4B000000;
+
     /// <summary>The most value bins (32 logits below the maximum); farther tokens share the far bin.</summary>
     private const int MaxBins = 256;
 
@@ -59,25 +66,32 @@ internal static class MassCut
             return m;
         }
 
+        if (TryTopWindow(x, m, target, out float windowCut))
+        {
+            return windowCut;
+        }
+
         // Tokens at least `reach` logits below the maximum hold e ≤ (1 − target)/(2V) each: never inside the cut.
         double reach = Math.Log(2.0 * x.Length / (1 - target));
-        int bins = (int)Math.Clamp(Math.Ceiling(reach * BinsPerLogit), 1, MaxBins);
-        Span<double> histogram = stackalloc double[Copies * MaxBins];
-        histogram[..(Copies * bins)].Clear();
-        double far = Accumulate(x, m, bins, histogram);
+        // +1: a bin holds keys rounded to it, so the far bin starts half a bin before `reach`.
+        int bins = (int)Math.Clamp(Math.Ceiling(reach * BinsPerLogit) + 1, 1, MaxBins);
+        int stride = bins + 1;
+        Span<double> histogram = stackalloc double[Copies * (MaxBins + 1)];
+        histogram[..(Copies * stride)].Clear();
+        Accumulate(x, m, bins, reach, histogram);
 
-        // Fold the copies into the first one.
-        var mass = histogram[..bins];
+        // Fold the copies into the first one; its last bin is the far bin.
+        var mass = histogram[..stride];
         for (int c = 1; c < Copies; c++)
         {
-            var copy = histogram.Slice(c * bins, bins);
-            for (int b = 0; b < bins; b++)
+            var copy = histogram.Slice(c * stride, stride);
+            for (int b = 0; b < stride; b++)
             {
                 mass[b] += copy[b];
             }
         }
 
-        double total = far;
+        double total = 0;
         foreach (double binMass in mass)
         {
             total += binMass;
@@ -101,7 +115,7 @@ internal static class MassCut
         var scratch = ArrayPool<float>.Shared.Rent(x.Length);
         try
         {
-            int count = Gather(x, m, boundary, boundary == bins ? float.PositiveInfinity : boundary + 1, scratch);
+            int count = Gather(x, m, boundary + RoundingOffset, boundary == bins ? float.PositiveInfinity : boundary + RoundingOffset, scratch);
             return Refine(scratch.AsSpan(0, count), m, goal - above);
         }
         finally
@@ -110,104 +124,208 @@ internal static class MassCut
         }
     }
 
-    /// <summary>Adds each token's <c>e</c> to its bin (copy <c>lane mod 4</c>); returns the far tokens' total (every 1024 tokens flushed to float64).</summary>
-    private static double Accumulate(ReadOnlySpan<float> x, float m, int bins, Span<double> histogram)
+    /// <summary>Rows at least this long try <see cref="TryTopWindow"/> first when a sample suggests a peaked row.</summary>
+    private const int WindowRowLength = 8192;
+
+    /// <summary>The window of <see cref="TryTopWindow"/>.</summary>
+    private const int Window = 64;
+
+    /// <summary>Tokens of the strided sample that guesses whether a row is peaked.</summary>
+    private const int SampleLength = 256;
+
+    /// <summary>
+    /// The peaked-row path: when a strided sample suggests that the bulk of the row holds little mass (a confident step,
+    /// whose nucleus is a few tokens), the 64 largest values by one heap pass (<see cref="OrderStatistics.TopValues"/>,
+    /// whose vector skip makes it cheap), the exact total by one exp-sum pass, and a walk of the sorted window. Returns
+    /// false when the sample says otherwise or the window's mass falls short; the histogram then decides. The guess only
+    /// chooses between two exact paths.
+    /// </summary>
+    private static bool TryTopWindow(ReadOnlySpan<float> x, float m, double target, out float threshold)
     {
+        threshold = float.NegativeInfinity;
+        if (x.Length < WindowRowLength)
+        {
+            return false;
+        }
+
+        // The bulk's mass, estimated from every stride-th token, against what the tail of a peaked row may hold (the
+        // maximum alone holds 1; a handful of peaks a few more).
+        int stride = x.Length / SampleLength;
+        float sample = 0;
+        for (int i = 0; i < SampleLength; i++)
+        {
+            sample += VectorExp.Exp(x[i * stride] - m);
+        }
+
+        if ((double)sample * stride > 4 * (1 - target))
+        {
+            return false;
+        }
+
+        var heap = ArrayPool<float>.Shared.Rent(Window);
+        try
+        {
+            var top = heap.AsSpan(0, Window);
+            OrderStatistics.TopValues(x, top);
+            top.Sort();
+            double goal = target * VectorExp.ExpShiftedSum(x, m);
+            double cumulative = 0;
+            for (int i = Window - 1; i >= 0 && !float.IsNegativeInfinity(top[i]); i--)
+            {
+                threshold = top[i];
+                cumulative += VectorExp.Exp(top[i] - m);
+                if (cumulative >= goal)
+                {
+                    return true;
+                }
+            }
+
+            // Short of the goal: a window that ends in −∞ holds every finite token (rounding: keep them all).
+            return float.IsNegativeInfinity(top[0]);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(heap);
+        }
+    }
+
+    /// <summary>
+    /// Adds each token's <c>e</c> to its bin of the histogram (<see cref="Copies"/> interleaved copies of <c>bins + 1</c>
+    /// bins each, the last one the far bin).
+    /// </summary>
+    /// <remarks>
+    /// Vectors compute <c>e</c> and the clamped bin offset of a chunk of tokens into two small buffers, then a scalar
+    /// loop adds them, each token to copy <c>j mod 4</c>: reading the buffers back long after they were written costs
+    /// no store-forwarding stall (reading a lane right after a 512-bit store did, about 2 ns a token), and the copies
+    /// keep runs of one bin from waiting on their own stores. A vector whose lanes are all far only adds to a vector sum.
+    /// The far limit tightens as the pass goes: with <c>R</c> the mass seen so far (≤ the total), a token
+    /// <c>reach − ln R</c> logits below the maximum already holds at most <c>(1 − target)·S/(2V)</c>. A token counted
+    /// near early on is still in its right bin, and the cut itself lies above the final limit, so every token at or
+    /// above it is in a near bin whichever limit applied when it was read.
+    /// </remarks>
+    internal static void Accumulate(ReadOnlySpan<float> x, float m, int bins, double reach, Span<double> histogram)
+    {
+        int stride = bins + 1;
         int done = 0;
-        double far = 0;
+        Span<double> exps = stackalloc double[ChunkLength];
+        Span<float> keys = stackalloc float[ChunkLength];
         if (VectorWidth512.IsHardwareAccelerated && x.Length >= VectorWidth512.Count)
         {
-            done = Accumulate<VectorWidth512, Vector512<float>>(x, m, bins, histogram, ref far);
+            done = Accumulate<VectorWidth512, Vector512<float>>(x, m, bins, reach, histogram, exps, keys);
         }
         else if (VectorWidth256.IsHardwareAccelerated && x.Length >= VectorWidth256.Count)
         {
-            done = Accumulate<VectorWidth256, Vector256<float>>(x, m, bins, histogram, ref far);
+            done = Accumulate<VectorWidth256, Vector256<float>>(x, m, bins, reach, histogram, exps, keys);
         }
         else if (VectorWidth128.IsHardwareAccelerated && x.Length >= VectorWidth128.Count)
         {
-            done = Accumulate<VectorWidth128, Vector128<float>>(x, m, bins, histogram, ref far);
+            done = Accumulate<VectorWidth128, Vector128<float>>(x, m, bins, reach, histogram, exps, keys);
         }
 
-        float limit = bins;
+        float limit = bins + RoundingOffset;
         for (int i = done; i < x.Length; i++)
         {
             float z = x[i];
             float e = VectorExp.Exp(z - m);
-            float s = (m - z) * BinsPerLogit;
-            if (s < limit)
-            {
-                histogram[((i & (Copies - 1)) * bins) + (int)s] += e;
-            }
-            else
-            {
-                far += e;
-            }
+            float key = Key(z, m);
+            histogram[((i & (Copies - 1)) * stride) + BitConverter.SingleToInt32Bits(key < limit ? key : limit) - RoundingBits] += e;
         }
-
-        return far;
     }
 
-    private static int Accumulate<TWidth, TVector>(ReadOnlySpan<float> x, float m, int bins, Span<double> histogram, ref double far)
+    /// <summary>Tokens whose <c>e</c> and bin a vector pass computes before the scalar loop adds them.</summary>
+    private const int ChunkLength = 256;
+
+    private static int Accumulate<TWidth, TVector>(ReadOnlySpan<float> x, float m, int bins, double reach, Span<double> histogram, Span<double> exps, Span<float> keys)
         where TWidth : IVectorWidth<TVector>
     {
         var maximum = TWidth.Create(m);
         var scale = TWidth.Create(BinsPerLogit);
-        var limit = TWidth.Create(bins);
-        var zero = TWidth.Create(0f);
-        Span<float> exps = stackalloc float[TWidth.Count];
-        Span<float> offsets = stackalloc float[TWidth.Count];
-        ulong allLanes = TWidth.Count == 64 ? ulong.MaxValue : (1UL << TWidth.Count) - 1;
+        var offset = TWidth.Create(RoundingOffset);
+        var farKey = TWidth.Create(bins + RoundingOffset);
+        var limit = farKey;
+        double seen = 0;
+        int stride = bins + 1;
         ref double bin = ref histogram[0];
-        int end = x.Length - TWidth.Count;
+        ref double e0 = ref exps[0];
+        ref int k0 = ref MemoryMarshal.Cast<float, int>(keys)[0];
+        int vectors = x.Length - (x.Length % TWidth.Count);
         int i = 0;
-        while (i <= end)
+        while (i < vectors)
         {
-            // Far lanes are summed in float32 lanes, flushed to float64 every FlushLength tokens (as the exp sums are).
-            var farSum = zero;
-            int flushAt = Math.Min(end, i + SimdLoops.FlushLength - TWidth.Count);
-            for (; i <= flushAt; i += TWidth.Count)
+            // The far lanes of all-far vectors: float32 lane sums over at most ChunkLength tokens, then float64.
+            var farSum = TWidth.Create(0f);
+            var chunkSum = TWidth.Create(0f);
+            int end = Math.Min(vectors, i + ChunkLength);
+            int stored = 0;
+            for (; i < end; i += TWidth.Count)
             {
                 var z = TWidth.Load(x, i);
                 var e = VectorExp.Exp<TWidth, TVector>(TWidth.Subtract(z, maximum));
-                var s = TWidth.Multiply(TWidth.Subtract(maximum, z), scale);
-                var near = TWidth.LessThan(s, limit);
-                ulong lanes = TWidth.ExtractMostSignificantBits(near);
-                if (lanes == 0)
+                var key = TWidth.Add(TWidth.Multiply(TWidth.Subtract(maximum, z), scale), offset);
+                var near = TWidth.LessThan(key, limit);
+                chunkSum = TWidth.Add(chunkSum, e);
+                if (TWidth.ExtractMostSignificantBits(near) == 0)
                 {
                     farSum = TWidth.Add(farSum, e);
                     continue;
                 }
 
-                farSum = TWidth.Add(farSum, TWidth.ConditionalSelect(near, zero, e));
-                TWidth.Store(e, exps, 0);
-                TWidth.Store(s, offsets, 0);
-                if (lanes == allLanes)
-                {
-                    for (int lane = 0; lane < TWidth.Count; lane++)
-                    {
-                        Unsafe.Add(ref bin, ((lane & (Copies - 1)) * bins) + (int)offsets[lane]) += exps[lane];
-                    }
-                }
-                else
-                {
-                    do
-                    {
-                        int lane = BitOperations.TrailingZeroCount(lanes);
-                        Unsafe.Add(ref bin, ((lane & (Copies - 1)) * bins) + (int)offsets[lane]) += exps[lane];
-                        lanes &= lanes - 1;
-                    }
-                    while (lanes != 0);
-                }
+                StoreWidened(e, exps, stored);
+                TWidth.Store(TWidth.ConditionalSelect(near, key, farKey), keys, stored);
+                stored += TWidth.Count;
             }
 
-            far += TWidth.Sum(farSum);
+            // stored is a multiple of the width, hence of Copies.
+            for (int j = 0; j < stored; j += Copies)
+            {
+                Unsafe.Add(ref bin, Unsafe.Add(ref k0, j) - RoundingBits) += Unsafe.Add(ref e0, j);
+                Unsafe.Add(ref bin, stride + Unsafe.Add(ref k0, j + 1) - RoundingBits) += Unsafe.Add(ref e0, j + 1);
+                Unsafe.Add(ref bin, (2 * stride) + Unsafe.Add(ref k0, j + 2) - RoundingBits) += Unsafe.Add(ref e0, j + 2);
+                Unsafe.Add(ref bin, (3 * stride) + Unsafe.Add(ref k0, j + 3) - RoundingBits) += Unsafe.Add(ref e0, j + 3);
+            }
+
+            Unsafe.Add(ref bin, bins) += TWidth.Sum(farSum);
+            seen += TWidth.Sum(chunkSum);
+            if (seen > 1)
+            {
+                double tighter = Math.Ceiling((reach - Math.Log(seen)) * BinsPerLogit) + 1;
+                limit = TWidth.Create((float)Math.Min(bins, tighter) + RoundingOffset);
+            }
         }
 
         return i;
     }
 
-    /// <summary>Copies the finite tokens with <c>low ≤ (m − z)·8 &lt; high</c> into <paramref name="members"/>; returns their count.</summary>
-    private static int Gather(ReadOnlySpan<float> x, float m, float low, float high, Span<float> members)
+    /// <summary>
+    /// Stores the lanes of <paramref name="e"/> as float64 (exact): the scalar loop then adds them without a per-token
+    /// float-to-double conversion, whose merge into the previous register value chained every token to the last one.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreWidened<TVector>(TVector e, Span<double> destination, int index)
+    {
+        ref double target = ref destination[index];
+        if (typeof(TVector) == typeof(Vector512<float>))
+        {
+            var (lower, upper) = Vector512.Widen(Unsafe.As<TVector, Vector512<float>>(ref e));
+            lower.StoreUnsafe(ref target);
+            upper.StoreUnsafe(ref target, (nuint)Vector512<double>.Count);
+        }
+        else if (typeof(TVector) == typeof(Vector256<float>))
+        {
+            var (lower, upper) = Vector256.Widen(Unsafe.As<TVector, Vector256<float>>(ref e));
+            lower.StoreUnsafe(ref target);
+            upper.StoreUnsafe(ref target, (nuint)Vector256<double>.Count);
+        }
+        else
+        {
+            var (lower, upper) = Vector128.Widen(Unsafe.As<TVector, Vector128<float>>(ref e));
+            lower.StoreUnsafe(ref target);
+            upper.StoreUnsafe(ref target, (nuint)Vector128<double>.Count);
+        }
+    }
+
+    /// <summary>Copies the finite tokens with <c>low ≤ key ≤ high</c> into <paramref name="members"/>; returns their count.</summary>
+    internal static int Gather(ReadOnlySpan<float> x, float m, float low, float high, Span<float> members)
     {
         int count = 0;
         int done = 0;
@@ -226,9 +344,9 @@ internal static class MassCut
 
         for (int i = done; i < x.Length; i++)
         {
-            // s = +∞ for a −∞ token, so `s < high` leaves it out even in the far bin (high = +∞).
-            float s = (m - x[i]) * BinsPerLogit;
-            if (s >= low && s < high)
+            // A −∞ token's key is +∞ (so is an extreme finite token's: m − z overflows), hence the explicit test.
+            float key = Key(x[i], m);
+            if (key >= low && key <= high && x[i] > float.NegativeInfinity)
             {
                 members[count++] = x[i];
             }
@@ -242,6 +360,8 @@ internal static class MassCut
     {
         var maximum = TWidth.Create(m);
         var scale = TWidth.Create(BinsPerLogit);
+        var offset = TWidth.Create(RoundingOffset);
+        var removed = TWidth.Create(float.NegativeInfinity);
         var lowVector = TWidth.Create(low);
         var highVector = TWidth.Create(high);
         int n = count;
@@ -249,9 +369,9 @@ internal static class MassCut
         for (; i <= x.Length - TWidth.Count; i += TWidth.Count)
         {
             var z = TWidth.Load(x, i);
-            var s = TWidth.Multiply(TWidth.Subtract(maximum, z), scale);
-            ulong lanes = TWidth.ExtractMostSignificantBits(TWidth.LessThan(s, highVector))
-                & ~TWidth.ExtractMostSignificantBits(TWidth.LessThan(s, lowVector));
+            var key = TWidth.Add(TWidth.Multiply(TWidth.Subtract(maximum, z), scale), offset);
+            ulong lanes = TWidth.ExtractMostSignificantBits(TWidth.GreaterThan(z, removed))
+                & ~TWidth.ExtractMostSignificantBits(TWidth.Or(TWidth.LessThan(key, lowVector), TWidth.GreaterThan(key, highVector)));
             while (lanes != 0)
             {
                 members[n++] = x[i + BitOperations.TrailingZeroCount(lanes)];
@@ -267,7 +387,7 @@ internal static class MassCut
     /// The cut inside one bin: the value at which the running mass of <paramref name="members"/>, walked by value
     /// descending, first reaches <paramref name="residual"/>; narrows the candidates by value sub-bins until few are left.
     /// </summary>
-    private static float Refine(Span<float> members, float m, double residual)
+    internal static float Refine(Span<float> members, float m, double residual)
     {
         Span<double> mass = stackalloc double[SubBins];
         float[]? exps = null;
@@ -349,6 +469,14 @@ internal static class MassCut
             }
         }
     }
+
+    /// <summary>
+    /// A token's bin key: <c>(m − z)·8 + 2²³</c>, i.e. its distance below the maximum in eighths of a logit rounded to the
+    /// nearest integer, as a float whose low bits are that integer (+∞ for −∞). Each step is one IEEE operation, so the
+    /// vector forms give the same key; the product is exact and the rounding monotone, so keys never reorder tokens.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Key(float z, float m) => ((m - z) * BinsPerLogit) + RoundingOffset;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int SubBin(float z, float high, double scale) => Math.Min(SubBins - 1, (int)(((double)high - z) * scale));
