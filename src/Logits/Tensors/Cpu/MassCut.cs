@@ -168,7 +168,15 @@ internal static class MassCut
             var top = heap.AsSpan(0, Window);
             OrderStatistics.TopValues(x, top);
             top.Sort();
-            double goal = target * VectorExp.ExpShiftedSum(x, m);
+            // The total by chunks: within each, float32 lane sums (the vector loop flushes every 1024 tokens anyway; a
+            // machine without vector units would otherwise sum the whole row in one float32).
+            double total = 0;
+            for (int start = 0; start < x.Length; start += SimdLoops.FlushLength)
+            {
+                total += VectorExp.ExpShiftedSum(x.Slice(start, Math.Min(SimdLoops.FlushLength, x.Length - start)), m);
+            }
+
+            double goal = target * total;
             double cumulative = 0;
             for (int i = Window - 1; i >= 0 && !float.IsNegativeInfinity(top[i]); i--)
             {
