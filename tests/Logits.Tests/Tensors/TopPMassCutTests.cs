@@ -111,6 +111,37 @@ public sealed class TopPMassCutTests
     }
 
     [Fact]
+    public void Rows_that_look_peaked_to_the_sample_but_are_not_fall_back_to_the_histogram()
+    {
+        // A flat bulk at −10 (small enough for the sample's guess) whose tie group still holds 43 % of the mass: the
+        // tokens above the sample's top hold too little, so the histogram decides.
+        var shortfall = Enumerable.Repeat(-10f, 16384).ToArray();
+        shortfall[1001] = 0f;
+
+        // 3000 tokens at −1 between the sampled positions: more than the window path collects.
+        var overflow = Enumerable.Repeat(-20f, 16384).ToArray();
+        overflow[1001] = 0f;
+        for (int i = 0, placed = 0; placed < 3000; i++)
+        {
+            if (i % 64 != 0 && i != 1001)
+            {
+                overflow[i] = -1f;
+                placed++;
+            }
+        }
+
+        foreach (var row in new[] { shortfall, overflow })
+        {
+            foreach (double p in new[] { 0.3, 0.9, 0.99 })
+            {
+                // Whole tie groups decide here, each far from every target: the reference's value is the only answer.
+                var (expected, _) = ReferenceKernels.TopPThreshold(row, 0, p, 1);
+                CpuKernels.TopPThresholdRow(row, p, 1, 0).Should().Be(expected, $"p {p}");
+            }
+        }
+    }
+
+    [Fact]
     public void A_row_of_one_value_keeps_the_whole_tie_group()
     {
         foreach (int length in new[] { 1, 17, 4096, 20000 })

@@ -127,18 +127,18 @@ internal static class MassCut
     /// <summary>Rows at least this long try <see cref="TryTopWindow"/> first when a sample suggests a peaked row.</summary>
     private const int WindowRowLength = 8192;
 
-    /// <summary>The window of <see cref="TryTopWindow"/>.</summary>
-    private const int Window = 64;
+    /// <summary>The most tokens <see cref="TryTopWindow"/> collects before it gives up.</summary>
+    private const int WindowCapacity = 2048;
 
     /// <summary>Tokens of the strided sample that guesses whether a row is peaked.</summary>
     private const int SampleLength = 256;
 
     /// <summary>
     /// The peaked-row path: when a strided sample suggests that the bulk of the row holds little mass (a confident step,
-    /// whose nucleus is a few tokens), the 64 largest values by one heap pass (<see cref="OrderStatistics.TopValues"/>,
-    /// whose vector skip makes it cheap), the exact total by one exp-sum pass, and a walk of the sorted window. Returns
-    /// false when the sample says otherwise or the window's mass falls short; the histogram then decides. The guess only
-    /// chooses between two exact paths.
+    /// whose nucleus is a few tokens), one pass computes the exact total and collects every token above the sample's
+    /// largest value (a few hundred at most on such rows); if those tokens hold the target, the cut is among them and
+    /// <see cref="Refine"/> finds it. Returns false when the sample says otherwise, too many tokens qualify, or their
+    /// mass falls short; the histogram then decides. The guess only chooses between two exact paths.
     /// </summary>
     private static bool TryTopWindow(ReadOnlySpan<float> x, float m, double target, out float threshold)
     {
@@ -149,52 +149,147 @@ internal static class MassCut
         }
 
         // The bulk's mass, estimated from every stride-th token, against what the tail of a peaked row may hold (the
-        // maximum alone holds 1; a handful of peaks a few more).
+        // maximum alone holds 1; a handful of peaks a few more). A wrong guess costs one exp-sum pass.
         int stride = x.Length / SampleLength;
         float sample = 0;
+        float level = float.NegativeInfinity;
         for (int i = 0; i < SampleLength; i++)
         {
-            sample += VectorExp.Exp(x[i * stride] - m);
+            float z = x[i * stride];
+            sample += VectorExp.Exp(z - m);
+            level = Math.Max(level, z);
         }
 
-        if ((double)sample * stride > 4 * (1 - target))
+        if ((double)sample * stride > 10 * (1 - target))
         {
             return false;
         }
 
-        var heap = ArrayPool<float>.Shared.Rent(Window);
+        var buffer = ArrayPool<float>.Shared.Rent(WindowCapacity);
         try
         {
-            var top = heap.AsSpan(0, Window);
-            OrderStatistics.TopValues(x, top);
-            top.Sort();
-            // The total by chunks: within each, float32 lane sums (the vector loop flushes every 1024 tokens anyway; a
-            // machine without vector units would otherwise sum the whole row in one float32).
-            double total = 0;
-            for (int start = 0; start < x.Length; start += SimdLoops.FlushLength)
+            int count = SumAndCollect(x, m, level, buffer.AsSpan(0, WindowCapacity), out double total);
+            if (count < 0)
             {
-                total += VectorExp.ExpShiftedSum(x.Slice(start, Math.Min(SimdLoops.FlushLength, x.Length - start)), m);
+                return false;
             }
 
+            var top = buffer.AsSpan(0, count);
             double goal = target * total;
-            double cumulative = 0;
-            for (int i = Window - 1; i >= 0 && !float.IsNegativeInfinity(top[i]); i--)
+            double held = 0;
+            foreach (float z in top)
             {
-                threshold = top[i];
-                cumulative += VectorExp.Exp(top[i] - m);
-                if (cumulative >= goal)
-                {
-                    return true;
-                }
+                held += VectorExp.Exp(z - m);
             }
 
-            // Short of the goal: a window that ends in −∞ holds every finite token (rounding: keep them all).
-            return float.IsNegativeInfinity(top[0]);
+            if (held < goal)
+            {
+                return false;
+            }
+
+            threshold = Refine(top, m, goal);
+            return true;
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(heap);
+            ArrayPool<float>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>
+    /// <c>Σ exp(z − m)</c> over the row (float32 lanes flushed to float64 every 1024 tokens), and the tokens above
+    /// <paramref name="level"/> copied into <paramref name="collected"/>; returns their count, or −1 if they do not fit.
+    /// </summary>
+    private static int SumAndCollect(ReadOnlySpan<float> x, float m, float level, Span<float> collected, out double total)
+    {
+        int count = 0;
+        total = 0;
+        int done = 0;
+        if (VectorWidth512.IsHardwareAccelerated && x.Length >= VectorWidth512.Count)
+        {
+            done = SumAndCollect<VectorWidth512, Vector512<float>>(x, m, level, collected, ref count, ref total);
+        }
+        else if (VectorWidth256.IsHardwareAccelerated && x.Length >= VectorWidth256.Count)
+        {
+            done = SumAndCollect<VectorWidth256, Vector256<float>>(x, m, level, collected, ref count, ref total);
+        }
+        else if (VectorWidth128.IsHardwareAccelerated && x.Length >= VectorWidth128.Count)
+        {
+            done = SumAndCollect<VectorWidth128, Vector128<float>>(x, m, level, collected, ref count, ref total);
+        }
+
+        if (count < 0)
+        {
+            return -1;
+        }
+
+        float tail = 0;
+        for (int i = done; i < x.Length; i++)
+        {
+            float z = x[i];
+            float e = VectorExp.Exp(z - m);
+            if (i - done == SimdLoops.FlushLength)
+            {
+                total += tail;
+                tail = 0;
+                done = i;
+            }
+
+            tail += e;
+            if (z > level)
+            {
+                if (count == collected.Length)
+                {
+                    return -1;
+                }
+
+                collected[count++] = z;
+            }
+        }
+
+        total += tail;
+        return count;
+    }
+
+    private static int SumAndCollect<TWidth, TVector>(ReadOnlySpan<float> x, float m, float level, Span<float> collected, ref int count, ref double total)
+        where TWidth : IVectorWidth<TVector>
+    {
+        var maximum = TWidth.Create(m);
+        var bound = TWidth.Create(level);
+        int n = count;
+        int vectors = x.Length - (x.Length % TWidth.Count);
+        int i = 0;
+        while (i < vectors)
+        {
+            var sum = TWidth.Create(0f);
+            int end = Math.Min(vectors, i + SimdLoops.FlushLength);
+            for (; i < end; i += TWidth.Count)
+            {
+                var z = TWidth.Load(x, i);
+                sum = TWidth.Add(sum, VectorExp.Exp<TWidth, TVector>(TWidth.Subtract(z, maximum)));
+                ulong lanes = TWidth.ExtractMostSignificantBits(TWidth.GreaterThan(z, bound));
+                if (lanes != 0)
+                {
+                    if (n + BitOperations.PopCount(lanes) > collected.Length)
+                    {
+                        count = -1;
+                        return i;
+                    }
+
+                    do
+                    {
+                        collected[n++] = x[i + BitOperations.TrailingZeroCount(lanes)];
+                        lanes &= lanes - 1;
+                    }
+                    while (lanes != 0);
+                }
+            }
+
+            total += TWidth.Sum(sum);
+        }
+
+        count = n;
+        return i;
     }
 
     /// <summary>
