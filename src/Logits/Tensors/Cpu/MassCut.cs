@@ -12,20 +12,25 @@ namespace Logits.Tensors.Cpu;
 /// <remarks>
 /// <para>
 /// One vectorised pass computes every token's <c>e = exp(z − m)</c> (<see cref="VectorExp"/>) and its distance below
-/// the maximum in bins of 1/8 logit, <c>s = (m − z)·8</c>, and adds <c>e</c> in float64 to bin <c>⌊s⌋</c>. Bins are
+/// the maximum in eighths of a logit, rounded to an integer bin (<see cref="Key"/>), and adds <c>e</c> in float64 to
+/// that bin; the bins' sum is the row's total. Bins are
 /// ordered by value, so walking them from bin 0 finds the one bin where the running mass reaches the target; only
 /// that bin's tokens are gathered (a second SIMD pass), and the cut inside it is found the same way on finer bins of
 /// its own value range, until a few dozen values are left to sort. Every step uses the same float32 <c>e</c> of each
 /// token (the scalar and vector forms of the exp give the same bits), accumulated in float64.
 /// </para>
 /// <para>
-/// Far tokens: a token whose <c>e</c> is at most <c>(1 − target)/(2V)</c> (in units where the maximum's is 1) can never
-/// be inside the cut, since all of them together hold at most half the mass left over. Their bin index is therefore
-/// never used: a vector whose lanes are all that far only adds its <c>e</c> to the total, with no scatter.
+/// Far tokens: a token whose <c>e</c> is at most <c>(1 − target)·S/(2V)</c> (<c>S</c> the total, at least 1, the
+/// maximum's own term) can never be inside the cut, since all of them together hold at most half the mass left over.
+/// They share one far bin, and a vector whose lanes are all that far only adds its <c>e</c> to it, with no scatter.
 /// </para>
 /// <para>
-/// Why <c>·8</c>: a power of two, so <c>s</c> is exact given the float32 difference <c>m − z</c>, the same in every
-/// lane width and in the scalar tail, and monotone in <c>z</c> (bins never reorder tokens).
+/// Why <c>·8</c>: a power of two, so the scaled distance is exact given the float32 difference <c>m − z</c>; the key is
+/// then the same in every lane width and in the scalar tail, and monotone in <c>z</c> (bins never reorder tokens).
+/// </para>
+/// <para>
+/// Peaked rows of at least 8192 tokens may first take <see cref="TryTopWindow"/>: one pass for the total and the few
+/// tokens above a sample's top, refined the same way.
 /// </para>
 /// </remarks>
 internal static class MassCut
