@@ -7,8 +7,8 @@ namespace Logits.Processing.Truncation;
 /// running mass, <c>n</c> is the smallest count whose mass is <c>≥ P - 1e-6</c> (library decision: a prefix
 /// that reaches <c>P</c> exactly in real numbers stops there whatever the float32 rounding), raised to
 /// <c>min(minTokensToKeep, |F|)</c>; keep <c>z_i ≥</c> the n-th value, so tie groups stay whole. <c>P = 0</c>
-/// keeps the top tie group; <c>P = 1</c> is a no-op. No full sort: the CPU kernel selects a growing
-/// top-K window. Argmax-invariant.
+/// keeps the top tie group; <c>P = 1</c> is a no-op. No sort on the CPU: the kernel bins the exp mass
+/// by value in one vectorised pass and refines only the bin that straddles the target. Argmax-invariant.
 /// </remarks>
 public sealed class TopPProcessor : LogitProcessor
 {

@@ -192,7 +192,7 @@ internal static class OrderStatistics
     }
 
     /// <summary>How many entries of <paramref name="x"/> are ≥ <paramref name="threshold"/> (one SIMD pass).</summary>
-    private static int CountAtLeast(ReadOnlySpan<float> x, float threshold)
+    public static int CountAtLeast(ReadOnlySpan<float> x, float threshold)
     {
         int count = 0;
         int i = 0;
