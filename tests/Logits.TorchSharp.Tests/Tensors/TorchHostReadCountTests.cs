@@ -65,10 +65,6 @@ public sealed class TorchHostReadCountTests
         ["xtc"] = 4,                     // statistics, the largest values and protected ids
         ["temperature greedy"] = 4,      // the empty-row guard, then argmax and a gather of the kept value
         ["dynamic-temperature"] = 3,     // the empty-row guard and the entropies
-        ["penalties normalized"] = 2,    // the empty-row guard of the log-softmax
-        ["logit-normalization"] = 2,     // the empty-row guard of the log-softmax
-        ["forced-bos"] = 2,              // the empty-row guard (a forced token must not revive an empty row)
-        ["forced-eos"] = 2,              // the same
         ["exponential-decay-length-penalty"] = 3, // the empty-row guard and a gather of the EOS logits
     };
 
@@ -179,6 +175,77 @@ public sealed class TorchHostReadCountTests
         torchBatch.CopyFrom(LogitData.Random(Rows, Vocab, 20));
         Build("default").Sample(torchBatch, contexts, tokens);
         Assert.All(tokens, t => Assert.InRange(t, 0, Vocab - 1));
+    }
+
+    /// <summary>
+    /// Inside a pipeline call, log-softmax keeps the maxima on the device and defers its empty-row check: no read at the
+    /// call, then the batch's next read throws what the eager kernel throws (row and stage).
+    /// </summary>
+    [Fact]
+    public void Log_softmax_defers_its_empty_row_check_to_the_next_read()
+    {
+        var data = LogitData.Random(3, Vocab, 29);
+        Array.Fill(data, float.NegativeInfinity, Vocab, Vocab);
+        Array.Fill(data, float.NegativeInfinity, 2 * Vocab, Vocab);
+        using var eager = TorchLogitBatch.FromArray(data, 3, Vocab);
+        var expected = Assert.Throws<NoViableTokenException>(() => eager.Kernels.LogSoftmax(eager, eager));
+
+        using var batch = TorchLogitBatch.FromArray(data, 3, Vocab);
+        batch.EnterPipelineCall();
+        try
+        {
+            batch.CheckEntriesForPipeline();
+            long before = TorchHostReads.Count;
+            batch.Kernels.LogSoftmax(batch, batch);
+            Assert.Equal(before, TorchHostReads.Count);
+            Assert.True(batch.HasPendingChecks);
+            var actual = Assert.Throws<NoViableTokenException>(() => batch.Kernels.ArgMax(batch, new int[3]));
+            Assert.Equal((expected.Row, expected.Stage), (actual.Row, actual.Stage));
+            Assert.Equal((1, "log-softmax"), (actual.Row, actual.Stage));
+        }
+        finally
+        {
+            batch.ExitPipelineCall();
+        }
+    }
+
+    /// <summary>
+    /// A row that is all <c>-∞</c> on entry passes unchanged through every step (the empty-row guard, kept on the device
+    /// inside a pipeline call) and the other rows are processed as on the CPU; <c>Sample</c> then throws the CPU backend's
+    /// <see cref="NoViableTokenException"/> for that row.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Chains))]
+    public void An_empty_row_passes_through_as_on_the_cpu(string chain, int bound)
+    {
+        _ = bound;
+        var data = LogitData.Random(Rows, Vocab, 23);
+        Array.Fill(data, float.NegativeInfinity, Vocab, Vocab);
+        var contexts = SamplingContext.ForRows(Rows, new[] { 2 });
+        foreach (var context in contexts)
+        {
+            context.SetHistory(new[] { 3, 5, 7, 11, 3, 5, 7, 3, 5 }, 2);
+        }
+
+        using var cpu = Logits.Tensors.CpuLogitBatch.FromRows(data, Rows, Vocab);
+        using var torchBatch = TorchLogitBatch.FromArray(data, Rows, Vocab);
+        Build(chain).Process(cpu, contexts);
+        Build(chain).Process(torchBatch, contexts);
+        var expected = cpu.ToArray();
+        var actual = torchBatch.ToArray();
+        Assert.All(actual.AsSpan(Vocab, Vocab).ToArray(), v => Assert.Equal(float.NegativeInfinity, v));
+        for (int i = 0; i < Vocab; i++)
+        {
+            float tolerance = float.IsFinite(expected[i]) ? 1e-5f * Math.Max(1, Math.Abs(expected[i])) : 0;
+            Assert.True(expected[i] == actual[i] || Math.Abs(expected[i] - actual[i]) <= tolerance, $"{chain}: token {i}: cpu {expected[i]}, torch {actual[i]}");
+        }
+
+        var tokens = new int[Rows];
+        torchBatch.CopyFrom(data);
+        cpu.CopyFrom(data);
+        var cpuError = Assert.Throws<NoViableTokenException>(() => Build(chain).Sample(cpu, contexts, tokens));
+        var torchError = Assert.Throws<NoViableTokenException>(() => Build(chain).Sample(torchBatch, contexts, tokens));
+        Assert.Equal((cpuError.Row, cpuError.Stage), (torchError.Row, torchError.Stage));
     }
 
     private static LogitPipeline Build(string chain) => chain switch

@@ -47,6 +47,9 @@ public sealed class ExponentialDecayLengthPenaltyProcessor : LogitProcessor
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => false;
 
+    /// <summary>The empty-row guard only: <c>rowMax</c> is not read, so a device backend keeps the guard on its device.</summary>
+    private protected override bool ReadsRowMaxima => false;
+
     /// <summary>The boosted value of one finite EOS logit after <paramref name="k"/> ≥ 1 steps past the start.</summary>
     /// <param name="z">The EOS logit (finite).</param>
     /// <param name="decayFactor">The growth factor.</param>

@@ -59,6 +59,9 @@ public sealed class TopKProcessor : LogitProcessor
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => true;
 
+    /// <summary>The empty-row guard only: <c>rowMax</c> is not read, so a device backend keeps the guard on its device.</summary>
+    private protected override bool ReadsRowMaxima => false;
+
     /// <summary>
     /// Ties kept: the fused mask leaves an all-<c>-∞</c> row as it is, so inside a pipeline call (entries checked) no
     /// row maxima are needed. ExactK reads rows on the host and keeps the empty-row guard.

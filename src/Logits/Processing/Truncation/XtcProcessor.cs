@@ -106,6 +106,9 @@ public sealed class XtcProcessor : LogitProcessor, IStatefulSampler
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => false;
 
+    /// <summary>The empty-row guard only: <c>rowMax</c> is not read, so a device backend keeps the guard on its device.</summary>
+    private protected override bool ReadsRowMaxima => false;
+
     /// <inheritdoc />
     public void Accept(int row, int token)
     {

@@ -61,6 +61,9 @@ public sealed class DynamicTemperatureProcessor : LogitProcessor
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => true;
 
+    /// <summary>The empty-row guard only: <c>rowMax</c> is not read, so a device backend keeps the guard on its device.</summary>
+    private protected override bool ReadsRowMaxima => false;
+
     /// <summary>The temperature for a row of normalised entropy <paramref name="normalizedEntropy"/>.</summary>
     internal static double TemperatureFor(double t0, double delta, double exponent, double normalizedEntropy)
     {

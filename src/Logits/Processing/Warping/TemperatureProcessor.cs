@@ -44,6 +44,9 @@ public sealed class TemperatureProcessor : LogitProcessor
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => true;
 
+    /// <summary>The empty-row guard only: <c>rowMax</c> is not read, so a device backend keeps the guard on its device.</summary>
+    private protected override bool ReadsRowMaxima => false;
+
     /// <summary>
     /// Scaling leaves an all-<c>-∞</c> row as it is, so inside a pipeline call (entries checked) no row maxima are
     /// needed; a greedy row (its argmax) keeps the empty-row guard.
