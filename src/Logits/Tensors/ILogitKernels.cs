@@ -323,6 +323,19 @@ public interface ILogitKernels
     /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
     void MaskExceptTokens(LogitBatch x, ReadOnlySpan<int> tokenIds, LogitBatch destination);
 
+    /// <summary>Keeps only the argmax of each selected row at its value (temperature's greedy rule as one mask); every other entry of the row becomes <c>-∞</c>.</summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="rows">One flag per row: <see langword="true"/> keeps only that row's argmax, <see langword="false"/> copies the row unchanged.</param>
+    /// <param name="destination">Receives the masked logits (may be <paramref name="x"/>).</param>
+    /// <remarks>
+    /// The argmax is <see cref="ArgMax"/>'s: the lowest index holding the row maximum, with <c>-0 = +0</c>. An all-<c>-∞</c>
+    /// row stays so (no exception), so a device backend needs no host read: the same result as <see cref="ArgMax"/>,
+    /// <see cref="Gather"/>, a mask of the whole row and <see cref="Scatter"/>, without the tokens reaching the caller.
+    /// </remarks>
+    /// <exception cref="ArgumentException"><paramref name="rows"/> does not hold one flag per row.</exception>
+    /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
+    void MaskExceptArgMax(LogitBatch x, ReadOnlySpan<bool> rows, LogitBatch destination);
+
     /// <summary>Writes <c>destination[r, tokenIds[r, j]] = values[r, j]</c> in place; for a repeated id the last value wins.</summary>
     /// <param name="destination">The logits to update.</param>
     /// <param name="tokenIds">Row-major ids, <c>Rows * n</c> of them; negative ids are padding and skipped.</param>

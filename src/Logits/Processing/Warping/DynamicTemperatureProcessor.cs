@@ -61,8 +61,11 @@ public sealed class DynamicTemperatureProcessor : LogitProcessor
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => true;
 
-    /// <summary>The empty-row guard only: <c>rowMax</c> is not read, so a device backend keeps the guard on its device.</summary>
-    private protected override bool ReadsRowMaxima => false;
+    /// <summary>
+    /// An all-<c>-∞</c> row has no finite entry, so it keeps factor 1 and is never greedy: inside a pipeline call (entries
+    /// checked) no row maxima and no empty-row guard are needed.
+    /// </summary>
+    private protected override bool NeedsRowMaxima => false;
 
     /// <summary>The temperature for a row of normalised entropy <paramref name="normalizedEntropy"/>.</summary>
     internal static double TemperatureFor(double t0, double delta, double exponent, double normalizedEntropy)
