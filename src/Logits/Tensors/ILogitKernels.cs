@@ -310,6 +310,25 @@ public interface ILogitKernels
     /// <c>float.MaxValue</c> (stage <c>"penalize"</c>).</exception>
     void PenalizeTokens(LogitBatch destination, ReadOnlySpan<int> tokenIds, ReadOnlySpan<double> divisors, ReadOnlySpan<double> offsets);
 
+    /// <summary>
+    /// Raises the given tokens in place by a multiple of their magnitude: <c>z ← z + |z|·g</c> at
+    /// <c>destination[r, tokenIds[r, j]]</c> with <c>g = growth[r, j]</c> (the exponential-decay length penalty's boost).
+    /// </summary>
+    /// <param name="destination">The logits to update.</param>
+    /// <param name="tokenIds">Row-major ids, <c>Rows * n</c> of them; negative ids are padding and skipped.</param>
+    /// <param name="growth">Same length as <paramref name="tokenIds"/>: each <c>g</c> at least 0, <c>+∞</c> allowed.</param>
+    /// <remarks>
+    /// Evaluated in float64 from the float32 value and rounded to float32 once; a result above <c>float.MaxValue</c>
+    /// saturates at <c>float.MaxValue</c> (never <c>+∞</c>). <c>±0</c> stays as it is (no <c>0·∞</c>) and <c>-∞</c> stays
+    /// <c>-∞</c> (a removed token stays removed), so an all-<c>-∞</c> row stays so. For a repeated id in a row every edit
+    /// reads the value before the call and the last one wins (as in <see cref="Scatter"/>). Only the touched entries are
+    /// read and written, so a device backend needs no host read.
+    /// </remarks>
+    /// <exception cref="ArgumentException">The lengths do not fit the batch.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An id is at least <c>Vocab</c>, or a growth is NaN or negative.</exception>
+    /// <exception cref="InvalidLogitsException">A touched entry is NaN or <c>+∞</c> (stage <c>"input"</c>).</exception>
+    void BoostTokens(LogitBatch destination, ReadOnlySpan<int> tokenIds, ReadOnlySpan<double> growth);
+
     /// <summary>Keeps only the given token ids of each row: every other entry becomes <c>-∞</c> (an allow-list as one mask).</summary>
     /// <param name="x">The logits.</param>
     /// <param name="tokenIds">Row-major ids, <c>Rows * n</c> of them; negative ids are padding. Repeats are allowed.</param>

@@ -8,7 +8,8 @@ using Xunit;
 namespace Logits.Tests.Tensors;
 
 /// <summary>
-/// The kernels that keep a warping or forcing decision on the backend (<see cref="ILogitKernels.MaskExceptArgMax"/>)
+/// The kernels that keep a warping or forcing decision on the backend (<see cref="ILogitKernels.MaskExceptArgMax"/>,
+/// <see cref="ILogitKernels.BoostTokens"/>)
 /// against references: every shape of <see cref="LogitData"/>, ties, signed zeros, special rows, all-<c>-∞</c> rows,
 /// invalid input and arguments.
 /// </summary>
@@ -129,5 +130,106 @@ public abstract partial class KernelConformanceTests
         FluentActions.Invoking(() => valid.Kernels.MaskExceptArgMax(valid, new[] { true, false }, valid)).Should().Throw<ArgumentException>().WithParameterName("rows");
         FluentActions.Invoking(() => valid.Kernels.MaskExceptArgMax(valid, new[] { true, false, true, true }, valid)).Should().Throw<ArgumentException>().WithParameterName("rows");
         FluentActions.Invoking(() => valid.Kernels.MaskExceptArgMax(null!, new[] { true, false, true }, valid)).Should().Throw<ArgumentNullException>().WithParameterName("x");
+    }
+    /// <summary>The float64 boost of one value, rounded once and saturated (the reference of <see cref="ILogitKernels.BoostTokens"/>).</summary>
+    private static float ReferenceBoost(float value, double growth)
+    {
+        if (value == 0 || float.IsNegativeInfinity(value))
+        {
+            return value;
+        }
+
+        float rounded = (float)((double)value + (Math.Abs((double)value) * growth));
+        return float.IsPositiveInfinity(rounded) ? float.MaxValue : rounded;
+    }
+
+    [Theory]
+    [MemberData(nameof(VocabCases))]
+    public void BoostTokens_matches_reference(int vocab)
+    {
+        foreach (int rows in RowsFor(vocab))
+        {
+            var random = new Random(Seed(rows, vocab) + 65);
+            var data = LogitData.Random(rows, vocab, Seed(rows, vocab) + 65);
+            int perRow = Math.Min(vocab, 5) + 2;
+            var ids = new int[rows * perRow];
+            var growth = new double[ids.Length];
+            double[] gs = { 0.0, 0.5, 1.1, 1e10, double.PositiveInfinity, 1e300 };
+            for (int i = 0; i < ids.Length; i++)
+            {
+                int position = i % perRow;
+
+                // Padding at the end of a row, a repeated id before it (the last edit wins), random ids otherwise.
+                ids[i] = position == perRow - 1 ? -1 : position == perRow - 2 ? ids[i - position] : random.Next(vocab);
+                growth[i] = gs[random.Next(gs.Length)];
+            }
+
+            float[] specials = { float.NegativeInfinity, 0f, -0f, 3e38f, -3e38f, 1e-38f, -2.5f };
+            for (int r = 0; r < rows; r++)
+            {
+                data[(r * vocab) + ids[r * perRow]] = specials[r % specials.Length];
+            }
+
+            var expected = (float[])data.Clone();
+            for (int i = 0; i < ids.Length; i++)
+            {
+                if (ids[i] >= 0)
+                {
+                    int flat = ((i / perRow) * vocab) + ids[i];
+                    expected[flat] = ReferenceBoost(data[flat], growth[i]);
+                }
+            }
+
+            using var x = Create(data, rows, vocab);
+            x.Kernels.BoostTokens(x, ids, growth);
+            var actual = x.ToArray();
+            actual.Should().Equal(expected, $"rows {rows}, vocab {vocab}");
+            for (int i = 0; i < actual.Length; i++)
+            {
+                float.IsNegative(actual[i]).Should().Be(float.IsNegative(expected[i]), $"the sign at {i} (a zero keeps its sign)");
+            }
+        }
+    }
+
+    [Fact]
+    public void BoostTokens_keeps_the_rules_of_the_boost()
+    {
+        // z + |z|·g; zeros and -inf stay; an overflow saturates at float.MaxValue; a negative logit can turn positive.
+        var data = new[] { 2f, -2f, 0f, -0f, float.NegativeInfinity, 3e38f, -1f, 5f };
+        using var x = Create(data, 1, data.Length);
+        x.Kernels.BoostTokens(x, new[] { 0, 1, 2, 3, 4, 5, 6, -1 }, new[] { 0.5, 0.5, double.PositiveInfinity, double.PositiveInfinity, 2.0, 1.0, 3.0, double.NaN });
+        x.ToArray().Should().Equal(3f, -1f, 0f, -0f, float.NegativeInfinity, float.MaxValue, 2f, 5f);
+    }
+
+    [Fact]
+    public void BoostTokens_rejects_bad_input_and_arguments()
+    {
+        const int rows = 2, vocab = 9;
+        var data = LogitData.Random(rows, vocab, 66);
+        data[vocab + 4] = float.NaN;
+        data[2] = float.PositiveInfinity;
+        using var x = Create(data, rows, vocab);
+        var original = x.ToArray();
+
+        // Only touched entries are checked: the +inf at (0, 2) is not touched, the NaN at (1, 4) is.
+        var error = FluentActions.Invoking(() => x.Kernels.BoostTokens(x, new[] { 3, 1, 4, 5 }, new[] { 1.0, 1.0, 1.0, 1.0 }))
+            .Should().Throw<InvalidLogitsException>().Which;
+        (error.Row, error.TokenIndex, error.Stage).Should().Be((1, 4, "input"));
+        x.ToArray().Should().Equal(original, "a failed call leaves the batch unchanged");
+
+        using var valid = Create(LogitData.Random(rows, vocab, 67), rows, vocab);
+        void Run(int[] ids, double[] growth) => valid.Kernels.BoostTokens(valid, ids, growth);
+        FluentActions.Invoking(() => Run(new[] { 1, vocab }, new[] { 1.0, 1.0 })).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("tokenIds");
+        FluentActions.Invoking(() => Run(new[] { 1, 2, 3 }, new[] { 1.0, 1.0, 1.0 })).Should().Throw<ArgumentException>().WithParameterName("tokenIds");
+        FluentActions.Invoking(() => Run(new[] { 1, 2 }, new[] { 1.0 })).Should().Throw<ArgumentException>().WithParameterName("growth");
+        foreach (double bad in new[] { double.NaN, -0.5, double.NegativeInfinity })
+        {
+            FluentActions.Invoking(() => Run(new[] { 1, 2 }, new[] { 1.0, bad })).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("growth");
+        }
+
+        // Padding is not validated: its growth is ignored.
+        var before = valid.ToArray();
+        Run(new[] { -1, -1 }, new[] { double.NaN, -1.0 });
+        valid.ToArray().Should().Equal(before);
     }
 }
