@@ -83,6 +83,33 @@ public interface ILogitKernels
     /// <exception cref="InvalidLogitsException">An input is NaN/<c>+∞</c> (stage <c>"input"</c>) or a product overflows (stage <c>"scale"</c>).</exception>
     void Scale(LogitBatch x, ReadOnlySpan<float> factors, LogitBatch destination);
 
+    /// <summary>
+    /// Entropy-dependent temperature (dynamic temperature as one kernel): each row is divided by
+    /// <c>T = minimum + range·(H / ln|F|)^exponent</c>, <c>H</c> its entropy and <c>|F|</c> its number of finite entries.
+    /// </summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="minimum">Per row, finite: the temperature at entropy 0.</param>
+    /// <param name="range">Per row, finite: the temperature added at the largest entropy, <c>ln|F|</c>.</param>
+    /// <param name="exponent">Finite and greater than 0.</param>
+    /// <param name="greedyBelow">Finite and at least 0: a row whose <c>T</c> is below it keeps only its argmax.</param>
+    /// <param name="destination">Receives the result (may be <paramref name="x"/>).</param>
+    /// <remarks>
+    /// <para>The same result as <see cref="RowStatistics"/> (entropy), then per row in float64 <c>T</c> as above (from
+    /// <c>Math.Log</c> and <c>Math.Pow</c>), then <see cref="Scale"/> by <c>(float)(1/T)</c> for the rows with
+    /// <c>T ≥ greedyBelow</c> and <see cref="MaskExceptArgMax"/> for the others. A row with at most one finite entry is
+    /// copied unchanged (so an all-<c>-∞</c> row stays so). Nothing has to reach the caller, so a device backend keeps the
+    /// statistics and temperatures on the device (no host read).</para>
+    /// <para>A product that overflows throws with stage <c>"scale"</c>, as <see cref="Scale"/> does; a factor that is not
+    /// finite and positive (a <c>T</c> at or below 0 with <c>greedyBelow = 0</c>, or above about 3e45) throws
+    /// <see cref="ArgumentOutOfRangeException"/> for <c>factors</c>, as <see cref="Scale"/> does.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentException">A per-row span does not hold one value per row.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A minimum or range is not finite, the exponent is not finite and
+    /// positive, <paramref name="greedyBelow"/> is not finite and at least 0, or a factor is not finite and positive.</exception>
+    /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c> (stage <c>"input"</c>) or a product overflows
+    /// (stage <c>"scale"</c>).</exception>
+    void ScaleByEntropy(LogitBatch x, ReadOnlySpan<double> minimum, ReadOnlySpan<double> range, double exponent, double greedyBelow, LogitBatch destination);
+
     /// <summary>Affine combination of up to three batches: <c>destination = a·x + b·y + c·z</c>, element-wise.</summary>
     /// <param name="a">Coefficient of <paramref name="x"/>; finite.</param>
     /// <param name="x">The first batch.</param>

@@ -9,7 +9,7 @@ namespace Logits.Tests.Tensors;
 
 /// <summary>
 /// The kernels that keep a warping or forcing decision on the backend (<see cref="ILogitKernels.MaskExceptArgMax"/>,
-/// <see cref="ILogitKernels.BoostTokens"/>)
+/// <see cref="ILogitKernels.BoostTokens"/>, <see cref="ILogitKernels.ScaleByEntropy"/>)
 /// against references: every shape of <see cref="LogitData"/>, ties, signed zeros, special rows, all-<c>-∞</c> rows,
 /// invalid input and arguments.
 /// </summary>
@@ -231,5 +231,124 @@ public abstract partial class KernelConformanceTests
         var before = valid.ToArray();
         Run(new[] { -1, -1 }, new[] { double.NaN, -1.0 });
         valid.ToArray().Should().Equal(before);
+    }
+    /// <summary>Parameter sets of <see cref="ILogitKernels.ScaleByEntropy"/>: (minimum, range, exponent).</summary>
+    private static readonly (double Minimum, double Range, double Exponent)[] EntropyTemperatures =
+    {
+        (0.3, 1.4, 1.0),     // dynamic temperature 1.0 ± 0.7
+        (0.5, 0.5, 2.0),
+        (0.0, 1e-6, 1.0),    // always below the greedy cut-off: the argmax only
+        (2.0, 0.0, 1.0),     // a constant temperature 2
+        (1.0, 0.0, 1.0),     // factor 1: unchanged
+        (0.0, -0.5, 1.0),    // a negative range (T0 below δ): greedy
+    };
+
+    /// <summary>
+    /// The reference of <see cref="ILogitKernels.ScaleByEntropy"/> for one row from the float64 entropy, and the distance of
+    /// <c>T</c> to the greedy cut-off (relative), so callers skip rows within rounding distance of that decision.
+    /// </summary>
+    private static (float[] Row, double Margin) ReferenceScaleByEntropy(float[] row, int rowIndex, (double Minimum, double Range, double Exponent) p, double greedyBelow)
+    {
+        var stats = ReferenceKernels.RowStatistics(row, rowIndex);
+        if (stats.Finite <= 1)
+        {
+            return ((float[])row.Clone(), double.PositiveInfinity);
+        }
+
+        double t = p.Minimum + (p.Range * Math.Pow(stats.Entropy / Math.Log(stats.Finite), p.Exponent));
+        double margin = Math.Abs(t - greedyBelow) / Math.Max(greedyBelow, 1e-300);
+        if (t < greedyBelow)
+        {
+            return (ReferenceMaskExceptArgMax(row, true), margin);
+        }
+
+        float factor = (float)(1.0 / t);
+        return (row.Select(v => v * factor).ToArray(), margin);
+    }
+
+    [Theory]
+    [MemberData(nameof(VocabCases))]
+    public void ScaleByEntropy_matches_reference(int vocab)
+    {
+        const double greedyBelow = 1e-5;
+        int compared = 0;
+        foreach (int rows in RowsFor(vocab))
+        {
+            var data = LogitData.Random(rows, vocab, Seed(rows, vocab) + 69);
+            if (rows > 2)
+            {
+                // An empty row and a row with one finite entry are copied unchanged.
+                Array.Fill(data, float.NegativeInfinity, vocab, vocab);
+                Array.Fill(data, float.NegativeInfinity, 2 * vocab, vocab);
+                data[(2 * vocab) + (vocab / 2)] = 4f;
+            }
+
+            var parameters = Enumerable.Range(0, rows).Select(r => EntropyTemperatures[(r + vocab) % EntropyTemperatures.Length]).ToArray();
+            var minimum = parameters.Select(p => p.Minimum).ToArray();
+            foreach (double exponent in new[] { 1.0, 2.0 })
+            {
+                var range = parameters.Select(p => p.Range).ToArray();
+                foreach (bool inPlace in new[] { true, false })
+                {
+                    using var x = Create(data, rows, vocab);
+                    using var destination = inPlace ? null : x.CreateLike();
+                    x.Kernels.ScaleByEntropy(x, minimum, range, exponent, greedyBelow, destination ?? x);
+                    var actual = (destination ?? x).ToArray();
+                    for (int r = 0; r < rows; r++)
+                    {
+                        var (expected, margin) = ReferenceScaleByEntropy(LogitData.Row(data, vocab, r), r, (minimum[r], range[r], exponent), greedyBelow);
+                        if (margin > 1e-4)
+                        {
+                            var got = LogitData.Row(actual, vocab, r);
+                            for (int i = 0; i < vocab; i++)
+                            {
+                                Tolerance.Close(got[i], expected[i]).Should().BeTrue($"rows {rows}, row {r}, token {i}: expected {expected[i]:R}, got {got[i]:R} (exponent {exponent}, in place {inPlace})");
+                            }
+
+                            compared++;
+                        }
+                    }
+                }
+            }
+        }
+
+        compared.Should().BePositive("some rows must be far from the greedy cut-off to compare");
+    }
+
+    [Fact]
+    public void ScaleByEntropy_rejects_bad_input_and_arguments()
+    {
+        const int rows = 2, vocab = 9;
+        var data = LogitData.Random(rows, vocab, 70);
+        data[vocab + 4] = float.NaN;
+        using var x = Create(data, rows, vocab);
+        var error = FluentActions.Invoking(() => x.Kernels.ScaleByEntropy(x, new[] { 0.5, 0.5 }, new[] { 1.0, 1.0 }, 1.0, 1e-5, x))
+            .Should().Throw<InvalidLogitsException>().Which;
+        (error.Row, error.TokenIndex, error.Stage).Should().Be((1, 4, "input"));
+        x.ToArray().Should().Equal(data, "a failed call leaves the batch unchanged");
+
+        // Temperature 0.1 on a huge logit overflows: stage "scale", at the first overflowing (row, token).
+        var huge = LogitData.Random(rows, vocab, 71);
+        huge[vocab + 2] = 3e38f;
+        using var overflowing = Create(huge, rows, vocab);
+        error = FluentActions.Invoking(() => overflowing.Kernels.ScaleByEntropy(overflowing, new[] { 1e-1, 1e-1 }, new[] { 0.0, 0.0 }, 1.0, 1e-5, overflowing))
+            .Should().Throw<InvalidLogitsException>().Which;
+        (error.Row, error.TokenIndex, error.Stage).Should().Be((1, 2, "scale"));
+
+        using var valid = Create(LogitData.Random(rows, vocab, 72), rows, vocab);
+        void Run(double[] minimum, double[] range, double exponent, double greedyBelow) => valid.Kernels.ScaleByEntropy(valid, minimum, range, exponent, greedyBelow, valid);
+        FluentActions.Invoking(() => Run(new[] { 1.0 }, new[] { 1.0, 1.0 }, 1, 1e-5)).Should().Throw<ArgumentException>().WithParameterName("minimum");
+        FluentActions.Invoking(() => Run(new[] { 1.0, 1.0 }, new[] { 1.0, 1.0, 1.0 }, 1, 1e-5)).Should().Throw<ArgumentException>().WithParameterName("range");
+        FluentActions.Invoking(() => Run(new[] { 1.0, double.NaN }, new[] { 1.0, 1.0 }, 1, 1e-5)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("minimum");
+        FluentActions.Invoking(() => Run(new[] { 1.0, 1.0 }, new[] { double.PositiveInfinity, 1.0 }, 1, 1e-5)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("range");
+        foreach (double exponent in new[] { 0.0, -1.0, double.NaN, double.PositiveInfinity })
+        {
+            FluentActions.Invoking(() => Run(new[] { 1.0, 1.0 }, new[] { 1.0, 1.0 }, exponent, 1e-5)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("exponent");
+        }
+
+        foreach (double greedyBelow in new[] { -1e-5, double.NaN, double.PositiveInfinity })
+        {
+            FluentActions.Invoking(() => Run(new[] { 1.0, 1.0 }, new[] { 1.0, 1.0 }, 1, greedyBelow)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("greedyBelow");
+        }
     }
 }

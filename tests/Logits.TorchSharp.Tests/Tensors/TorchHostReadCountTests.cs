@@ -63,7 +63,6 @@ public sealed class TorchHostReadCountTests
         ["top-k exact"] = 5,             // the row, to break ties at the boundary by id
         ["top-p hf-complement"] = 4,     // the row, for the complement rule
         ["xtc"] = 4,                     // statistics, the largest values and protected ids
-        ["dynamic-temperature"] = 3,     // the maxima and the entropies
     };
 
     [Theory]
