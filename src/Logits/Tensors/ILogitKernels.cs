@@ -194,6 +194,20 @@ public interface ILogitKernels
     /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
     void MaskBelowKthLargest(LogitBatch x, ReadOnlySpan<int> k, LogitBatch destination);
 
+    /// <summary>Top-k keeping exactly <c>k</c> tokens: the <c>k</c> largest entries of each row, ties at the boundary broken by the lowest id; every other entry becomes <c>-∞</c>.</summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="k">Per row, in <c>[1, Vocab]</c>; <c>k = Vocab</c> keeps the row.</param>
+    /// <param name="destination">Receives the masked logits (may be <paramref name="x"/>).</param>
+    /// <remarks>
+    /// With <c>τ</c> the <see cref="KthLargest"/> value, every entry above <c>τ</c> is kept and of the entries equal to
+    /// <c>τ</c> (<c>-0 = +0</c>) only the lowest ids, up to <c>k</c> kept in all (docs/algorithms/truncation.md#top-k,
+    /// ExactK). A row with at most <c>k</c> finite entries keeps them all; an all-<c>-∞</c> row stays so. The thresholds and
+    /// counts never have to reach the caller, so a device backend needs no host read.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException">A <c>k</c> is outside <c>[1, Vocab]</c>.</exception>
+    /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
+    void MaskExceptTopK(LogitBatch x, ReadOnlySpan<int> k, LogitBatch destination);
+
     /// <summary>Top-p as one mask: sets every entry below its row's <see cref="TopPThreshold"/> cut to <c>-∞</c>.</summary>
     /// <param name="x">The logits.</param>
     /// <param name="p">Per row, in <c>[0, 1]</c>; <c>p ≥ 1</c> keeps the row.</param>

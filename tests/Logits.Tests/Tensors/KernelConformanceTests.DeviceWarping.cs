@@ -9,7 +9,7 @@ namespace Logits.Tests.Tensors;
 
 /// <summary>
 /// The kernels that keep a warping or forcing decision on the backend (<see cref="ILogitKernels.MaskExceptArgMax"/>,
-/// <see cref="ILogitKernels.BoostTokens"/>, <see cref="ILogitKernels.ScaleByEntropy"/>)
+/// <see cref="ILogitKernels.BoostTokens"/>, <see cref="ILogitKernels.ScaleByEntropy"/>, <see cref="ILogitKernels.MaskExceptTopK"/>)
 /// against references: every shape of <see cref="LogitData"/>, ties, signed zeros, special rows, all-<c>-∞</c> rows,
 /// invalid input and arguments.
 /// </summary>
@@ -350,5 +350,101 @@ public abstract partial class KernelConformanceTests
         {
             FluentActions.Invoking(() => Run(new[] { 1.0, 1.0 }, new[] { 1.0, 1.0 }, 1, greedyBelow)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("greedyBelow");
         }
+    }
+    /// <summary>The reference of <see cref="ILogitKernels.MaskExceptTopK"/> for one row: a stable sort by value, descending.</summary>
+    private static float[] ReferenceExactTopK(float[] row, int k)
+    {
+        var kept = Enumerable.Range(0, row.Length)
+            .Where(i => float.IsFinite(row[i]))
+            .OrderByDescending(i => row[i])
+            .ThenBy(i => i)
+            .Take(k)
+            .ToHashSet();
+        return row.Select((v, i) => kept.Contains(i) ? v : float.NegativeInfinity).ToArray();
+    }
+
+    [Theory]
+    [MemberData(nameof(VocabCases))]
+    public void MaskExceptTopK_matches_reference(int vocab)
+    {
+        foreach (int rows in RowsFor(vocab))
+        {
+            var random = new Random(Seed(rows, vocab) + 73);
+            var data = LogitData.Random(rows, vocab, Seed(rows, vocab) + 73);
+            var k = new int[rows];
+            for (int r = 0; r < rows; r++)
+            {
+                int[] choices = { 1, 2, 3, 40, vocab, Math.Max(1, vocab / 2), random.Next(1, vocab + 1) };
+                k[r] = Math.Min(vocab, choices[(r + vocab) % choices.Length]);
+                var row = data.AsSpan(r * vocab, vocab);
+                if (r % 5 == 1)
+                {
+                    row.Fill(float.NegativeInfinity);
+                    continue;
+                }
+
+                // A tie group straddling the boundary (coarse values), signed zeros among them.
+                if (r % 2 == 0)
+                {
+                    for (int i = 0; i < vocab; i++)
+                    {
+                        row[i] = MathF.Round(row[i]);
+                        if (row[i] == 0 && i % 2 == 1)
+                        {
+                            row[i] = -0f;
+                        }
+                    }
+                }
+
+                if (r % 3 == 2)
+                {
+                    for (int i = 1; i < vocab; i += 3)
+                    {
+                        row[i] = float.NegativeInfinity;
+                    }
+                }
+            }
+
+            foreach (bool inPlace in new[] { true, false })
+            {
+                using var x = Create(data, rows, vocab);
+                using var destination = inPlace ? null : x.CreateLike();
+                x.Kernels.MaskExceptTopK(x, k, destination ?? x);
+                var actual = (destination ?? x).ToArray();
+                for (int r = 0; r < rows; r++)
+                {
+                    var expected = ReferenceExactTopK(LogitData.Row(data, vocab, r), k[r]);
+                    var got = LogitData.Row(actual, vocab, r);
+                    got.Should().Equal(expected, $"rows {rows}, row {r}, k {k[r]}, in place {inPlace}");
+                    got.Count(float.IsFinite).Should().Be(Math.Min(k[r], LogitData.Row(data, vocab, r).Count(float.IsFinite)));
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void MaskExceptTopK_breaks_ties_by_the_lowest_id()
+    {
+        // [3, 2, 2] with k = 2 keeps the first 2; [2, 0, 0] with k = 1 only 2; signed zeros tie and the lower id wins.
+        using var x = Create(new[] { 3f, 2f, 2f, 2f, 0f, 0f, -0f, 0f, -1f }, 3, 3);
+        x.Kernels.MaskExceptTopK(x, new[] { 2, 1, 1 }, x);
+        x.ToArray().Should().Equal(3f, 2f, float.NegativeInfinity, 2f, float.NegativeInfinity, float.NegativeInfinity, -0f, float.NegativeInfinity, float.NegativeInfinity);
+        float.IsNegative(x.ToArray()[6]).Should().BeTrue("the kept zero is the row's own -0");
+    }
+
+    [Fact]
+    public void MaskExceptTopK_rejects_bad_input_and_arguments()
+    {
+        const int rows = 2, vocab = 9;
+        var data = LogitData.Random(rows, vocab, 74);
+        data[vocab + 5] = float.NaN;
+        using var x = Create(data, rows, vocab);
+        var error = FluentActions.Invoking(() => x.Kernels.MaskExceptTopK(x, new[] { 2, 2 }, x)).Should().Throw<InvalidLogitsException>().Which;
+        (error.Row, error.TokenIndex, error.Stage).Should().Be((1, 5, "input"));
+
+        using var valid = Create(LogitData.Random(rows, vocab, 75), rows, vocab);
+        FluentActions.Invoking(() => valid.Kernels.MaskExceptTopK(valid, new[] { 2 }, valid)).Should().Throw<ArgumentException>().WithParameterName("k");
+        FluentActions.Invoking(() => valid.Kernels.MaskExceptTopK(valid, new[] { 2, 0 }, valid)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("k");
+        FluentActions.Invoking(() => valid.Kernels.MaskExceptTopK(valid, new[] { vocab + 1, 2 }, valid)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("k");
     }
 }
