@@ -223,6 +223,24 @@ public interface ILogitKernels
     /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
     void MaskBelowTopP(LogitBatch x, ReadOnlySpan<double> p, int minTokensToKeep, LogitBatch destination);
 
+    /// <summary>Top-p by Hugging Face's complement rule as one mask (<c>TopPMode.HfComplement</c>): removes the least likely tokens whose ascending cumulative probability stays within <c>1 - p</c>.</summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="p">Per row, in <c>[0, 1]</c>; <c>p ≥ 1</c> keeps the row.</param>
+    /// <param name="minTokensToKeep">At least 1: the cut keeps at least <c>min(minTokensToKeep, |F|)</c> tokens.</param>
+    /// <param name="destination">Receives the masked logits (may be <paramref name="x"/>).</param>
+    /// <remarks>
+    /// HF's <c>TopPLogitsWarper</c> in float32, as it evaluates it (docs/algorithms/truncation.md#top-p): the finite logits
+    /// sorted ascending, <c>q_i = exp(z_i - m)</c>, <c>S = Σ q</c>, and the tokens whose running sum of <c>q_i / S</c> is
+    /// <c>≤ (float)(1 - p)</c> are removed, at most <c>|F| - minTokensToKeep</c> of them; the cut becomes the value
+    /// threshold <c>τ</c> of the first kept token, so tie groups stay whole. An all-<c>-∞</c> row stays so. The thresholds
+    /// never have to reach the caller, so a device backend keeps them on the device (no host read); its float32 sums may
+    /// round differently, which only matters for a token within rounding distance of the cut.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="p"/> has a value outside <c>[0, 1]</c>
+    /// or <paramref name="minTokensToKeep"/> is below 1.</exception>
+    /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
+    void MaskBelowTopPComplement(LogitBatch x, ReadOnlySpan<double> p, int minTokensToKeep, LogitBatch destination);
+
     /// <summary>Sets every entry below its row's maximum plus <c>offsets[r]</c> to <c>-∞</c> (min-p as one mask).</summary>
     /// <param name="x">The logits.</param>
     /// <param name="offsets">Per row, at most 0 and not NaN (<c>-∞</c> keeps the row): min-p's <c>ln Pmin</c>.</param>

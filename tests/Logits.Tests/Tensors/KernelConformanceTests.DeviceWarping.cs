@@ -9,7 +9,7 @@ namespace Logits.Tests.Tensors;
 
 /// <summary>
 /// The kernels that keep a warping or forcing decision on the backend (<see cref="ILogitKernels.MaskExceptArgMax"/>,
-/// <see cref="ILogitKernels.BoostTokens"/>, <see cref="ILogitKernels.ScaleByEntropy"/>, <see cref="ILogitKernels.MaskExceptTopK"/>)
+/// <see cref="ILogitKernels.BoostTokens"/>, <see cref="ILogitKernels.ScaleByEntropy"/>, <see cref="ILogitKernels.MaskExceptTopK"/>, <see cref="ILogitKernels.MaskBelowTopPComplement"/>)
 /// against references: every shape of <see cref="LogitData"/>, ties, signed zeros, special rows, all-<c>-∞</c> rows,
 /// invalid input and arguments.
 /// </summary>
@@ -446,5 +446,103 @@ public abstract partial class KernelConformanceTests
         FluentActions.Invoking(() => valid.Kernels.MaskExceptTopK(valid, new[] { 2 }, valid)).Should().Throw<ArgumentException>().WithParameterName("k");
         FluentActions.Invoking(() => valid.Kernels.MaskExceptTopK(valid, new[] { 2, 0 }, valid)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("k");
         FluentActions.Invoking(() => valid.Kernels.MaskExceptTopK(valid, new[] { vocab + 1, 2 }, valid)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("k");
+    }
+    /// <summary>
+    /// The float64 reference of <see cref="ILogitKernels.MaskBelowTopPComplement"/> for one row, and the distance of the
+    /// nearest running sum to <c>1 - p</c>, so callers skip rows within float32 rounding distance of the cut.
+    /// </summary>
+    private static (float[] Masked, double Margin) ReferenceTopPComplement(float[] row, double p, int minKeep)
+    {
+        var sorted = row.Where(float.IsFinite).OrderBy(v => v).ToArray();
+        if (sorted.Length == 0 || p >= 1)
+        {
+            return ((float[])row.Clone(), double.PositiveInfinity);
+        }
+
+        double max = sorted[^1];
+        double sum = sorted.Sum(v => Math.Exp(v - max));
+        double complement = (float)(1 - p);
+        double cumulative = 0;
+        double margin = double.PositiveInfinity;
+        int removed = 0;
+        bool stopped = false;
+        foreach (float v in sorted)
+        {
+            cumulative += Math.Exp(v - max) / sum;
+            margin = Math.Min(margin, Math.Abs(cumulative - complement));
+            if (!stopped && cumulative <= complement)
+            {
+                removed++;
+            }
+            else
+            {
+                stopped = true;
+            }
+        }
+
+        removed = Math.Min(removed, Math.Max(0, sorted.Length - minKeep));
+        return (ReferenceKernels.MaskBelow(row, sorted[removed]), margin);
+    }
+
+    [Theory]
+    [MemberData(nameof(VocabCases))]
+    public void MaskBelowTopPComplement_matches_reference(int vocab)
+    {
+        int compared = 0;
+        foreach (int rows in RowsFor(vocab))
+        {
+            var data = LogitData.Random(rows, vocab, Seed(rows, vocab) + 77);
+            if (rows > 2)
+            {
+                Array.Fill(data, float.NegativeInfinity, vocab, vocab);
+            }
+
+            double[] ps = { 0.9, 0.5, 0.0, 1.0, 0.95, 0.3 };
+            var p = Enumerable.Range(0, rows).Select(r => ps[(r + vocab) % ps.Length]).ToArray();
+            foreach (int minKeep in new[] { 1, 3 })
+            {
+                foreach (bool inPlace in new[] { true, false })
+                {
+                    using var x = Create(data, rows, vocab);
+                    using var destination = inPlace ? null : x.CreateLike();
+                    x.Kernels.MaskBelowTopPComplement(x, p, minKeep, destination ?? x);
+                    var actual = (destination ?? x).ToArray();
+                    for (int r = 0; r < rows; r++)
+                    {
+                        var (expected, margin) = ReferenceTopPComplement(LogitData.Row(data, vocab, r), p[r], minKeep);
+
+                        // float32 running sums carry about vocab·6e-8 of rounding.
+                        if (margin > 1e-7 * Math.Max(16, vocab))
+                        {
+                            LogitData.Row(actual, vocab, r).Should().Equal(expected, $"rows {rows}, row {r}, p {p[r]}, minKeep {minKeep}, in place {inPlace}");
+                            compared++;
+                        }
+                    }
+                }
+            }
+        }
+
+        compared.Should().BePositive("some rows must be far enough from the cut to compare");
+    }
+
+    [Fact]
+    public void MaskBelowTopPComplement_rejects_bad_input_and_arguments()
+    {
+        const int rows = 2, vocab = 9;
+        var data = LogitData.Random(rows, vocab, 78);
+        data[vocab + 3] = float.PositiveInfinity;
+        using var x = Create(data, rows, vocab);
+        var error = FluentActions.Invoking(() => x.Kernels.MaskBelowTopPComplement(x, new[] { 0.5, 0.5 }, 1, x)).Should().Throw<InvalidLogitsException>().Which;
+        (error.Row, error.TokenIndex, error.Stage).Should().Be((1, 3, "input"));
+        x.ToArray().Should().Equal(data, "a failed call leaves the batch unchanged");
+
+        using var valid = Create(LogitData.Random(rows, vocab, 79), rows, vocab);
+        FluentActions.Invoking(() => valid.Kernels.MaskBelowTopPComplement(valid, new[] { 0.5 }, 1, valid)).Should().Throw<ArgumentException>().WithParameterName("p");
+        foreach (double bad in new[] { -0.1, 1.5, double.NaN })
+        {
+            FluentActions.Invoking(() => valid.Kernels.MaskBelowTopPComplement(valid, new[] { 0.5, bad }, 1, valid)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("p");
+        }
+
+        FluentActions.Invoking(() => valid.Kernels.MaskBelowTopPComplement(valid, new[] { 0.5, 0.5 }, 0, valid)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("minTokensToKeep");
     }
 }
