@@ -297,6 +297,26 @@ public interface ILogitKernels
     /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
     void MaskOutsideTypical(LogitBatch x, ReadOnlySpan<double> mass, int minTokensToKeep, bool strict, LogitBatch destination);
 
+    /// <summary>XTC's removal as one mask: removes every likely token of a row except the least likely of them (docs/algorithms/truncation.md#xtc).</summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="threshold">Per row, at least 0 and not NaN: the probability a token needs to count as a top choice;
+    /// <c>+∞</c> leaves the row alone (a row XTC does not act on).</param>
+    /// <param name="minTokensToKeep">At least 1: the removal is skipped if fewer finite tokens would remain.</param>
+    /// <param name="protectedIds">Ids in <c>[0, Vocab)</c>, the same for every row: the removal is skipped if it would remove one.</param>
+    /// <param name="destination">Receives the masked logits (may be <paramref name="x"/>).</param>
+    /// <remarks>
+    /// With <c>p_i = exp(z_i - lse)</c> in float64 (<c>lse</c> as <see cref="RowStatistics"/> computes it), the qualifiers are
+    /// <c>A = {i ∈ F : p_i ≥ threshold}</c> and <c>τ</c> the smallest logit in <c>A</c>. If <c>|A| ≥ 2</c> and some qualifier
+    /// has a probability strictly above <c>τ</c>'s, every entry above <c>τ</c> becomes <c>-∞</c>, unless fewer than
+    /// <paramref name="minTokensToKeep"/> finite tokens would remain or a protected id's logit is above <c>τ</c>. An
+    /// all-<c>-∞</c> row stays so. Nothing has to reach the caller, so a device backend needs no host read.
+    /// </remarks>
+    /// <exception cref="ArgumentException"><paramref name="threshold"/> does not hold one value per row.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A threshold is NaN or negative, <paramref name="minTokensToKeep"/> is
+    /// below 1, or a protected id is outside <c>[0, Vocab)</c>.</exception>
+    /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
+    void MaskTopChoices(LogitBatch x, ReadOnlySpan<double> threshold, int minTokensToKeep, ReadOnlySpan<int> protectedIds, LogitBatch destination);
+
     /// <summary>The <paramref name="count"/> largest values of each row, in descending order (duplicates counted).</summary>
     /// <param name="x">The logits.</param>
     /// <param name="count">Values per row, in <c>[1, Vocab]</c>.</param>

@@ -9,7 +9,8 @@ namespace Logits.Tests.Tensors;
 
 /// <summary>
 /// The kernels that keep a warping or forcing decision on the backend (<see cref="ILogitKernels.MaskExceptArgMax"/>,
-/// <see cref="ILogitKernels.BoostTokens"/>, <see cref="ILogitKernels.ScaleByEntropy"/>, <see cref="ILogitKernels.MaskExceptTopK"/>, <see cref="ILogitKernels.MaskBelowTopPComplement"/>)
+/// <see cref="ILogitKernels.BoostTokens"/>, <see cref="ILogitKernels.ScaleByEntropy"/>, <see cref="ILogitKernels.MaskExceptTopK"/>, <see cref="ILogitKernels.MaskBelowTopPComplement"/>,
+/// <see cref="ILogitKernels.MaskTopChoices"/>)
 /// against references: every shape of <see cref="LogitData"/>, ties, signed zeros, special rows, all-<c>-∞</c> rows,
 /// invalid input and arguments.
 /// </summary>
@@ -544,5 +545,114 @@ public abstract partial class KernelConformanceTests
         }
 
         FluentActions.Invoking(() => valid.Kernels.MaskBelowTopPComplement(valid, new[] { 0.5, 0.5 }, 0, valid)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("minTokensToKeep");
+    }
+    /// <summary>
+    /// The float64 reference of <see cref="ILogitKernels.MaskTopChoices"/> for one row (XTC's rule), and the relative
+    /// distance of the nearest probability to the threshold, so callers skip rows within rounding distance of it.
+    /// </summary>
+    private static (float[] Masked, double Margin) ReferenceTopChoices(float[] row, int rowIndex, double threshold, int minKeep, int[] protectedIds)
+    {
+        var stats = ReferenceKernels.RowStatistics(row, rowIndex);
+        if (stats.Finite == 0 || double.IsPositiveInfinity(threshold))
+        {
+            return ((float[])row.Clone(), double.PositiveInfinity);
+        }
+
+        var p = row.Select(v => float.IsNegativeInfinity(v) ? 0 : Math.Exp(v - stats.LogSumExp)).ToArray();
+        var qualifiers = Enumerable.Range(0, row.Length).Where(i => float.IsFinite(row[i]) && p[i] >= threshold).ToArray();
+        double margin = Enumerable.Range(0, row.Length).Where(i => float.IsFinite(row[i]))
+            .Select(i => Math.Abs(p[i] - threshold) / Math.Max(threshold, 1e-300)).DefaultIfEmpty(double.PositiveInfinity).Min();
+        if (qualifiers.Length < 2)
+        {
+            return ((float[])row.Clone(), margin);
+        }
+
+        float leastLikely = qualifiers.Min(i => row[i]);
+        double smallest = qualifiers.Min(i => p[i]);
+        int removed = qualifiers.Count(i => p[i] > smallest);
+        bool skip = removed == 0 || stats.Finite - removed < minKeep || protectedIds.Any(id => row[id] > leastLikely);
+        return (skip ? (float[])row.Clone() : ReferenceKernels.MaskOutside(row, float.NegativeInfinity, leastLikely), margin);
+    }
+
+    [Theory]
+    [MemberData(nameof(VocabCases))]
+    public void MaskTopChoices_matches_reference(int vocab)
+    {
+        int compared = 0;
+        int cut = 0;
+        foreach (int rows in RowsFor(vocab))
+        {
+            var data = LogitData.Random(rows, vocab, Seed(rows, vocab) + 81);
+            for (int r = 0; r < rows; r++)
+            {
+                // A few top choices well above the rest, a tie among them in some rows.
+                float[] tops = { 30f, 29.5f, 29f, r % 2 == 0 ? 29f : 28.5f, 28f };
+                for (int j = 0; j < Math.Min(tops.Length, vocab); j++)
+                {
+                    data[(r * vocab) + ((j * 7) % vocab)] = tops[j];
+                }
+            }
+
+            if (rows > 2)
+            {
+                Array.Fill(data, float.NegativeInfinity, vocab, vocab);
+            }
+
+            double[] thresholds = { 0.1, 0.05, 0.0, double.PositiveInfinity, 0.2, 0.6, 0.01 };
+            var variants = new[] { (1, Array.Empty<int>()), (vocab, Array.Empty<int>()), (1, new[] { Math.Min(7, vocab - 1) }), (2, new[] { vocab - 1 }) };
+            for (int variant = 0; variant < variants.Length; variant++)
+            {
+                var (minKeep, protectedIds) = variants[variant];
+                var threshold = Enumerable.Range(0, rows).Select(r => thresholds[(r + variant) % thresholds.Length]).ToArray();
+                foreach (bool inPlace in new[] { true, false })
+                {
+                    using var x = Create(data, rows, vocab);
+                    using var destination = inPlace ? null : x.CreateLike();
+                    x.Kernels.MaskTopChoices(x, threshold, minKeep, protectedIds, destination ?? x);
+                    var actual = (destination ?? x).ToArray();
+                    for (int r = 0; r < rows; r++)
+                    {
+                        var row = LogitData.Row(data, vocab, r);
+                        var (expected, margin) = ReferenceTopChoices(row, r, threshold[r], minKeep, protectedIds);
+                        if (margin > 1e-9)
+                        {
+                            LogitData.Row(actual, vocab, r).Should().Equal(expected, $"rows {rows}, row {r}, threshold {threshold[r]}, minKeep {minKeep}, protected [{string.Join(", ", protectedIds)}], in place {inPlace}");
+                            compared++;
+                            cut += expected.Count(float.IsFinite) < row.Count(float.IsFinite) ? 1 : 0;
+                        }
+                    }
+                }
+            }
+        }
+
+        compared.Should().BePositive("some rows must be far from the threshold to compare");
+        if (vocab >= 8)
+        {
+            cut.Should().BePositive("some rows must be cut");
+        }
+    }
+
+    [Fact]
+    public void MaskTopChoices_rejects_bad_input_and_arguments()
+    {
+        const int rows = 2, vocab = 9;
+        var data = LogitData.Random(rows, vocab, 82);
+        data[vocab + 2] = float.NaN;
+        using var x = Create(data, rows, vocab);
+        var error = FluentActions.Invoking(() => x.Kernels.MaskTopChoices(x, new[] { 0.1, 0.1 }, 1, Array.Empty<int>(), x)).Should().Throw<InvalidLogitsException>().Which;
+        (error.Row, error.TokenIndex, error.Stage).Should().Be((1, 2, "input"));
+        x.ToArray().Should().Equal(data, "a failed call leaves the batch unchanged");
+
+        using var valid = Create(LogitData.Random(rows, vocab, 83), rows, vocab);
+        void Run(double[] threshold, int minKeep, int[] ids) => valid.Kernels.MaskTopChoices(valid, threshold, minKeep, ids, valid);
+        FluentActions.Invoking(() => Run(new[] { 0.1 }, 1, Array.Empty<int>())).Should().Throw<ArgumentException>().WithParameterName("threshold");
+        foreach (double bad in new[] { -0.1, double.NaN, double.NegativeInfinity })
+        {
+            FluentActions.Invoking(() => Run(new[] { 0.1, bad }, 1, Array.Empty<int>())).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("threshold");
+        }
+
+        FluentActions.Invoking(() => Run(new[] { 0.1, 0.1 }, 0, Array.Empty<int>())).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("minTokensToKeep");
+        FluentActions.Invoking(() => Run(new[] { 0.1, 0.1 }, 1, new[] { vocab })).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("protectedIds");
+        FluentActions.Invoking(() => Run(new[] { 0.1, 0.1 }, 1, new[] { -1 })).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("protectedIds");
     }
 }

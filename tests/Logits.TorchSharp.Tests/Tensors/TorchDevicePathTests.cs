@@ -104,4 +104,44 @@ public sealed class TorchDevicePathTests
         });
         Assert.Equal(cpu.ToArray(), torchBatch.ToArray());
     }
+    [Theory]
+    [InlineData(5, 1000)]
+    [InlineData(3, 32000)]
+    [InlineData(4, 9)]
+    public void MaskTopChoices_on_the_device_matches_the_cpu_kernel(int rows, int vocab)
+    {
+        var data = LogitData.Random(rows, vocab, rows * vocab);
+        for (int r = 0; r < rows; r++)
+        {
+            float[] tops = { 30f, 29.5f, 29f, r % 2 == 0 ? 29f : 28.5f, 27f };
+            for (int j = 0; j < Math.Min(tops.Length, vocab); j++)
+            {
+                data[(r * vocab) + ((j * 3) % vocab)] = tops[j];
+            }
+        }
+
+        Array.Fill(data, float.NegativeInfinity, vocab, vocab);
+        double[] thresholds = { 0.1, 0.0, double.PositiveInfinity, 0.2, 0.6 };
+        var variants = new[] { (1, Array.Empty<int>()), (vocab, Array.Empty<int>()), (1, new[] { 3 % vocab }), (2, new[] { vocab - 1 }) };
+        int cut = 0;
+        for (int variant = 0; variant < variants.Length; variant++)
+        {
+            var (minKeep, protectedIds) = variants[variant];
+            var threshold = new double[rows];
+            for (int r = 0; r < rows; r++)
+            {
+                threshold[r] = thresholds[(r + variant) % thresholds.Length];
+            }
+
+            using var cpu = CpuLogitBatch.FromRows(data, rows, vocab);
+            cpu.Kernels.MaskTopChoices(cpu, threshold, minKeep, protectedIds, cpu);
+            using var torchBatch = TorchLogitBatch.FromArray(data, rows, vocab);
+            InPipelineCall(torchBatch, () => torchBatch.Kernels.MaskTopChoices(torchBatch, threshold, minKeep, protectedIds, torchBatch));
+            var expected = cpu.ToArray();
+            Assert.Equal(expected, torchBatch.ToArray());
+            cut += Array.FindAll(expected, float.IsFinite).Length < Array.FindAll(data, float.IsFinite).Length ? 1 : 0;
+        }
+
+        Assert.True(cut > 0, "some variant must cut");
+    }
 }
