@@ -478,6 +478,33 @@ public interface ILogitKernels
     void SampleGumbel(LogitBatch x, IReadOnlyList<IRandomSource> streams, Span<int> destination);
 
     /// <summary>
+    /// Samples one token per row among its <c>k</c> largest, <c>k</c> estimated from the row's Zipf exponent and a target
+    /// surprise (Mirostat 1.0's truncation), and returns the token's renormalised probability with it.
+    /// </summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="mu">Per row, in bits, not NaN (<c>μ</c>).</param>
+    /// <param name="m">At least 2: the number of top probabilities the Zipf exponent is estimated from.</param>
+    /// <param name="nVocab">At least 1: the vocabulary size <c>N</c> of the estimate (at 1 the estimate is not finite, so
+    /// every finite token is kept).</param>
+    /// <param name="uniforms">One <c>u ∈ [0, 1)</c> per row.</param>
+    /// <param name="destination">One token id per row.</param>
+    /// <param name="probabilities">Per row, the probability of the chosen token renormalised over the kept set.</param>
+    /// <remarks>
+    /// With the finite logits sorted descending <c>s_1 ≥ s_2 ≥ …</c>, <c>q_i = exp(s_i - lse)</c> in float64 and
+    /// <c>t_i = ln((i+1)/i)</c>, <c>b_i = ln(q_i / q_(i+1))</c> over the pairs <c>i &lt; min(m, |F|)</c> with both
+    /// probabilities above 0: <c>ŝ = Σ t_i b_i / Σ t_i²</c>, <c>ε̂ = ŝ - 1</c> and
+    /// <c>k = (ε̂·2^μ / (1 - N^(-ε̂)))^(1/ŝ)</c> (<c>2^μ / ln N</c> for <c>|ε̂| &lt; 1e-6</c>); a <c>k</c> that is not finite (no
+    /// usable pair, <c>ŝ ≤ 0</c>) becomes <c>|F|</c>. The kept set is <c>z_i ≥ s_K</c>, <c>K = clamp(⌊k⌋, 1, |F|)</c>, and the
+    /// draw is <see cref="SampleWithinSurprise"/>'s (docs/algorithms/selection.md#mirostat-v1). The probability is what
+    /// Mirostat's <c>μ</c> update needs, so a device backend returns both in one host read.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException">A <c>μ</c> is NaN, <paramref name="m"/> is below 2, <paramref name="nVocab"/>
+    /// is below 1, or a uniform is outside <c>[0, 1)</c>.</exception>
+    /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
+    /// <exception cref="NoViableTokenException">A row is all <c>-∞</c> (stage <c>"mirostat"</c>).</exception>
+    void SampleEstimatedTopK(LogitBatch x, ReadOnlySpan<double> mu, int m, int nVocab, ReadOnlySpan<double> uniforms, Span<int> destination, Span<double> probabilities);
+
+    /// <summary>
     /// Samples one token per row among the tokens whose surprise <c>-log₂ p_i</c> is at most <c>maxSurprise[r]</c> bits
     /// (Mirostat 2.0's truncation), and returns the token's renormalised probability with it.
     /// </summary>
