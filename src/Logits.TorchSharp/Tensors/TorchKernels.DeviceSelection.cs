@@ -100,19 +100,7 @@ internal sealed partial class TorchKernels
             var within = z.sub(lse).neg().DividedBy(CpuKernels.Ln2).le(Column(maxSurprise.ToArray(), device)).logical_and(removed.logical_not());
             var lowest = z.masked_fill(within.logical_not(), TorchScalars.PositiveInfinity).amin(new long[] { 1 }, keepdim: true);
             var cutoff = where(lowest.isposinf(), max, lowest);
-            var kept = z.ge(cutoff);
-            var weights = z.sub(shift).exp().masked_fill(kept.logical_not(), TorchScalars.Zero);
-            var cumulative = weights.cumsum(1);
-            var total = cumulative.narrow(1, input.Vocab - 1, 1);
-            var target = Column(uniforms.ToArray(), device).mul(total);
-            var found = searchsorted(cumulative, target, right: true);
-
-            // Rounding may leave u·S at the end: the last index with weight (largest index of a positive weight).
-            var positions = TorchScalars.Range(0, input.Vocab, ScalarType.Int64, device).expand(rows, input.Vocab);
-            var lastPositive = positions.FilledWhere(weights.le(TorchScalars.Zero), -1L).amax(new long[] { 1 }, keepdim: true);
-            using var vocab = ((long)input.Vocab).ToScalar();
-            var token = where(found.ge(vocab), lastPositive, found).clamp_min(TorchScalars.Zero);
-            var probability = weights.gather(1, token).div(total);
+            var (token, probability) = DrawAtOrAbove(z, shift, cutoff, uniforms);
             var finite = removed.logical_not().sum(new long[] { 1 }, keepdim: true, type: ScalarType.Float64);
             read = input.Read(cat(new[] { token.to_type(ScalarType.Float64), probability, finite }, 1));
         }
@@ -127,5 +115,30 @@ internal sealed partial class TorchKernels
             destination[r] = (int)read[3 * r];
             probabilities[r] = read[(3 * r) + 1];
         }
+    }
+
+    /// <summary>
+    /// The kept-set draw of <see cref="SampleWithinSurprise"/> and <see cref="SampleEstimatedTopK"/> on the device (in the
+    /// caller's scope): float64 weights <c>exp(z - shift)</c> of the entries <c>z ≥ cutoff</c>, their ascending prefix sums,
+    /// <c>searchsorted</c> of <c>u·S</c> (the last kept index with weight when rounding leaves <c>u·S</c> at the end); the
+    /// <c>[Rows, 1]</c> token and renormalised probability columns.
+    /// </summary>
+    private static (Tensor Token, Tensor Probability) DrawAtOrAbove(Tensor z, Tensor shift, Tensor cutoff, ReadOnlySpan<double> uniforms)
+    {
+        long rows = z.shape[0];
+        long vocab = z.shape[1];
+        var kept = z.ge(cutoff);
+        var weights = z.sub(shift).exp().masked_fill(kept.logical_not(), TorchScalars.Zero);
+        var cumulative = weights.cumsum(1);
+        var total = cumulative.narrow(1, vocab - 1, 1);
+        var target = Column(uniforms.ToArray(), z.device).mul(total);
+        var found = searchsorted(cumulative, target, right: true);
+
+        // Rounding may leave u·S at the end: the last index with weight (largest index of a positive weight).
+        var positions = TorchScalars.Range(0, vocab, ScalarType.Int64, z.device).expand(rows, vocab);
+        var lastPositive = positions.FilledWhere(weights.le(TorchScalars.Zero), -1L).amax(new long[] { 1 }, keepdim: true);
+        using var end = vocab.ToScalar();
+        var token = where(found.ge(end), lastPositive, found).clamp_min(TorchScalars.Zero);
+        return (token, weights.gather(1, token).div(total));
     }
 }

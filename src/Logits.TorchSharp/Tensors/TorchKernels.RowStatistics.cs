@@ -35,17 +35,7 @@ internal sealed partial class TorchKernels
         {
             var z = input.Values.to_type(ScalarType.Float64);
             var finite = z.isneginf().logical_not();
-            var count = finite.sum(new long[] { 1 }, keepdim: true, type: ScalarType.Float64);
-
-            // Empty rows get a shift of 0 so no −∞ − (−∞) appears; their results are replaced on the host.
-            var shift = z.amax(new long[] { 1 }, keepdim: true).FilledWhere(count.EqualTo(0), 0);
-            var centred = z.sub(shift);
-            var weights = centred.exp();
-            var sum = weights.sum(new long[] { 1 }, keepdim: true);
-            var logSum = sum.log();
-            var weighted = centred.mul(weights).FilledWhere(finite.logical_not(), 0).sum(new long[] { 1 }, keepdim: true);
-            var entropy = logSum.sub(weighted.div(sum)).AtLeast(0);
-            var logSumExp = shift.Plus(logSum);
+            var (count, logSumExp, entropy) = EntropyColumns(z, finite);
             var mean = z.FilledWhere(finite.logical_not(), 0).sum(new long[] { 1 }, keepdim: true).div(count);
             var deviation = z.sub(mean).Squared().FilledWhere(finite.logical_not(), 0)
                 .sum(new long[] { 1 }, keepdim: true).div(count).sqrt();
@@ -74,5 +64,25 @@ internal sealed partial class TorchKernels
                 momentsAsked ? values[(5 * row) + 3] : double.NaN,
                 momentsAsked ? values[(5 * row) + 4] : double.NaN);
         }
+    }
+
+    /// <summary>
+    /// Per row of the float64 logits <paramref name="z"/> (<paramref name="finite"/> its finite mask), as <c>[Rows, 1]</c>
+    /// float64 columns in the caller's scope: the finite count, the log-sum-exp and the entropy
+    /// (<c>H = max(0, ln S - T/S)</c>). An empty row's log-sum-exp and entropy are not meaningful.
+    /// </summary>
+    private static (Tensor Count, Tensor LogSumExp, Tensor Entropy) EntropyColumns(Tensor z, Tensor finite)
+    {
+        var count = finite.sum(new long[] { 1 }, keepdim: true, type: ScalarType.Float64);
+
+        // Empty rows get a shift of 0 so no −∞ − (−∞) appears.
+        var shift = z.amax(new long[] { 1 }, keepdim: true).FilledWhere(count.EqualTo(0), 0);
+        var centred = z.sub(shift);
+        var weights = centred.exp();
+        var sum = weights.sum(new long[] { 1 }, keepdim: true);
+        var logSum = sum.log();
+        var weighted = centred.mul(weights).FilledWhere(finite.logical_not(), 0).sum(new long[] { 1 }, keepdim: true);
+        var entropy = logSum.sub(weighted.div(sum)).AtLeast(0);
+        return (count, shift.Plus(logSum), entropy);
     }
 }

@@ -127,6 +127,25 @@ internal sealed partial class TorchKernels : ILogitKernels
     }
 
     /// <summary>
+    /// The row maxima of <paramref name="x"/> as a <c>[rows, 1]</c> device tensor (in the caller's scope), with the checks of
+    /// <see cref="CheckedMaxima"/> (an all-<c>-∞</c> row throws <see cref="NoViableTokenException"/> with
+    /// <paramref name="emptyStage"/>). Inside a pipeline call with trusted entries and unknown maxima, the maxima stay on
+    /// the device and the empty-row check is deferred to the batch's next host read; otherwise as
+    /// <see cref="CheckedMaxima"/> (a read unless the maxima are remembered).
+    /// </summary>
+    private static Tensor MaximaColumn(TorchLogitBatch x, string emptyStage)
+    {
+        if (x.InPipelineCall && x.EntriesChecked && !x.TryGetMaxima(out _))
+        {
+            var maxima = x.Values.amax(new long[] { 1 }, keepdim: true);
+            x.DeferEmptyRowCheck(maxima, emptyStage);
+            return maxima;
+        }
+
+        return Column(CheckedMaxima(x, emptyStage), x.Device);
+    }
+
+    /// <summary>
     /// The input check of a kernel that needs no maxima: nothing when the batch's entries are trusted (the pipeline
     /// checked them, or the maxima are remembered) and empty rows are allowed; otherwise <see cref="CheckedMaxima"/>.
     /// </summary>

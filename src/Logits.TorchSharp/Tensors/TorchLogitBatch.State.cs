@@ -53,6 +53,41 @@ public sealed partial class TorchLogitBatch
         }
     }
 
+    /// <summary>
+    /// The empty-row guard of a processor on the device: one row-maximum pass marks the all-<c>-∞</c> rows in a device
+    /// mask, their token 0 becomes 0 so the processor's kernels see no empty row, and
+    /// <see cref="RestoreEmptyRowsOnDevice"/> masks them back to all <c>-∞</c>. Nothing crosses to the host. Only inside a
+    /// pipeline call whose entries are checked and when the row maxima are not remembered (then the host guard is free).
+    /// </summary>
+    private protected override IDisposable? GuardEmptyRowsOnDevice()
+    {
+        if (!InPipelineCall || !EntriesChecked || _maximaKnown)
+        {
+            return null;
+        }
+
+        Tensor emptyRows;
+        using (var scope = NewDisposeScope())
+        {
+            emptyRows = _tensor.amax(new long[] { 1 }, keepdim: true).isneginf().DetachFromDisposeScope();
+            _tensor.narrow(1, 0, 1).masked_fill_(emptyRows, TorchScalars.Zero);
+        }
+
+        // The filled rows' maxima are now 0 and their top prefixes moved.
+        ForgetRowFacts();
+        return emptyRows;
+    }
+
+    /// <summary>Ends <see cref="GuardEmptyRowsOnDevice"/>: the guarded rows become all <c>-∞</c> again.</summary>
+    private protected override void RestoreEmptyRowsOnDevice(IDisposable guard)
+    {
+        using var emptyRows = (Tensor)guard;
+        _tensor.masked_fill_(emptyRows, TorchScalars.NegativeInfinity);
+
+        // Remembered maxima of the guarded rows would be those of the temporary entry.
+        ForgetMaxima();
+    }
+
     /// <summary>Ends what the batch remembers because its memory leaves the kernels' control; deferred checks are made first.</summary>
     private void Expose()
     {
@@ -144,6 +179,20 @@ public sealed partial class TorchLogitBatch
         var row = bad.to_type(ScalarType.Int32).argmax();
         var saved = values.index_select(0, row.reshape(1));
         _pending.Add(new RowCheck(flag.DetachFromDisposeScope(), row.DetachFromDisposeScope(), saved.DetachFromDisposeScope(), stage));
+    }
+
+    /// <summary>
+    /// Defers the empty-row check of a kernel that needs a distribution: a row whose maximum in
+    /// <paramref name="maxima"/> (a <c>[rows, 1]</c> device tensor of this batch's row maxima) is <c>-∞</c> will throw
+    /// <see cref="NoViableTokenException"/> with <paramref name="stage"/> for the lowest such row. Device work only.
+    /// </summary>
+    internal void DeferEmptyRowCheck(Tensor maxima, string stage)
+    {
+        using var scope = NewDisposeScope();
+        var empty = maxima.reshape(-1).isneginf();
+        var flag = empty.any().to_type(ScalarType.Float64).reshape(1);
+        var row = empty.to_type(ScalarType.Int32).argmax();
+        _pending.Add(new EmptyRowCheck(flag.DetachFromDisposeScope(), row.DetachFromDisposeScope(), stage));
     }
 
     /// <summary>
@@ -279,6 +328,23 @@ public sealed partial class TorchLogitBatch
             base.Dispose();
             row.Dispose();
             saved.Dispose();
+        }
+    }
+
+    /// <summary>An empty-row check: the lowest all-<c>-∞</c> row throws <see cref="NoViableTokenException"/>.</summary>
+    private sealed class EmptyRowCheck(Tensor flag, Tensor row, string stage) : PendingCheck(flag)
+    {
+        [DoesNotReturn]
+        public override void Throw()
+        {
+            // argmax returns the first maximal index, i.e. the lowest empty row.
+            ThrowHelper.ThrowNoViableToken((int)TorchHostReads.Item<long>(row), stage);
+        }
+
+        public override void Dispose()
+        {
+            base.Dispose();
+            row.Dispose();
         }
     }
 

@@ -138,6 +138,10 @@ public sealed class LogitPipeline
         try
         {
             processor.Process(logits, contexts);
+
+            // Inside the try: a backend that deferred a check made within the stage (to its next host read) throws it
+            // here, and it is the stage's too.
+            Check(logits, processor.Name, emptyOnEntry);
         }
         catch (InvalidLogitsException error) when (error.Stage != processor.Name)
         {
@@ -147,8 +151,6 @@ public sealed class LogitPipeline
         {
             throw new NoViableTokenException(error.Row, processor.Name);
         }
-
-        Check(logits, processor.Name, emptyOnEntry);
     }
 
     /// <summary>Processes <paramref name="logits"/> in place, selects one token per row, and tells stateful steps.</summary>

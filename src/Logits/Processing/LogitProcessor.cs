@@ -43,6 +43,22 @@ public abstract class LogitProcessor : ILogitProcessor
             return;
         }
 
+        if (logits.EntriesChecked && !ReadsRowMaxima && logits.BeginDeviceEmptyRowGuard() is { } guard)
+        {
+            // A device backend inside a pipeline call: the empty-row guard stays on the device (no host read of the
+            // maxima), which only works for a processor that does not read their values.
+            try
+            {
+                ProcessCore(logits, contexts, ReadOnlySpan<float>.Empty);
+            }
+            finally
+            {
+                logits.EndDeviceEmptyRowGuard(guard);
+            }
+
+            return;
+        }
+
         int rows = logits.Rows;
         var maxima = LogitProcessorBuffers.RentFloats(rows);
         try
@@ -81,6 +97,13 @@ public abstract class LogitProcessor : ILogitProcessor
     /// entry check covers them, they then get an empty <c>rowMax</c> and no pass over the rows.
     /// </summary>
     private protected virtual bool NeedsRowMaxima => true;
+
+    /// <summary>
+    /// Whether <see cref="ProcessCore"/> reads the values of <c>rowMax</c> (true for every processor outside this
+    /// library, whose <c>ProcessCore</c> is promised the maxima). A built-in processor that needs only the empty-row guard
+    /// says no: a device backend then keeps the guard on its device and passes an empty <c>rowMax</c>.
+    /// </summary>
+    private protected virtual bool ReadsRowMaxima => true;
 
     /// <summary>Rewrites every row in place; no row is all <c>-∞</c>.</summary>
     /// <param name="logits">The batch, already checked for NaN/+∞.</param>

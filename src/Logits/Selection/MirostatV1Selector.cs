@@ -23,7 +23,8 @@ namespace Logits.Selection;
 public sealed class MirostatV1Selector : SeededSelector
 {
     private double[] _mu = Array.Empty<double>();
-    private float[] _sorted = Array.Empty<float>();
+    private double[] _uniforms = Array.Empty<double>();
+    private double[] _probabilities = Array.Empty<double>();
 
     /// <summary>Creates the selector.</summary>
     /// <param name="seed">The batch seed; row <c>r</c> uses <c>seed + r</c>.</param>
@@ -71,19 +72,30 @@ public sealed class MirostatV1Selector : SeededSelector
     private protected override void SelectCore(LogitBatch logits, Span<int> destination)
     {
         int rows = logits.Rows;
-        int vocab = logits.Vocab;
-        if (_sorted.Length < vocab)
+        if (_uniforms.Length < rows)
         {
-            _sorted = new float[vocab];
+            _uniforms = new double[rows];
+            _probabilities = new double[rows];
         }
 
         for (int r = 0; r < rows; r++)
         {
-            var row = ReadRow(logits, r);
-            MirostatMath.CheckRow(row, r, Name);
-            float cutoff = Cutoff(row, _mu[r], M, NVocab ?? vocab, _sorted, out _);
-            destination[r] = MirostatMath.Draw(row, cutoff, Stream(r).NextDouble(), out double probability);
-            _mu[r] = MirostatMath.NextMu(_mu[r], Tau, Eta, probability);
+            _uniforms[r] = Stream(r).NextDouble();
+        }
+
+        try
+        {
+            // Estimate, truncation, draw and the probability the μ update needs in one kernel (one host read on a device).
+            logits.Kernels.SampleEstimatedTopK(logits, _mu.AsSpan(0, rows), M, NVocab ?? logits.Vocab, _uniforms.AsSpan(0, rows), destination, _probabilities.AsSpan(0, rows));
+        }
+        catch (NoViableTokenException error) when (error.Stage != Name)
+        {
+            throw new NoViableTokenException(error.Row, Name);
+        }
+
+        for (int r = 0; r < rows; r++)
+        {
+            _mu[r] = MirostatMath.NextMu(_mu[r], Tau, Eta, _probabilities[r]);
         }
     }
 

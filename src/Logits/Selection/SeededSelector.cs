@@ -18,7 +18,6 @@ namespace Logits.Selection;
 public abstract class SeededSelector : ITokenSelector, IStatefulSampler
 {
     private Xoshiro256StarStar[] _streams = Array.Empty<Xoshiro256StarStar>();
-    private float[] _row = Array.Empty<float>();
 
     private protected SeededSelector(ulong seed) => Seed = seed;
 
@@ -79,19 +78,6 @@ public abstract class SeededSelector : ITokenSelector, IStatefulSampler
 
     /// <summary>The per-row streams (at least one per row after <see cref="EnsureRows"/>), for the kernels that draw from them.</summary>
     private protected System.Collections.Generic.IReadOnlyList<IRandomSource> Streams => _streams;
-
-    /// <summary>A host copy of row <paramref name="row"/>, in a buffer the selector keeps (valid until the next call).</summary>
-    private protected ReadOnlySpan<float> ReadRow(LogitBatch logits, int row)
-    {
-        if (_row.Length < logits.Vocab)
-        {
-            _row = new float[logits.Vocab];
-        }
-
-        var values = _row.AsSpan(0, logits.Vocab);
-        logits.CopyRowTo(row, values);
-        return values;
-    }
 
     /// <summary>Grows the streams and the subclass's state so rows <c>[0, rows)</c> exist.</summary>
     private protected void EnsureRows(int rows)

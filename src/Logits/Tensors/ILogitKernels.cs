@@ -83,6 +83,33 @@ public interface ILogitKernels
     /// <exception cref="InvalidLogitsException">An input is NaN/<c>+∞</c> (stage <c>"input"</c>) or a product overflows (stage <c>"scale"</c>).</exception>
     void Scale(LogitBatch x, ReadOnlySpan<float> factors, LogitBatch destination);
 
+    /// <summary>
+    /// Entropy-dependent temperature (dynamic temperature as one kernel): each row is divided by
+    /// <c>T = minimum + range·(H / ln|F|)^exponent</c>, <c>H</c> its entropy and <c>|F|</c> its number of finite entries.
+    /// </summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="minimum">Per row, finite: the temperature at entropy 0.</param>
+    /// <param name="range">Per row, finite: the temperature added at the largest entropy, <c>ln|F|</c>.</param>
+    /// <param name="exponent">Finite and greater than 0.</param>
+    /// <param name="greedyBelow">Finite and at least 0: a row whose <c>T</c> is below it keeps only its argmax.</param>
+    /// <param name="destination">Receives the result (may be <paramref name="x"/>).</param>
+    /// <remarks>
+    /// <para>The same result as <see cref="RowStatistics"/> (entropy), then per row in float64 <c>T</c> as above (from
+    /// <c>Math.Log</c> and <c>Math.Pow</c>), then <see cref="Scale"/> by <c>(float)(1/T)</c> for the rows with
+    /// <c>T ≥ greedyBelow</c> and <see cref="MaskExceptArgMax"/> for the others. A row with at most one finite entry is
+    /// copied unchanged (so an all-<c>-∞</c> row stays so). Nothing has to reach the caller, so a device backend keeps the
+    /// statistics and temperatures on the device (no host read).</para>
+    /// <para>A product that overflows throws with stage <c>"scale"</c>, as <see cref="Scale"/> does; a factor that is not
+    /// finite and positive (a <c>T</c> at or below 0 with <c>greedyBelow = 0</c>, or above about 3e45) throws
+    /// <see cref="ArgumentOutOfRangeException"/> for <c>factors</c>, as <see cref="Scale"/> does.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentException">A per-row span does not hold one value per row.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A minimum or range is not finite, the exponent is not finite and
+    /// positive, <paramref name="greedyBelow"/> is not finite and at least 0, or a factor is not finite and positive.</exception>
+    /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c> (stage <c>"input"</c>) or a product overflows
+    /// (stage <c>"scale"</c>).</exception>
+    void ScaleByEntropy(LogitBatch x, ReadOnlySpan<double> minimum, ReadOnlySpan<double> range, double exponent, double greedyBelow, LogitBatch destination);
+
     /// <summary>Affine combination of up to three batches: <c>destination = a·x + b·y + c·z</c>, element-wise.</summary>
     /// <param name="a">Coefficient of <paramref name="x"/>; finite.</param>
     /// <param name="x">The first batch.</param>
@@ -167,6 +194,20 @@ public interface ILogitKernels
     /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
     void MaskBelowKthLargest(LogitBatch x, ReadOnlySpan<int> k, LogitBatch destination);
 
+    /// <summary>Top-k keeping exactly <c>k</c> tokens: the <c>k</c> largest entries of each row, ties at the boundary broken by the lowest id; every other entry becomes <c>-∞</c>.</summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="k">Per row, in <c>[1, Vocab]</c>; <c>k = Vocab</c> keeps the row.</param>
+    /// <param name="destination">Receives the masked logits (may be <paramref name="x"/>).</param>
+    /// <remarks>
+    /// With <c>τ</c> the <see cref="KthLargest"/> value, every entry above <c>τ</c> is kept and of the entries equal to
+    /// <c>τ</c> (<c>-0 = +0</c>) only the lowest ids, up to <c>k</c> kept in all (docs/algorithms/truncation.md#top-k,
+    /// ExactK). A row with at most <c>k</c> finite entries keeps them all; an all-<c>-∞</c> row stays so. The thresholds and
+    /// counts never have to reach the caller, so a device backend needs no host read.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException">A <c>k</c> is outside <c>[1, Vocab]</c>.</exception>
+    /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
+    void MaskExceptTopK(LogitBatch x, ReadOnlySpan<int> k, LogitBatch destination);
+
     /// <summary>Top-p as one mask: sets every entry below its row's <see cref="TopPThreshold"/> cut to <c>-∞</c>.</summary>
     /// <param name="x">The logits.</param>
     /// <param name="p">Per row, in <c>[0, 1]</c>; <c>p ≥ 1</c> keeps the row.</param>
@@ -181,6 +222,24 @@ public interface ILogitKernels
     /// or <paramref name="minTokensToKeep"/> is below 1.</exception>
     /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
     void MaskBelowTopP(LogitBatch x, ReadOnlySpan<double> p, int minTokensToKeep, LogitBatch destination);
+
+    /// <summary>Top-p by Hugging Face's complement rule as one mask (<c>TopPMode.HfComplement</c>): removes the least likely tokens whose ascending cumulative probability stays within <c>1 - p</c>.</summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="p">Per row, in <c>[0, 1]</c>; <c>p ≥ 1</c> keeps the row.</param>
+    /// <param name="minTokensToKeep">At least 1: the cut keeps at least <c>min(minTokensToKeep, |F|)</c> tokens.</param>
+    /// <param name="destination">Receives the masked logits (may be <paramref name="x"/>).</param>
+    /// <remarks>
+    /// HF's <c>TopPLogitsWarper</c> in float32, as it evaluates it (docs/algorithms/truncation.md#top-p): the finite logits
+    /// sorted ascending, <c>q_i = exp(z_i - m)</c>, <c>S = Σ q</c>, and the tokens whose running sum of <c>q_i / S</c> is
+    /// <c>≤ (float)(1 - p)</c> are removed, at most <c>|F| - minTokensToKeep</c> of them; the cut becomes the value
+    /// threshold <c>τ</c> of the first kept token, so tie groups stay whole. An all-<c>-∞</c> row stays so. The thresholds
+    /// never have to reach the caller, so a device backend keeps them on the device (no host read); its float32 sums may
+    /// round differently, which only matters for a token within rounding distance of the cut.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="p"/> has a value outside <c>[0, 1]</c>
+    /// or <paramref name="minTokensToKeep"/> is below 1.</exception>
+    /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
+    void MaskBelowTopPComplement(LogitBatch x, ReadOnlySpan<double> p, int minTokensToKeep, LogitBatch destination);
 
     /// <summary>Sets every entry below its row's maximum plus <c>offsets[r]</c> to <c>-∞</c> (min-p as one mask).</summary>
     /// <param name="x">The logits.</param>
@@ -237,6 +296,26 @@ public interface ILogitKernels
     /// or <paramref name="minTokensToKeep"/> is below 1.</exception>
     /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
     void MaskOutsideTypical(LogitBatch x, ReadOnlySpan<double> mass, int minTokensToKeep, bool strict, LogitBatch destination);
+
+    /// <summary>XTC's removal as one mask: removes every likely token of a row except the least likely of them (docs/algorithms/truncation.md#xtc).</summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="threshold">Per row, at least 0 and not NaN: the probability a token needs to count as a top choice;
+    /// <c>+∞</c> leaves the row alone (a row XTC does not act on).</param>
+    /// <param name="minTokensToKeep">At least 1: the removal is skipped if fewer finite tokens would remain.</param>
+    /// <param name="protectedIds">Ids in <c>[0, Vocab)</c>, the same for every row: the removal is skipped if it would remove one.</param>
+    /// <param name="destination">Receives the masked logits (may be <paramref name="x"/>).</param>
+    /// <remarks>
+    /// With <c>p_i = exp(z_i - lse)</c> in float64 (<c>lse</c> as <see cref="RowStatistics"/> computes it), the qualifiers are
+    /// <c>A = {i ∈ F : p_i ≥ threshold}</c> and <c>τ</c> the smallest logit in <c>A</c>. If <c>|A| ≥ 2</c> and some qualifier
+    /// has a probability strictly above <c>τ</c>'s, every entry above <c>τ</c> becomes <c>-∞</c>, unless fewer than
+    /// <paramref name="minTokensToKeep"/> finite tokens would remain or a protected id's logit is above <c>τ</c>. An
+    /// all-<c>-∞</c> row stays so. Nothing has to reach the caller, so a device backend needs no host read.
+    /// </remarks>
+    /// <exception cref="ArgumentException"><paramref name="threshold"/> does not hold one value per row.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A threshold is NaN or negative, <paramref name="minTokensToKeep"/> is
+    /// below 1, or a protected id is outside <c>[0, Vocab)</c>.</exception>
+    /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
+    void MaskTopChoices(LogitBatch x, ReadOnlySpan<double> threshold, int minTokensToKeep, ReadOnlySpan<int> protectedIds, LogitBatch destination);
 
     /// <summary>The <paramref name="count"/> largest values of each row, in descending order (duplicates counted).</summary>
     /// <param name="x">The logits.</param>
@@ -310,6 +389,25 @@ public interface ILogitKernels
     /// <c>float.MaxValue</c> (stage <c>"penalize"</c>).</exception>
     void PenalizeTokens(LogitBatch destination, ReadOnlySpan<int> tokenIds, ReadOnlySpan<double> divisors, ReadOnlySpan<double> offsets);
 
+    /// <summary>
+    /// Raises the given tokens in place by a multiple of their magnitude: <c>z ← z + |z|·g</c> at
+    /// <c>destination[r, tokenIds[r, j]]</c> with <c>g = growth[r, j]</c> (the exponential-decay length penalty's boost).
+    /// </summary>
+    /// <param name="destination">The logits to update.</param>
+    /// <param name="tokenIds">Row-major ids, <c>Rows * n</c> of them; negative ids are padding and skipped.</param>
+    /// <param name="growth">Same length as <paramref name="tokenIds"/>: each <c>g</c> at least 0, <c>+∞</c> allowed.</param>
+    /// <remarks>
+    /// Evaluated in float64 from the float32 value and rounded to float32 once; a result above <c>float.MaxValue</c>
+    /// saturates at <c>float.MaxValue</c> (never <c>+∞</c>). <c>±0</c> stays as it is (no <c>0·∞</c>) and <c>-∞</c> stays
+    /// <c>-∞</c> (a removed token stays removed), so an all-<c>-∞</c> row stays so. For a repeated id in a row every edit
+    /// reads the value before the call and the last one wins (as in <see cref="Scatter"/>). Only the touched entries are
+    /// read and written, so a device backend needs no host read.
+    /// </remarks>
+    /// <exception cref="ArgumentException">The lengths do not fit the batch.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An id is at least <c>Vocab</c>, or a growth is NaN or negative.</exception>
+    /// <exception cref="InvalidLogitsException">A touched entry is NaN or <c>+∞</c> (stage <c>"input"</c>).</exception>
+    void BoostTokens(LogitBatch destination, ReadOnlySpan<int> tokenIds, ReadOnlySpan<double> growth);
+
     /// <summary>Keeps only the given token ids of each row: every other entry becomes <c>-∞</c> (an allow-list as one mask).</summary>
     /// <param name="x">The logits.</param>
     /// <param name="tokenIds">Row-major ids, <c>Rows * n</c> of them; negative ids are padding. Repeats are allowed.</param>
@@ -322,6 +420,19 @@ public interface ILogitKernels
     /// <exception cref="ArgumentOutOfRangeException">An id is at least <c>Vocab</c>.</exception>
     /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
     void MaskExceptTokens(LogitBatch x, ReadOnlySpan<int> tokenIds, LogitBatch destination);
+
+    /// <summary>Keeps only the argmax of each selected row at its value (temperature's greedy rule as one mask); every other entry of the row becomes <c>-∞</c>.</summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="rows">One flag per row: <see langword="true"/> keeps only that row's argmax, <see langword="false"/> copies the row unchanged.</param>
+    /// <param name="destination">Receives the masked logits (may be <paramref name="x"/>).</param>
+    /// <remarks>
+    /// The argmax is <see cref="ArgMax"/>'s: the lowest index holding the row maximum, with <c>-0 = +0</c>. An all-<c>-∞</c>
+    /// row stays so (no exception), so a device backend needs no host read: the same result as <see cref="ArgMax"/>,
+    /// <see cref="Gather"/>, a mask of the whole row and <see cref="Scatter"/>, without the tokens reaching the caller.
+    /// </remarks>
+    /// <exception cref="ArgumentException"><paramref name="rows"/> does not hold one flag per row.</exception>
+    /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
+    void MaskExceptArgMax(LogitBatch x, ReadOnlySpan<bool> rows, LogitBatch destination);
 
     /// <summary>Writes <c>destination[r, tokenIds[r, j]] = values[r, j]</c> in place; for a repeated id the last value wins.</summary>
     /// <param name="destination">The logits to update.</param>
@@ -365,6 +476,33 @@ public interface ILogitKernels
     /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
     /// <exception cref="NoViableTokenException">A row is all <c>-∞</c> (stage <c>"gumbel"</c>).</exception>
     void SampleGumbel(LogitBatch x, IReadOnlyList<IRandomSource> streams, Span<int> destination);
+
+    /// <summary>
+    /// Samples one token per row among its <c>k</c> largest, <c>k</c> estimated from the row's Zipf exponent and a target
+    /// surprise (Mirostat 1.0's truncation), and returns the token's renormalised probability with it.
+    /// </summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="mu">Per row, in bits, not NaN (<c>μ</c>).</param>
+    /// <param name="m">At least 2: the number of top probabilities the Zipf exponent is estimated from.</param>
+    /// <param name="nVocab">At least 1: the vocabulary size <c>N</c> of the estimate (at 1 the estimate is not finite, so
+    /// every finite token is kept).</param>
+    /// <param name="uniforms">One <c>u ∈ [0, 1)</c> per row.</param>
+    /// <param name="destination">One token id per row.</param>
+    /// <param name="probabilities">Per row, the probability of the chosen token renormalised over the kept set.</param>
+    /// <remarks>
+    /// With the finite logits sorted descending <c>s_1 ≥ s_2 ≥ …</c>, <c>q_i = exp(s_i - lse)</c> in float64 and
+    /// <c>t_i = ln((i+1)/i)</c>, <c>b_i = ln(q_i / q_(i+1))</c> over the pairs <c>i &lt; min(m, |F|)</c> with both
+    /// probabilities above 0: <c>ŝ = Σ t_i b_i / Σ t_i²</c>, <c>ε̂ = ŝ - 1</c> and
+    /// <c>k = (ε̂·2^μ / (1 - N^(-ε̂)))^(1/ŝ)</c> (<c>2^μ / ln N</c> for <c>|ε̂| &lt; 1e-6</c>); a <c>k</c> that is not finite (no
+    /// usable pair, <c>ŝ ≤ 0</c>) becomes <c>|F|</c>. The kept set is <c>z_i ≥ s_K</c>, <c>K = clamp(⌊k⌋, 1, |F|)</c>, and the
+    /// draw is <see cref="SampleWithinSurprise"/>'s (docs/algorithms/selection.md#mirostat-v1). The probability is what
+    /// Mirostat's <c>μ</c> update needs, so a device backend returns both in one host read.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException">A <c>μ</c> is NaN, <paramref name="m"/> is below 2, <paramref name="nVocab"/>
+    /// is below 1, or a uniform is outside <c>[0, 1)</c>.</exception>
+    /// <exception cref="InvalidLogitsException">An entry is NaN or <c>+∞</c>.</exception>
+    /// <exception cref="NoViableTokenException">A row is all <c>-∞</c> (stage <c>"mirostat"</c>).</exception>
+    void SampleEstimatedTopK(LogitBatch x, ReadOnlySpan<double> mu, int m, int nVocab, ReadOnlySpan<double> uniforms, Span<int> destination, Span<double> probabilities);
 
     /// <summary>
     /// Samples one token per row among the tokens whose surprise <c>-log₂ p_i</c> is at most <c>maxSurprise[r]</c> bits

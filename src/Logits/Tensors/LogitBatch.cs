@@ -165,6 +165,27 @@ public abstract class LogitBatch : IDisposable
         }
     }
 
+    /// <summary>
+    /// The empty-row guard of <c>LogitProcessor.Process</c> kept on the backend's device, if it can: rows that are all
+    /// <c>-∞</c> get a finite entry (token 0 = 0) so every kernel can run, and <see cref="EndDeviceEmptyRowGuard"/> makes
+    /// them all <c>-∞</c> again, without the row maxima crossing to the host. Returns <see langword="null"/> when the
+    /// backend keeps the guard on the host (the CPU backend, a batch whose maxima are already known, or outside a
+    /// checked pipeline call); otherwise a handle for <see cref="EndDeviceEmptyRowGuard"/>.
+    /// </summary>
+    internal IDisposable? BeginDeviceEmptyRowGuard() => GuardEmptyRowsOnDevice();
+
+    /// <summary>Ends a guard begun with <see cref="BeginDeviceEmptyRowGuard"/>: its rows become all <c>-∞</c> again.</summary>
+    /// <param name="guard">The handle <see cref="BeginDeviceEmptyRowGuard"/> returned.</param>
+    internal void EndDeviceEmptyRowGuard(IDisposable guard) => RestoreEmptyRowsOnDevice(guard);
+
+    /// <summary>See <see cref="BeginDeviceEmptyRowGuard"/>; the default keeps the guard on the host.</summary>
+    private protected virtual IDisposable? GuardEmptyRowsOnDevice() => null;
+
+    /// <summary>See <see cref="EndDeviceEmptyRowGuard"/>.</summary>
+    private protected virtual void RestoreEmptyRowsOnDevice(IDisposable guard)
+    {
+    }
+
     /// <summary>Called when the outermost pipeline call on this batch starts.</summary>
     private protected virtual void OnPipelineCallStarted()
     {

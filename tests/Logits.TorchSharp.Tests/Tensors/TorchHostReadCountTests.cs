@@ -28,17 +28,15 @@ public sealed class TorchHostReadCountTests
     public TorchHostReadCountTests(ITestOutputHelper output) => _output = output;
 
     /// <summary>
-    /// Every chain of the builder's processors and selectors that needs no other model, with the host reads its
-    /// <c>Sample</c> call makes. One (the tokens) for all but the steps listed with a higher bound, which still bring
-    /// something to the host (a row, a gather, per-row statistics, or the maxima of the empty-row guard); their bound is
-    /// today's count, so a regression fails there too.
+    /// Every chain of the builder's processors and selectors that needs no other model: each <c>Sample</c> call makes
+    /// exactly one host read (the tokens, with the deferred checks), so one more read anywhere fails.
     /// </summary>
-    public static TheoryData<string, int> Chains()
+    public static TheoryData<string> Chains()
     {
-        var data = new TheoryData<string, int>();
+        var data = new TheoryData<string>();
         foreach (string chain in ChainNames)
         {
-            data.Add(chain, Remaining.TryGetValue(chain, out int bound) ? bound : 1);
+            data.Add(chain);
         }
 
         return data;
@@ -56,25 +54,9 @@ public sealed class TorchHostReadCountTests
         "suppress-tokens-at-begin",
     };
 
-    /// <summary>The steps that still read before the tokens (see docs/benchmarks.md, kernel layer round 2), with their counts.</summary>
-    private static readonly Dictionary<string, int> Remaining = new()
-    {
-        ["mirostat-v1"] = 3,             // the row, for the Zipf estimate over the sorted top m
-        ["top-k exact"] = 5,             // the row, to break ties at the boundary by id
-        ["top-p hf-complement"] = 4,     // the row, for the complement rule
-        ["xtc"] = 4,                     // statistics, the largest values and protected ids
-        ["temperature greedy"] = 4,      // the empty-row guard, then argmax and a gather of the kept value
-        ["dynamic-temperature"] = 3,     // the empty-row guard and the entropies
-        ["penalties normalized"] = 2,    // the empty-row guard of the log-softmax
-        ["logit-normalization"] = 2,     // the empty-row guard of the log-softmax
-        ["forced-bos"] = 2,              // the empty-row guard (a forced token must not revive an empty row)
-        ["forced-eos"] = 2,              // the same
-        ["exponential-decay-length-penalty"] = 3, // the empty-row guard and a gather of the EOS logits
-    };
-
     [Theory]
     [MemberData(nameof(Chains))]
-    public void A_sample_call_makes_at_most_the_counted_host_reads(string chain, int bound)
+    public void A_sample_call_makes_one_host_read(string chain)
     {
         var pipeline = Build(chain);
 
@@ -108,7 +90,7 @@ public sealed class TorchHostReadCountTests
         }
 
         _output.WriteLine($"{chain}: {string.Join(", ", counts)} host reads per Sample call");
-        Assert.All(counts, c => Assert.InRange(c, 1, bound));
+        Assert.All(counts, c => Assert.Equal(1, c));
     }
 
     /// <summary>
@@ -179,6 +161,76 @@ public sealed class TorchHostReadCountTests
         torchBatch.CopyFrom(LogitData.Random(Rows, Vocab, 20));
         Build("default").Sample(torchBatch, contexts, tokens);
         Assert.All(tokens, t => Assert.InRange(t, 0, Vocab - 1));
+    }
+
+    /// <summary>
+    /// Inside a pipeline call, log-softmax keeps the maxima on the device and defers its empty-row check: no read at the
+    /// call, then the batch's next read throws what the eager kernel throws (row and stage).
+    /// </summary>
+    [Fact]
+    public void Log_softmax_defers_its_empty_row_check_to_the_next_read()
+    {
+        var data = LogitData.Random(3, Vocab, 29);
+        Array.Fill(data, float.NegativeInfinity, Vocab, Vocab);
+        Array.Fill(data, float.NegativeInfinity, 2 * Vocab, Vocab);
+        using var eager = TorchLogitBatch.FromArray(data, 3, Vocab);
+        var expected = Assert.Throws<NoViableTokenException>(() => eager.Kernels.LogSoftmax(eager, eager));
+
+        using var batch = TorchLogitBatch.FromArray(data, 3, Vocab);
+        batch.EnterPipelineCall();
+        try
+        {
+            batch.CheckEntriesForPipeline();
+            long before = TorchHostReads.Count;
+            batch.Kernels.LogSoftmax(batch, batch);
+            Assert.Equal(before, TorchHostReads.Count);
+            Assert.True(batch.HasPendingChecks);
+            var actual = Assert.Throws<NoViableTokenException>(() => batch.Kernels.ArgMax(batch, new int[3]));
+            Assert.Equal((expected.Row, expected.Stage), (actual.Row, actual.Stage));
+            Assert.Equal((1, "log-softmax"), (actual.Row, actual.Stage));
+        }
+        finally
+        {
+            batch.ExitPipelineCall();
+        }
+    }
+
+    /// <summary>
+    /// A row that is all <c>-∞</c> on entry passes unchanged through every step (the empty-row guard, kept on the device
+    /// inside a pipeline call) and the other rows are processed as on the CPU; <c>Sample</c> then throws the CPU backend's
+    /// <see cref="NoViableTokenException"/> for that row.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Chains))]
+    public void An_empty_row_passes_through_as_on_the_cpu(string chain)
+    {
+        var data = LogitData.Random(Rows, Vocab, 23);
+        Array.Fill(data, float.NegativeInfinity, Vocab, Vocab);
+        var contexts = SamplingContext.ForRows(Rows, new[] { 2 });
+        foreach (var context in contexts)
+        {
+            context.SetHistory(new[] { 3, 5, 7, 11, 3, 5, 7, 3, 5 }, 2);
+        }
+
+        using var cpu = Logits.Tensors.CpuLogitBatch.FromRows(data, Rows, Vocab);
+        using var torchBatch = TorchLogitBatch.FromArray(data, Rows, Vocab);
+        Build(chain).Process(cpu, contexts);
+        Build(chain).Process(torchBatch, contexts);
+        var expected = cpu.ToArray();
+        var actual = torchBatch.ToArray();
+        Assert.All(actual.AsSpan(Vocab, Vocab).ToArray(), v => Assert.Equal(float.NegativeInfinity, v));
+        for (int i = 0; i < Vocab; i++)
+        {
+            float tolerance = float.IsFinite(expected[i]) ? 1e-5f * Math.Max(1, Math.Abs(expected[i])) : 0;
+            Assert.True(expected[i] == actual[i] || Math.Abs(expected[i] - actual[i]) <= tolerance, $"{chain}: token {i}: cpu {expected[i]}, torch {actual[i]}");
+        }
+
+        var tokens = new int[Rows];
+        torchBatch.CopyFrom(data);
+        cpu.CopyFrom(data);
+        var cpuError = Assert.Throws<NoViableTokenException>(() => Build(chain).Sample(cpu, contexts, tokens));
+        var torchError = Assert.Throws<NoViableTokenException>(() => Build(chain).Sample(torchBatch, contexts, tokens));
+        Assert.Equal((cpuError.Row, cpuError.Stage), (torchError.Row, torchError.Stage));
     }
 
     private static LogitPipeline Build(string chain) => chain switch

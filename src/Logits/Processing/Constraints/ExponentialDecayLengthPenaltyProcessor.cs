@@ -47,23 +47,11 @@ public sealed class ExponentialDecayLengthPenaltyProcessor : LogitProcessor
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => false;
 
-    /// <summary>The boosted value of one finite EOS logit after <paramref name="k"/> ≥ 1 steps past the start.</summary>
-    /// <param name="z">The EOS logit (finite).</param>
-    /// <param name="decayFactor">The growth factor.</param>
-    /// <param name="k">The number of generated tokens past the start.</param>
-    /// <returns>The new logit, at most <c>float.MaxValue</c>.</returns>
-    internal static float Boost(float z, double decayFactor, int k)
-    {
-        if (z == 0)
-        {
-            // |z| = 0: no boost, and no 0·∞ when the power overflows.
-            return z;
-        }
-
-        double boosted = z + (Math.Abs((double)z) * (Math.Pow(decayFactor, k) - 1));
-        float rounded = (float)boosted;
-        return float.IsPositiveInfinity(rounded) ? float.MaxValue : rounded;
-    }
+    /// <summary>
+    /// The boost leaves <c>-∞</c> as it is, so an all-<c>-∞</c> row stays so: inside a pipeline call (entries checked) no
+    /// row maxima and no empty-row guard are needed.
+    /// </summary>
+    private protected override bool NeedsRowMaxima => false;
 
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException">An EOS id is at least the vocabulary size.</exception>
@@ -89,48 +77,29 @@ public sealed class ExponentialDecayLengthPenaltyProcessor : LogitProcessor
         }
 
         var ids = LogitProcessorBuffers.RentInts(rows * width);
-        var values = LogitProcessorBuffers.RentFloats(rows * width);
+        var growth = LogitProcessorBuffers.RentDoubles(rows * width);
         try
         {
             for (int r = 0; r < rows; r++)
             {
                 var rowIds = ids.AsSpan(r * width, width);
                 rowIds.Fill(-1);
-                if ((long)contexts[r].Generated - StartIndex > 0)
+                int k = contexts[r].Generated - StartIndex;
+                if (k > 0)
                 {
                     contexts[r].EosIds.CopyTo(rowIds);
                 }
+
+                // z + |z|·(decay^k - 1): a removed EOS stays removed, and a zero logit gets no boost.
+                growth.AsSpan(r * width, width).Fill(k > 0 ? Math.Pow(DecayFactor, k) - 1 : 0);
             }
 
-            logits.Kernels.Gather(logits, ids.AsSpan(0, rows * width), values.AsSpan(0, rows * width));
-            for (int r = 0; r < rows; r++)
-            {
-                int k = contexts[r].Generated - StartIndex;
-                for (int j = 0; j < width; j++)
-                {
-                    int index = (r * width) + j;
-                    if (ids[index] < 0)
-                    {
-                        continue;
-                    }
-
-                    if (float.IsNegativeInfinity(values[index]))
-                    {
-                        // A removed EOS stays removed: nothing to write.
-                        ids[index] = -1;
-                        continue;
-                    }
-
-                    values[index] = Boost(values[index], DecayFactor, k);
-                }
-            }
-
-            logits.Kernels.Scatter(logits, ids.AsSpan(0, rows * width), values.AsSpan(0, rows * width));
+            logits.Kernels.BoostTokens(logits, ids.AsSpan(0, rows * width), growth.AsSpan(0, rows * width));
         }
         finally
         {
             LogitProcessorBuffers.Return(ids);
-            LogitProcessorBuffers.Return(values);
+            LogitProcessorBuffers.Return(growth);
         }
     }
 }

@@ -38,6 +38,9 @@ public sealed class ForcedBosProcessor : LogitProcessor
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => false;
 
+    /// <summary>The empty-row guard only: <c>rowMax</c> is not read, so a device backend keeps the guard on its device.</summary>
+    private protected override bool ReadsRowMaxima => false;
+
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException"><see cref="BosTokenId"/> is at least the vocabulary size.</exception>
     protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)

@@ -37,6 +37,9 @@ public sealed class ForcedEosProcessor : LogitProcessor
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => false;
 
+    /// <summary>The empty-row guard only: <c>rowMax</c> is not read, so a device backend keeps the guard on its device.</summary>
+    private protected override bool ReadsRowMaxima => false;
+
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException">An EOS id is at least the vocabulary size.</exception>
     /// <exception cref="InvalidOperationException">A row's <see cref="SamplingContext"/> has no EOS ids.</exception>

@@ -18,6 +18,9 @@ public sealed class LogitNormalizationProcessor : LogitProcessor
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => true;
 
+    /// <summary>The empty-row guard only: <c>rowMax</c> is not read, so a device backend keeps the guard on its device.</summary>
+    private protected override bool ReadsRowMaxima => false;
+
     /// <inheritdoc />
     protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax) =>
         logits.Kernels.LogSoftmax(logits, logits);

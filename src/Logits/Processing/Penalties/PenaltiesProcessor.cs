@@ -71,6 +71,9 @@ public sealed class PenaltiesProcessor : LogitProcessor
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => false;
 
+    /// <summary>The empty-row guard only: <c>rowMax</c> is not read, so a device backend keeps the guard on its device.</summary>
+    private protected override bool ReadsRowMaxima => false;
+
     /// <inheritdoc />
     /// <remarks>Normalising first needs a distribution (and the empty-row guard); otherwise only sparse edits that leave −∞ as it is.</remarks>
     private protected override bool NeedsRowMaxima => NormalizeFirst;

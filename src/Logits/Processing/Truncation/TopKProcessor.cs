@@ -60,17 +60,16 @@ public sealed class TopKProcessor : LogitProcessor
     public override bool IsArgmaxInvariant => true;
 
     /// <summary>
-    /// Ties kept: the fused mask leaves an all-<c>-∞</c> row as it is, so inside a pipeline call (entries checked) no
-    /// row maxima are needed. ExactK reads rows on the host and keeps the empty-row guard.
+    /// Both masks leave an all-<c>-∞</c> row as it is, so inside a pipeline call (entries checked) no row maxima and no
+    /// empty-row guard are needed.
     /// </summary>
-    private protected override bool NeedsRowMaxima => TieMode == TopKTieMode.ExactK;
+    private protected override bool NeedsRowMaxima => false;
 
     /// <inheritdoc />
     protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)
     {
         int rows = logits.Rows;
         var k = LogitProcessorBuffers.RentInts(rows);
-        var thresholds = LogitProcessorBuffers.RentFloats(rows);
         try
         {
             bool any = false;
@@ -85,93 +84,19 @@ public sealed class TopKProcessor : LogitProcessor
                 return;
             }
 
+            // One fused mask either way: a device backend keeps the thresholds on the device.
             if (TieMode == TopKTieMode.ExactK)
             {
-                logits.Kernels.KthLargest(logits, k.AsSpan(0, rows), thresholds.AsSpan(0, rows));
-                logits.Kernels.MaskBelow(logits, thresholds.AsSpan(0, rows), logits);
-                DropExcessTies(logits, k, thresholds);
+                logits.Kernels.MaskExceptTopK(logits, k.AsSpan(0, rows), logits);
             }
             else
             {
-                // One fused mask: a device backend keeps the thresholds on the device.
                 logits.Kernels.MaskBelowKthLargest(logits, k.AsSpan(0, rows), logits);
             }
         }
         finally
         {
             LogitProcessorBuffers.Return(k);
-            LogitProcessorBuffers.Return(thresholds);
-        }
-    }
-
-    /// <summary>ExactK: where ties at τ leave more than k tokens, removes the tied tokens with the highest ids.</summary>
-    private static void DropExcessTies(LogitBatch logits, int[] k, float[] thresholds)
-    {
-        var row = LogitProcessorBuffers.RentFloats(logits.Vocab);
-        try
-        {
-            var removed = new List<int>();
-            for (int r = 0; r < logits.Rows; r++)
-            {
-                if (float.IsNegativeInfinity(thresholds[r]))
-                {
-                    continue;
-                }
-
-                logits.CopyRowTo(r, row);
-                int above = 0;
-                for (int i = 0; i < logits.Vocab; i++)
-                {
-                    if (row[i] > thresholds[r])
-                    {
-                        above++;
-                    }
-                }
-
-                int tiesToKeep = k[r] - above;
-                for (int i = 0; i < logits.Vocab; i++)
-                {
-                    if (row[i] == thresholds[r] && tiesToKeep-- <= 0)
-                    {
-                        removed.Add((r * logits.Vocab) + i);
-                    }
-                }
-            }
-
-            if (removed.Count == 0)
-            {
-                return;
-            }
-
-            // Scatter takes the same number of ids per row: pad the other rows with -1.
-            var perRow = new int[logits.Rows];
-            foreach (int flat in removed)
-            {
-                perRow[flat / logits.Vocab]++;
-            }
-
-            int width = 0;
-            foreach (int count in perRow)
-            {
-                width = Math.Max(width, count);
-            }
-
-            var ids = new int[logits.Rows * width];
-            Array.Fill(ids, -1);
-            var filled = new int[logits.Rows];
-            foreach (int flat in removed)
-            {
-                int r = flat / logits.Vocab;
-                ids[(r * width) + filled[r]++] = flat % logits.Vocab;
-            }
-
-            var values = new float[ids.Length];
-            Array.Fill(values, float.NegativeInfinity);
-            logits.Kernels.Scatter(logits, ids, values);
-        }
-        finally
-        {
-            LogitProcessorBuffers.Return(row);
         }
     }
 }

@@ -53,10 +53,10 @@ public sealed class TopPProcessor : LogitProcessor
     public override bool IsArgmaxInvariant => true;
 
     /// <summary>
-    /// Inclusive mode: the fused mask leaves an all-<c>-∞</c> row as it is, so inside a pipeline call (entries checked)
-    /// no row maxima are needed. HfComplement reads rows on the host and keeps the empty-row guard.
+    /// Both fused masks leave an all-<c>-∞</c> row as it is, so inside a pipeline call (entries checked) no row maxima
+    /// and no empty-row guard are needed.
     /// </summary>
-    private protected override bool NeedsRowMaxima => Mode == TopPMode.HfComplement;
+    private protected override bool NeedsRowMaxima => false;
 
     /// <inheritdoc />
     protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)
@@ -80,8 +80,8 @@ public sealed class TopPProcessor : LogitProcessor
 
             if (Mode == TopPMode.HfComplement)
             {
-                HfComplementThresholds(logits, p, thresholds);
-                logits.Kernels.MaskBelow(logits, thresholds.AsSpan(0, rows), logits);
+                // One fused mask, which leaves an empty row as it is: a device backend keeps the thresholds on the device.
+                logits.Kernels.MaskBelowTopPComplement(logits, p.AsSpan(0, rows), MinTokensToKeep, logits);
             }
             else if (rowMax.IsEmpty)
             {
@@ -101,78 +101,6 @@ public sealed class TopPProcessor : LogitProcessor
         {
             LogitProcessorBuffers.Return(p);
             LogitProcessorBuffers.Return(thresholds);
-        }
-    }
-
-    /// <summary>
-    /// HF's <c>TopPLogitsWarper</c> rule per row, in float32 as HF evaluates it: probabilities by a stable
-    /// softmax, sorted ascending; tokens whose ascending cumulative sum is <c>≤ 1 − P</c> are removed, except
-    /// the last <c>minTokensToKeep</c>. The cut is turned into a value threshold, so tie groups stay whole.
-    /// </summary>
-    private void HfComplementThresholds(LogitBatch logits, double[] p, float[] thresholds)
-    {
-        int vocab = logits.Vocab;
-        var row = LogitProcessorBuffers.RentFloats(vocab);
-        var probabilities = LogitProcessorBuffers.RentFloats(vocab);
-        try
-        {
-            for (int r = 0; r < logits.Rows; r++)
-            {
-                thresholds[r] = float.NegativeInfinity;
-                if (p[r] >= 1)
-                {
-                    continue;
-                }
-
-                var z = row.AsSpan(0, vocab);
-                logits.CopyRowTo(r, z);
-                int finite = 0;
-                float max = float.NegativeInfinity;
-                foreach (float v in z)
-                {
-                    if (v > float.NegativeInfinity)
-                    {
-                        finite++;
-                        max = Math.Max(max, v);
-                    }
-                }
-
-                // Sort the finite logits ascending; probabilities follow the same order.
-                var values = z;
-                values.Sort();
-                var finiteValues = values[(vocab - finite)..];
-                var probs = probabilities.AsSpan(0, finite);
-                float sum = 0f;
-                for (int i = 0; i < finite; i++)
-                {
-                    probs[i] = MathF.Exp(finiteValues[i] - max);
-                    sum += probs[i];
-                }
-
-                float complement = (float)(1 - p[r]);
-                float cumulative = 0f;
-                int removed = 0;
-                for (int i = 0; i < finite; i++)
-                {
-                    cumulative += probs[i] / sum;
-                    if (cumulative <= complement)
-                    {
-                        removed = i + 1;
-                    }
-                    else
-                    {
-                        break;
-                    }
-                }
-
-                removed = Math.Min(removed, Math.Max(0, finite - MinTokensToKeep));
-                thresholds[r] = finiteValues[removed];
-            }
-        }
-        finally
-        {
-            LogitProcessorBuffers.Return(row);
-            LogitProcessorBuffers.Return(probabilities);
         }
     }
 }

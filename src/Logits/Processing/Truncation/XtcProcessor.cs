@@ -1,4 +1,3 @@
-using Logits.Processing.Constraints;
 using Logits.Randomness;
 
 namespace Logits.Processing.Truncation;
@@ -106,6 +105,12 @@ public sealed class XtcProcessor : LogitProcessor, IStatefulSampler
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => false;
 
+    /// <summary>
+    /// The mask leaves an all-<c>-∞</c> row as it is, so inside a pipeline call (entries checked) no row maxima and no
+    /// empty-row guard are needed.
+    /// </summary>
+    private protected override bool NeedsRowMaxima => false;
+
     /// <inheritdoc />
     public void Accept(int row, int token)
     {
@@ -138,188 +143,37 @@ public sealed class XtcProcessor : LogitProcessor, IStatefulSampler
         }
 
         EnsureStreams(rows);
-        var acting = TokenIdSets.RentFlags(rows);
-        bool any = false;
-        for (int r = 0; r < rows; r++)
-        {
-            acting[r] = false;
-            double probability = Probability.For(r);
-            if (!(probability > 0))
-            {
-                continue;
-            }
-
-            // Drawn before anything else, on every call, so the stream position depends only on the call count.
-            acting[r] = _streams[r].NextDouble() < probability;
-            any |= acting[r];
-        }
-
+        var threshold = LogitProcessorBuffers.RentDoubles(rows);
         try
         {
+            bool any = false;
+            for (int r = 0; r < rows; r++)
+            {
+                threshold[r] = double.PositiveInfinity;
+                double probability = Probability.For(r);
+                if (!(probability > 0))
+                {
+                    continue;
+                }
+
+                // Drawn before anything else, on every call, so the stream position depends only on the call count.
+                if (_streams[r].NextDouble() < probability)
+                {
+                    threshold[r] = Threshold.For(r);
+                    any = true;
+                }
+            }
+
             if (any)
             {
-                Cut(logits, acting);
+                // One mask: a device backend keeps the statistics and the cut on the device.
+                logits.Kernels.MaskTopChoices(logits, threshold.AsSpan(0, rows), MinTokensToKeep, _protectedTokens, logits);
             }
         }
         finally
         {
-            TokenIdSets.Return(acting);
+            LogitProcessorBuffers.Return(threshold);
         }
-    }
-
-    /// <summary>
-    /// The removal on the acting rows: the log-sum-exp and finite count of each row, then its largest values, which
-    /// hold every qualifier (at most <c>1/Threshold</c> tokens have <c>p ≥ Threshold</c>), then one band mask.
-    /// </summary>
-    private void Cut(LogitBatch logits, bool[] acting)
-    {
-        int rows = logits.Rows;
-        int vocab = logits.Vocab;
-        var statistics = System.Buffers.ArrayPool<LogitRowStatistics>.Shared.Rent(rows);
-        var lower = LogitProcessorBuffers.RentFloats(rows);
-        var upper = LogitProcessorBuffers.RentFloats(rows);
-        float[]? largest = null;
-        float[]? protectedValues = null;
-        int[]? protectedIds = null;
-        try
-        {
-            logits.Kernels.RowStatistics(logits, RowStatisticKinds.LogSumExp, statistics.AsSpan(0, rows));
-            double smallestThreshold = 1;
-            for (int r = 0; r < rows; r++)
-            {
-                if (acting[r])
-                {
-                    smallestThreshold = Math.Min(smallestThreshold, Threshold.For(r));
-                }
-            }
-
-            int count = smallestThreshold > 0 ? (int)Math.Min(vocab, Math.Floor(1 / smallestThreshold) + 2) : vocab;
-            largest = LogitProcessorBuffers.RentFloats(rows * count);
-            logits.Kernels.LargestValues(logits, count, largest.AsSpan(0, rows * count));
-            int width = _protectedTokens.Length;
-            if (width > 0)
-            {
-                protectedIds = LogitProcessorBuffers.RentInts(rows * width);
-                protectedValues = LogitProcessorBuffers.RentFloats(rows * width);
-                for (int r = 0; r < rows; r++)
-                {
-                    _protectedTokens.CopyTo(protectedIds.AsSpan(r * width, width));
-                }
-
-                logits.Kernels.Gather(logits, protectedIds.AsSpan(0, rows * width), protectedValues.AsSpan(0, rows * width));
-            }
-
-            bool anyCut = false;
-            for (int r = 0; r < rows; r++)
-            {
-                lower[r] = float.NegativeInfinity;
-                upper[r] = float.PositiveInfinity;
-                if (!acting[r])
-                {
-                    continue;
-                }
-
-                var protectedRow = protectedValues is null ? ReadOnlySpan<float>.Empty : protectedValues.AsSpan(r * width, width);
-                float cut = Upper(largest.AsSpan(r * count, count), statistics[r], Threshold.For(r), protectedRow, vocab);
-                if (float.IsNaN(cut))
-                {
-                    // Rare (see Upper): read every value of every row and start again (Upper cannot ask twice).
-                    LogitProcessorBuffers.Return(largest);
-                    count = vocab;
-                    largest = LogitProcessorBuffers.RentFloats(rows * count);
-                    logits.Kernels.LargestValues(logits, count, largest.AsSpan(0, rows * count));
-                    anyCut = false;
-                    r = -1;
-                    continue;
-                }
-
-                upper[r] = cut;
-                anyCut |= cut != float.PositiveInfinity;
-            }
-
-            if (anyCut)
-            {
-                logits.Kernels.MaskOutside(logits, lower.AsSpan(0, rows), upper.AsSpan(0, rows), logits);
-            }
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<LogitRowStatistics>.Shared.Return(statistics);
-            LogitProcessorBuffers.Return(lower);
-            LogitProcessorBuffers.Return(upper);
-            if (largest is not null)
-            {
-                LogitProcessorBuffers.Return(largest);
-            }
-
-            if (protectedIds is not null)
-            {
-                LogitProcessorBuffers.Return(protectedIds);
-                LogitProcessorBuffers.Return(protectedValues!);
-            }
-        }
-    }
-
-    /// <summary>
-    /// The largest value a row keeps after the removal (<c>+∞</c>: no removal), from its largest values in descending
-    /// order. Every token above it is removed: the qualifiers strictly more likely than the least likely one (p is
-    /// monotone in z).
-    /// </summary>
-    private float Upper(ReadOnlySpan<float> largest, in LogitRowStatistics statistics, double threshold, ReadOnlySpan<float> protectedValues, int vocab)
-    {
-        const float Nothing = float.PositiveInfinity;
-        double lse = statistics.LogSumExp;
-        int qualifiers = 0;
-        double minQualifier = double.PositiveInfinity;
-        float leastLikely = Nothing;
-        foreach (float value in largest)
-        {
-            double p = Math.Exp(value - lse);
-            if (float.IsNegativeInfinity(value) || !(p >= threshold))
-            {
-                break;
-            }
-
-            qualifiers++;
-            minQualifier = p;
-            leastLikely = value;
-        }
-
-        if (qualifiers == largest.Length && largest.Length < vocab)
-        {
-            // The probabilities say at most 1/threshold + 1 tokens qualify, but at huge logits (1e30) ln S is lost in
-            // rounding and tied tokens each get p = 1: look at the whole row instead.
-            return float.NaN;
-        }
-
-        if (qualifiers < 2)
-        {
-            return Nothing;
-        }
-
-        int removed = 0;
-        foreach (float value in largest[..qualifiers])
-        {
-            if (Math.Exp(value - lse) > minQualifier)
-            {
-                removed++;
-            }
-        }
-
-        if (removed == 0 || statistics.Finite - removed < MinTokensToKeep)
-        {
-            return Nothing;
-        }
-
-        foreach (float value in protectedValues)
-        {
-            if (value > leastLikely)
-            {
-                return Nothing;
-            }
-        }
-
-        return leastLikely;
     }
 
     private void EnsureStreams(int rows)

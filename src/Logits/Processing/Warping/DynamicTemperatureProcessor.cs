@@ -61,6 +61,12 @@ public sealed class DynamicTemperatureProcessor : LogitProcessor
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => true;
 
+    /// <summary>
+    /// An all-<c>-∞</c> row has no finite entry, so it keeps factor 1 and is never greedy: inside a pipeline call (entries
+    /// checked) no row maxima and no empty-row guard are needed.
+    /// </summary>
+    private protected override bool NeedsRowMaxima => false;
+
     /// <summary>The temperature for a row of normalised entropy <paramref name="normalizedEntropy"/>.</summary>
     internal static double TemperatureFor(double t0, double delta, double exponent, double normalizedEntropy)
     {
@@ -69,56 +75,29 @@ public sealed class DynamicTemperatureProcessor : LogitProcessor
     }
 
     /// <inheritdoc />
+    /// <remarks>One <see cref="ILogitKernels.ScaleByEntropy"/> call: the entropies and temperatures stay on the batch's backend.</remarks>
     protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)
     {
         int rows = logits.Rows;
-        var statistics = ArrayPool<LogitRowStatistics>.Shared.Rent(rows);
-        var factors = LogitProcessorBuffers.RentFloats(rows);
-        var greedy = LogitProcessorBuffers.RentInts(rows);
+        var minimum = LogitProcessorBuffers.RentDoubles(rows);
+        var range = LogitProcessorBuffers.RentDoubles(rows);
         try
         {
-            logits.Kernels.RowStatistics(logits, RowStatisticKinds.Entropy, statistics.AsSpan(0, rows));
-            bool anyGreedy = false;
-            bool anyScaled = false;
             for (int r = 0; r < rows; r++)
             {
-                factors[r] = 1f;
-                greedy[r] = 0;
-                int finite = statistics[r].Finite;
-                if (finite <= 1)
-                {
-                    continue;
-                }
-
-                double normalized = statistics[r].Entropy / Math.Log(finite);
-                double t = TemperatureFor(Temperature.For(r), Delta.For(r), Exponent, normalized);
-                if (t < TemperatureProcessor.GreedyThreshold)
-                {
-                    greedy[r] = 1;
-                    anyGreedy = true;
-                }
-                else
-                {
-                    factors[r] = (float)(1.0 / t);
-                    anyScaled |= factors[r] != 1f;
-                }
+                // T = lo + (T0 + δ - lo)·(H/ln|F|)^κ, lo = max(0, T0 - δ): the arithmetic of TemperatureFor.
+                double t0 = Temperature.For(r);
+                double delta = Delta.For(r);
+                minimum[r] = Math.Max(0, t0 - delta);
+                range[r] = t0 + delta - minimum[r];
             }
 
-            if (anyScaled)
-            {
-                logits.Kernels.Scale(logits, factors.AsSpan(0, rows), logits);
-            }
-
-            if (anyGreedy)
-            {
-                TemperatureProcessor.KeepOnlyArgMax(logits, greedy);
-            }
+            logits.Kernels.ScaleByEntropy(logits, minimum.AsSpan(0, rows), range.AsSpan(0, rows), Exponent, TemperatureProcessor.GreedyThreshold, logits);
         }
         finally
         {
-            ArrayPool<LogitRowStatistics>.Shared.Return(statistics);
-            LogitProcessorBuffers.Return(factors);
-            LogitProcessorBuffers.Return(greedy);
+            LogitProcessorBuffers.Return(minimum);
+            LogitProcessorBuffers.Return(range);
         }
     }
 }

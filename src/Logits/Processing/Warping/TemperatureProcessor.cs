@@ -10,8 +10,6 @@ namespace Logits.Processing.Warping;
 /// </remarks>
 public sealed class TemperatureProcessor : LogitProcessor
 {
-    private readonly bool _anyGreedy;
-
     /// <summary>The greedy cut-off <c>T_ε = 1e-5</c> (vLLM's value).</summary>
     public const double GreedyThreshold = 1e-5;
 
@@ -29,10 +27,6 @@ public sealed class TemperatureProcessor : LogitProcessor
         }
 
         Temperature = PerRowParameter(temperature);
-        foreach (double t in temperature.Values())
-        {
-            _anyGreedy |= t < GreedyThreshold;
-        }
     }
 
     /// <summary>The temperature, for every row or per row.</summary>
@@ -45,10 +39,10 @@ public sealed class TemperatureProcessor : LogitProcessor
     public override bool IsArgmaxInvariant => true;
 
     /// <summary>
-    /// Scaling leaves an all-<c>-∞</c> row as it is, so inside a pipeline call (entries checked) no row maxima are
-    /// needed; a greedy row (its argmax) keeps the empty-row guard.
+    /// Scaling and the greedy mask leave an all-<c>-∞</c> row as it is, so inside a pipeline call (entries checked) no
+    /// row maxima and no empty-row guard are needed.
     /// </summary>
-    private protected override bool NeedsRowMaxima => _anyGreedy;
+    private protected override bool NeedsRowMaxima => false;
 
     /// <inheritdoc />
     protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)
@@ -88,34 +82,23 @@ public sealed class TemperatureProcessor : LogitProcessor
     }
 
     /// <summary>Temperature's greedy rule for the rows flagged in <paramref name="greedy"/>: keep the argmax at its value.</summary>
+    /// <remarks>One mask kernel, which leaves an all-<c>-∞</c> row as it is (so no empty-row guard is needed).</remarks>
     internal static void KeepOnlyArgMax(LogitBatch logits, int[] greedy)
     {
         int rows = logits.Rows;
-        var tokens = LogitProcessorBuffers.RentInts(rows);
-        var values = LogitProcessorBuffers.RentFloats(rows);
-        var thresholds = LogitProcessorBuffers.RentFloats(rows);
+        var flags = System.Buffers.ArrayPool<bool>.Shared.Rent(rows);
         try
         {
-            logits.Kernels.ArgMax(logits, tokens.AsSpan(0, rows));
             for (int r = 0; r < rows; r++)
             {
-                bool isGreedy = greedy[r] != 0;
-                thresholds[r] = isGreedy ? float.PositiveInfinity : float.NegativeInfinity;
-                if (!isGreedy)
-                {
-                    tokens[r] = -1;
-                }
+                flags[r] = greedy[r] != 0;
             }
 
-            logits.Kernels.Gather(logits, tokens.AsSpan(0, rows), values.AsSpan(0, rows));
-            logits.Kernels.MaskBelow(logits, thresholds.AsSpan(0, rows), logits);
-            logits.Kernels.Scatter(logits, tokens.AsSpan(0, rows), values.AsSpan(0, rows));
+            logits.Kernels.MaskExceptArgMax(logits, flags.AsSpan(0, rows), logits);
         }
         finally
         {
-            LogitProcessorBuffers.Return(tokens);
-            LogitProcessorBuffers.Return(values);
-            LogitProcessorBuffers.Return(thresholds);
+            System.Buffers.ArrayPool<bool>.Shared.Return(flags);
         }
     }
 }
