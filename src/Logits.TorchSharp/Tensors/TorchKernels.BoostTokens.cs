@@ -18,50 +18,23 @@ internal sealed partial class TorchKernels
         RequireIdLayout(tokenIds.Length, output.Rows, nameof(tokenIds));
         int perRow = tokenIds.Length / output.Rows;
         CpuKernels.ValidateGrowth(tokenIds, growth, perRow);
-        var last = new Dictionary<long, int>();
-        for (int i = 0; i < tokenIds.Length; i++)
-        {
-            int id = tokenIds[i];
-            if (id < 0)
-            {
-                continue;
-            }
-
-            RequireIdBelowVocab(id, output.Vocab, i, perRow);
-            last[((long)(i / perRow) * output.Vocab) + id] = i;
-        }
-
-        if (last.Count == 0)
+        var entries = TouchedEntries.Collect(tokenIds, perRow, output.Vocab);
+        if (entries.Count == 0)
         {
             return;
         }
 
-        int touched = last.Count;
-        var rows = new long[touched];
-        var columns = new long[touched];
-        var factors = new double[touched];
-        int j = 0;
-        foreach (var (flat, index) in last)
-        {
-            rows[j] = flat / output.Vocab;
-            columns[j] = flat % output.Vocab;
-            factors[j] = growth[index];
-            j++;
-        }
-
+        var rows = entries.Rows;
+        var columns = entries.Columns;
         bool trusted = output.InPipelineCall && IsTrusted(output);
         double[] read;
         using (var scope = NewDisposeScope())
         {
             Device device = output.Device;
-            var indices = new[]
-            {
-                tensor(rows, new long[] { touched }, ScalarType.Int64, device),
-                tensor(columns, new long[] { touched }, ScalarType.Int64, device),
-            };
+            var indices = entries.Indices(device);
             var before = output.Values.index(indices);
             var z = before.to_type(ScalarType.Float64);
-            var raised = z.add(z.abs().mul(tensor(factors, new long[] { touched }, ScalarType.Float64, device)), TorchScalars.One);
+            var raised = z.add(z.abs().mul(entries.Select(growth, device)), TorchScalars.One);
             var unchanged = z.EqualTo(0).logical_or(z.isneginf());
             var rounded = where(unchanged, z, raised).to_type(ScalarType.Float32);
             var after = rounded.FilledWhere(rounded.isposinf(), float.MaxValue);

@@ -53,7 +53,7 @@ internal sealed partial class TorchKernels
     }
 
     /// <summary>Throws naming <c>tokenIds</c>, the row and the position when an id is at least <paramref name="vocab"/>.</summary>
-    private static void RequireIdBelowVocab(int id, int vocab, int index, int perRow)
+    internal static void RequireIdBelowVocab(int id, int vocab, int index, int perRow)
     {
         if (id >= vocab)
         {

@@ -19,54 +19,25 @@ internal sealed partial class TorchKernels
         RequireIdLayout(tokenIds.Length, output.Rows, nameof(tokenIds));
         int perRow = tokenIds.Length / output.Rows;
         CpuKernels.ValidatePenalties(tokenIds, divisors, offsets, perRow);
-        var last = new Dictionary<long, int>();
-        for (int i = 0; i < tokenIds.Length; i++)
-        {
-            int id = tokenIds[i];
-            if (id < 0)
-            {
-                continue;
-            }
-
-            RequireIdBelowVocab(id, output.Vocab, i, perRow);
-            last[((long)(i / perRow) * output.Vocab) + id] = i;
-        }
-
-        if (last.Count == 0)
+        var entries = TouchedEntries.Collect(tokenIds, perRow, output.Vocab);
+        if (entries.Count == 0)
         {
             return;
         }
 
-        int touched = last.Count;
-        var rows = new long[touched];
-        var columns = new long[touched];
-        var thetas = new double[touched];
-        var deltas = new double[touched];
-        int j = 0;
-        foreach (var (flat, index) in last)
-        {
-            rows[j] = flat / output.Vocab;
-            columns[j] = flat % output.Vocab;
-            thetas[j] = divisors[index];
-            deltas[j] = offsets[index];
-            j++;
-        }
-
+        var rows = entries.Rows;
+        var columns = entries.Columns;
         bool defer = output.InPipelineCall && IsTrusted(output);
         double[] read;
         using (var scope = NewDisposeScope())
         {
             Device device = output.Device;
-            var indices = new[]
-            {
-                tensor(rows, new long[] { touched }, ScalarType.Int64, device),
-                tensor(columns, new long[] { touched }, ScalarType.Int64, device),
-            };
+            var indices = entries.Indices(device);
             var before = output.Values.index(indices);
             var z = before.to_type(ScalarType.Float64);
-            var theta = tensor(thetas, new long[] { touched }, ScalarType.Float64, device);
+            var theta = entries.Select(divisors, device);
             var scaled = where(z.gt(TorchScalars.Zero), z.div(theta), z.mul(theta));
-            var result = scaled.sub(tensor(deltas, new long[] { touched }, ScalarType.Float64, device));
+            var result = scaled.sub(entries.Select(offsets, device));
             using var lowest = (-(double)float.MaxValue).ToScalar();
             var after = result.FilledWhere(result.Above(float.MaxValue), double.PositiveInfinity)
                 .FilledWhere(result.lt(lowest), double.NegativeInfinity)

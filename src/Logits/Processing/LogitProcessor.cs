@@ -8,7 +8,17 @@ namespace Logits.Processing;
 /// </summary>
 public abstract class LogitProcessor : ILogitProcessor
 {
+    private readonly RowMaximaUse _rowMaxima;
     private int[] _perRowCounts = Array.Empty<int>();
+
+    /// <summary>Creates a processor whose <see cref="ProcessCore"/> receives the row maxima.</summary>
+    protected LogitProcessor()
+        : this(RowMaximaUse.Read)
+    {
+    }
+
+    /// <summary>Creates a built-in processor that declares what it needs of the row maxima and the empty-row guard.</summary>
+    private protected LogitProcessor(RowMaximaUse rowMaxima) => _rowMaxima = rowMaxima;
 
     /// <inheritdoc />
     public abstract string Name { get; }
@@ -35,7 +45,7 @@ public abstract class LogitProcessor : ILogitProcessor
         }
 
         EnsureRows(logits.Rows);
-        if (logits.EntriesChecked && !NeedsRowMaxima)
+        if (logits.EntriesChecked && _rowMaxima == RowMaximaUse.None)
         {
             // Inside a pipeline call the entry check has been made: a processor that needs neither the maxima nor
             // the empty-row guard runs at once (penalties and biases pay for their sparse edits only).
@@ -43,7 +53,7 @@ public abstract class LogitProcessor : ILogitProcessor
             return;
         }
 
-        if (logits.EntriesChecked && !ReadsRowMaxima && logits.BeginDeviceEmptyRowGuard() is { } guard)
+        if (logits.EntriesChecked && _rowMaxima == RowMaximaUse.GuardOnly && logits.BeginDeviceEmptyRowGuard() is { } guard)
         {
             // A device backend inside a pipeline call: the empty-row guard stays on the device (no host read of the
             // maxima), which only works for a processor that does not read their values.
@@ -90,20 +100,6 @@ public abstract class LogitProcessor : ILogitProcessor
             LogitProcessorBuffers.Return(maxima);
         }
     }
-
-    /// <summary>
-    /// Whether <see cref="ProcessCore"/> reads the row maxima or needs the empty-row guard. Built-in processors
-    /// that only add to or ban entries (an all <c>-∞</c> row stays so) say no, and inside a pipeline call, whose
-    /// entry check covers them, they then get an empty <c>rowMax</c> and no pass over the rows.
-    /// </summary>
-    private protected virtual bool NeedsRowMaxima => true;
-
-    /// <summary>
-    /// Whether <see cref="ProcessCore"/> reads the values of <c>rowMax</c> (true for every processor outside this
-    /// library, whose <c>ProcessCore</c> is promised the maxima). A built-in processor that needs only the empty-row guard
-    /// says no: a device backend then keeps the guard on its device and passes an empty <c>rowMax</c>.
-    /// </summary>
-    private protected virtual bool ReadsRowMaxima => true;
 
     /// <summary>Rewrites every row in place; no row is all <c>-∞</c>.</summary>
     /// <param name="logits">The batch, already checked for NaN/+∞.</param>
@@ -158,4 +154,26 @@ public abstract class LogitProcessor : ILogitProcessor
         ProcessCore(logits, contexts, rowMax);
         logits.Kernels.MaskBelow(logits, restore, logits);
     }
+}
+
+/// <summary>What a built-in processor needs of <see cref="LogitProcessor"/>'s row maxima, declared at construction.</summary>
+internal enum RowMaximaUse
+{
+    /// <summary>
+    /// <see cref="LogitProcessor.ProcessCore"/> reads the maxima (every processor outside this library, whose
+    /// <c>ProcessCore</c> is promised them).
+    /// </summary>
+    Read,
+
+    /// <summary>
+    /// Only the empty-row guard is needed (the processor could revive an all <c>-∞</c> row, e.g. a forced token, or
+    /// normalises the row): a device backend keeps the guard on its device and passes an empty <c>rowMax</c>.
+    /// </summary>
+    GuardOnly,
+
+    /// <summary>
+    /// Neither: the processor only adds to, scales or bans entries, so an all <c>-∞</c> row stays so. Inside a pipeline
+    /// call, whose entry check covers it, it gets an empty <c>rowMax</c> and no pass over the rows.
+    /// </summary>
+    None,
 }

@@ -28,6 +28,7 @@ public sealed class AllowedTokensProcessor : LogitProcessor
     /// <exception cref="ArgumentNullException"><paramref name="allowedTokenIds"/> is null.</exception>
     /// <exception cref="ArgumentException">The set is empty or holds a negative id.</exception>
     public AllowedTokensProcessor(IEnumerable<int> allowedTokenIds)
+        : base(RowMaximaUse.None)
     {
         _allowed = TokenIdSets.Distinct(allowedTokenIds, nameof(allowedTokenIds), allowEmpty: false);
     }
@@ -36,6 +37,7 @@ public sealed class AllowedTokensProcessor : LogitProcessor
     /// <param name="callback">Returns the allowed ids of a row given its history.</param>
     /// <exception cref="ArgumentNullException"><paramref name="callback"/> is null.</exception>
     public AllowedTokensProcessor(AllowedTokensCallback callback)
+        : base(RowMaximaUse.None)
     {
         ArgumentNullException.ThrowIfNull(callback);
         Callback = callback;
@@ -52,10 +54,6 @@ public sealed class AllowedTokensProcessor : LogitProcessor
 
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => false;
-
-    /// <inheritdoc />
-    /// <remarks>The one mask keeps an all-<c>-∞</c> row so: neither the maxima nor the empty-row guard are needed.</remarks>
-    private protected override bool NeedsRowMaxima => false;
 
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException">An allowed id is at least the vocabulary size.</exception>

@@ -21,6 +21,7 @@ public sealed class BadWordsProcessor : LogitProcessor
     /// <exception cref="ArgumentNullException"><paramref name="sequences"/> or a sequence is null.</exception>
     /// <exception cref="ArgumentException">A sequence is empty or holds a negative id.</exception>
     public BadWordsProcessor(IEnumerable<IEnumerable<int>> sequences)
+        : base(RowMaximaUse.None)
     {
         ArgumentNullException.ThrowIfNull(sequences);
         var all = new List<IReadOnlyList<int>>();
@@ -72,10 +73,6 @@ public sealed class BadWordsProcessor : LogitProcessor
 
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => false;
-
-    /// <inheritdoc />
-    /// <remarks>Bans and scatter-adds only: −∞ stays −∞.</remarks>
-    private protected override bool NeedsRowMaxima => false;
 
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException">A sequence or a row's EOS id is at least the vocabulary size.</exception>

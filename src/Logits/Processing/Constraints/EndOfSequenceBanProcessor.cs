@@ -11,6 +11,8 @@ public abstract class EndOfSequenceBanProcessor : LogitProcessor
     private readonly int[] _stop;
 
     private protected EndOfSequenceBanProcessor(int minimum, string minimumName, IEnumerable<int>? stopTokenIds)
+
+        : base(RowMaximaUse.None)
     {
         Minimum = Require.AtLeast(minimum, 0, minimumName);
         _stop = TokenIdSets.Distinct(stopTokenIds ?? Array.Empty<int>(), nameof(stopTokenIds), allowEmpty: true);
@@ -21,10 +23,6 @@ public abstract class EndOfSequenceBanProcessor : LogitProcessor
 
     /// <inheritdoc />
     public sealed override bool IsArgmaxInvariant => false;
-
-    /// <inheritdoc />
-    /// <remarks>Bans only (sets <c>-∞</c>): an all-<c>-∞</c> row stays so, so neither the maxima nor the empty-row guard are needed.</remarks>
-    private protected override bool NeedsRowMaxima => false;
 
     private protected int Minimum { get; }
 

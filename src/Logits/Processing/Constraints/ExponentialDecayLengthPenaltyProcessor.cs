@@ -20,6 +20,7 @@ public sealed class ExponentialDecayLengthPenaltyProcessor : LogitProcessor
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="startIndex"/> is negative, or
     /// <paramref name="decayFactor"/> is not finite or not greater than 1.</exception>
     public ExponentialDecayLengthPenaltyProcessor(int startIndex, double decayFactor)
+        : base(RowMaximaUse.None)
     {
         if (startIndex < 0)
         {
@@ -46,12 +47,6 @@ public sealed class ExponentialDecayLengthPenaltyProcessor : LogitProcessor
 
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => false;
-
-    /// <summary>
-    /// The boost leaves <c>-∞</c> as it is, so an all-<c>-∞</c> row stays so: inside a pipeline call (entries checked) no
-    /// row maxima and no empty-row guard are needed.
-    /// </summary>
-    private protected override bool NeedsRowMaxima => false;
 
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException">An EOS id is at least the vocabulary size.</exception>

@@ -19,6 +19,7 @@ public sealed class ForcedBosProcessor : LogitProcessor
     /// <param name="bosTokenId">The forced token id, at least 0.</param>
     /// <exception cref="ArgumentException"><paramref name="bosTokenId"/> is negative.</exception>
     public ForcedBosProcessor(int bosTokenId)
+        : base(RowMaximaUse.GuardOnly)
     {
         if (bosTokenId < 0)
         {
@@ -37,9 +38,6 @@ public sealed class ForcedBosProcessor : LogitProcessor
 
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => false;
-
-    /// <summary>The empty-row guard only: <c>rowMax</c> is not read, so a device backend keeps the guard on its device.</summary>
-    private protected override bool ReadsRowMaxima => false;
 
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException"><see cref="BosTokenId"/> is at least the vocabulary size.</exception>

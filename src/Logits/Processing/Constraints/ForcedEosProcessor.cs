@@ -19,6 +19,7 @@ public sealed class ForcedEosProcessor : LogitProcessor
     /// <param name="maxLength">At least 1: the maximum history length (prompt + output).</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxLength"/> is below 1.</exception>
     public ForcedEosProcessor(int maxLength)
+        : base(RowMaximaUse.GuardOnly)
     {
         if (maxLength < 1)
         {
@@ -36,9 +37,6 @@ public sealed class ForcedEosProcessor : LogitProcessor
 
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => false;
-
-    /// <summary>The empty-row guard only: <c>rowMax</c> is not read, so a device backend keeps the guard on its device.</summary>
-    private protected override bool ReadsRowMaxima => false;
 
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException">An EOS id is at least the vocabulary size.</exception>

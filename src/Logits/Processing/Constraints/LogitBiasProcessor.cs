@@ -22,6 +22,7 @@ public sealed class LogitBiasProcessor : LogitProcessor
     /// <exception cref="ArgumentException">An id is negative.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A bias is NaN, <c>+∞</c>, or finite beyond float32's range.</exception>
     public LogitBiasProcessor(IReadOnlyDictionary<int, double> bias)
+        : base(RowMaximaUse.None)
     {
         ArgumentNullException.ThrowIfNull(bias);
         var ids = new List<int>(bias.Count);
@@ -63,10 +64,6 @@ public sealed class LogitBiasProcessor : LogitProcessor
 
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => false;
-
-    /// <inheritdoc />
-    /// <remarks>One scatter-add: −∞ stays −∞.</remarks>
-    private protected override bool NeedsRowMaxima => false;
 
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException">A biased id is at least the vocabulary size (ParamName <c>bias</c>).</exception>

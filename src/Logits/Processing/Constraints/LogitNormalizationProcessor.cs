@@ -9,6 +9,12 @@ namespace Logits.Processing.Constraints;
 /// </remarks>
 public sealed class LogitNormalizationProcessor : LogitProcessor
 {
+    /// <summary>Creates the processor.</summary>
+    public LogitNormalizationProcessor()
+        : base(RowMaximaUse.GuardOnly)
+    {
+    }
+
     /// <summary>The shared instance (the processor has no parameters).</summary>
     public static LogitNormalizationProcessor Instance { get; } = new();
 
@@ -17,9 +23,6 @@ public sealed class LogitNormalizationProcessor : LogitProcessor
 
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => true;
-
-    /// <summary>The empty-row guard only: <c>rowMax</c> is not read, so a device backend keeps the guard on its device.</summary>
-    private protected override bool ReadsRowMaxima => false;
 
     /// <inheritdoc />
     protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax) =>

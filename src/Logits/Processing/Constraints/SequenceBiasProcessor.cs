@@ -21,6 +21,7 @@ public sealed class SequenceBiasProcessor : LogitProcessor
     /// <param name="entries">The (sequence, bias) entries; each validated by <see cref="SequenceBias"/>.</param>
     /// <exception cref="ArgumentNullException"><paramref name="entries"/> or an entry is null.</exception>
     public SequenceBiasProcessor(IEnumerable<SequenceBias> entries)
+        : base(RowMaximaUse.None)
     {
         ArgumentNullException.ThrowIfNull(entries);
         var list = new List<SequenceBias>();
@@ -46,10 +47,6 @@ public sealed class SequenceBiasProcessor : LogitProcessor
 
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => false;
-
-    /// <inheritdoc />
-    /// <remarks>One scatter-add: −∞ stays −∞.</remarks>
-    private protected override bool NeedsRowMaxima => false;
 
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException">An entry holds an id at least the vocabulary size.</exception>

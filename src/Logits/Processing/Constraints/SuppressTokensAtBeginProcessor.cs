@@ -19,6 +19,7 @@ public sealed class SuppressTokensAtBeginProcessor : LogitProcessor
     /// <exception cref="ArgumentException">The set is empty or holds a negative id.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="beginIndex"/> is negative.</exception>
     public SuppressTokensAtBeginProcessor(IEnumerable<int> tokenIds, int beginIndex = 0)
+        : base(RowMaximaUse.None)
     {
         _ids = TokenIdSets.Distinct(tokenIds, nameof(tokenIds), allowEmpty: false);
         if (beginIndex < 0)
@@ -40,10 +41,6 @@ public sealed class SuppressTokensAtBeginProcessor : LogitProcessor
 
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => false;
-
-    /// <inheritdoc />
-    /// <remarks>Bans only (sets <c>-∞</c>): an all-<c>-∞</c> row stays so, so neither the maxima nor the empty-row guard are needed.</remarks>
-    private protected override bool NeedsRowMaxima => false;
 
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException">An id is at least the vocabulary size.</exception>

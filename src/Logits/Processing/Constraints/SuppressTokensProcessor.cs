@@ -16,6 +16,7 @@ public sealed class SuppressTokensProcessor : LogitProcessor
     /// <exception cref="ArgumentNullException"><paramref name="tokenIds"/> is null.</exception>
     /// <exception cref="ArgumentException">The set is empty or holds a negative id.</exception>
     public SuppressTokensProcessor(IEnumerable<int> tokenIds)
+        : base(RowMaximaUse.None)
     {
         _ids = TokenIdSets.Distinct(tokenIds, nameof(tokenIds), allowEmpty: false);
     }
@@ -28,10 +29,6 @@ public sealed class SuppressTokensProcessor : LogitProcessor
 
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => false;
-
-    /// <inheritdoc />
-    /// <remarks>Bans only (−∞ written).</remarks>
-    private protected override bool NeedsRowMaxima => false;
 
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException">An id is at least the vocabulary size.</exception>

@@ -82,13 +82,18 @@ internal static class CountPenalties
         {
             for (int r = 0; r < rows; r++)
             {
-                if (window == PenaltyHistory.WholeScope)
+                // θ = 1 and α_f = α_p = 0 leave a row as it is: such a row reads no history.
+                var rule = new RowRule(repetition.For(r) != 1, repetitionScope, frequency.For(r) != 0 || presence.For(r) != 0, frequencyPresenceScope);
+                if (rule.Repetition || rule.FrequencyPresence)
                 {
-                    CollectCounted(contexts[r], r, logits.Vocab, ref edits, repetition.For(r), repetitionScope, frequency.For(r), presence.For(r), frequencyPresenceScope);
-                }
-                else
-                {
-                    CollectRow(contexts[r], r, logits.Vocab, touched, ref edits, repetition.For(r), repetitionScope, frequency.For(r), presence.For(r), frequencyPresenceScope, window);
+                    if (window == PenaltyHistory.WholeScope)
+                    {
+                        CollectCounted(contexts[r], r, logits.Vocab, rule, ref edits);
+                    }
+                    else
+                    {
+                        CollectRow(contexts[r], r, logits.Vocab, rule, window, touched, ref edits);
+                    }
                 }
 
                 edits.EndRow();
@@ -127,29 +132,15 @@ internal static class CountPenalties
     /// history's appended tokens are counted, each distinct id's counts in the prompt and the output give its window
     /// membership and its count under either scope, so no history token is visited again.
     /// </summary>
-    private static void CollectCounted(
-        SamplingContext context,
-        int row,
-        int vocab,
-        ref SparseRowEdits edits,
-        double theta,
-        PenaltyScope repetitionScope,
-        double alphaF,
-        double alphaP,
-        PenaltyScope frequencyPresenceScope)
+    private static void CollectCounted(SamplingContext context, int row, int vocab, RowRule rule, ref SparseRowEdits edits)
     {
-        bool repetitionActive = theta != 1;
-        bool frequencyPresenceActive = alphaF != 0 || alphaP != 0;
-        if (!repetitionActive && !frequencyPresenceActive)
-        {
-            return;
-        }
-
+        bool repetitionActive = rule.Repetition;
+        bool frequencyPresenceActive = rule.FrequencyPresence;
         var counts = context.TakeCounts();
         try
         {
-            bool repetitionWholeHistory = repetitionActive && repetitionScope == PenaltyScope.PromptAndOutput;
-            bool frequencyWholeHistory = frequencyPresenceActive && frequencyPresenceScope == PenaltyScope.PromptAndOutput;
+            bool repetitionWholeHistory = repetitionActive && rule.RepetitionScope == PenaltyScope.PromptAndOutput;
+            bool frequencyWholeHistory = frequencyPresenceActive && rule.FrequencyPresenceScope == PenaltyScope.PromptAndOutput;
 
             // As the window scan: the prompt is read (and its ids checked) only when an active penalty covers it.
             int from = repetitionWholeHistory || frequencyWholeHistory ? 0 : context.PromptLength;
@@ -176,32 +167,16 @@ internal static class CountPenalties
         }
     }
 
-    private static void CollectRow(
-        SamplingContext context,
-        int row,
-        int vocab,
-        int[] touched,
-        ref SparseRowEdits edits,
-        double theta,
-        PenaltyScope repetitionScope,
-        double alphaF,
-        double alphaP,
-        PenaltyScope frequencyPresenceScope,
-        int window)
+    private static void CollectRow(SamplingContext context, int row, int vocab, RowRule rule, int window, int[] touched, ref SparseRowEdits edits)
     {
-        bool repetitionActive = theta != 1;
-        bool frequencyPresenceActive = alphaF != 0 || alphaP != 0;
-        if (!repetitionActive && !frequencyPresenceActive)
-        {
-            return;
-        }
-
+        bool repetitionActive = rule.Repetition;
+        bool frequencyPresenceActive = rule.FrequencyPresence;
         var history = context.History.Span;
         int repetitionStart = repetitionActive
-            ? PenaltyHistory.WindowStart(history, PenaltyHistory.ScopeStart(context, repetitionScope), window)
+            ? PenaltyHistory.WindowStart(history, PenaltyHistory.ScopeStart(context, rule.RepetitionScope), window)
             : int.MaxValue;
         int frequencyPresenceStart = frequencyPresenceActive
-            ? PenaltyHistory.WindowStart(history, PenaltyHistory.ScopeStart(context, frequencyPresenceScope), window)
+            ? PenaltyHistory.WindowStart(history, PenaltyHistory.ScopeStart(context, rule.FrequencyPresenceScope), window)
             : int.MaxValue;
 
         // One scan of the union of both windows into a per-thread table indexed by token id (all zero between
@@ -251,6 +226,9 @@ internal static class CountPenalties
             table[id] = 0;
         }
     }
+
+    /// <summary>Which penalties act on a row (θ ≠ 1; α_f or α_p ≠ 0) and the scope of each.</summary>
+    private readonly record struct RowRule(bool Repetition, PenaltyScope RepetitionScope, bool FrequencyPresence, PenaltyScope FrequencyPresenceScope);
 
     /// <summary>A table entry's count starts at this bit; bit 0 marks a listed id, bit 1 the repetition window.</summary>
     private const int CountShift = 2;

@@ -42,6 +42,7 @@ public sealed class DryProcessor : LogitProcessor
     /// <exception cref="ArgumentOutOfRangeException">A number is outside its range.</exception>
     /// <exception cref="ArgumentException"><paramref name="sequenceBreakers"/> holds a negative id.</exception>
     public DryProcessor(PerRow<double> multiplier, double @base = 1.75, int allowedLength = 2, int window = -1, IEnumerable<int>? sequenceBreakers = null)
+        : base(RowMaximaUse.None)
     {
         foreach (double value in multiplier.Values())
         {
@@ -108,10 +109,6 @@ public sealed class DryProcessor : LogitProcessor
 
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => false;
-
-    /// <inheritdoc />
-    /// <remarks>Sparse subtractions: −∞ stays −∞.</remarks>
-    private protected override bool NeedsRowMaxima => false;
 
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException">A history id in the window, or a sequence breaker, is at least the vocabulary size.</exception>

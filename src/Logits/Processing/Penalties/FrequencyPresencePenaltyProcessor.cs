@@ -26,6 +26,7 @@ public sealed class FrequencyPresencePenaltyProcessor : LogitProcessor
     /// <exception cref="ArgumentOutOfRangeException">A coefficient is NaN or infinite, the scope is undefined, or
     /// <paramref name="window"/> is 0 or below -1.</exception>
     public FrequencyPresencePenaltyProcessor(PerRow<double> frequencyPenalty, PerRow<double> presencePenalty, PenaltyScope scope = PenaltyScope.OutputOnly, int window = -1)
+        : base(RowMaximaUse.None)
     {
         FrequencyPenalty = PerRowParameter(CountPenalties.ValidateAdditive(frequencyPenalty, nameof(frequencyPenalty)));
         PresencePenalty = PerRowParameter(CountPenalties.ValidateAdditive(presencePenalty, nameof(presencePenalty)));
@@ -50,10 +51,6 @@ public sealed class FrequencyPresencePenaltyProcessor : LogitProcessor
 
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => false;
-
-    /// <inheritdoc />
-    /// <remarks>Sparse subtractions: −∞ stays −∞.</remarks>
-    private protected override bool NeedsRowMaxima => false;
 
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException">A history id in the window is at least the vocabulary size.</exception>

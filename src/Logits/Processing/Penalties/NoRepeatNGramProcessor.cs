@@ -20,6 +20,7 @@ public sealed class NoRepeatNGramProcessor : LogitProcessor
     /// <param name="scope">Which part of the history is read.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="ngramSize"/> is below 1, or the scope is undefined.</exception>
     public NoRepeatNGramProcessor(int ngramSize, PenaltyScope scope = PenaltyScope.PromptAndOutput)
+        : base(RowMaximaUse.None)
     {
         if (ngramSize < 1)
         {
@@ -41,10 +42,6 @@ public sealed class NoRepeatNGramProcessor : LogitProcessor
 
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => false;
-
-    /// <inheritdoc />
-    /// <remarks>Bans only (−∞ written).</remarks>
-    private protected override bool NeedsRowMaxima => false;
 
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException">A history id is at least the vocabulary size.</exception>

@@ -34,6 +34,7 @@ public sealed class PenaltiesProcessor : LogitProcessor
         PenaltyScope repetitionScope = PenaltyScope.PromptAndOutput,
         PenaltyScope frequencyPresenceScope = PenaltyScope.OutputOnly,
         bool normalizeFirst = false)
+        : base(normalizeFirst ? RowMaximaUse.GuardOnly : RowMaximaUse.None)
     {
         RepetitionPenalty = PerRowParameter(CountPenalties.ValidateRepetition(repetitionPenalty, nameof(repetitionPenalty)));
         FrequencyPenalty = PerRowParameter(CountPenalties.ValidateAdditive(frequencyPenalty, nameof(frequencyPenalty)));
@@ -70,13 +71,6 @@ public sealed class PenaltiesProcessor : LogitProcessor
 
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => false;
-
-    /// <summary>The empty-row guard only: <c>rowMax</c> is not read, so a device backend keeps the guard on its device.</summary>
-    private protected override bool ReadsRowMaxima => false;
-
-    /// <inheritdoc />
-    /// <remarks>Normalising first needs a distribution (and the empty-row guard); otherwise only sparse edits that leave −∞ as it is.</remarks>
-    private protected override bool NeedsRowMaxima => NormalizeFirst;
 
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException">A history id in a window is at least the vocabulary size.</exception>

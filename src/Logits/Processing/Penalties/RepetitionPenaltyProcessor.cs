@@ -31,6 +31,7 @@ public sealed class RepetitionPenaltyProcessor : LogitProcessor
     /// <exception cref="ArgumentOutOfRangeException">θ is not finite and positive, the scope is undefined, or
     /// <paramref name="window"/> is 0 or below -1.</exception>
     public RepetitionPenaltyProcessor(PerRow<double> penalty, PenaltyScope scope = PenaltyScope.PromptAndOutput, int window = -1, bool normalizeFirst = false)
+        : base(normalizeFirst ? RowMaximaUse.GuardOnly : RowMaximaUse.None)
     {
         Penalty = PerRowParameter(CountPenalties.ValidateRepetition(penalty, nameof(penalty)));
         Scope = PenaltyHistory.ValidateScope(scope, nameof(scope));
@@ -55,13 +56,6 @@ public sealed class RepetitionPenaltyProcessor : LogitProcessor
 
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => false;
-
-    /// <summary>The empty-row guard only: <c>rowMax</c> is not read, so a device backend keeps the guard on its device.</summary>
-    private protected override bool ReadsRowMaxima => false;
-
-    /// <inheritdoc />
-    /// <remarks>Normalising first needs a distribution (and the empty-row guard); otherwise only sparse edits that leave −∞ as it is.</remarks>
-    private protected override bool NeedsRowMaxima => NormalizeFirst;
 
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException">A history id in the window is at least the vocabulary size.</exception>

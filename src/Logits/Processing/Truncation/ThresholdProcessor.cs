@@ -16,6 +16,7 @@ namespace Logits.Processing.Truncation;
 public abstract class ThresholdProcessor : LogitProcessor
 {
     private protected ThresholdProcessor(PerRow<double> parameter, int minTokensToKeep)
+        : base(RowMaximaUse.None)
     {
         Parameter = PerRowParameter(parameter);
         MinTokensToKeep = TruncationRules.ValidateMinTokensToKeep(minTokensToKeep);
@@ -50,13 +51,6 @@ public abstract class ThresholdProcessor : LogitProcessor
 
     /// <summary>Whether this processor's rule is one <see cref="ILogitKernels.MaskBelowMaxPlus"/>.</summary>
     private bool IsMaxPlusMask => MinTokensToKeep == 1 && !double.IsNaN(OffsetFromMaximum(0.5));
-
-    /// <inheritdoc />
-    /// <remarks>
-    /// Both fused masks (<see cref="ILogitKernels.MaskBelowMaxPlus"/> and <see cref="ILogitKernels.MaskBelowRowThreshold"/>)
-    /// need neither the maxima nor the empty-row guard (an all-<c>-∞</c> row stays so).
-    /// </remarks>
-    private protected override bool NeedsRowMaxima => false;
 
     /// <inheritdoc />
     protected sealed override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)

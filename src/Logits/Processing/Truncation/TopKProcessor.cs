@@ -25,6 +25,7 @@ public sealed class TopKProcessor : LogitProcessor
     /// <param name="tieMode">How ties at the boundary are treated.</param>
     /// <exception cref="ArgumentOutOfRangeException">A K is below 1, or <paramref name="minTokensToKeep"/> is below 1.</exception>
     public TopKProcessor(PerRow<int> k, int minTokensToKeep = 1, TopKTieMode tieMode = TopKTieMode.IncludeTies)
+        : base(RowMaximaUse.None)
     {
         foreach (int value in k.Values())
         {
@@ -58,12 +59,6 @@ public sealed class TopKProcessor : LogitProcessor
 
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => true;
-
-    /// <summary>
-    /// Both masks leave an all-<c>-∞</c> row as it is, so inside a pipeline call (entries checked) no row maxima and no
-    /// empty-row guard are needed.
-    /// </summary>
-    private protected override bool NeedsRowMaxima => false;
 
     /// <inheritdoc />
     protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)

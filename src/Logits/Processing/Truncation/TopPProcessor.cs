@@ -18,6 +18,7 @@ public sealed class TopPProcessor : LogitProcessor
     /// <param name="mode">The boundary rule: <see cref="TopPMode.Inclusive"/> (default) or HF's float32 complement.</param>
     /// <exception cref="ArgumentOutOfRangeException">A P is outside <c>[0, 1]</c> or NaN, <paramref name="minTokensToKeep"/> is below 1, or <paramref name="mode"/> is undefined.</exception>
     public TopPProcessor(PerRow<double> p, int minTokensToKeep = 1, TopPMode mode = TopPMode.Inclusive)
+        : base(RowMaximaUse.None)
     {
         if (mode is not (TopPMode.Inclusive or TopPMode.HfComplement))
         {
@@ -51,12 +52,6 @@ public sealed class TopPProcessor : LogitProcessor
 
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => true;
-
-    /// <summary>
-    /// Both fused masks leave an all-<c>-∞</c> row as it is, so inside a pipeline call (entries checked) no row maxima
-    /// and no empty-row guard are needed.
-    /// </summary>
-    private protected override bool NeedsRowMaxima => false;
 
     /// <inheritdoc />
     protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)

@@ -40,6 +40,7 @@ public sealed class TypicalProcessor : LogitProcessor
     /// <exception cref="ArgumentOutOfRangeException">A mass is outside <c>(0, 1]</c> or NaN, <paramref name="boundary"/>
     /// is not defined, or <paramref name="minTokensToKeep"/> is below 1.</exception>
     public TypicalProcessor(PerRow<double> mass, int minTokensToKeep = 1, TypicalBoundary boundary = TypicalBoundary.Inclusive)
+        : base(RowMaximaUse.None)
     {
         foreach (double value in mass.Values())
         {
@@ -73,10 +74,6 @@ public sealed class TypicalProcessor : LogitProcessor
 
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => false;
-
-    /// <inheritdoc />
-    /// <remarks>The fused mask leaves an all-<c>-∞</c> row as it is, so neither the maxima nor the empty-row guard are needed.</remarks>
-    private protected override bool NeedsRowMaxima => false;
 
     /// <inheritdoc />
     protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)

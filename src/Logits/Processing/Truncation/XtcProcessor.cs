@@ -36,6 +36,7 @@ public sealed class XtcProcessor : LogitProcessor, IStatefulSampler
     /// <paramref name="minTokensToKeep"/> is below 1.</exception>
     /// <exception cref="ArgumentException">A protected id is negative.</exception>
     public XtcProcessor(PerRow<double> probability, PerRow<double> threshold, ulong seed, int minTokensToKeep = 1, IEnumerable<int>? protectedTokens = null)
+        : base(RowMaximaUse.None)
     {
         foreach (double value in probability.Values())
         {
@@ -104,12 +105,6 @@ public sealed class XtcProcessor : LogitProcessor, IStatefulSampler
 
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => false;
-
-    /// <summary>
-    /// The mask leaves an all-<c>-∞</c> row as it is, so inside a pipeline call (entries checked) no row maxima and no
-    /// empty-row guard are needed.
-    /// </summary>
-    private protected override bool NeedsRowMaxima => false;
 
     /// <inheritdoc />
     public void Accept(int row, int token)

@@ -19,6 +19,7 @@ public sealed class DynamicTemperatureProcessor : LogitProcessor
     /// <exception cref="ArgumentOutOfRangeException">A temperature is not finite, a Δ is negative or not finite, or
     /// <paramref name="exponent"/> is not finite and positive.</exception>
     public DynamicTemperatureProcessor(PerRow<double> temperature, PerRow<double> delta, double exponent = 1.0)
+        : base(RowMaximaUse.None)
     {
         foreach (double t in temperature.Values())
         {
@@ -60,12 +61,6 @@ public sealed class DynamicTemperatureProcessor : LogitProcessor
 
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => true;
-
-    /// <summary>
-    /// An all-<c>-∞</c> row has no finite entry, so it keeps factor 1 and is never greedy: inside a pipeline call (entries
-    /// checked) no row maxima and no empty-row guard are needed.
-    /// </summary>
-    private protected override bool NeedsRowMaxima => false;
 
     /// <summary>The temperature for a row of normalised entropy <paramref name="normalizedEntropy"/>.</summary>
     internal static double TemperatureFor(double t0, double delta, double exponent, double normalizedEntropy)

@@ -17,6 +17,7 @@ public sealed class TemperatureProcessor : LogitProcessor
     /// <param name="temperature">Finite temperature(s); values below 1e-5 mean greedy.</param>
     /// <exception cref="ArgumentOutOfRangeException">A temperature is NaN or infinite.</exception>
     public TemperatureProcessor(PerRow<double> temperature)
+        : base(RowMaximaUse.None)
     {
         foreach (double t in temperature.Values())
         {
@@ -37,12 +38,6 @@ public sealed class TemperatureProcessor : LogitProcessor
 
     /// <inheritdoc />
     public override bool IsArgmaxInvariant => true;
-
-    /// <summary>
-    /// Scaling and the greedy mask leave an all-<c>-∞</c> row as it is, so inside a pipeline call (entries checked) no
-    /// row maxima and no empty-row guard are needed.
-    /// </summary>
-    private protected override bool NeedsRowMaxima => false;
 
     /// <inheritdoc />
     protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)

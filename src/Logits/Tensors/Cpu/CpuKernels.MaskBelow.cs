@@ -6,9 +6,7 @@ internal sealed partial class CpuKernels
 {
     public void MaskBelow(LogitBatch x, ReadOnlySpan<float> thresholds, LogitBatch destination)
     {
-        var source = AsCpu(x, nameof(x));
-        var target = AsCpuLike(source, destination, nameof(destination));
-        EnsurePerRow(source.Rows, thresholds.Length, nameof(thresholds));
+        var (source, target) = AsCpuPair(x, destination, thresholds.Length, nameof(thresholds));
         for (int r = 0; r < thresholds.Length; r++)
         {
             if (float.IsNaN(thresholds[r]))

@@ -10,9 +10,7 @@ internal sealed partial class CpuKernels
     /// </remarks>
     public void MaskExceptArgMax(LogitBatch x, ReadOnlySpan<bool> rows, LogitBatch destination)
     {
-        var source = AsCpu(x, nameof(x));
-        var target = AsCpuLike(source, destination, nameof(destination));
-        EnsurePerRow(source.Rows, rows.Length, nameof(rows));
+        var (source, target) = AsCpuPair(x, destination, rows.Length, nameof(rows));
         int vocab = source.Vocab;
         var maxima = ArrayPool<float>.Shared.Rent(source.Rows);
         try

@@ -10,9 +10,7 @@ internal sealed partial class CpuKernels
     /// </remarks>
     public void MaskExceptTopK(LogitBatch x, ReadOnlySpan<int> k, LogitBatch destination)
     {
-        var source = AsCpu(x, nameof(x));
-        var target = AsCpuLike(source, destination, nameof(destination));
-        EnsurePerRow(source.Rows, k.Length, nameof(k));
+        var (source, target) = AsCpuPair(x, destination, k.Length, nameof(k));
         int rows = source.Rows;
         int vocab = source.Vocab;
         var thresholds = ArrayPool<float>.Shared.Rent(rows);

@@ -6,9 +6,7 @@ internal sealed partial class CpuKernels
 {
     public void MaskOutside(LogitBatch x, ReadOnlySpan<float> lower, ReadOnlySpan<float> upper, LogitBatch destination)
     {
-        var source = AsCpu(x, nameof(x));
-        var target = AsCpuLike(source, destination, nameof(destination));
-        EnsurePerRow(source.Rows, lower.Length, nameof(lower));
+        var (source, target) = AsCpuPair(x, destination, lower.Length, nameof(lower));
         EnsurePerRow(source.Rows, upper.Length, nameof(upper));
         for (int r = 0; r < source.Rows; r++)
         {

@@ -4,9 +4,7 @@ internal sealed partial class CpuKernels
 {
     public void Scale(LogitBatch x, ReadOnlySpan<float> factors, LogitBatch destination)
     {
-        var source = AsCpu(x, nameof(x));
-        var target = AsCpuLike(source, destination, nameof(destination));
-        EnsurePerRow(source.Rows, factors.Length, nameof(factors));
+        var (source, target) = AsCpuPair(x, destination, factors.Length, nameof(factors));
         for (int r = 0; r < factors.Length; r++)
         {
             if (!(factors[r] > 0) || !float.IsFinite(factors[r]))

@@ -41,6 +41,19 @@ internal sealed partial class CpuKernels : ILogitKernels
         return cpu;
     }
 
+    /// <summary>
+    /// The prelude of a row-wise map: <paramref name="x"/> and <paramref name="destination"/> as CPU batches of one
+    /// shape, and <paramref name="perRowLength"/> (the length of the per-row argument <paramref name="perRowName"/>)
+    /// equal to the rows.
+    /// </summary>
+    private static (CpuLogitBatch Source, CpuLogitBatch Target) AsCpuPair(LogitBatch x, LogitBatch destination, int perRowLength, string perRowName)
+    {
+        var source = AsCpu(x, nameof(x));
+        var target = AsCpuLike(source, destination, nameof(destination));
+        EnsurePerRow(source.Rows, perRowLength, perRowName);
+        return (source, target);
+    }
+
     private static void EnsurePerRow(int rows, int length, string paramName)
     {
         if (length != rows)
