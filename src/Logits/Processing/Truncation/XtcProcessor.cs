@@ -72,6 +72,7 @@ public sealed class XtcProcessor : LogitProcessor, IStatefulSampler
     }
 
     private XtcProcessor(XtcProcessor source)
+        : base(RowMaximaUse.None)
     {
         Probability = PerRowParameter(source.Probability);
         Threshold = PerRowParameter(source.Threshold);
