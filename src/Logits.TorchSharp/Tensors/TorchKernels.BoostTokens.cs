@@ -24,15 +24,12 @@ internal sealed partial class TorchKernels
             return;
         }
 
-        var rows = entries.Rows;
-        var columns = entries.Columns;
         bool trusted = output.InPipelineCall && IsTrusted(output);
         double[] read;
         using (var scope = NewDisposeScope())
         {
             Device device = output.Device;
-            var indices = entries.Indices(device);
-            var before = output.Values.index(indices);
+            var (indices, before) = entries.Gather(output.Values, device);
             var z = before.to_type(ScalarType.Float64);
             var raised = z.add(z.abs().mul(entries.Select(growth, device)), TorchScalars.One);
             var unchanged = z.EqualTo(0).logical_or(z.isneginf());
@@ -60,6 +57,6 @@ internal sealed partial class TorchKernels
             }
         }
 
-        ThrowFirstInvalidTouched(read.Concat(read).ToArray(), rows, columns, "input");
+        ThrowFirstInvalidTouched(read.Concat(read).ToArray(), entries.Rows, entries.Columns, "input");
     }
 }

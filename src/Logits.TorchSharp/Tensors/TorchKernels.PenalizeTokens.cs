@@ -25,15 +25,12 @@ internal sealed partial class TorchKernels
             return;
         }
 
-        var rows = entries.Rows;
-        var columns = entries.Columns;
         bool defer = output.InPipelineCall && IsTrusted(output);
         double[] read;
         using (var scope = NewDisposeScope())
         {
             Device device = output.Device;
-            var indices = entries.Indices(device);
-            var before = output.Values.index(indices);
+            var (indices, before) = entries.Gather(output.Values, device);
             var z = before.to_type(ScalarType.Float64);
             var theta = entries.Select(divisors, device);
             var scaled = where(z.gt(TorchScalars.Zero), z.div(theta), z.mul(theta));
@@ -46,7 +43,7 @@ internal sealed partial class TorchKernels
             {
                 output.ForgetRowFacts();
                 output.Values.index_put_(after, indices);
-                output.DeferTouchedCheck(after, rows, columns, "penalize");
+                output.DeferTouchedCheck(after, entries.Rows, entries.Columns, "penalize");
                 return;
             }
 
@@ -59,7 +56,7 @@ internal sealed partial class TorchKernels
             }
         }
 
-        ThrowFirstInvalidTouched(read, rows, columns, "penalize");
+        ThrowFirstInvalidTouched(read, entries.Rows, entries.Columns, "penalize");
     }
 
     private static bool HasInvalid(double[] values)

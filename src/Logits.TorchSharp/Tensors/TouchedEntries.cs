@@ -69,10 +69,17 @@ internal readonly struct TouchedEntries
         return tensor(values, new long[] { Count }, ScalarType.Float64, device);
     }
 
-    /// <summary>The (rows, columns) index tensors of the entries on <paramref name="device"/>, for <c>index</c> and <c>index_put_</c>.</summary>
-    public Tensor[] Indices(Device device) => new[]
+    /// <summary>
+    /// The (rows, columns) index tensors of the entries on <paramref name="device"/> (for <c>index_put_</c>) and the
+    /// entries' current values in <paramref name="values"/>.
+    /// </summary>
+    public (Tensor[] Indices, Tensor Before) Gather(Tensor values, Device device)
     {
-        tensor(Rows, new long[] { Count }, ScalarType.Int64, device),
-        tensor(Columns, new long[] { Count }, ScalarType.Int64, device),
-    };
+        var indices = new[]
+        {
+            tensor(Rows, new long[] { Count }, ScalarType.Int64, device),
+            tensor(Columns, new long[] { Count }, ScalarType.Int64, device),
+        };
+        return (indices, values.index(indices));
+    }
 }

@@ -21,7 +21,6 @@ internal sealed partial class CpuKernels
         }
 
         var data = target.Storage.Span;
-        int vocab = target.Vocab;
         var results = ArrayPool<float>.Shared.Rent(tokenIds.Length);
         try
         {
@@ -29,7 +28,7 @@ internal sealed partial class CpuKernels
             // pass of their own (they used to take a third of the call at a few thousand ids).
             for (int row = 0; row < target.Rows; row++)
             {
-                var values = data.Slice(row * vocab, vocab);
+                var values = data.Slice(row * target.Vocab, target.Vocab);
                 int first = row * perRow;
                 for (int i = first; i < first + perRow; i++)
                 {
@@ -41,9 +40,9 @@ internal sealed partial class CpuKernels
 
                     double divisor = divisors[i];
                     double offset = offsets[i];
-                    if ((uint)id >= (uint)vocab || !(divisor > 0) || !double.IsFinite(divisor) || double.IsNaN(offset) || double.IsNegativeInfinity(offset))
+                    if ((uint)id >= (uint)target.Vocab || !(divisor > 0) || !double.IsFinite(divisor) || double.IsNaN(offset) || double.IsNegativeInfinity(offset))
                     {
-                        ThrowInvalidPenalty(i, id, divisor, offset, perRow, vocab);
+                        ThrowInvalidPenalty(i, id, divisor, offset, perRow, target.Vocab);
                     }
 
                     float current = values[id];
@@ -58,7 +57,7 @@ internal sealed partial class CpuKernels
 
             for (int row = 0; row < target.Rows; row++)
             {
-                var values = data.Slice(row * vocab, vocab);
+                var values = data.Slice(row * target.Vocab, target.Vocab);
                 int first = row * perRow;
                 for (int i = first; i < first + perRow; i++)
                 {
