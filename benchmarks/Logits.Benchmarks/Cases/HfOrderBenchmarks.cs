@@ -99,13 +99,6 @@ public class HfOrderBenchmarks : LlamaSamplingCase, ICheckedCase
     private torch.Tensor TorchCore()
     {
         using var temperature = Temperature.ToScalar();
-        var (sorted, order) = Tensor.div(temperature).sort(descending: true);
-        var probabilities = torch.nn.functional.softmax(sorted, 0);
-        var before = probabilities.cumsum(0) - probabilities;
-        using var threshold = (P - 1e-6).ToScalar();
-        using var removed = float.NegativeInfinity.ToScalar();
-        var removeSorted = before.gt(threshold);
-        var remove = removeSorted.scatter(0, order, removeSorted);
-        return Tensor.masked_fill(remove, removed);
+        return TorchComposite.TopP(Tensor.div(temperature), P);
     }
 }

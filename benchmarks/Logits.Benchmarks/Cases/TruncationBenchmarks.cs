@@ -159,17 +159,7 @@ public class TopPBenchmarks : LlamaSamplingCase, ICheckedCase
         return chain;
     }
 
-    private torch.Tensor TorchCore()
-    {
-        var (sorted, order) = Tensor.sort(descending: true);
-        var probabilities = torch.nn.functional.softmax(sorted, 0);
-        var before = probabilities.cumsum(0) - probabilities;
-        using var threshold = (P - 1e-6).ToScalar();
-        using var removed = float.NegativeInfinity.ToScalar();
-        var removeSorted = before.gt(threshold);
-        var remove = removeSorted.scatter(0, order, removeSorted);
-        return Tensor.masked_fill(remove, removed);
-    }
+    private torch.Tensor TorchCore() => TorchComposite.TopP(Tensor, P);
 }
 
 /// <summary>Min-p 0.05 alone on one row.</summary>

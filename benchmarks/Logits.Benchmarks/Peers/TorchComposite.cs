@@ -1,3 +1,4 @@
+using System;
 using TorchSharp;
 
 namespace Logits.Benchmarks.Peers;
@@ -9,6 +10,24 @@ namespace Logits.Benchmarks.Peers;
 /// </summary>
 public static class TorchComposite
 {
+    /// <summary>
+    /// The usual sort-based top-p (inclusive) of a 1-D row: sort descending, softmax, cumulative sum, remove the tokens
+    /// whose preceding mass already exceeds <c>p − 1e-6</c>, scatter the mask back, <c>masked_fill</c>. Temporaries belong
+    /// to the caller's dispose scope.
+    /// </summary>
+    public static torch.Tensor TopP(torch.Tensor logits, double p)
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        var (sorted, order) = logits.sort(descending: true);
+        var probabilities = torch.nn.functional.softmax(sorted, 0);
+        var before = probabilities.cumsum(0) - probabilities;
+        using var threshold = (p - 1e-6).ToScalar();
+        using var removed = float.NegativeInfinity.ToScalar();
+        var removeSorted = before.gt(threshold);
+        var remove = removeSorted.scatter(0, order, removeSorted);
+        return logits.masked_fill(remove, removed);
+    }
+
     /// <summary>
     /// Samples one token per row of <paramref name="logits"/> (shape [rows, V]); the result has shape [rows, 1].
     /// Temporaries belong to the caller's dispose scope; <paramref name="logits"/> is not modified.
