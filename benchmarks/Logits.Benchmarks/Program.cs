@@ -51,12 +51,11 @@ if (chartIndex >= 0)
     return 0;
 }
 
-if ((args.Contains("--quick") || args.Contains("--peer-check")) && Environment.GetEnvironmentVariable("DOTNET_TieredCompilation") is null)
+if ((args.Contains("--quick") || args.Contains("--peer-check")) && !HarnessProcess.IsHarnessProcess)
 {
-    // The quick harness warms each method up for a fraction of a second, in which tiered JIT may not yet have
-    // promoted Logits' managed code (LLamaSharp's samplers are native): 35 µs instead of 3.9 µs per token was seen at
-    // V = 512. The quick run therefore runs again in a child process with full optimisation from the first call.
-    return QuickRunner.RunWithFullJit(args);
+    // Every Stopwatch measurement runs under the same JIT settings (tiered, promotion after 30 calls; see
+    // HarnessProcess), whatever the caller's environment: the run goes on in a child process that has them.
+    return QuickRunner.RunInHarnessProcess(args);
 }
 
 if (args.Contains("--peer-check"))

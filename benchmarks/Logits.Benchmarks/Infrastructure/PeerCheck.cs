@@ -168,30 +168,8 @@ public static class PeerCheck
 
     private static double RunChildProcess(Type type, int vocab, string methodName)
     {
-        string path = Environment.ProcessPath ?? throw new InvalidOperationException("The process path is unknown.");
-        var start = new ProcessStartInfo(path) { RedirectStandardOutput = true, UseShellExecute = false };
-        if (Path.GetFileNameWithoutExtension(path) == "dotnet")
-        {
-            start.ArgumentList.Add(typeof(PeerCheck).Assembly.Location);
-        }
-
-        foreach (string argument in new[] { ChildSwitch, type.FullName!, vocab.ToString(CultureInfo.InvariantCulture), methodName })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        // The same JIT setting as the parent (a quick run's parent has full optimisation from the first call).
-        start.Environment["DOTNET_TieredCompilation"] = "0";
-        using var child = Process.Start(start) ?? throw new InvalidOperationException("The peer child did not start.");
-        string text = child.StandardOutput.ReadToEnd();
-        child.WaitForExit();
-        string? line = text.Split('\n').FirstOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal));
-        if (child.ExitCode != 0 || line is null)
-        {
-            throw new InvalidOperationException($"exit code {child.ExitCode}: {text.Trim()}");
-        }
-
-        return double.Parse(line.Split(' ')[1], CultureInfo.InvariantCulture);
+        var fields = HarnessProcess.RunForResult([ChildSwitch, type.FullName!, vocab.ToString(CultureInfo.InvariantCulture), methodName], environment: null);
+        return double.Parse(fields[0], CultureInfo.InvariantCulture);
     }
 
     private static double Median(List<double> values)

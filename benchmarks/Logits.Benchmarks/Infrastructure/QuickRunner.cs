@@ -14,7 +14,7 @@ namespace Logits.Benchmarks.Infrastructure;
 /// runs, with the same setup and cleanup.
 /// </summary>
 /// <remarks>
-/// <para><c>--quick</c>: runs in a child process with <c>DOTNET_TieredCompilation=0</c> (see <see cref="RunWithFullJit"/>);
+/// <para><c>--quick</c>: runs in a child process under the harness's JIT settings (see <see cref="HarnessProcess"/>);
 /// every case at V = 512, 32000 and 128256 (those it has) and every input distribution; per method a 250 ms warm-up, then batches of calls sized to about 10 ms each
 /// for <see cref="QuickBudget"/>; the time is the median batch's mean per call, the allocation is
 /// managed bytes allocated over all batches divided by the calls (see <see cref="Measure"/>). A few seconds per case and V;
@@ -23,7 +23,7 @@ namespace Logits.Benchmarks.Infrastructure;
 /// <see cref="ICheckedCase.CheckPeersAgree"/>; any mismatch or exception fails the run (exit code 1). Used by CI so the
 /// suite never rots.</para>
 /// <para>One-core classes (<see cref="CaseAttribute.OneCore"/>) run in a child process of this executable started with
-/// <c>DOTNET_PROCESSOR_COUNT=1</c> and <c>DOTNET_TieredCompilation=0</c> (see <see cref="RunOneCoreChild"/>).</para>
+/// <c>DOTNET_PROCESSOR_COUNT=1</c> (see <see cref="RunOneCoreChild"/>).</para>
 /// </remarks>
 public static class QuickRunner
 {
@@ -120,24 +120,11 @@ public static class QuickRunner
         return failures.Count == 0 ? 0 : 1;
     }
 
-    /// <summary>Runs this executable again with <c>DOTNET_TieredCompilation=0</c> and the same arguments; returns its exit code.</summary>
-    public static int RunWithFullJit(string[] args)
+    /// <summary>Runs this executable again with the same arguments under the harness's JIT settings (see <see cref="HarnessProcess"/>); returns its exit code.</summary>
+    public static int RunInHarnessProcess(string[] args)
     {
         ArgumentNullException.ThrowIfNull(args);
-        string path = Environment.ProcessPath ?? throw new InvalidOperationException("The process path is unknown.");
-        var start = new ProcessStartInfo(path) { UseShellExecute = false };
-        if (Path.GetFileNameWithoutExtension(path) == "dotnet")
-        {
-            start.ArgumentList.Add(typeof(QuickRunner).Assembly.Location);
-        }
-
-        foreach (string argument in args)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.Environment["DOTNET_TieredCompilation"] = "0";
-        using var child = Process.Start(start) ?? throw new InvalidOperationException("The quick run's child did not start.");
+        using var child = HarnessProcess.Start(args, environment: null, captureOutput: false);
         child.WaitForExit();
         return child.ExitCode;
     }
@@ -206,44 +193,19 @@ public static class QuickRunner
 
     private static Measurement RunOneCoreChild(Type type, CaseAttribute @case, int vocab, LogitDistribution? distribution, bool dry)
     {
-        string path = Environment.ProcessPath ?? throw new InvalidOperationException("The process path is unknown.");
-        var start = new ProcessStartInfo(path) { RedirectStandardOutput = true, UseShellExecute = false };
-        if (Path.GetFileNameWithoutExtension(path) == "dotnet")
-        {
-            start.ArgumentList.Add(typeof(QuickRunner).Assembly.Location);
-        }
-
-        foreach (string argument in new[] { ChildSwitch, type.FullName!, vocab.ToString(CultureInfo.InvariantCulture), dry ? "dry" : "quick" })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
+        var arguments = new List<string> { ChildSwitch, type.FullName!, vocab.ToString(CultureInfo.InvariantCulture), dry ? "dry" : "quick" };
         if (distribution is not null)
         {
-            start.ArgumentList.Add(distribution.Value.ToString());
+            arguments.Add(distribution.Value.ToString());
         }
 
-        start.Environment[BatchChainCase.OneCoreVariable] = "1";
-
-        // The child has run nothing before this case, and a call takes long enough that tiered JIT would measure
-        // unoptimised code for most of its budget; full optimisation from the first call compares like with like.
-        start.Environment["DOTNET_TieredCompilation"] = "0";
-        using var child = Process.Start(start) ?? throw new InvalidOperationException("The one-core child did not start.");
-        string text = child.StandardOutput.ReadToEnd();
-        child.WaitForExit();
-        string? line = text.Split('\n').FirstOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal));
-        if (child.ExitCode != 0 || line is null)
+        var fields = HarnessProcess.RunForResult(arguments, new Dictionary<string, string> { [BatchChainCase.OneCoreVariable] = "1" });
+        if (fields[2] != "1")
         {
-            throw new InvalidOperationException($"the one-core child exited with {child.ExitCode}: {text.Trim()}");
+            throw new InvalidOperationException($"the one-core child saw {fields[2]} processors, not 1");
         }
 
-        var parts = line.Split(' ');
-        if (parts[3].Trim() != "1")
-        {
-            throw new InvalidOperationException($"the one-core child saw {parts[3].Trim()} processors, not 1");
-        }
-
-        return new Measurement(@case.Name, vocab, Peer.LogitsOneCore, double.Parse(parts[1], CultureInfo.InvariantCulture), double.Parse(parts[2], CultureInfo.InvariantCulture), distribution);
+        return new Measurement(@case.Name, vocab, Peer.LogitsOneCore, double.Parse(fields[0], CultureInfo.InvariantCulture), double.Parse(fields[1], CultureInfo.InvariantCulture), distribution);
     }
 
     /// <summary>Creates a case instance at <paramref name="vocab"/> (and <paramref name="distribution"/> when given) and runs its setup.</summary>
