@@ -162,8 +162,18 @@ public abstract class SamplingCase
     {
     }
 
-    /// <summary>Restores Logits' in-place input.</summary>
-    protected void CopyIn() => Input.AsSpan().CopyTo(Batch.AsSpan());
+    /// <summary>
+    /// Restores Logits' in-place input as the LLamaSharp sampler adapter copies llama.cpp's row in:
+    /// <see cref="CpuLogitBatch.CopyRowFrom"/> per row, which checks the row in the same pass, so the pipeline call
+    /// skips its own entry check.
+    /// </summary>
+    protected void CopyIn()
+    {
+        for (int r = 0; r < Rows; r++)
+        {
+            Batch.CopyRowFrom(r, Input.AsSpan(r * Vocab, Vocab));
+        }
+    }
 
     /// <summary>The ids of the finite entries of <paramref name="row"/>, ascending.</summary>
     protected static int[] Kept(ReadOnlySpan<float> row)

@@ -15,6 +15,7 @@ public sealed class CpuLogitBatch : LogitBatch
     private readonly bool _ownsMemory;
     private RowSupport? _support;
     private float[]? _entryMaxima;
+    private bool[]? _entryBlocks;
     private bool _hasEntryMaxima;
     private bool _tracking;
 
@@ -123,27 +124,48 @@ public sealed class CpuLogitBatch : LogitBatch
             ThrowHelper.ThrowArgument(nameof(source), $"has {source.Length} elements but the row has {Vocab}.");
         }
 
+        var destination = _data.Span.Slice(row * Vocab, Vocab);
         if (_tracking)
         {
             // Inside a pipeline call (a logit source filling a batch): what is known about the row is replaced.
             _support!.Forget(row);
-            _support.SetMaximum(row, RowMath.CopyCheckedMax(source, _data.Span.Slice(row * Vocab, Vocab), row));
+            var blocks = _support.BlockMaximaSlots(row, Vocab);
+            if (blocks.IsEmpty)
+            {
+                _support.SetMaximum(row, RowMath.CopyCheckedMax(source, destination, row));
+            }
+            else
+            {
+                _support.SetMaximumWithBlocks(row, BlockMaxima.CopyCheckedMax(source, destination, blocks, row));
+            }
+
             return;
         }
 
         ForgetEntryMaximum(row);
-        float maximum = RowMath.CopyCheckedMax(source, _data.Span.Slice(row * Vocab, Vocab), row);
-        if (_ownsMemory && RowSupport.Enabled)
+        if (!_ownsMemory || !RowSupport.Enabled)
         {
-            if (_entryMaxima is null)
-            {
-                _entryMaxima = new float[Rows];
-                _entryMaxima.AsSpan().Fill(float.NaN);
-            }
-
-            _entryMaxima[row] = maximum;
-            _hasEntryMaxima = true;
+            RowMath.CopyCheckedMax(source, destination, row);
+            return;
         }
+
+        // The row's maximum (and a long row's block maxima, kept in the support's slots, which only a pipeline call
+        // uses) spare the next pipeline call its entry check; the support learns them when the call starts.
+        _support ??= new RowSupport(Rows);
+        var blockSlots = _support.BlockMaximaSlots(row, Vocab);
+        float maximum = blockSlots.IsEmpty
+            ? RowMath.CopyCheckedMax(source, destination, row)
+            : BlockMaxima.CopyCheckedMax(source, destination, blockSlots, row);
+        if (_entryMaxima is null)
+        {
+            _entryMaxima = new float[Rows];
+            _entryMaxima.AsSpan().Fill(float.NaN);
+            _entryBlocks = new bool[Rows];
+        }
+
+        _entryMaxima[row] = maximum;
+        _entryBlocks![row] = !blockSlots.IsEmpty;
+        _hasEntryMaxima = true;
     }
 
     /// <summary>Drops the maxima <see cref="CopyRowFrom"/> remembered (called by every kernel outside a pipeline call).</summary>
@@ -240,7 +262,16 @@ public sealed class CpuLogitBatch : LogitBatch
                 // Rows copied in by CopyRowFrom and untouched since: their checked maxima spare the entry check.
                 for (int row = 0; row < Rows; row++)
                 {
-                    if (!float.IsNaN(_entryMaxima![row]))
+                    if (float.IsNaN(_entryMaxima![row]))
+                    {
+                        continue;
+                    }
+
+                    if (_entryBlocks![row])
+                    {
+                        _support.SetMaximumWithBlocks(row, _entryMaxima[row]);
+                    }
+                    else
                     {
                         _support.SetMaximum(row, _entryMaxima[row]);
                     }

@@ -99,8 +99,22 @@ internal sealed partial class CpuKernels
             return k > ids.Length ? float.NegativeInfinity : RowSupport.Reduce<KthLargestReduction, float>(x, ids, row, new KthLargestReduction(k));
         }
 
-        // The known (checked) maximum spares the checking pass.
-        return KthLargestAfterCheck(x, k, RowMaxOf(x, row, support));
+        // The known (checked) maximum spares the checking pass; block maxima taken with it spare most of the row.
+        float maximum = RowMaxOf(x, row, support);
+        if (support.TryGetBlockMaxima(row, out var blockMaxima) && BlockMaxima.Pays(k, blockMaxima.Length))
+        {
+            var heap = ArrayPool<float>.Shared.Rent(k);
+            try
+            {
+                return BlockMaxima.KthLargest(x, blockMaxima, heap.AsSpan(0, k));
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(heap);
+            }
+        }
+
+        return KthLargestAfterCheck(x, k, maximum);
     }
 
     private readonly struct KthLargestReduction(int k) : IRowReduction<float>

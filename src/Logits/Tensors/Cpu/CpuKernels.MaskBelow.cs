@@ -94,6 +94,8 @@ internal sealed partial class CpuKernels
             // During a pipeline call: keep the ids that survive (if few), so later kernels can skip the rest.
             int count = inPlace && support.TryGetSupport(row, out var ids)
                 ? MaskBelowOnSupport(target, thresholds[row], ids, support.Slots(row), row)
+                : inPlace && support.TryGetBlockMaxima(row, out var blockMaxima)
+                    ? BlockMaxima.MaskBelowInPlace(target, thresholds[row], blockMaxima, support.Slots(row))
                 : inPlace && support.TryGetMaximum(row, out _)
                     ? MaskBelowCheckedInPlace(target, thresholds[row], support.Slots(row))
                     : MaskBelowRow(x.Span.Slice(row * vocab, vocab), thresholds[row], target, row, support.Slots(row));
@@ -102,7 +104,7 @@ internal sealed partial class CpuKernels
     }
 
     /// <summary>Entries below the threshold <c>y</c> become −∞, the others stay (NaN stays NaN, for the caller's check).</summary>
-    private readonly struct MaskBelowOperator : IBinaryOperator
+    internal readonly struct MaskBelowOperator : IBinaryOperator
     {
         public static float Invoke(float x, float y) => x < y ? float.NegativeInfinity : x;
 

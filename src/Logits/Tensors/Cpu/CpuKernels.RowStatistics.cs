@@ -72,10 +72,26 @@ internal sealed partial class CpuKernels
             return known;
         }
 
-        // Beyond a known support every entry is −∞: the maximum of the supported entries is the row's.
-        float maximum = !support.TryGetSupport(row, out var ids) ? RowMath.CheckedMax(x, row)
-            : ids.IsEmpty ? float.NegativeInfinity
-            : RowSupport.Reduce<CheckedMaxReduction, float>(x, ids, row, default);
+        float maximum;
+        if (!support.TryGetSupport(row, out var ids))
+        {
+            // A long row's blocks are summarised in the same read, for the kernels that can skip blocks (BlockMaxima).
+            var blocks = support.BlockMaximaSlots(row, x.Length);
+            if (!blocks.IsEmpty)
+            {
+                maximum = BlockMaxima.CheckedMax(x, blocks, row);
+                support.SetMaximumWithBlocks(row, maximum);
+                return maximum;
+            }
+
+            maximum = RowMath.CheckedMax(x, row);
+        }
+        else
+        {
+            // Beyond a known support every entry is −∞: the maximum of the supported entries is the row's.
+            maximum = ids.IsEmpty ? float.NegativeInfinity : RowSupport.Reduce<CheckedMaxReduction, float>(x, ids, row, default);
+        }
+
         support.SetMaximum(row, maximum);
         return maximum;
     }

@@ -106,19 +106,23 @@ internal static class OrderStatistics
             n = k;
         }
 
+        OfferAll(x[n..], heap);
+        return heap[0];
+    }
+
+    /// <summary>
+    /// Offers every value of <paramref name="x"/> to the min-heap <paramref name="heap"/> (only values above its root
+    /// enter); a SIMD pre-check skips every group of vectors with no lane above the root. Values must not be NaN.
+    /// </summary>
+    public static void OfferAll(ReadOnlySpan<float> x, Span<float> heap)
+    {
+        int n = 0;
         if (System.Numerics.Vector.IsHardwareAccelerated)
         {
             int width = System.Numerics.Vector<float>.Count;
-
-            // Scalar up to the first vector boundary at or after n, then whole vectors.
-            int aligned = Math.Min(x.Length, ((n + width - 1) / width) * width);
-            for (; n < aligned; n++)
-            {
-                Offer(heap, x[n]);
-            }
+            var vectors = System.Runtime.InteropServices.MemoryMarshal.Cast<float, System.Numerics.Vector<float>>(x);
 
             // Four vectors per test: their lane-wise maximum against the root, one branch for 4·width values.
-            var vectors = System.Runtime.InteropServices.MemoryMarshal.Cast<float, System.Numerics.Vector<float>>(x[n..]);
             int v = 0;
             for (; v + 3 < vectors.Length; v += 4)
             {
@@ -130,7 +134,7 @@ internal static class OrderStatistics
                     continue;
                 }
 
-                for (int j = n + (v * width), end = j + (4 * width); j < end; j++)
+                for (int j = v * width, end = j + (4 * width); j < end; j++)
                 {
                     Offer(heap, x[j]);
                 }
@@ -140,22 +144,20 @@ internal static class OrderStatistics
             {
                 if (System.Numerics.Vector.GreaterThanAny(vectors[v], new System.Numerics.Vector<float>(heap[0])))
                 {
-                    for (int j = n + (v * width), end = j + width; j < end; j++)
+                    for (int j = v * width, end = j + width; j < end; j++)
                     {
                         Offer(heap, x[j]);
                     }
                 }
             }
 
-            n += vectors.Length * width;
+            n = vectors.Length * width;
         }
 
         for (; n < x.Length; n++)
         {
             Offer(heap, x[n]);
         }
-
-        return heap[0];
     }
 
     /// <summary>The longest row for which <see cref="KthLargestByBisection"/> beats the heap.</summary>

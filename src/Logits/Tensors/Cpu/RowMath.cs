@@ -71,7 +71,7 @@ internal static class RowMath
     }
 
     /// <summary><c>max(x, y)</c>, IEEE 754 <c>maximum</c> (+0 above −0) in every form; the identity is −∞.</summary>
-    private readonly struct MaxOperator : IAggregationOperator
+    internal readonly struct MaxOperator : IAggregationOperator
     {
         public static float IdentityValue => float.NegativeInfinity;
 

@@ -54,11 +54,24 @@ internal sealed class RowSupport
     private readonly bool[] _maximumKnown;
     private readonly int[] _ids;
 
+    // Block maxima (BlockMaxima), known only together with the maximum they were taken with: every call that sets or
+    // forgets the maximum forgets them. Allocated at the first long row (one row length per batch).
+    private readonly bool[] _blocksKnown;
+    private float[]? _blockMaxima;
+    private int _blockRowLength;
+
+    [ThreadStatic]
+    private static bool t_blocksDisabled;
+
+    /// <summary>Stops (or resumes) recording block maxima on the current thread (tests compare both paths).</summary>
+    internal static void DisableBlockMaximaOnThisThread(bool disable) => t_blocksDisabled = disable;
+
     public RowSupport(int rows)
     {
         _counts = new int[rows];
         _maxima = new float[rows];
         _maximumKnown = new bool[rows];
+        _blocksKnown = new bool[rows];
         _ids = new int[rows * Capacity];
         ForgetAll();
     }
@@ -68,6 +81,7 @@ internal sealed class RowSupport
     {
         _counts.AsSpan().Fill(-1);
         _maximumKnown.AsSpan().Clear();
+        _blocksKnown.AsSpan().Clear();
     }
 
     /// <summary>Forgets everything about one row (after a write the kernels cannot follow).</summary>
@@ -75,6 +89,7 @@ internal sealed class RowSupport
     {
         _counts[row] = -1;
         _maximumKnown[row] = false;
+        _blocksKnown[row] = false;
     }
 
     /// <summary>The row's support, if known (ascending ids; every other entry is −∞).</summary>
@@ -99,6 +114,7 @@ internal sealed class RowSupport
     {
         _counts[row] = count;
         _maximumKnown[row] = false;
+        _blocksKnown[row] = false;
     }
 
     /// <summary>The row's maximum, if a kernel computed it since the row was last written.</summary>
@@ -113,10 +129,58 @@ internal sealed class RowSupport
     {
         _maxima[row] = maximum;
         _maximumKnown[row] = true;
+        _blocksKnown[row] = false;
     }
 
     /// <summary>Forgets the row's maximum (its values changed, its support did not grow).</summary>
-    public void ForgetMaximum(int row) => _maximumKnown[row] = false;
+    public void ForgetMaximum(int row)
+    {
+        _maximumKnown[row] = false;
+        _blocksKnown[row] = false;
+    }
+
+    /// <summary>
+    /// The slots of a row's block maxima, to be filled by the checking pass and published with
+    /// <see cref="SetMaximumWithBlocks"/>; empty when the row is too short for them (or not the batch's row length).
+    /// </summary>
+    public Span<float> BlockMaximaSlots(int row, int rowLength)
+    {
+        if (t_blocksDisabled || rowLength < BlockMaxima.RowMinimum || (_blockMaxima is not null && rowLength != _blockRowLength))
+        {
+            return Span<float>.Empty;
+        }
+
+        int blocks = BlockMaxima.Count(rowLength);
+        if (_blockMaxima is null)
+        {
+            _blockMaxima = new float[_counts.Length * blocks];
+            _blockRowLength = rowLength;
+        }
+
+        return _blockMaxima.AsSpan(row * blocks, blocks);
+    }
+
+    /// <summary>Records the row's (checked) maximum and the block maxima written to <see cref="BlockMaximaSlots"/> in the same pass.</summary>
+    public void SetMaximumWithBlocks(int row, float maximum)
+    {
+        _maxima[row] = maximum;
+        _maximumKnown[row] = true;
+        _blocksKnown[row] = true;
+    }
+
+    /// <summary>The row's block maxima (<see cref="BlockMaxima"/>), if taken with its current maximum.</summary>
+    public bool TryGetBlockMaxima(int row, out ReadOnlySpan<float> maxima)
+    {
+        if (!_blocksKnown[row] || _blockMaxima is null)
+        {
+            maxima = default;
+            return false;
+        }
+
+        int blocks = BlockMaxima.Count(_blockRowLength);
+        maxima = _blockMaxima.AsSpan(row * blocks, blocks);
+        return true;
+    }
 
     /// <summary>Copies the supported entries of <paramref name="row"/> into a pooled array the caller returns.</summary>
     public static float[] Gather(ReadOnlySpan<float> row, ReadOnlySpan<int> ids)
