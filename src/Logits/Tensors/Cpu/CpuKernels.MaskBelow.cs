@@ -92,6 +92,9 @@ internal sealed partial class CpuKernels
             }
 
             // During a pipeline call: keep the ids that survive (if few), so later kernels can skip the rest.
+            float threshold = thresholds[row];
+            bool maximumKnown = support.TryGetMaximum(row, out float maximum);
+            bool blocksKnown = support.TryGetBlockMaxima(row, out _);
             int count = inPlace && support.TryGetSupport(row, out var ids)
                 ? MaskBelowOnSupport(target, thresholds[row], ids, support.Slots(row), row)
                 : inPlace && support.TryGetBlockMaxima(row, out var blockMaxima)
@@ -100,6 +103,21 @@ internal sealed partial class CpuKernels
                     ? MaskBelowCheckedInPlace(target, thresholds[row], support.Slots(row))
                     : MaskBelowRow(x.Span.Slice(row * vocab, vocab), thresholds[row], target, row, support.Slots(row));
             support.SetSupport(row, count);
+            if (inPlace && maximumKnown)
+            {
+                // The mask keeps every entry at or above the threshold: a maximum at or above it stays, else the row is
+                // all −∞; so do the block maxima (a later kernel need not check the row again).
+                float after = threshold <= maximum ? maximum : float.NegativeInfinity;
+                if (blocksKnown)
+                {
+                    support.MaskBlockMaxima(row, threshold);
+                    support.SetMaximumWithBlocks(row, after);
+                }
+                else
+                {
+                    support.SetMaximum(row, after);
+                }
+            }
         }
     }
 

@@ -41,9 +41,11 @@ internal sealed partial class CpuKernels
     /// prefix by float32 rounding of one chunk sum (~1e-7 of S), which only matters for a <c>u</c> that close
     /// to a step.
     /// </summary>
-    internal static int SampleRow(ReadOnlySpan<float> x, double u, int row)
+    internal static int SampleRow(ReadOnlySpan<float> x, double u, int row) => SampleRow(x, u, row, RowMath.NonEmptyMax(x, row, "sample"));
+
+    /// <summary><see cref="SampleRow(ReadOnlySpan{float}, double, int)"/> on a checked row whose finite maximum <paramref name="m"/> is known.</summary>
+    private static int SampleRow(ReadOnlySpan<float> x, double u, int row, float m)
     {
-        float m = RowMath.NonEmptyMax(x, row, "sample");
         int chunks = (x.Length + SampleChunkLength - 1) / SampleChunkLength;
         double[]? rented = null;
         Span<double> chunkSums = chunks <= MaxStackChunks
@@ -143,9 +145,24 @@ internal sealed partial class CpuKernels
         public void Run(int row)
         {
             var values = x.Span.Slice(row * vocab, vocab);
-            results[row] = support is not null && support.TryGetSupport(row, out var ids) && ids.Length > 0
-                ? ids[RowSupport.Reduce<SampleReduction, int>(values, ids, row, new SampleReduction(uniforms[row]))]
-                : SampleRow(values, uniforms[row], row);
+            if (support is not null && support.TryGetSupport(row, out var ids) && ids.Length > 0)
+            {
+                results[row] = ids[RowSupport.Reduce<SampleReduction, int>(values, ids, row, new SampleReduction(uniforms[row]))];
+            }
+            else if (support is not null && support.TryGetMaximum(row, out float known))
+            {
+                // A dense row whose checked maximum is known (e.g. kept by a mask): no second checking pass.
+                if (float.IsNegativeInfinity(known))
+                {
+                    ThrowHelper.ThrowNoViableToken(row, "sample");
+                }
+
+                results[row] = SampleRow(values, uniforms[row], row, known);
+            }
+            else
+            {
+                results[row] = SampleRow(values, uniforms[row], row);
+            }
         }
     }
 

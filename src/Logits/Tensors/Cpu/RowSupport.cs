@@ -168,6 +168,22 @@ internal sealed class RowSupport
         _blocksKnown[row] = true;
     }
 
+    /// <summary>
+    /// Applies a mask below <paramref name="threshold"/> to the row's block maxima (a block below it is all −∞); the
+    /// caller then publishes them again with <see cref="SetMaximumWithBlocks"/>.
+    /// </summary>
+    public void MaskBlockMaxima(int row, float threshold)
+    {
+        int blocks = BlockMaxima.Count(_blockRowLength);
+        foreach (ref float maximum in _blockMaxima.AsSpan(row * blocks, blocks))
+        {
+            if (maximum < threshold)
+            {
+                maximum = float.NegativeInfinity;
+            }
+        }
+    }
+
     /// <summary>The row's block maxima (<see cref="BlockMaxima"/>), if taken with its current maximum.</summary>
     public bool TryGetBlockMaxima(int row, out ReadOnlySpan<float> maxima)
     {
