@@ -172,25 +172,80 @@ internal static class OrderStatistics
     /// </summary>
     public static float KthLargestByBisection(ReadOnlySpan<float> x, int k, float max)
     {
-        // Lower end: a value at least k entries reach (every entry reaches -inf).
+        // Invariants: #{x ≥ low} = countLow ≥ k; #{x ≥ above} = countAbove < k, where above is the last probe that
+        // failed (+∞ at first: a checked row holds none); the answer's key is in [lowKey, highKey].
         float low = x.Length >= 2 * k ? LowerBoundOfKthLargest(x, k) : float.NegativeInfinity;
         int lowKey = OrderedKey(low);
         int highKey = OrderedKey(max);
+        int countLow = lowKey < highKey ? CountAtLeast(x, low) : x.Length;
+        int countAbove = 0;
+        float above = float.PositiveInfinity;
+        bool interpolate = true;
         while (lowKey < highKey)
         {
-            // The upper middle, so the loop always moves.
+            // Few values left between the ends: one pass gathers them and the answer is picked among them.
+            if (countLow - countAbove <= GatherLimit)
+            {
+                return KthLargestBetween(x, FromOrderedKey(lowKey), above, k - countAbove);
+            }
+
+            // The probe: where the counts, linear in value between the ends, reach k (the secant of the rows's
+            // empirical distribution), or the key midpoint when that did not halve the count range last time or
+            // the ends are not finite. Either way the search stays exact; the secant only picks better probes.
             int middle = (int)(lowKey + (((long)highKey - lowKey + 1) / 2));
-            if (CountAtLeast(x, FromOrderedKey(middle)) >= k)
+            float lowValue = FromOrderedKey(lowKey);
+            float highValue = FromOrderedKey(highKey);
+            if (interpolate && float.IsFinite(lowValue) && float.IsFinite(highValue) && float.IsFinite(highValue - lowValue))
+            {
+                double fraction = (double)(countLow - k) / (countLow - countAbove);
+                int guess = OrderedKey((float)(lowValue + ((highValue - lowValue) * fraction)));
+                middle = Math.Clamp(guess, lowKey + 1, highKey);
+            }
+
+            int before = countLow - countAbove;
+            int count = CountAtLeast(x, FromOrderedKey(middle));
+            if (count >= k)
             {
                 lowKey = middle;
+                countLow = count;
             }
             else
             {
                 highKey = middle - 1;
+                countAbove = count;
+                above = FromOrderedKey(middle);
             }
+
+            interpolate = 2 * (countLow - countAbove) <= before;
         }
 
         return FromOrderedKey(lowKey);
+    }
+
+    /// <summary>The most values <see cref="KthLargestByBisection"/> gathers to finish its search.</summary>
+    private const int GatherLimit = 32;
+
+    /// <summary>
+    /// The <paramref name="rank"/>-th largest of the values <c>v</c> of <paramref name="x"/> with <c>v ≥ low</c> and not
+    /// <c>v ≥ above</c> (the very predicates the search counted: at most <see cref="GatherLimit"/> values, at least
+    /// <paramref name="rank"/>), as the key search would return it: a zero is +0 (the largest key with the same count).
+    /// </summary>
+    private static float KthLargestBetween(ReadOnlySpan<float> x, float low, float above, int rank)
+    {
+        // Branch-free: every value is written at the next slot, which moves on only for a value in range (at most
+        // GatherLimit of them, so the slot past them is the last one ever written).
+        Span<float> between = stackalloc float[GatherLimit + 1];
+        int n = 0;
+        foreach (float value in x)
+        {
+            between[n] = value;
+            n += (value >= low) & !(value >= above) ? 1 : 0;
+        }
+
+        var found = between[..n];
+        found.Sort();
+        float answer = found[n - rank];
+        return answer == 0 ? 0f : answer;
     }
 
     /// <summary>How many entries of <paramref name="x"/> are ≥ <paramref name="threshold"/> (one SIMD pass).</summary>
