@@ -232,12 +232,37 @@ internal static class OrderStatistics
     /// </summary>
     private static float KthLargestBetween(ReadOnlySpan<float> x, float low, float above, int rank)
     {
-        // Branch-free: every value is written at the next slot, which moves on only for a value in range (at most
-        // GatherLimit of them, so the slot past them is the last one ever written).
+        // Whole vectors with no value in range are skipped; the others, and the tail, branch-free: every value is
+        // written at the next slot, which moves on only for a value in range (at most GatherLimit of them, so the
+        // slot past them is the last one ever written).
         Span<float> between = stackalloc float[GatherLimit + 1];
         int n = 0;
-        foreach (float value in x)
+        int i = 0;
+        if (System.Numerics.Vector.IsHardwareAccelerated)
         {
+            int width = System.Numerics.Vector<float>.Count;
+            var lowVector = new System.Numerics.Vector<float>(low);
+            var aboveVector = new System.Numerics.Vector<float>(above);
+            for (; i + width <= x.Length; i += width)
+            {
+                var v = new System.Numerics.Vector<float>(x.Slice(i, width));
+                var inRange = System.Numerics.Vector.AndNot(System.Numerics.Vector.GreaterThanOrEqual(v, lowVector), System.Numerics.Vector.GreaterThanOrEqual(v, aboveVector));
+                if (inRange == System.Numerics.Vector<int>.Zero)
+                {
+                    continue;
+                }
+
+                for (int j = i; j < i + width; j++)
+                {
+                    between[n] = x[j];
+                    n += (x[j] >= low) & !(x[j] >= above) ? 1 : 0;
+                }
+            }
+        }
+
+        for (; i < x.Length; i++)
+        {
+            float value = x[i];
             between[n] = value;
             n += (value >= low) & !(value >= above) ? 1 : 0;
         }
