@@ -173,7 +173,15 @@ public sealed class CpuLogitBatch : LogitBatch
     {
         if (_hasEntryMaxima)
         {
-            _entryMaxima.AsSpan().Fill(float.NaN);
+            if (Rows == 1)
+            {
+                _entryMaxima![0] = float.NaN;
+            }
+            else
+            {
+                _entryMaxima.AsSpan().Fill(float.NaN);
+            }
+
             _hasEntryMaxima = false;
         }
     }
@@ -247,6 +255,28 @@ public sealed class CpuLogitBatch : LogitBatch
         }
 
         _data.Span.Slice(row * Vocab, Vocab).CopyTo(destination);
+    }
+
+    /// <inheritdoc />
+    private protected override void CheckEntries()
+    {
+        // Rows copied in by CopyRowFrom since the last write are checked already (their maxima are known).
+        var support = Support;
+        if (support is not null)
+        {
+            int row = 0;
+            while (row < Rows && support.TryGetMaximum(row, out _))
+            {
+                row++;
+            }
+
+            if (row == Rows)
+            {
+                return;
+            }
+        }
+
+        base.CheckEntries();
     }
 
     /// <inheritdoc />
