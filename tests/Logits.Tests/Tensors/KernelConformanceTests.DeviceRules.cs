@@ -181,13 +181,18 @@ public abstract partial class KernelConformanceTests
                 break;
         }
 
-        // Later failures, in the same block and in the next one: of other kinds after a bad argument (arguments are
-        // checked before values on every backend), of the same kind after a bad value.
+        // Later failures, in the same block and in the next one: after a bad argument, later bad ids and values
+        // (arguments are checked before values on every backend, and the torch backend checks divisors and offsets
+        // before ids), and bad divisors and offsets after a bad divisor or offset; after a bad value, the same kind.
         if (kind < 3)
         {
-            divisors[at + 1] = double.NaN;
+            if (kind > 0)
+            {
+                divisors[at + 1] = double.NaN;
+                offsets[at + 2] = double.NegativeInfinity;
+            }
+
             ids[at + 5] = vocab + 3;
-            offsets[at + 2] = double.NegativeInfinity;
             data[vocab + ids[at + 9]] = float.NaN;
         }
         else

@@ -35,9 +35,9 @@ internal sealed partial class CpuKernels
                 int first = row * perRow;
                 int end = first + perRow;
 
-                // Four entries at a time while every one is valid; the scalar loop takes the rest, and a block with a
+                // Eight entries at a time while every one is valid; the scalar loop takes the rest, and a block with a
                 // bad entry, where it throws for the first one exactly as if it had run from the start.
-                int i = Vector256.IsHardwareAccelerated ? PenalizeFours(values, tokenIds, divisors, offsets, results, first, end) : first;
+                int i = Vector256.IsHardwareAccelerated ? PenalizeBlocks(values, tokenIds, divisors, offsets, results, first, end) : first;
                 for (; i < end; i++)
                 {
                     int id = tokenIds[i];
@@ -97,12 +97,12 @@ internal sealed partial class CpuKernels
     }
 
     /// <summary>
-    /// The vector form of the first pass over entries <c>[first, end)</c> of one row: four entries at a time, each
+    /// The vector form of the first pass over entries <c>[first, end)</c> of one row: eight entries at a time, each
     /// computed exactly as <see cref="PenalizedValue"/> (the same float64 operations, branch-free: on rows of both signs
     /// the scalar loop's sign branch was mispredicted about every other entry). Stops at the first block holding a bad
     /// argument, a bad current value or an overflow, and returns where the scalar loop must go on.
     /// </summary>
-    private static int PenalizeFours(ReadOnlySpan<float> values, ReadOnlySpan<int> tokenIds, ReadOnlySpan<double> divisors, ReadOnlySpan<double> offsets, float[] results, int first, int end)
+    private static int PenalizeBlocks(ReadOnlySpan<float> values, ReadOnlySpan<int> tokenIds, ReadOnlySpan<double> divisors, ReadOnlySpan<double> offsets, float[] results, int first, int end)
     {
         // Bounds are checked once here (the ids are checked per block before any read), not per element.
         if ((uint)end > (uint)tokenIds.Length || (uint)end > (uint)divisors.Length || (uint)end > (uint)offsets.Length || (uint)end > (uint)results.Length || first < 0)
@@ -115,50 +115,69 @@ internal sealed partial class CpuKernels
         ref double divisorAt = ref MemoryMarshal.GetReference(divisors);
         ref double offsetAt = ref MemoryMarshal.GetReference(offsets);
         ref float result = ref MemoryMarshal.GetArrayDataReference(results);
-        var vocab = Vector128.Create(values.Length);
-        var infinity = Vector256.Create(double.PositiveInfinity);
-        var largest = Vector256.Create((double)float.MaxValue);
+        var vocab = Vector256.Create(values.Length);
         int i = first;
-        for (; i <= end - 4; i += 4)
+        for (; i <= end - 8; i += 8)
         {
-            var ids = Vector128.LoadUnsafe(ref id, (nuint)i);
-            if (Vector128.GreaterThanOrEqualAny(ids, vocab))
+            var ids = Vector256.LoadUnsafe(ref id, (nuint)i);
+            if (Vector256.GreaterThanOrEqualAny(ids, vocab))
             {
                 break;
             }
 
-            // Padding reads entry 0 (any valid index) and is then given z = 0, θ = 1, δ = 0, which always pass.
-            var padding = Vector128.LessThan(ids, Vector128<int>.Zero);
-            var safe = Vector128.AndNot(ids, padding);
-            var gathered = Vector128.Create(
-                Unsafe.Add(ref value, safe.ToScalar()),
-                Unsafe.Add(ref value, safe.GetElement(1)),
-                Unsafe.Add(ref value, safe.GetElement(2)),
-                Unsafe.Add(ref value, safe.GetElement(3)));
-            var active = Vector256.Create(Vector128.WidenLower(~padding), Vector128.WidenUpper(~padding)).AsDouble();
-            var z = Vector256.Create(Vector128.WidenLower(gathered), Vector128.WidenUpper(gathered)) & active;
-            var divisor = Vector256.ConditionalSelect(active, Vector256.LoadUnsafe(ref divisorAt, (nuint)i), Vector256<double>.One);
-            var offset = Vector256.LoadUnsafe(ref offsetAt, (nuint)i) & active;
-
-            // As PenalizedValue: divide positives, multiply the rest; subtract δ; below -float.MaxValue is -∞.
-            var penalized = Vector256.ConditionalSelect(Vector256.GreaterThan(z, Vector256<double>.Zero), z / divisor, z * divisor) - offset;
-            var valid = Vector256.GreaterThan(divisor, Vector256<double>.Zero)
-                & Vector256.LessThan(divisor, infinity)
-                & Vector256.GreaterThan(offset, -infinity)
-                & Vector256.LessThan(z, infinity)
-                & Vector256.LessThanOrEqual(penalized, largest);
-            if (!Vector256.EqualsAll(valid.AsInt64(), Vector256<long>.AllBitsSet))
+            // Padding reads entry 0 (any valid index) and is then given z = 0, θ = 1, δ = 0, which always pass. The ids
+            // are read again as scalars: cheaper than extracting the lanes of the vector.
+            var padding = Vector256.LessThan(ids, Vector256<int>.Zero);
+            ref int blockIds = ref Unsafe.Add(ref id, i);
+            var gathered = Vector256.Create(
+                Unsafe.Add(ref value, NotPadding(blockIds)),
+                Unsafe.Add(ref value, NotPadding(Unsafe.Add(ref blockIds, 1))),
+                Unsafe.Add(ref value, NotPadding(Unsafe.Add(ref blockIds, 2))),
+                Unsafe.Add(ref value, NotPadding(Unsafe.Add(ref blockIds, 3))),
+                Unsafe.Add(ref value, NotPadding(Unsafe.Add(ref blockIds, 4))),
+                Unsafe.Add(ref value, NotPadding(Unsafe.Add(ref blockIds, 5))),
+                Unsafe.Add(ref value, NotPadding(Unsafe.Add(ref blockIds, 6))),
+                Unsafe.Add(ref value, NotPadding(Unsafe.Add(ref blockIds, 7))));
+            var lower = Penalize(Vector256.WidenLower(gathered), Vector256.WidenLower(~padding).AsDouble(), ref divisorAt, ref offsetAt, i, out var lowerValid);
+            var upper = Penalize(Vector256.WidenUpper(gathered), Vector256.WidenUpper(~padding).AsDouble(), ref divisorAt, ref offsetAt, i + 4, out var upperValid);
+            if (!Vector256.EqualsAll((lowerValid & upperValid).AsInt64(), Vector256<long>.AllBitsSet))
             {
                 break;
             }
 
-            var banned = Vector256.LessThan(penalized, -largest);
-            var rounded = Vector128.Narrow(penalized.GetLower(), penalized.GetUpper());
-            Vector128.ConditionalSelect(Vector128.Narrow(banned.GetLower().AsInt64(), banned.GetUpper().AsInt64()).AsSingle(), Vector128.Create(float.NegativeInfinity), rounded)
-                .StoreUnsafe(ref result, (nuint)i);
+            Vector256.Narrow(lower, upper).StoreUnsafe(ref result, (nuint)i);
         }
 
         return i;
+    }
+
+    /// <summary>An id, or 0 for padding (a negative id), without a branch.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int NotPadding(int id) => id & ~(id >> 31);
+
+    /// <summary>
+    /// Four entries of a block of <see cref="PenalizeBlocks"/>: the current values <paramref name="current"/> (widened), the lanes
+    /// that are not padding, and the divisors and offsets at <paramref name="index"/>. Returns the results still in
+    /// float64 but already banned (-∞ below <c>-float.MaxValue</c>), so one narrowing rounds them; <paramref name="valid"/>
+    /// is all ones in a lane whose arguments, value and result pass every check.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<double> Penalize(Vector256<double> current, Vector256<double> active, ref double divisorAt, ref double offsetAt, int index, out Vector256<double> valid)
+    {
+        var infinity = Vector256.Create(double.PositiveInfinity);
+        var largest = Vector256.Create((double)float.MaxValue);
+        var z = current & active;
+        var divisor = Vector256.ConditionalSelect(active, Vector256.LoadUnsafe(ref divisorAt, (nuint)index), Vector256<double>.One);
+        var offset = Vector256.LoadUnsafe(ref offsetAt, (nuint)index) & active;
+
+        // As PenalizedValue: divide positives, multiply the rest; subtract δ; below -float.MaxValue is -∞.
+        var penalized = Vector256.ConditionalSelect(Vector256.GreaterThan(z, Vector256<double>.Zero), z / divisor, z * divisor) - offset;
+        valid = Vector256.GreaterThan(divisor, Vector256<double>.Zero)
+            & Vector256.LessThan(divisor, infinity)
+            & Vector256.GreaterThan(offset, -infinity)
+            & Vector256.LessThan(z, infinity)
+            & Vector256.LessThanOrEqual(penalized, largest);
+        return Vector256.ConditionalSelect(Vector256.LessThan(penalized, -largest), -infinity, penalized);
     }
 
     /// <summary>
