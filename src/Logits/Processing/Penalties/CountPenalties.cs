@@ -2,9 +2,10 @@
 namespace Logits.Processing.Penalties;
 
 /// <summary>
-/// The shared engine of the repetition, frequency and presence penalties: one scan of each row's history
-/// window into a count table (no O(V) work), then one PenalizeTokens kernel call with a divisor and an offset per
-/// touched id (evaluated in float64 on the batch's backend; no logit crosses to the host).
+/// The shared engine of the repetition, frequency and presence penalties: each row's edits (a divisor and an offset per
+/// distinct id, no O(V) work) from the counts kept with its context (whole scopes) or from one scan of its window into
+/// a count table, then one PenalizeTokens kernel call (evaluated in float64 on the batch's backend; no logit crosses to
+/// the host).
 /// </summary>
 internal static class CountPenalties
 {

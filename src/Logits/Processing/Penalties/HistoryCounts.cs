@@ -16,6 +16,9 @@ namespace Logits.Processing.Penalties;
 /// whatever the caller does to the memory between calls.</para>
 /// <para>Ids map to their slots through an open-addressing table sized by the distinct ids (not by the vocabulary),
 /// so a batch of contexts over a large vocabulary stays small.</para>
+/// <para>With the counts it keeps each slot's kernel-ready edit under the rule of the last <see cref="Prepare"/> call;
+/// counting a token marks its slot for recomputation, so a steady call recomputes only the slots of the appended
+/// tokens (all of them after a recount or a change of rule).</para>
 /// <para>Not thread-safe: a context lends its counts to one call at a time (<see cref="SamplingContext.TakeCounts"/>).</para>
 /// </remarks>
 internal sealed class HistoryCounts
