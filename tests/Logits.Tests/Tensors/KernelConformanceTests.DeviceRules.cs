@@ -80,6 +80,149 @@ public abstract partial class KernelConformanceTests
         }
     }
 
+    [Theory]
+    [InlineData(1, 512, 37)]
+    [InlineData(3, 4096, 300)]
+    [InlineData(2, 32000, 1203)]
+    public void PenalizeTokens_matches_reference_on_long_id_lists(int rows, int vocab, int perRow)
+    {
+        // Lists long enough for every block width of a vectorised kernel and its tail: padding anywhere in a row,
+        // repeated ids (the last edit wins, each reads the value before the call), values of both signs, zeros of both
+        // signs, -inf, values that a penalty bans (below -float.MaxValue) and thetas on either side of 1.
+        var random = new Random(Seed(rows, vocab) + 57);
+        var data = LogitData.Random(rows, vocab, Seed(rows, vocab) + 57);
+        float[] specials = { float.NegativeInfinity, 0f, -0f, -3e38f, 1e-38f, -1e-38f, 3e38f };
+        for (int i = 0; i < data.Length; i += 7)
+        {
+            data[i] = random.Next(4) == 0 ? specials[random.Next(specials.Length)] : data[i];
+        }
+
+        var ids = new int[rows * perRow];
+        var divisors = new double[ids.Length];
+        var offsets = new double[ids.Length];
+        double[] thetas = { 1.0, 1.1, 1.3, 0.7, 2.0, 1e-3, 1e30 };
+        double[] deltas = { 0.0, -0.0, 0.1, 0.25, -0.5, 3.0, double.PositiveInfinity, 1e39, -1e-300 };
+        for (int i = 0; i < ids.Length; i++)
+        {
+            int roll = random.Next(20);
+            ids[i] = roll == 0 ? -1 - random.Next(3) : roll == 1 && i % perRow > 0 ? ids[i - 1 - random.Next(i % perRow)] : random.Next(vocab);
+            divisors[i] = thetas[random.Next(thetas.Length)];
+            offsets[i] = deltas[random.Next(deltas.Length)];
+            float value = ids[i] >= 0 ? data[((i / perRow) * vocab) + ids[i]] : 0f;
+
+            // A huge positive divided by a small θ overflows: such entries keep θ ≥ 1.
+            if (value > 1e30f && divisors[i] < 1)
+            {
+                divisors[i] = 1.0;
+            }
+
+            if (ids[i] < 0)
+            {
+                // Padding's arguments are ignored, whatever they are.
+                divisors[i] = double.NaN;
+                offsets[i] = double.NegativeInfinity;
+            }
+        }
+
+        var expected = (float[])data.Clone();
+        for (int i = 0; i < ids.Length; i++)
+        {
+            if (ids[i] >= 0)
+            {
+                int at = ((i / perRow) * vocab) + ids[i];
+                expected[at] = ReferencePenalty(data[at], divisors[i], offsets[i]);
+            }
+        }
+
+        using var x = Create(data, rows, vocab);
+        x.Kernels.PenalizeTokens(x, ids, divisors, offsets);
+        var actual = x.ToArray();
+        for (int i = 0; i < actual.Length; i++)
+        {
+            // Bit for bit (the sign of a zero included).
+            BitConverter.SingleToInt32Bits(actual[i]).Should().Be(BitConverter.SingleToInt32Bits(expected[i]), $"entry {i} ({actual[i]} vs {expected[i]}), rows {rows}, vocab {vocab}");
+        }
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void PenalizeTokens_reports_the_first_bad_entry_of_a_long_list(int kind)
+    {
+        // One bad entry of each kind in the middle of row 1 (after whole valid blocks, not at a block start), with
+        // other bad entries after it in the same block and later: the first is reported, the batch is unchanged.
+        const int rows = 2, vocab = 600, perRow = 48, bad = 21;
+        var random = new Random(70 + kind);
+        var data = LogitData.Random(rows, vocab, 71 + kind);
+        var ids = Enumerable.Range(0, rows * perRow).Select(i => (i % perRow) * 11).ToArray();
+        var divisors = Enumerable.Range(0, ids.Length).Select(_ => 1.0 + random.NextDouble()).ToArray();
+        var offsets = Enumerable.Range(0, ids.Length).Select(_ => random.NextDouble()).ToArray();
+        int at = perRow + bad;
+        switch (kind)
+        {
+            case 0:
+                ids[at] = vocab;
+                break;
+            case 1:
+                divisors[at] = 0.0;
+                break;
+            case 2:
+                offsets[at] = double.NaN;
+                break;
+            case 3:
+                data[vocab + ids[at]] = float.PositiveInfinity;
+                break;
+            default:
+                data[vocab + ids[at]] = 3e38f;
+                divisors[at] = 1e-3;
+                break;
+        }
+
+        // Later failures, in the same block and in the next one: after a bad argument, later bad ids and values
+        // (arguments are checked before values on every backend, and the torch backend checks divisors and offsets
+        // before ids), and bad divisors and offsets after a bad divisor or offset; after a bad value, the same kind.
+        if (kind < 3)
+        {
+            if (kind > 0)
+            {
+                divisors[at + 1] = double.NaN;
+                offsets[at + 2] = double.NegativeInfinity;
+            }
+
+            ids[at + 5] = vocab + 3;
+            data[vocab + ids[at + 9]] = float.NaN;
+        }
+        else
+        {
+            data[vocab + ids[at + 1]] = kind == 3 ? float.NaN : 3e38f;
+            divisors[at + 1] = kind == 3 ? divisors[at + 1] : 1e-3;
+            data[vocab + ids[at + 6]] = kind == 3 ? float.PositiveInfinity : 3e38f;
+            divisors[at + 6] = kind == 3 ? divisors[at + 6] : 1e-3;
+        }
+
+        using var x = Create(data, rows, vocab);
+        var original = x.ToArray();
+        var act = () => x.Kernels.PenalizeTokens(x, ids, divisors, offsets);
+        switch (kind)
+        {
+            case 0:
+            case 1:
+            case 2:
+                string parameter = kind == 0 ? "tokenIds" : kind == 1 ? "divisors" : "offsets";
+                act.Should().Throw<ArgumentOutOfRangeException>().WithParameterName(parameter).WithMessage($"*row 1, position {bad}*");
+                break;
+            default:
+                var error = act.Should().Throw<InvalidLogitsException>().Which;
+                (error.Row, error.TokenIndex, error.Stage).Should().Be((1, ids[at], kind == 3 ? "input" : "penalize"));
+                break;
+        }
+
+        x.ToArray().Should().Equal(original, "a failed call leaves the batch unchanged");
+    }
+
     [Fact]
     public void PenalizeTokens_keeps_the_rules_of_the_penalties()
     {

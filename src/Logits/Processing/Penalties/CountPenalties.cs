@@ -2,9 +2,10 @@
 namespace Logits.Processing.Penalties;
 
 /// <summary>
-/// The shared engine of the repetition, frequency and presence penalties: one scan of each row's history
-/// window into a count table (no O(V) work), then one PenalizeTokens kernel call with a divisor and an offset per
-/// touched id (evaluated in float64 on the batch's backend; no logit crosses to the host).
+/// The shared engine of the repetition, frequency and presence penalties: each row's edits (a divisor and an offset per
+/// distinct id, no O(V) work) from the counts kept with its context (whole scopes) or from one scan of its window into
+/// a count table, then one PenalizeTokens kernel call (evaluated in float64 on the batch's backend; no logit crosses to
+/// the host).
 /// </summary>
 internal static class CountPenalties
 {
@@ -68,14 +69,24 @@ internal static class CountPenalties
             return;
         }
 
-        // A row lists at most one id per non-padding token of the longer of its two windows (both end at the
-        // history's end, so one contains the other): with a window, buffers are sized by it, not by the history,
-        // so a growing history stops renting larger arrays once it is longer than the window.
-        if (window != PenaltyHistory.WholeScope)
+        if (window == PenaltyHistory.WholeScope)
         {
-            longest = Math.Min(longest, window);
+            if (rows == 1)
+            {
+                ApplyCountedRow(logits, contexts[0], Rule(0, repetition, repetitionScope, frequency, presence, frequencyPresenceScope), stage);
+            }
+            else
+            {
+                ApplyCounted(logits, contexts, repetition, repetitionScope, frequency, presence, frequencyPresenceScope, stage);
+            }
+
+            return;
         }
 
+        // A row lists at most one id per non-padding token of the longer of its two windows (both end at the
+        // history's end, so one contains the other): buffers are sized by the window, not by the history, so a growing
+        // history stops renting larger arrays once it is longer than the window.
+        longest = Math.Min(longest, window);
         var touched = LogitProcessorBuffers.RentInts(longest);
         var edits = new SparseRowEdits(rows, Math.Min(longest, 1024));
         try
@@ -83,17 +94,10 @@ internal static class CountPenalties
             for (int r = 0; r < rows; r++)
             {
                 // θ = 1 and α_f = α_p = 0 leave a row as it is: such a row reads no history.
-                var rule = new RowRule(repetition.For(r) != 1, repetitionScope, frequency.For(r) != 0 || presence.For(r) != 0, frequencyPresenceScope);
+                var rule = Rule(r, repetition, repetitionScope, frequency, presence, frequencyPresenceScope);
                 if (rule.Repetition || rule.FrequencyPresence)
                 {
-                    if (window == PenaltyHistory.WholeScope)
-                    {
-                        CollectCounted(contexts[r], r, logits.Vocab, rule, ref edits);
-                    }
-                    else
-                    {
-                        CollectRow(contexts[r], r, logits.Vocab, rule, window, touched, ref edits);
-                    }
+                    CollectRow(contexts[r], r, logits.Vocab, rule, window, touched, ref edits);
                 }
 
                 edits.EndRow();
@@ -128,43 +132,145 @@ internal static class CountPenalties
     }
 
     /// <summary>
-    /// The edits of one row from its context's kept <see cref="HistoryCounts"/> (whole scopes only): after the
-    /// history's appended tokens are counted, each distinct id's counts in the prompt and the output give its window
-    /// membership and its count under either scope, so no history token is visited again.
+    /// Row <paramref name="row"/>'s rule: which penalties act (θ ≠ 1; α_f or α_p ≠ 0), the scope of each and their
+    /// parameters. A row with neither reads no history.
     /// </summary>
-    private static void CollectCounted(SamplingContext context, int row, int vocab, RowRule rule, ref SparseRowEdits edits)
+    private static RowRule Rule(int row, PerRow<double> repetition, PenaltyScope repetitionScope, PerRow<double> frequency, PerRow<double> presence, PenaltyScope frequencyPresenceScope)
     {
-        bool repetitionActive = rule.Repetition;
-        bool frequencyPresenceActive = rule.FrequencyPresence;
+        double theta = repetition.For(row);
+        double alphaF = frequency.For(row);
+        double alphaP = presence.For(row);
+        return new RowRule(theta != 1, repetitionScope, alphaF != 0 || alphaP != 0, frequencyPresenceScope, theta, alphaF, alphaP);
+    }
+
+    /// <summary>
+    /// One row from its context's kept <see cref="HistoryCounts"/> (whole scopes only): the appended history tokens are
+    /// counted, the edits of the ids whose counts changed are computed again, and the kept edits go to the kernel as
+    /// they are, so a steady decode step costs the history comparison and one kernel pass over the distinct ids.
+    /// </summary>
+    private static void ApplyCountedRow(LogitBatch logits, SamplingContext context, RowRule rule, string stage)
+    {
+        if (!rule.Repetition && !rule.FrequencyPresence)
+        {
+            return;
+        }
+
         var counts = context.TakeCounts();
         try
         {
-            bool repetitionWholeHistory = repetitionActive && rule.RepetitionScope == PenaltyScope.PromptAndOutput;
-            bool frequencyWholeHistory = frequencyPresenceActive && rule.FrequencyPresenceScope == PenaltyScope.PromptAndOutput;
-
-            // As the window scan: the prompt is read (and its ids checked) only when an active penalty covers it.
-            int from = repetitionWholeHistory || frequencyWholeHistory ? 0 : context.PromptLength;
-            counts.Update(context.History.Span, context.PromptLength, from, vocab, row);
-            var ids = counts.Ids;
-            var inPrompt = counts.InPrompt;
-            var inOutput = counts.InOutput;
-            int promptWeightRepetition = repetitionWholeHistory ? 1 : 0;
-            int promptWeightFrequency = frequencyWholeHistory ? 1 : 0;
-            for (int slot = 0; slot < ids.Length; slot++)
+            var edits = UpdateCounts(counts, context, 0, logits.Vocab, rule);
+            if (!edits.Ids.IsEmpty)
             {
-                int repetitionCount = (promptWeightRepetition * inPrompt[slot]) + inOutput[slot];
-                int count = frequencyPresenceActive ? (promptWeightFrequency * inPrompt[slot]) + inOutput[slot] : 0;
-                int flag = repetitionActive && repetitionCount > 0 ? RepetitionBit : 0;
-                if (flag != 0 || count > 0)
-                {
-                    edits.Add(ids[slot], count, flag);
-                }
+                SparseRowEdits.Penalize(logits, edits.Ids, edits.Divisors, edits.Offsets, stage);
             }
         }
         finally
         {
             context.ReturnCounts(counts);
         }
+    }
+
+    /// <summary>
+    /// Every row from its context's kept <see cref="HistoryCounts"/> (whole scopes only), in one kernel call: each row's
+    /// kept edits are copied into the batch's padded id, divisor and offset lists.
+    /// </summary>
+    private static void ApplyCounted(
+        LogitBatch logits,
+        IReadOnlyList<SamplingContext> contexts,
+        PerRow<double> repetition,
+        PenaltyScope repetitionScope,
+        PerRow<double> frequency,
+        PerRow<double> presence,
+        PenaltyScope frequencyPresenceScope,
+        string stage)
+    {
+        int rows = logits.Rows;
+        var held = ArrayPool<HistoryCounts?>.Shared.Rent(rows);
+        int[]? ids = null;
+        double[]? divisors = null;
+        double[]? offsets = null;
+        try
+        {
+            // Counts are brought up to date row by row, in order (a bad id throws for the first row that has one).
+            int width = 0;
+            for (int r = 0; r < rows; r++)
+            {
+                var rule = Rule(r, repetition, repetitionScope, frequency, presence, frequencyPresenceScope);
+                if (rule.Repetition || rule.FrequencyPresence)
+                {
+                    var counts = held[r] = contexts[r].TakeCounts();
+                    width = Math.Max(width, UpdateCounts(counts, contexts[r], r, logits.Vocab, rule).Ids.Length);
+                }
+            }
+
+            if (width == 0)
+            {
+                return;
+            }
+
+            int length = rows * width;
+            ids = LogitProcessorBuffers.RentInts(length);
+            divisors = LogitProcessorBuffers.RentDoubles(length);
+            offsets = LogitProcessorBuffers.RentDoubles(length);
+            for (int r = 0; r < rows; r++)
+            {
+                int start = r * width;
+                int used = 0;
+                if (held[r] is { } counts)
+                {
+                    // Prepared by UpdateCounts above with this row's rule: nothing is computed again.
+                    var edits = counts.Prepared;
+                    edits.Ids.CopyTo(ids.AsSpan(start));
+                    edits.Divisors.CopyTo(divisors.AsSpan(start));
+                    edits.Offsets.CopyTo(offsets.AsSpan(start));
+                    used = edits.Ids.Length;
+                }
+
+                ids.AsSpan(start + used, width - used).Fill(-1);
+                divisors.AsSpan(start + used, width - used).Fill(1.0);
+                offsets.AsSpan(start + used, width - used).Clear();
+            }
+
+            SparseRowEdits.Penalize(logits, ids.AsSpan(0, length), divisors.AsSpan(0, length), offsets.AsSpan(0, length), stage);
+        }
+        finally
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                if (held[r] is { } counts)
+                {
+                    contexts[r].ReturnCounts(counts);
+                    held[r] = null;
+                }
+            }
+
+            ArrayPool<HistoryCounts?>.Shared.Return(held);
+            if (ids is not null)
+            {
+                LogitProcessorBuffers.Return(ids);
+                LogitProcessorBuffers.Return(divisors!);
+                LogitProcessorBuffers.Return(offsets!);
+            }
+        }
+    }
+
+    /// <summary>Counts the context's appended history tokens and returns the row's edits under <paramref name="rule"/>.</summary>
+    private static PreparedEdits UpdateCounts(HistoryCounts counts, SamplingContext context, int row, int vocab, RowRule rule)
+    {
+        bool repetitionWholeHistory = rule.Repetition && rule.RepetitionScope == PenaltyScope.PromptAndOutput;
+        bool frequencyWholeHistory = rule.FrequencyPresence && rule.FrequencyPresenceScope == PenaltyScope.PromptAndOutput;
+
+        // As the window scan: the prompt is read (and its ids checked) only when an active penalty covers it.
+        int from = repetitionWholeHistory || frequencyWholeHistory ? 0 : context.PromptLength;
+        counts.Update(context.History.Span, context.PromptLength, from, vocab, row);
+        return counts.Prepare(new EditRule(
+            rule.Repetition,
+            repetitionWholeHistory ? 1 : 0,
+            rule.Theta,
+            rule.FrequencyPresence,
+            frequencyWholeHistory ? 1 : 0,
+            rule.Frequency,
+            rule.Presence));
     }
 
     private static void CollectRow(SamplingContext context, int row, int vocab, RowRule rule, int window, int[] touched, ref SparseRowEdits edits)
@@ -227,8 +333,15 @@ internal static class CountPenalties
         }
     }
 
-    /// <summary>Which penalties act on a row (θ ≠ 1; α_f or α_p ≠ 0) and the scope of each.</summary>
-    private readonly record struct RowRule(bool Repetition, PenaltyScope RepetitionScope, bool FrequencyPresence, PenaltyScope FrequencyPresenceScope);
+    /// <summary>Which penalties act on a row (θ ≠ 1; α_f or α_p ≠ 0), the scope of each, and the row's parameters.</summary>
+    private readonly record struct RowRule(
+        bool Repetition,
+        PenaltyScope RepetitionScope,
+        bool FrequencyPresence,
+        PenaltyScope FrequencyPresenceScope,
+        double Theta,
+        double Frequency,
+        double Presence);
 
     /// <summary>A table entry's count starts at this bit; bit 0 marks a listed id, bit 1 the repetition window.</summary>
     private const int CountShift = 2;

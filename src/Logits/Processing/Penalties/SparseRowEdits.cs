@@ -124,7 +124,7 @@ internal struct SparseRowEdits : IDisposable
     public readonly ref double Offset(int row, int entry) => ref _offsets![(row * _width) + (entry - RowStart(row))];
 
     /// <summary>
-    /// Builds the padded id list and the penalty slots for <see cref="Penalize"/>: padding gets divisor 1 and offset 0,
+    /// Builds the padded id list and the penalty slots for <see cref="Penalize(LogitBatch, string)"/>: padding gets divisor 1 and offset 0,
     /// and the caller must set both slots of every entry (<see cref="Divisor"/>, <see cref="Offset"/>). Returns
     /// <see langword="false"/> (nothing to do) when no row has an edit.
     /// </summary>
@@ -164,9 +164,18 @@ internal struct SparseRowEdits : IDisposable
     public readonly void Penalize(LogitBatch logits, string stage)
     {
         int length = _rows * _width;
+        Penalize(logits, _paddedIds.AsSpan(0, length), _divisors.AsSpan(0, length), _offsets.AsSpan(0, length), stage);
+    }
+
+    /// <summary>
+    /// One <see cref="ILogitKernels.PenalizeTokens"/> call with the given padded lists; an overflow outside a pipeline call
+    /// is reported under <paramref name="stage"/> (see the instance <see cref="Penalize(LogitBatch, string)"/>).
+    /// </summary>
+    public static void Penalize(LogitBatch logits, ReadOnlySpan<int> ids, ReadOnlySpan<double> divisors, ReadOnlySpan<double> offsets, string stage)
+    {
         try
         {
-            logits.Kernels.PenalizeTokens(logits, _paddedIds.AsSpan(0, length), _divisors.AsSpan(0, length), _offsets.AsSpan(0, length));
+            logits.Kernels.PenalizeTokens(logits, ids, divisors, offsets);
         }
         catch (InvalidLogitsException error) when (error.Stage == "penalize" && !logits.InPipelineCall)
         {
