@@ -83,16 +83,16 @@ internal static class CountPenalties
             for (int r = 0; r < rows; r++)
             {
                 // θ = 1 and α_f = α_p = 0 leave a row as it is: such a row reads no history.
-                var rule = new RowRule(repetition.For(r) != 1, repetitionScope, frequency.For(r) != 0 || presence.For(r) != 0, frequencyPresenceScope);
+                var rule = new RowRule(repetition.For(logits.RowOffset + r) != 1, repetitionScope, frequency.For(logits.RowOffset + r) != 0 || presence.For(logits.RowOffset + r) != 0, frequencyPresenceScope);
                 if (rule.Repetition || rule.FrequencyPresence)
                 {
                     if (window == PenaltyHistory.WholeScope)
                     {
-                        CollectCounted(contexts[r], r, logits.Vocab, rule, ref edits);
+                        CollectCounted(contexts[r], logits.RowOffset + r, logits.Vocab, rule, ref edits);
                     }
                     else
                     {
-                        CollectRow(contexts[r], r, logits.Vocab, rule, window, touched, ref edits);
+                        CollectRow(contexts[r], logits.RowOffset + r, logits.Vocab, rule, window, touched, ref edits);
                     }
                 }
 
@@ -106,9 +106,9 @@ internal static class CountPenalties
 
             for (int r = 0; r < rows; r++)
             {
-                double theta = repetition.For(r);
-                double alphaF = frequency.For(r);
-                double alphaP = presence.For(r);
+                double theta = repetition.For(logits.RowOffset + r);
+                double alphaF = frequency.For(logits.RowOffset + r);
+                double alphaP = presence.For(logits.RowOffset + r);
                 for (int e = edits.RowStart(r); e < edits.RowEnd(r); e++)
                 {
                     // θ = 1 and δ = 0 leave a value exactly as it is (z/1, z·1 and z - 0 are exact).

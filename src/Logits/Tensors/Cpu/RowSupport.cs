@@ -66,6 +66,15 @@ internal sealed class RowSupport
     /// <summary>Stops (or resumes) recording block maxima on the current thread (tests compare both paths).</summary>
     internal static void DisableBlockMaximaOnThisThread(bool disable) => t_blocksDisabled = disable;
 
+    /// <summary>Whether <see cref="DisableBlockMaximaOnThisThread"/> is in effect on the current thread.</summary>
+    internal static bool BlockMaximaDisabledOnThisThread => t_blocksDisabled;
+
+    /// <summary>
+    /// Block maxima off for this support (a row block's, whose pipeline call runs on a worker thread, takes the setting of
+    /// the thread that started the whole call).
+    /// </summary>
+    public bool BlockMaximaDisabled { get; set; }
+
     public RowSupport(int rows)
     {
         _counts = new int[rows];
@@ -145,7 +154,7 @@ internal sealed class RowSupport
     /// </summary>
     public Span<float> BlockMaximaSlots(int row, int rowLength)
     {
-        if (t_blocksDisabled || rowLength < BlockMaxima.RowMinimum || (_blockMaxima is not null && rowLength != _blockRowLength))
+        if (t_blocksDisabled || BlockMaximaDisabled || rowLength < BlockMaxima.RowMinimum || (_blockMaxima is not null && rowLength != _blockRowLength))
         {
             return Span<float>.Empty;
         }
