@@ -35,6 +35,10 @@ internal static class RowBlocks
     [ThreadStatic]
     private static int t_blockRows;
 
+    /// <summary>Tests: the number of blocks the last call on this thread ran in (0: it ran step by step).</summary>
+    [ThreadStatic]
+    internal static int LastCallBlocksOnThisThread;
+
     /// <summary>
     /// Tests: on this thread, 0 sizes blocks by <see cref="BlockBytes"/>, a positive value forces that many rows per
     /// block, -1 runs every call step by step.
@@ -58,6 +62,7 @@ internal static class RowBlocks
     /// </summary>
     public static bool TryRun(LogitPipeline pipeline, LogitBatch logits, IReadOnlyList<SamplingContext>? contexts, Span<int> destination, bool select, bool skipArgmaxInvariant)
     {
+        LastCallBlocksOnThisThread = 0;
         if (logits is not CpuLogitBatch batch || contexts is null || !pipeline.RunsInRowBlocks(select)
             || batch.InPipelineCall || batch.WholeRows != batch.Rows || batch.Rows < 2)
         {
@@ -82,6 +87,7 @@ internal static class RowBlocks
         pipeline.PrepareRowBlocks(rows, select);
         var call = batch.BlockCall ??= new RowBlockCall();
         var blocks = batch.Blocks(blockRows);
+        LastCallBlocksOnThisThread = blocks.Length;
         call.Start(pipeline, blocks, contexts, select, skipArgmaxInvariant, RowSupport.Enabled, RowSupport.BlockMaximaDisabledOnThisThread);
         try
         {
