@@ -18,6 +18,10 @@ namespace Logits.Pipelines;
 /// processor, so it returns what the processors make.</para>
 /// <para>A pipeline holding stateful processors or a seeded selector is not thread-safe: give each
 /// thread or sequence group its own <see cref="Clone"/>.</para>
+/// <para>On the CPU backend, a batch larger than one row block (about 512 KB of logits) runs the whole chain block by
+/// block, blocks spread over the cores, so each row is read from memory about once per call; tokens, logits, state and
+/// errors are exactly those of the step-by-step run. Pipelines with a processor or selector from outside this library,
+/// guidance, rectification or an allowed-tokens callback run step by step (docs/algorithms/conventions.md#batches-on-the-cpu).</para>
 /// </remarks>
 public sealed class LogitPipeline
 {
