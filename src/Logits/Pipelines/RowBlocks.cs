@@ -53,7 +53,7 @@ internal static class RowBlocks
             return 0;
         }
 
-        return t_blockRows > 0 ? t_blockRows : Math.Max(1, BlockBytes / (vocab * sizeof(float)));
+        return t_blockRows > 0 ? t_blockRows : (int)Math.Max(1, BlockBytes / ((long)vocab * sizeof(float)));
     }
 
     /// <summary>
