@@ -250,6 +250,18 @@ public sealed class RowBlockTests
     }
 
     [Fact]
+    public void A_temperature_of_row_5_too_large_for_a_float_factor_names_row_5()
+    {
+        // 1/T rounds to 0 in float: the scale kernel rejects the factor of that row.
+        var data = LogitData.Random(9, 33, 10);
+        var temperatures = Enumerable.Repeat(0.7, 9).ToArray();
+        temperatures[5] = 1e46;
+        var error = Failure(data, 9, 33, () => LogitPipeline.CreateBuilder().Temperature(temperatures).Multinomial(2));
+        error.Blocked.Should().BeOfType<ArgumentOutOfRangeException>().Which.Message.Should().Contain("(row 5)");
+        error.Blocked.Message.Should().Be(error.Serial.Message);
+    }
+
+    [Fact]
     public void A_pipeline_with_a_processor_from_outside_the_library_runs_step_by_step()
     {
         const int rows = 7;
