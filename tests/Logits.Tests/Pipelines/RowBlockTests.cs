@@ -161,6 +161,47 @@ public sealed class RowBlockTests
     }
 
     [Fact]
+    public void Rows_copied_in_with_CopyRowFrom_hand_their_checked_maxima_to_the_blocks()
+    {
+        // Long rows (V >= 16384) also carry block maxima from the copy: each block takes its rows' from the whole batch.
+        const int rows = 5;
+        const int vocab = 16411;
+        var data = LogitData.Random(rows, vocab, 21);
+        var results = new List<(int[] Tokens, float[] Logits)>();
+        foreach (int blockRows in new[] { 2, -1 })
+        {
+            var pipeline = ChainFactories["llama.cpp everything"](rows);
+            var contexts = Contexts(rows, vocab);
+            RowBlocks.SetBlockRowsOnThisThread(blockRows);
+            try
+            {
+                using var batch = new CpuLogitBatch(rows, vocab);
+                var tokens = new int[rows];
+                for (int call = 0; call < 2; call++)
+                {
+                    for (int r = 0; r < rows; r++)
+                    {
+                        batch.CopyRowFrom(r, data.AsSpan(r * vocab, vocab));
+                    }
+
+                    pipeline.Sample(batch, contexts, tokens);
+                    RowBlocks.LastCallBlocksOnThisThread.Should().Be(blockRows > 0 ? 3 : 0);
+                    Append(contexts, tokens);
+                }
+
+                results.Add((tokens, batch.ToArray()));
+            }
+            finally
+            {
+                RowBlocks.SetBlockRowsOnThisThread(0);
+            }
+        }
+
+        results[0].Tokens.Should().Equal(results[1].Tokens);
+        BitsOf(results[0].Logits).Should().Equal(BitsOf(results[1].Logits));
+    }
+
+    [Fact]
     public void Process_without_selection_runs_blocked_and_gives_the_same_logits()
     {
         const int rows = 7;
