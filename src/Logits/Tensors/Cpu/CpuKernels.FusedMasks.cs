@@ -87,7 +87,7 @@ internal sealed partial class CpuKernels
         var source = AsCpu(x, nameof(x));
         AsCpuLike(source, destination, nameof(destination));
         EnsurePerRow(source.Rows, offsets.Length, nameof(offsets));
-        ValidateOffsets(offsets);
+        ValidateOffsets(offsets, source.RowOffset);
         int rows = source.Rows;
         var thresholds = ArrayPool<float>.Shared.Rent(rows);
         try
