@@ -17,6 +17,13 @@ using Logits.Benchmarks.Infrastructure;
 //   --chart TABLE.md OUT.png [--subtitle TEXT]  draws the ratio chart again from a recorded ratio table (no benchmark runs).
 //   anything else goes to BenchmarkDotNet (e.g. --filter '*' --job short [--vocab 128256]); the ratio table is then written as
 //   BenchmarkDotNet.Artifacts/ratios.md with a bar chart, ratios.png.
+// LOGITS_DISABLE_ROW_BLOCKS=1 runs Logits' CPU pipeline step by step over the whole batch (as before row blocks), for
+// before/after runs of the batch cases; child processes inherit it.
+if (Environment.GetEnvironmentVariable("LOGITS_DISABLE_ROW_BLOCKS") == "1")
+{
+    AppContext.SetSwitch("Logits.Cpu.DisableRowBlocks", true);
+}
+
 if (args.Length >= 4 && args[0] == QuickRunner.ChildSwitch)
 {
     LogitDistribution? distribution = args.Length >= 5 ? Enum.Parse<LogitDistribution>(args[4]) : null;

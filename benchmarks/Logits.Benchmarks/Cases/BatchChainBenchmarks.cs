@@ -14,8 +14,9 @@ namespace Logits.Benchmarks.Cases;
 
 /// <summary>The default chain on a batch of 64 rows: Logits on all cores, llama.cpp row by row, TorchSharp batched.</summary>
 /// <remarks>
-/// Logits runs the rows of large batches in parallel (<c>Parallel.For</c> in its CPU kernels, above 2^17 elements, when
-/// <see cref="Environment.ProcessorCount"/> &gt; 1); it has no option to limit the degree of parallelism, so the
+/// Logits runs a large batch's chain row block by row block, the blocks in parallel when
+/// <see cref="Environment.ProcessorCount"/> &gt; 1 (<c>LOGITS_DISABLE_ROW_BLOCKS=1</c>: step by step, each kernel's rows in
+/// parallel, as before row blocks); it has no option to limit the degree of parallelism, so the
 /// one-core time comes from <see cref="BatchChainOneCoreBenchmarks"/>, the same work in a process started with
 /// <c>DOTNET_PROCESSOR_COUNT=1</c>. llama.cpp has no batched sampler: its peer fills and applies the chain row by row.
 /// </remarks>

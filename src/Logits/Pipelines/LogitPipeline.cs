@@ -18,6 +18,10 @@ namespace Logits.Pipelines;
 /// processor, so it returns what the processors make.</para>
 /// <para>A pipeline holding stateful processors or a seeded selector is not thread-safe: give each
 /// thread or sequence group its own <see cref="Clone"/>.</para>
+/// <para>On the CPU backend, a batch larger than one row block (about 512 KB of logits) runs the whole chain block by
+/// block, blocks spread over the cores, so each row is read from memory about once per call; tokens, logits, state and
+/// errors are exactly those of the step-by-step run. Pipelines with a processor or selector from outside this library,
+/// guidance, rectification or an allowed-tokens callback run step by step (docs/algorithms/conventions.md#batches-on-the-cpu).</para>
 /// </remarks>
 public sealed class LogitPipeline
 {
@@ -46,7 +50,15 @@ public sealed class LogitPipeline
         _processors = list.ToArray();
         Selector = selector;
         CheckEveryStage = checkEveryStage;
+        _processorsRunInBlocks = Array.TrueForAll(_processors, p => p is LogitProcessor { SupportsRowBlocks: true });
+        _selectorRunsInBlocks = selector is GreedySelector or SeededSelector;
     }
+
+    /// <summary>Whether every processor is a built-in one that reads per-row parameters and state at its block's offset.</summary>
+    private readonly bool _processorsRunInBlocks;
+
+    /// <summary>Whether the selector is a built-in one that reads its per-row state at its block's offset.</summary>
+    private readonly bool _selectorRunsInBlocks;
 
     /// <summary>The processors, in order.</summary>
     public IReadOnlyList<ILogitProcessor> Processors => _processors;
@@ -72,7 +84,85 @@ public sealed class LogitPipeline
     /// <exception cref="ArgumentException"><paramref name="contexts"/> does not have one context per row, or holds null.</exception>
     /// <exception cref="InvalidLogitsException">A logit is NaN or <c>+∞</c> on entry (or, in Checked mode, after a stage).</exception>
     /// <exception cref="NoViableTokenException">In Checked mode, a processor left a row with no finite logit.</exception>
-    public void Process(LogitBatch logits, IReadOnlyList<SamplingContext> contexts) => Run(logits, contexts, skipArgmaxInvariant: false);
+    public void Process(LogitBatch logits, IReadOnlyList<SamplingContext> contexts)
+    {
+        if (!RowBlocks.TryRun(this, logits, contexts, Span<int>.Empty, select: false, skipArgmaxInvariant: false))
+        {
+            Run(logits, contexts, skipArgmaxInvariant: false);
+        }
+    }
+
+    /// <summary>Whether a call may run row-blocked (see <see cref="RowBlocks"/>): every step is built-in and supports it.</summary>
+    internal bool RunsInRowBlocks(bool select) => _processorsRunInBlocks && (!select || _selectorRunsInBlocks);
+
+    /// <summary>Prepares the per-row state of every step for a row-blocked call on a batch of <paramref name="rows"/> rows.</summary>
+    internal void PrepareRowBlocks(int rows, bool select)
+    {
+        foreach (var processor in _processors)
+        {
+            ((LogitProcessor)processor).PrepareRowBlocks(rows);
+        }
+
+        if (select && Selector is SeededSelector seeded)
+        {
+            seeded.PrepareRowBlocks(rows);
+        }
+    }
+
+    /// <summary>
+    /// The whole chain on one row block (a view of some rows of the batch, see <see cref="RowBlocks"/>): exactly what
+    /// <see cref="Run"/> and <see cref="Sample(LogitBatch, IReadOnlyList{SamplingContext}, Span{int})"/> do on the whole
+    /// batch, restricted to the block's rows. <paramref name="stage"/> tells the caller which step was running when an
+    /// exception left: -1 the entry check, <c>i</c> processor <c>i</c>, <c>Processors.Count</c> the selector.
+    /// </summary>
+    internal void RunBlock(CpuLogitBatch block, IReadOnlyList<SamplingContext> contexts, bool select, bool skipArgmaxInvariant, Span<int> destination, ref int stage)
+    {
+        stage = -1;
+        block.EnterPipelineCall();
+        int[]? emptyOnEntry = null;
+        try
+        {
+            if (CheckEveryStage)
+            {
+                emptyOnEntry = LogitProcessorBuffers.RentInts(block.Rows);
+            }
+
+            Check(block, "input", emptyOnEntry);
+            for (int i = 0; i < _processors.Length; i++)
+            {
+                var processor = _processors[i];
+                if (skipArgmaxInvariant && processor.IsArgmaxInvariant)
+                {
+                    continue;
+                }
+
+                stage = i;
+                if (emptyOnEntry is null)
+                {
+                    processor.Process(block, contexts);
+                }
+                else
+                {
+                    ProcessChecked(processor, block, contexts, emptyOnEntry);
+                }
+            }
+
+            if (select)
+            {
+                stage = _processors.Length;
+                Selector.SelectTokens(block, contexts, destination);
+            }
+        }
+        finally
+        {
+            if (emptyOnEntry is not null)
+            {
+                LogitProcessorBuffers.Return(emptyOnEntry);
+            }
+
+            block.ExitPipelineCall();
+        }
+    }
 
     private void Run(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, bool skipArgmaxInvariant)
     {
@@ -162,16 +252,21 @@ public sealed class LogitPipeline
     public void Sample(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, Span<int> destination)
     {
         ArgumentNullException.ThrowIfNull(logits);
-        logits.EnterPipelineCall();
-        try
+
+        // A greedy selector only needs the argmax: processors that cannot move it are skipped here.
+        bool skipArgmaxInvariant = Selector is GreedySelector;
+        if (!RowBlocks.TryRun(this, logits, contexts, destination, select: true, skipArgmaxInvariant))
         {
-            // A greedy selector only needs the argmax: processors that cannot move it are skipped here.
-            Run(logits, contexts, skipArgmaxInvariant: Selector is GreedySelector);
-            Selector.SelectTokens(logits, contexts, destination);
-        }
-        finally
-        {
-            logits.ExitPipelineCall();
+            logits.EnterPipelineCall();
+            try
+            {
+                Run(logits, contexts, skipArgmaxInvariant);
+                Selector.SelectTokens(logits, contexts, destination);
+            }
+            finally
+            {
+                logits.ExitPipelineCall();
+            }
         }
 
         for (int r = 0; r < logits.Rows; r++)

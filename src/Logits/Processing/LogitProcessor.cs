@@ -39,12 +39,14 @@ public abstract class LogitProcessor : ILogitProcessor
             ThrowHelper.ThrowArgument(nameof(contexts), $"has {contexts.Count} contexts but the batch has {logits.Rows} rows.");
         }
 
+        // A row block of a larger batch (see Pipelines.RowBlocks) is checked against the whole batch: per-row parameters
+        // are read at RowOffset + r.
         foreach (int count in _perRowCounts)
         {
-            PerRowChecks.EnsureCount(count, logits.Rows, Name);
+            PerRowChecks.EnsureCount(count, logits.WholeRows, Name);
         }
 
-        EnsureRows(logits.Rows);
+        EnsureRows(logits.WholeRows);
         if (logits.EntriesChecked && _rowMaxima == RowMaximaUse.None)
         {
             // Inside a pipeline call the entry check has been made: a processor that needs neither the maxima nor
@@ -99,6 +101,20 @@ public abstract class LogitProcessor : ILogitProcessor
         {
             LogitProcessorBuffers.Return(maxima);
         }
+    }
+
+    /// <summary>
+    /// Whether this built-in processor may run on row blocks (see <c>Pipelines.RowBlocks</c>): it reads per-row parameters
+    /// and per-row state at <c>logits.RowOffset + r</c>, names rows by that index, and two blocks may run it at once.
+    /// False for every processor outside this library and for those that call out per batch (guidance, rectification,
+    /// allowed-token callbacks).
+    /// </summary>
+    internal virtual bool SupportsRowBlocks => false;
+
+    /// <summary>Grows per-row state to a batch of <paramref name="rows"/> rows before its blocks run concurrently.</summary>
+    /// <param name="rows">The rows of the whole batch.</param>
+    internal virtual void PrepareRowBlocks(int rows)
+    {
     }
 
     /// <summary>Rewrites every row in place; no row is all <c>-∞</c>.</summary>

@@ -51,29 +51,31 @@ public sealed class MirostatV2Selector : SeededSelector
     private protected override void SelectCore(LogitBatch logits, Span<int> destination)
     {
         int rows = logits.Rows;
-        EnsureBuffers(rows);
+        int first = logits.RowOffset;
+        EnsureBuffers(first + rows);
         for (int r = 0; r < rows; r++)
         {
-            _uniforms[r] = Stream(r).NextDouble();
+            _uniforms[first + r] = Stream(first + r).NextDouble();
         }
 
         try
         {
             // Truncation, draw and the probability the μ update needs in one kernel (one host read on a device).
-            logits.Kernels.SampleWithinSurprise(logits, _mu.AsSpan(0, rows), _uniforms.AsSpan(0, rows), destination, _probabilities.AsSpan(0, rows));
+            logits.Kernels.SampleWithinSurprise(logits, _mu.AsSpan(first, rows), _uniforms.AsSpan(first, rows), destination, _probabilities.AsSpan(first, rows));
         }
         catch (NoViableTokenException error) when (error.Stage != Name)
         {
             throw new NoViableTokenException(error.Row, Name);
         }
 
-        for (int r = 0; r < rows; r++)
+        for (int r = first; r < first + rows; r++)
         {
             _mu[r] = MirostatMath.NextMu(_mu[r], Tau, Eta, _probabilities[r]);
         }
     }
 
-    private void EnsureBuffers(int rows)
+    /// <inheritdoc />
+    private protected override void EnsureBuffers(int rows)
     {
         if (_uniforms.Length < rows)
         {

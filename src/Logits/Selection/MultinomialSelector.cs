@@ -28,17 +28,23 @@ public sealed class MultinomialSelector : SeededSelector
     private protected override void SelectCore(LogitBatch logits, Span<int> destination)
     {
         int rows = logits.Rows;
+        int first = logits.RowOffset;
+        EnsureBuffers(first + rows);
+        for (int r = 0; r < rows; r++)
+        {
+            _uniforms[first + r] = Stream(first + r).NextDouble();
+        }
+
+        logits.Kernels.Sample(logits, _uniforms.AsSpan(first, rows), destination[..rows]);
+    }
+
+    /// <inheritdoc />
+    private protected override void EnsureBuffers(int rows)
+    {
         if (_uniforms.Length < rows)
         {
             _uniforms = new double[rows];
         }
-
-        for (int r = 0; r < rows; r++)
-        {
-            _uniforms[r] = Stream(r).NextDouble();
-        }
-
-        logits.Kernels.Sample(logits, _uniforms.AsSpan(0, rows), destination[..rows]);
     }
 
     /// <inheritdoc />

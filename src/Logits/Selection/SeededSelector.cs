@@ -31,7 +31,7 @@ public abstract class SeededSelector : ITokenSelector, IStatefulSampler
     public void SelectTokens(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, Span<int> destination)
     {
         SelectorGuards.Validate(logits, contexts, destination);
-        EnsureRows(logits.Rows);
+        EnsureRows(logits.RowOffset + logits.Rows);
         SelectCore(logits, destination[..logits.Rows]);
     }
 
@@ -57,7 +57,23 @@ public abstract class SeededSelector : ITokenSelector, IStatefulSampler
         return copy;
     }
 
-    /// <summary>Selects one token per row; the streams cover every row.</summary>
+    /// <summary>Grows the streams and per-row state to a batch of <paramref name="rows"/> rows before its row blocks run concurrently.</summary>
+    internal void PrepareRowBlocks(int rows)
+    {
+        EnsureRows(rows);
+        EnsureBuffers(rows);
+    }
+
+    /// <summary>Grows the subclass's per-call scratch to <paramref name="rows"/> rows (indexed like the streams).</summary>
+    private protected virtual void EnsureBuffers(int rows)
+    {
+    }
+
+    /// <summary>
+    /// Selects one token per row; the streams cover every row. Row <c>r</c> of <paramref name="logits"/> is row
+    /// <c>logits.RowOffset + r</c> of the whole batch (a row block, see <c>Pipelines.RowBlocks</c>): its stream, state and
+    /// scratch sit at that index.
+    /// </summary>
     private protected abstract void SelectCore(LogitBatch logits, Span<int> destination);
 
     /// <summary>A selector with the same settings and a copy of the subclass's per-row state (the base copies the streams).</summary>

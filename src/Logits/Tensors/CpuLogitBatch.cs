@@ -18,6 +18,16 @@ public sealed class CpuLogitBatch : LogitBatch
     private bool[]? _entryBlocks;
     private bool _hasEntryMaxima;
     private bool _tracking;
+    private readonly CpuLogitBatch? _whole;
+    private CpuLogitBatch[]? _blocks;
+
+    /// <summary>A view of rows <c>[firstRow, firstRow + rows)</c> of <paramref name="whole"/> (a row block; see <see cref="Blocks"/>).</summary>
+    private CpuLogitBatch(CpuLogitBatch whole, int firstRow, int rows)
+        : base(rows, whole.Vocab, firstRow, whole.Rows)
+    {
+        _data = whole._data.Slice(firstRow * whole.Vocab, rows * whole.Vocab);
+        _whole = whole;
+    }
 
     /// <summary>Allocates a zero-filled batch.</summary>
     /// <param name="rows">Number of rows, at least 1.</param>
@@ -50,6 +60,40 @@ public sealed class CpuLogitBatch : LogitBatch
         }
 
         _data = data;
+    }
+
+    /// <summary>
+    /// For a row block: whether its pipeline call tracks row supports, as decided on the thread that started the whole
+    /// call (blocks run on worker threads, whose <see cref="RowSupport.Enabled"/> may differ).
+    /// </summary>
+    internal bool BlockTracksSupport { get; set; }
+
+    /// <summary>For a row block: whether block maxima are off, as decided on the thread that started the whole call (tests).</summary>
+    internal bool BlockDisablesBlockMaxima { get; set; }
+
+    /// <summary>The state of this batch's row-blocked pipeline calls, kept between calls (no allocation per call).</summary>
+    internal Pipelines.RowBlockCall? BlockCall { get; set; }
+
+    /// <summary>
+    /// The batch cut into consecutive row blocks of <paramref name="blockRows"/> rows (the last may be shorter), as
+    /// views sharing this batch's memory; cached, so a steady stream of calls allocates nothing.
+    /// </summary>
+    internal CpuLogitBatch[] Blocks(int blockRows)
+    {
+        if (_blocks is null || _blocks[0].Rows != Math.Min(blockRows, Rows))
+        {
+            int count = (Rows + blockRows - 1) / blockRows;
+            var blocks = new CpuLogitBatch[count];
+            for (int b = 0; b < count; b++)
+            {
+                int first = b * blockRows;
+                blocks[b] = new CpuLogitBatch(this, first, Math.Min(blockRows, Rows - first));
+            }
+
+            _blocks = blocks;
+        }
+
+        return _blocks;
     }
 
     /// <summary>The CPU kernel set shared by every CPU batch.</summary>
@@ -151,7 +195,7 @@ public sealed class CpuLogitBatch : LogitBatch
 
         // The row's maximum (and a long row's block maxima, kept in the support's slots, which only a pipeline call
         // uses) spare the next pipeline call its entry check; the support learns them when the call starts.
-        _support ??= new RowSupport(Rows);
+        _support ??= new RowSupport(Rows, Vocab);
         var blockSlots = _support.BlockMaximaSlots(row, Vocab);
         float maximum = blockSlots.IsEmpty
             ? RowMath.CopyCheckedMax(source, destination, row)
@@ -282,28 +326,37 @@ public sealed class CpuLogitBatch : LogitBatch
     /// <inheritdoc />
     private protected override void OnPipelineCallStarted()
     {
-        if (RowSupport.Enabled)
+        if (_whole is null ? RowSupport.Enabled : BlockTracksSupport)
         {
-            _support ??= new RowSupport(Rows);
+            _support ??= new RowSupport(Rows, Vocab);
             _support.ForgetAll();
             _tracking = true;
-            if (_hasEntryMaxima)
+            if (_whole is not null)
+            {
+                _support.BlockMaximaDisabled = BlockDisablesBlockMaxima;
+            }
+
+            // A row block reads the maxima its whole batch remembered (the whole batch forgets them after the call).
+            var owner = _whole ?? this;
+            if (owner._hasEntryMaxima)
             {
                 // Rows copied in by CopyRowFrom and untouched since: their checked maxima spare the entry check.
                 for (int row = 0; row < Rows; row++)
                 {
-                    if (float.IsNaN(_entryMaxima![row]))
+                    int source = RowOffset + row;
+                    float maximum = owner._entryMaxima![source];
+                    if (float.IsNaN(maximum))
                     {
                         continue;
                     }
 
-                    if (_entryBlocks![row])
+                    if (owner._entryBlocks![source] && TakeEntryBlockMaxima(owner, source, row))
                     {
-                        _support.SetMaximumWithBlocks(row, _entryMaxima[row]);
+                        _support.SetMaximumWithBlocks(row, maximum);
                     }
                     else
                     {
-                        _support.SetMaximum(row, _entryMaxima[row]);
+                        _support.SetMaximum(row, maximum);
                     }
                 }
             }
@@ -317,6 +370,29 @@ public sealed class CpuLogitBatch : LogitBatch
     {
         _support?.ForgetAll();
         _tracking = false;
+    }
+
+    /// <summary>
+    /// Row <paramref name="row"/>'s block maxima, recorded by <see cref="CopyRowFrom"/> as row <paramref name="source"/> of
+    /// <paramref name="owner"/>, in this batch's support: already there for the batch itself, copied for a row block.
+    /// False when this support keeps none.
+    /// </summary>
+    private bool TakeEntryBlockMaxima(CpuLogitBatch owner, int source, int row)
+    {
+        if (ReferenceEquals(owner, this))
+        {
+            return true;
+        }
+
+        var slots = _support!.BlockMaximaSlots(row, Vocab);
+        var recorded = owner._support!.BlockMaximaSlots(source, Vocab);
+        if (slots.IsEmpty || recorded.Length != slots.Length)
+        {
+            return false;
+        }
+
+        recorded.CopyTo(slots);
+        return true;
     }
 
     private void ForgetRowKnowledge()

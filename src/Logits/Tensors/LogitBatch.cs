@@ -31,6 +31,15 @@ public abstract class LogitBatch : IDisposable
 
         Rows = rows;
         Vocab = vocab;
+        WholeRows = rows;
+    }
+
+    /// <summary>Initialises a view of rows <c>[rowOffset, rowOffset + rows)</c> of a batch of <paramref name="wholeRows"/> rows.</summary>
+    private protected LogitBatch(int rows, int vocab, int rowOffset, int wholeRows)
+        : this(rows, vocab)
+    {
+        RowOffset = rowOffset;
+        WholeRows = wholeRows;
     }
 
     /// <summary>The number of rows (sequences) in the batch.</summary>
@@ -38,6 +47,16 @@ public abstract class LogitBatch : IDisposable
 
     /// <summary>The vocabulary size: the length of every row.</summary>
     public int Vocab { get; }
+
+    /// <summary>
+    /// The index, in the whole batch, of this batch's row 0: 0, except for a row block of a larger batch (the CPU
+    /// pipeline runs its chain block by block, see <c>RowBlocks</c>). Built-in processors and selectors read per-row
+    /// parameters and per-row state at <c>RowOffset + r</c> and name rows by that index in their errors.
+    /// </summary>
+    internal int RowOffset { get; }
+
+    /// <summary>The rows of the whole batch this batch is a block of (<see cref="Rows"/> unless it is a row block).</summary>
+    internal int WholeRows { get; }
 
     /// <summary>The number of elements, <c>Rows * Vocab</c>.</summary>
     public long Length => (long)Rows * Vocab;

@@ -237,6 +237,38 @@ public sealed class BlockMaximaTests
         Assert.True(compared > 30, $"only {compared} cases ran to a token");
     }
 
+    [Fact]
+    public void Rows_checked_in_parallel_on_a_new_batch_all_keep_their_block_maxima()
+    {
+        // Kernels run the rows of a large batch in parallel: every row's block maxima must land where its later steps
+        // read them (they were once allocated lazily by whichever row came first, and a row could lose its maxima).
+        // A processor of the caller's own keeps the pipeline out of row blocks, so the kernels see the whole batch.
+        const int rows = 16;
+        const int vocab = 20000;
+        var rng = new Random(6);
+        var data = Enumerable.Range(0, rows).SelectMany(_ => Row(rng, vocab, 0)).ToArray();
+        for (int attempt = 0; attempt < 12; attempt++)
+        {
+            var pipeline = new LogitPipeline(new ILogitProcessor[] { new Passthrough(), new TopKProcessor(40), new MinPProcessor(0.05) }, new Logits.Selection.MultinomialSelector((ulong)attempt));
+            var expected = Run(pipeline.Clone(), data, rows, vocab, blocks: false, copyRows: false);
+            var actual = Run(pipeline.Clone(), data, rows, vocab, blocks: true, copyRows: false);
+            Assert.Null(expected.Error);
+            Assert.True(actual.Error is null, $"attempt {attempt}: {actual.Error}");
+            Assert.Equal(expected.Tokens, actual.Tokens);
+        }
+    }
+
+    private sealed class Passthrough : ILogitProcessor
+    {
+        public string Name => "passthrough";
+
+        public bool IsArgmaxInvariant => true;
+
+        public void Process(LogitBatch logits, System.Collections.Generic.IReadOnlyList<SamplingContext> contexts)
+        {
+        }
+    }
+
     private static (int[] Tokens, float[] Logits, string? Error) Run(LogitPipeline pipeline, float[] data, int rows, int vocab, bool blocks, bool copyRows)
     {
         RowSupport.DisableBlockMaximaOnThisThread(!blocks);

@@ -12,6 +12,9 @@ namespace Logits.Processing.Constraints;
 /// </remarks>
 public sealed class BadWordsProcessor : LogitProcessor
 {
+    /// <inheritdoc />
+    internal override bool SupportsRowBlocks => true;
+
     private readonly SequenceBiasTable _table;
     private readonly IReadOnlyList<int>[] _sequences;
     private readonly int[] _singles;
@@ -79,7 +82,7 @@ public sealed class BadWordsProcessor : LogitProcessor
     protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)
     {
         int rows = logits.Rows;
-        TokenIdSets.CheckEos(contexts, rows, logits.Vocab, Name, required: false);
+        TokenIdSets.CheckEos(contexts, rows, logits.Vocab, Name, required: false, logits.RowOffset);
         TokenIdSets.EnsureBelowVocab(TokenIdSets.Max(_singles), logits.Vocab, "sequences");
         _table.Apply(logits, contexts, "sequences");
         if (_singles.Length == 0)

@@ -8,6 +8,9 @@ namespace Logits.Processing.Constraints;
 /// </summary>
 public abstract class EndOfSequenceBanProcessor : LogitProcessor
 {
+    /// <inheritdoc />
+    internal override bool SupportsRowBlocks => true;
+
     private readonly int[] _stop;
 
     private protected EndOfSequenceBanProcessor(int minimum, string minimumName, IEnumerable<int>? stopTokenIds)
@@ -32,7 +35,7 @@ public abstract class EndOfSequenceBanProcessor : LogitProcessor
     protected sealed override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)
     {
         int rows = logits.Rows;
-        TokenIdSets.CheckEos(contexts, rows, logits.Vocab, Name, required: true);
+        TokenIdSets.CheckEos(contexts, rows, logits.Vocab, Name, required: true, logits.RowOffset);
         TokenIdSets.EnsureBelowVocab(TokenIdSets.Max(_stop), logits.Vocab, "stopTokenIds");
         var active = TokenIdSets.RentFlags(rows);
         try

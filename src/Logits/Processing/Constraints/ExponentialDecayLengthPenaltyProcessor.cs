@@ -14,6 +14,9 @@ namespace Logits.Processing.Constraints;
 /// </remarks>
 public sealed class ExponentialDecayLengthPenaltyProcessor : LogitProcessor
 {
+    /// <inheritdoc />
+    internal override bool SupportsRowBlocks => true;
+
     /// <summary>Creates the processor.</summary>
     /// <param name="startIndex">At least 0: the number of generated tokens after which the boost starts.</param>
     /// <param name="decayFactor">Finite and greater than 1: the growth factor per generated token.</param>
@@ -54,7 +57,7 @@ public sealed class ExponentialDecayLengthPenaltyProcessor : LogitProcessor
     protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)
     {
         int rows = logits.Rows;
-        TokenIdSets.CheckEos(contexts, rows, logits.Vocab, Name, required: true);
+        TokenIdSets.CheckEos(contexts, rows, logits.Vocab, Name, required: true, logits.RowOffset);
         int width = 0;
         bool any = false;
         for (int r = 0; r < rows; r++)

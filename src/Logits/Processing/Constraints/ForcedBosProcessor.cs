@@ -13,6 +13,9 @@ namespace Logits.Processing.Constraints;
 /// </remarks>
 public sealed class ForcedBosProcessor : LogitProcessor
 {
+    /// <inheritdoc />
+    internal override bool SupportsRowBlocks => true;
+
     private readonly int[] _ids;
 
     /// <summary>Creates the processor.</summary>

@@ -15,6 +15,9 @@ namespace Logits.Processing.Constraints;
 /// </remarks>
 public sealed class ForcedEosProcessor : LogitProcessor
 {
+    /// <inheritdoc />
+    internal override bool SupportsRowBlocks => true;
+
     /// <summary>Creates the processor.</summary>
     /// <param name="maxLength">At least 1: the maximum history length (prompt + output).</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxLength"/> is below 1.</exception>
@@ -44,7 +47,7 @@ public sealed class ForcedEosProcessor : LogitProcessor
     protected override void ProcessCore(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, ReadOnlySpan<float> rowMax)
     {
         int rows = logits.Rows;
-        TokenIdSets.CheckEos(contexts, rows, logits.Vocab, Name, required: true);
+        TokenIdSets.CheckEos(contexts, rows, logits.Vocab, Name, required: true, logits.RowOffset);
         var active = TokenIdSets.RentFlags(rows);
         try
         {

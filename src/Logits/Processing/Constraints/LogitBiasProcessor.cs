@@ -12,6 +12,9 @@ namespace Logits.Processing.Constraints;
 /// </remarks>
 public sealed class LogitBiasProcessor : LogitProcessor
 {
+    /// <inheritdoc />
+    internal override bool SupportsRowBlocks => true;
+
     private readonly int[] _ids;
     private readonly float[] _biases;
 

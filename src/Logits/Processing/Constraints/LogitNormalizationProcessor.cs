@@ -9,6 +9,9 @@ namespace Logits.Processing.Constraints;
 /// </remarks>
 public sealed class LogitNormalizationProcessor : LogitProcessor
 {
+    /// <inheritdoc />
+    internal override bool SupportsRowBlocks => true;
+
     /// <summary>Creates the processor.</summary>
     public LogitNormalizationProcessor()
         : base(RowMaximaUse.GuardOnly)

@@ -14,6 +14,9 @@ namespace Logits.Processing.Constraints;
 /// </remarks>
 public sealed class SequenceBiasProcessor : LogitProcessor
 {
+    /// <inheritdoc />
+    internal override bool SupportsRowBlocks => true;
+
     private readonly SequenceBiasTable _table;
     private readonly SequenceBias[] _entries;
 

@@ -10,6 +10,9 @@ namespace Logits.Processing.Constraints;
 /// </remarks>
 public sealed class SuppressTokensAtBeginProcessor : LogitProcessor
 {
+    /// <inheritdoc />
+    internal override bool SupportsRowBlocks => true;
+
     private readonly int[] _ids;
 
     /// <summary>Creates the processor.</summary>

@@ -9,6 +9,9 @@ namespace Logits.Processing.Constraints;
 /// </remarks>
 public sealed class SuppressTokensProcessor : LogitProcessor
 {
+    /// <inheritdoc />
+    internal override bool SupportsRowBlocks => true;
+
     private readonly int[] _ids;
 
     /// <summary>Creates the processor.</summary>

@@ -89,9 +89,10 @@ internal static class TokenIdSets
     /// them) against the vocabulary; with <paramref name="required"/>, a row without any is an error naming
     /// <paramref name="processor"/>.
     /// </summary>
+    /// <remarks>Rows are named <c>rowOffset + r</c>: the batch's <c>RowOffset</c> (a row block's first row).</remarks>
     /// <exception cref="InvalidOperationException">A row's context has no EOS ids while they are required.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An EOS id is at least the vocabulary size.</exception>
-    public static void CheckEos(IReadOnlyList<SamplingContext> contexts, int rows, int vocab, string processor, bool required)
+    public static void CheckEos(IReadOnlyList<SamplingContext> contexts, int rows, int vocab, string processor, bool required, int rowOffset)
     {
         for (int r = 0; r < rows; r++)
         {
@@ -101,7 +102,7 @@ internal static class TokenIdSets
                 if (required)
                 {
                     throw new InvalidOperationException(
-                        $"The '{processor}' processor needs the end-of-sequence ids, but the SamplingContext of row {r} has none: " +
+                        $"The '{processor}' processor needs the end-of-sequence ids, but the SamplingContext of row {rowOffset + r} has none: " +
                         "create the contexts with eosTokenIds (TokenGenerator fills them from GenerationOptions.EosTokenIds).");
                 }
 
@@ -111,7 +112,7 @@ internal static class TokenIdSets
             if (eos[^1] >= vocab)
             {
                 ThrowHelper.ThrowArgumentOutOfRange(
-                    "eosTokenIds", eos[^1], $"of the SamplingContext of row {r} must be below the vocabulary size {vocab} ('{processor}')");
+                    "eosTokenIds", eos[^1], $"of the SamplingContext of row {rowOffset + r} must be below the vocabulary size {vocab} ('{processor}')");
             }
         }
     }

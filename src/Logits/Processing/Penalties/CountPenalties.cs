@@ -73,7 +73,7 @@ internal static class CountPenalties
         {
             if (rows == 1)
             {
-                ApplyCountedRow(logits, contexts[0], Rule(0, repetition, repetitionScope, frequency, presence, frequencyPresenceScope), stage);
+                ApplyCountedRow(logits, contexts[0], Rule(logits.RowOffset, repetition, repetitionScope, frequency, presence, frequencyPresenceScope), stage);
             }
             else
             {
@@ -94,10 +94,10 @@ internal static class CountPenalties
             for (int r = 0; r < rows; r++)
             {
                 // θ = 1 and α_f = α_p = 0 leave a row as it is: such a row reads no history.
-                var rule = Rule(r, repetition, repetitionScope, frequency, presence, frequencyPresenceScope);
+                var rule = Rule(logits.RowOffset + r, repetition, repetitionScope, frequency, presence, frequencyPresenceScope);
                 if (rule.Repetition || rule.FrequencyPresence)
                 {
-                    CollectRow(contexts[r], r, logits.Vocab, rule, window, touched, ref edits);
+                    CollectRow(contexts[r], logits.RowOffset + r, logits.Vocab, rule, window, touched, ref edits);
                 }
 
                 edits.EndRow();
@@ -110,9 +110,9 @@ internal static class CountPenalties
 
             for (int r = 0; r < rows; r++)
             {
-                double theta = repetition.For(r);
-                double alphaF = frequency.For(r);
-                double alphaP = presence.For(r);
+                double theta = repetition.For(logits.RowOffset + r);
+                double alphaF = frequency.For(logits.RowOffset + r);
+                double alphaP = presence.For(logits.RowOffset + r);
                 for (int e = edits.RowStart(r); e < edits.RowEnd(r); e++)
                 {
                     // θ = 1 and δ = 0 leave a value exactly as it is (z/1, z·1 and z - 0 are exact).
@@ -158,7 +158,7 @@ internal static class CountPenalties
         var counts = context.TakeCounts();
         try
         {
-            var edits = UpdateCounts(counts, context, 0, logits.Vocab, rule);
+            var edits = UpdateCounts(counts, context, logits.RowOffset, logits.Vocab, rule);
             if (!edits.Ids.IsEmpty)
             {
                 SparseRowEdits.Penalize(logits, edits.Ids, edits.Divisors, edits.Offsets, stage);
@@ -195,11 +195,11 @@ internal static class CountPenalties
             int width = 0;
             for (int r = 0; r < rows; r++)
             {
-                var rule = Rule(r, repetition, repetitionScope, frequency, presence, frequencyPresenceScope);
+                var rule = Rule(logits.RowOffset + r, repetition, repetitionScope, frequency, presence, frequencyPresenceScope);
                 if (rule.Repetition || rule.FrequencyPresence)
                 {
                     var counts = held[r] = contexts[r].TakeCounts();
-                    width = Math.Max(width, UpdateCounts(counts, contexts[r], r, logits.Vocab, rule).Ids.Length);
+                    width = Math.Max(width, UpdateCounts(counts, contexts[r], logits.RowOffset + r, logits.Vocab, rule).Ids.Length);
                 }
             }
 

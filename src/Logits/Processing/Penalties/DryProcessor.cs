@@ -28,6 +28,9 @@ namespace Logits.Processing.Penalties;
 /// </remarks>
 public sealed class DryProcessor : LogitProcessor
 {
+    /// <inheritdoc />
+    internal override bool SupportsRowBlocks => true;
+
     /// <summary>The constant of the exponent cap, <c>≈ ln(float.MaxValue)</c>.</summary>
     public const double ExponentCapNumerator = 88.72;
 
@@ -123,7 +126,7 @@ public sealed class DryProcessor : LogitProcessor
         int longest = 0;
         for (int r = 0; r < rows; r++)
         {
-            if (Multiplier.For(r) > 0)
+            if (Multiplier.For(logits.RowOffset + r) > 0)
             {
                 longest = Math.Max(longest, contexts[r].History.Length);
             }
@@ -142,9 +145,9 @@ public sealed class DryProcessor : LogitProcessor
         {
             for (int r = 0; r < rows; r++)
             {
-                if (Multiplier.For(r) > 0)
+                if (Multiplier.For(logits.RowOffset + r) > 0)
                 {
-                    CollectRow(contexts[r], r, logits.Vocab, sequence, z, keys, ref edits);
+                    CollectRow(contexts[r], logits.RowOffset + r, logits.Vocab, sequence, z, keys, ref edits);
                 }
 
                 edits.EndRow();
@@ -157,7 +160,7 @@ public sealed class DryProcessor : LogitProcessor
 
             for (int r = 0; r < rows; r++)
             {
-                double multiplier = Multiplier.For(r);
+                double multiplier = Multiplier.For(logits.RowOffset + r);
                 for (int e = edits.RowStart(r); e < edits.RowEnd(r); e++)
                 {
                     // z - penalty in float64 on the batch's backend (divisor 1: no scaling).

@@ -18,6 +18,9 @@ namespace Logits.Processing.Penalties;
 /// </remarks>
 public sealed class FrequencyPresencePenaltyProcessor : LogitProcessor
 {
+    /// <inheritdoc />
+    internal override bool SupportsRowBlocks => true;
+
     /// <summary>Creates the processor.</summary>
     /// <param name="frequencyPenalty">α_f, finite, for every row or per row.</param>
     /// <param name="presencePenalty">α_p, finite, for every row or per row.</param>

@@ -15,6 +15,9 @@ namespace Logits.Processing.Penalties;
 /// </remarks>
 public sealed class NoRepeatNGramProcessor : LogitProcessor
 {
+    /// <inheritdoc />
+    internal override bool SupportsRowBlocks => true;
+
     /// <summary>Creates the processor.</summary>
     /// <param name="ngramSize">N ≥ 1.</param>
     /// <param name="scope">Which part of the history is read.</param>
@@ -62,7 +65,7 @@ public sealed class NoRepeatNGramProcessor : LogitProcessor
         {
             for (int r = 0; r < rows; r++)
             {
-                CollectRow(contexts[r], r, logits.Vocab, sequence, banned, ref edits);
+                CollectRow(contexts[r], logits.RowOffset + r, logits.Vocab, sequence, banned, ref edits);
                 edits.EndRow();
             }
 

@@ -17,6 +17,9 @@ namespace Logits.Processing.Penalties;
 /// </remarks>
 public sealed class PenaltiesProcessor : LogitProcessor
 {
+    /// <inheritdoc />
+    internal override bool SupportsRowBlocks => true;
+
     /// <summary>Creates the processor.</summary>
     /// <param name="repetitionPenalty">θ, finite and greater than 0 (1 = off), for every row or per row.</param>
     /// <param name="frequencyPenalty">α_f, finite (0 = off), for every row or per row.</param>

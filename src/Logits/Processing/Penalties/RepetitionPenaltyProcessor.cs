@@ -23,6 +23,9 @@ namespace Logits.Processing.Penalties;
 /// </remarks>
 public sealed class RepetitionPenaltyProcessor : LogitProcessor
 {
+    /// <inheritdoc />
+    internal override bool SupportsRowBlocks => true;
+
     /// <summary>Creates the processor.</summary>
     /// <param name="penalty">θ, finite and greater than 0, for every row or per row.</param>
     /// <param name="scope">Which part of the history is read.</param>

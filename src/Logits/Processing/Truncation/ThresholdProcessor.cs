@@ -15,6 +15,9 @@ namespace Logits.Processing.Truncation;
 /// </remarks>
 public abstract class ThresholdProcessor : LogitProcessor
 {
+    /// <inheritdoc />
+    internal override bool SupportsRowBlocks => true;
+
     private protected ThresholdProcessor(PerRow<double> parameter, int minTokensToKeep)
         : base(RowMaximaUse.None)
     {
@@ -59,7 +62,7 @@ public abstract class ThresholdProcessor : LogitProcessor
         bool any = false;
         for (int r = 0; r < rows; r++)
         {
-            any |= Cuts(Parameter.For(r));
+            any |= Cuts(Parameter.For(logits.RowOffset + r));
         }
 
         if (!any)
@@ -74,7 +77,7 @@ public abstract class ThresholdProcessor : LogitProcessor
             {
                 for (int r = 0; r < rows; r++)
                 {
-                    double parameter = Parameter.For(r);
+                    double parameter = Parameter.For(logits.RowOffset + r);
                     offsets[r] = Cuts(parameter) ? OffsetFromMaximum(parameter) : double.NegativeInfinity;
                 }
 
@@ -93,7 +96,7 @@ public abstract class ThresholdProcessor : LogitProcessor
         {
             for (int r = 0; r < rows; r++)
             {
-                double parameter = Parameter.For(r);
+                double parameter = Parameter.For(logits.RowOffset + r);
                 rules[r] = Cuts(parameter) ? Rule(parameter) : RowThresholdRule.KeepAll;
             }
 

@@ -19,6 +19,9 @@ public enum TopKTieMode
 /// </remarks>
 public sealed class TopKProcessor : LogitProcessor
 {
+    /// <inheritdoc />
+    internal override bool SupportsRowBlocks => true;
+
     /// <summary>Creates the processor.</summary>
     /// <param name="k">K ≥ 1, for every row or per row.</param>
     /// <param name="minTokensToKeep">At least 1.</param>
@@ -70,7 +73,7 @@ public sealed class TopKProcessor : LogitProcessor
             bool any = false;
             for (int r = 0; r < rows; r++)
             {
-                k[r] = (int)Math.Min((long)Math.Max(K.For(r), MinTokensToKeep), logits.Vocab);
+                k[r] = (int)Math.Min((long)Math.Max(K.For(logits.RowOffset + r), MinTokensToKeep), logits.Vocab);
                 any |= k[r] < logits.Vocab;
             }
 

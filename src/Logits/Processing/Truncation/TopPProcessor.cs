@@ -12,6 +12,9 @@ namespace Logits.Processing.Truncation;
 /// </remarks>
 public sealed class TopPProcessor : LogitProcessor
 {
+    /// <inheritdoc />
+    internal override bool SupportsRowBlocks => true;
+
     /// <summary>Creates the processor.</summary>
     /// <param name="p">P in <c>[0, 1]</c>, for every row or per row, held as float64 exactly as given.</param>
     /// <param name="minTokensToKeep">At least 1.</param>
@@ -64,7 +67,7 @@ public sealed class TopPProcessor : LogitProcessor
             bool any = false;
             for (int r = 0; r < rows; r++)
             {
-                p[r] = P.For(r);
+                p[r] = P.For(logits.RowOffset + r);
                 any |= p[r] < 1;
             }
 

@@ -33,6 +33,9 @@ public enum TypicalBoundary
 /// </remarks>
 public sealed class TypicalProcessor : LogitProcessor
 {
+    /// <inheritdoc />
+    internal override bool SupportsRowBlocks => true;
+
     /// <summary>Creates the processor.</summary>
     /// <param name="mass">The typical mass in <c>(0, 1]</c>, for every row or per row.</param>
     /// <param name="minTokensToKeep">At least 1, counted in typicality order.</param>
@@ -82,7 +85,7 @@ public sealed class TypicalProcessor : LogitProcessor
         bool any = false;
         for (int r = 0; r < rows; r++)
         {
-            any |= Mass.For(r) < 1;
+            any |= Mass.For(logits.RowOffset + r) < 1;
         }
 
         if (!any)
@@ -95,7 +98,7 @@ public sealed class TypicalProcessor : LogitProcessor
         {
             for (int r = 0; r < rows; r++)
             {
-                mass[r] = Mass.For(r);
+                mass[r] = Mass.For(logits.RowOffset + r);
             }
 
             // Band and mask in one kernel: on a device the band never crosses to the host.

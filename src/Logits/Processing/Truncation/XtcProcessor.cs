@@ -23,6 +23,9 @@ namespace Logits.Processing.Truncation;
 /// </remarks>
 public sealed class XtcProcessor : LogitProcessor, IStatefulSampler
 {
+    /// <inheritdoc />
+    internal override bool SupportsRowBlocks => true;
+
     private readonly int[] _protectedTokens;
     private Xoshiro256StarStar[] _streams = Array.Empty<Xoshiro256StarStar>();
 
@@ -138,7 +141,8 @@ public sealed class XtcProcessor : LogitProcessor, IStatefulSampler
             }
         }
 
-        EnsureStreams(rows);
+        int first = logits.RowOffset;
+        EnsureStreams(first + rows);
         var threshold = LogitProcessorBuffers.RentDoubles(rows);
         try
         {
@@ -146,16 +150,16 @@ public sealed class XtcProcessor : LogitProcessor, IStatefulSampler
             for (int r = 0; r < rows; r++)
             {
                 threshold[r] = double.PositiveInfinity;
-                double probability = Probability.For(r);
+                double probability = Probability.For(logits.RowOffset + r);
                 if (!(probability > 0))
                 {
                     continue;
                 }
 
                 // Drawn before anything else, on every call, so the stream position depends only on the call count.
-                if (_streams[r].NextDouble() < probability)
+                if (_streams[first + r].NextDouble() < probability)
                 {
-                    threshold[r] = Threshold.For(r);
+                    threshold[r] = Threshold.For(logits.RowOffset + r);
                     any = true;
                 }
             }
@@ -171,6 +175,9 @@ public sealed class XtcProcessor : LogitProcessor, IStatefulSampler
             LogitProcessorBuffers.Return(threshold);
         }
     }
+
+    /// <inheritdoc />
+    internal override void PrepareRowBlocks(int rows) => EnsureStreams(rows);
 
     private void EnsureStreams(int rows)
     {

@@ -12,6 +12,9 @@ namespace Logits.Processing.Warping;
 /// </remarks>
 public sealed class DynamicTemperatureProcessor : LogitProcessor
 {
+    /// <inheritdoc />
+    internal override bool SupportsRowBlocks => true;
+
     /// <summary>Creates the processor.</summary>
     /// <param name="temperature">The centre temperature <c>T0</c>, finite (below 1e-5: greedy), for every row or per row.</param>
     /// <param name="delta">The range <c>Δ ≥ 0</c>, finite, for every row or per row.</param>
@@ -81,8 +84,8 @@ public sealed class DynamicTemperatureProcessor : LogitProcessor
             for (int r = 0; r < rows; r++)
             {
                 // T = lo + (T0 + δ - lo)·(H/ln|F|)^κ, lo = max(0, T0 - δ): the arithmetic of TemperatureFor.
-                double t0 = Temperature.For(r);
-                double delta = Delta.For(r);
+                double t0 = Temperature.For(logits.RowOffset + r);
+                double delta = Delta.For(logits.RowOffset + r);
                 minimum[r] = Math.Max(0, t0 - delta);
                 range[r] = t0 + delta - minimum[r];
             }

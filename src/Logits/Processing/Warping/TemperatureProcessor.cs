@@ -10,6 +10,9 @@ namespace Logits.Processing.Warping;
 /// </remarks>
 public sealed class TemperatureProcessor : LogitProcessor
 {
+    /// <inheritdoc />
+    internal override bool SupportsRowBlocks => true;
+
     /// <summary>The greedy cut-off <c>T_ε = 1e-5</c> (vLLM's value).</summary>
     public const double GreedyThreshold = 1e-5;
 
@@ -51,7 +54,7 @@ public sealed class TemperatureProcessor : LogitProcessor
             bool anyScaled = false;
             for (int r = 0; r < rows; r++)
             {
-                double t = Temperature.For(r);
+                double t = Temperature.For(logits.RowOffset + r);
                 bool greedy = t < GreedyThreshold;
                 greedyRows[r] = greedy ? 1 : 0;
                 anyGreedy |= greedy;

@@ -10,11 +10,13 @@ internal sealed partial class CpuKernels
     {
         var source = AsCpu(x, nameof(x));
         EnsurePerRow(source.Rows, destination.Length, nameof(destination));
-        ValidateStreams(streams, source.Rows);
+        // A row block (see Pipelines.RowBlocks) draws from the streams of its rows in the whole batch.
+        int first = source.RowOffset;
+        ValidateStreams(streams, first + source.Rows);
         var data = source.Storage.Span;
         for (int r = 0; r < source.Rows; r++)
         {
-            destination[r] = GumbelRow(data.Slice(r * source.Vocab, source.Vocab), streams[r], r);
+            destination[r] = GumbelRow(data.Slice(r * source.Vocab, source.Vocab), streams[first + r], r);
         }
     }
 

@@ -36,7 +36,7 @@ internal sealed partial class CpuKernels
         {
             if (!(p[r] >= 0 && p[r] <= 1))
             {
-                ThrowHelper.ThrowArgumentOutOfRange(nameof(p), p[r], $"must be in [0, 1] (row {r})");
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(p), p[r], $"must be in [0, 1] (row {source.RowOffset + r})");
             }
         }
 
@@ -87,7 +87,7 @@ internal sealed partial class CpuKernels
         var source = AsCpu(x, nameof(x));
         AsCpuLike(source, destination, nameof(destination));
         EnsurePerRow(source.Rows, offsets.Length, nameof(offsets));
-        ValidateOffsets(offsets);
+        ValidateOffsets(offsets, source.RowOffset);
         int rows = source.Rows;
         var thresholds = ArrayPool<float>.Shared.Rent(rows);
         try
@@ -108,13 +108,13 @@ internal sealed partial class CpuKernels
     }
 
     /// <summary>Offsets of <see cref="MaskBelowMaxPlus"/>: not NaN, at most 0.</summary>
-    internal static void ValidateOffsets(ReadOnlySpan<double> offsets)
+    internal static void ValidateOffsets(ReadOnlySpan<double> offsets, int rowOffset = 0)
     {
         for (int r = 0; r < offsets.Length; r++)
         {
             if (!(offsets[r] <= 0))
             {
-                ThrowHelper.ThrowArgumentOutOfRange(nameof(offsets), offsets[r], $"must be at most 0 and not NaN (row {r})");
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(offsets), offsets[r], $"must be at most 0 and not NaN (row {rowOffset + r})");
             }
         }
     }

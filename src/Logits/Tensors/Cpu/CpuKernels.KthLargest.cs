@@ -12,7 +12,7 @@ internal sealed partial class CpuKernels
         {
             if (k[r] < 1 || k[r] > source.Vocab)
             {
-                ThrowHelper.ThrowArgumentOutOfRange(nameof(k), k[r], $"must be in [1, {source.Vocab}] (row {r})");
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(k), k[r], $"must be in [1, {source.Vocab}] (row {source.RowOffset + r})");
             }
         }
 

@@ -11,7 +11,7 @@ internal sealed partial class CpuKernels
         {
             if (float.IsNaN(thresholds[r]))
             {
-                ThrowHelper.ThrowArgumentOutOfRange(nameof(thresholds), thresholds[r], $"must not hold NaN (row {r})");
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(thresholds), thresholds[r], $"must not hold NaN (row {source.RowOffset + r})");
             }
         }
 

@@ -12,12 +12,12 @@ internal sealed partial class CpuKernels
         {
             if (float.IsNaN(lower[r]))
             {
-                ThrowHelper.ThrowArgumentOutOfRange(nameof(lower), lower[r], $"must not hold NaN (row {r})");
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(lower), lower[r], $"must not hold NaN (row {source.RowOffset + r})");
             }
 
             if (float.IsNaN(upper[r]))
             {
-                ThrowHelper.ThrowArgumentOutOfRange(nameof(upper), upper[r], $"must not hold NaN (row {r})");
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(upper), upper[r], $"must not hold NaN (row {source.RowOffset + r})");
             }
         }
 

@@ -14,7 +14,7 @@ internal sealed partial class CpuKernels
         {
             if (!(uniforms[r] >= 0 && uniforms[r] < 1))
             {
-                ThrowHelper.ThrowArgumentOutOfRange(nameof(uniforms), uniforms[r], $"must be in [0, 1) (row {r})");
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(uniforms), uniforms[r], $"must be in [0, 1) (row {source.RowOffset + r})");
             }
         }
 

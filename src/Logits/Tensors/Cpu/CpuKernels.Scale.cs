@@ -9,7 +9,7 @@ internal sealed partial class CpuKernels
         {
             if (!(factors[r] > 0) || !float.IsFinite(factors[r]))
             {
-                ThrowHelper.ThrowArgumentOutOfRange(nameof(factors), factors[r], $"must be finite and greater than 0 (row {r})");
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(factors), factors[r], $"must be finite and greater than 0 (row {source.RowOffset + r})");
             }
         }
 

@@ -15,7 +15,7 @@ internal sealed partial class CpuKernels
         {
             if (!(p[r] >= 0 && p[r] <= 1))
             {
-                ThrowHelper.ThrowArgumentOutOfRange(nameof(p), p[r], $"must be in [0, 1] (row {r})");
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(p), p[r], $"must be in [0, 1] (row {source.RowOffset + r})");
             }
         }
 

@@ -13,7 +13,7 @@ internal sealed partial class CpuKernels
         {
             if (!(mass[r] > 0 && mass[r] <= 1))
             {
-                ThrowHelper.ThrowArgumentOutOfRange(nameof(mass), mass[r], $"must be in (0, 1] (row {r})");
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(mass), mass[r], $"must be in (0, 1] (row {source.RowOffset + r})");
             }
         }
 

@@ -55,10 +55,10 @@ internal sealed class RowSupport
     private readonly int[] _ids;
 
     // Block maxima (BlockMaxima), known only together with the maximum they were taken with: every call that sets or
-    // forgets the maximum forgets them. Allocated at the first long row (one row length per batch).
+    // forgets the maximum forgets them. Null for rows too short to record them.
     private readonly bool[] _blocksKnown;
-    private float[]? _blockMaxima;
-    private int _blockRowLength;
+    private readonly float[]? _blockMaxima;
+    private readonly int _blockRowLength;
 
     [ThreadStatic]
     private static bool t_blocksDisabled;
@@ -66,13 +66,29 @@ internal sealed class RowSupport
     /// <summary>Stops (or resumes) recording block maxima on the current thread (tests compare both paths).</summary>
     internal static void DisableBlockMaximaOnThisThread(bool disable) => t_blocksDisabled = disable;
 
-    public RowSupport(int rows)
+    /// <summary>Whether <see cref="DisableBlockMaximaOnThisThread"/> is in effect on the current thread.</summary>
+    internal static bool BlockMaximaDisabledOnThisThread => t_blocksDisabled;
+
+    /// <summary>
+    /// Block maxima off for this support (a row block's, whose pipeline call runs on a worker thread, takes the setting of
+    /// the thread that started the whole call).
+    /// </summary>
+    public bool BlockMaximaDisabled { get; set; }
+
+    /// <summary>Creates the knowledge of <paramref name="rows"/> rows of <paramref name="rowLength"/> tokens.</summary>
+    /// <remarks>
+    /// The block maxima of long rows are allocated here, not at first use: kernels fill them from parallel row jobs,
+    /// and a lazily created array could be created twice, with one row's maxima written into the array that lost.
+    /// </remarks>
+    public RowSupport(int rows, int rowLength)
     {
         _counts = new int[rows];
         _maxima = new float[rows];
         _maximumKnown = new bool[rows];
         _blocksKnown = new bool[rows];
         _ids = new int[rows * Capacity];
+        _blockRowLength = rowLength;
+        _blockMaxima = rowLength >= BlockMaxima.RowMinimum ? new float[rows * BlockMaxima.Count(rowLength)] : null;
         ForgetAll();
     }
 
@@ -156,18 +172,12 @@ internal sealed class RowSupport
     /// </summary>
     public Span<float> BlockMaximaSlots(int row, int rowLength)
     {
-        if (t_blocksDisabled || rowLength < BlockMaxima.RowMinimum || (_blockMaxima is not null && rowLength != _blockRowLength))
+        if (t_blocksDisabled || BlockMaximaDisabled || _blockMaxima is null || rowLength != _blockRowLength)
         {
             return Span<float>.Empty;
         }
 
         int blocks = BlockMaxima.Count(rowLength);
-        if (_blockMaxima is null)
-        {
-            _blockMaxima = new float[_counts.Length * blocks];
-            _blockRowLength = rowLength;
-        }
-
         return _blockMaxima.AsSpan(row * blocks, blocks);
     }
 
