@@ -3,7 +3,10 @@ using BenchmarkDotNet.Attributes;
 using LLama.Native;
 using Logits.Benchmarks.Infrastructure;
 using Logits.Benchmarks.Peers;
+using Logits.Pipelines;
+using Logits.Processing;
 using Logits.Processing.Truncation;
+using Logits.Selection;
 using TorchSharp;
 
 namespace Logits.Benchmarks.Cases;
@@ -19,20 +22,25 @@ public class TopKBenchmarks : LlamaSamplingCase, ICheckedCase
 {
     private const int K = 40;
     private readonly TopKProcessor _topK = new(K);
+    private readonly LogitPipeline _topKPipeline;
+
+    /// <summary>Creates the case: the processor alone in a pipeline, as an application runs it (the pipeline call keeps
+    /// what the copy in learned about the row, and the kernels' row knowledge).</summary>
+    public TopKBenchmarks() => _topKPipeline = new LogitPipeline(new ILogitProcessor[] { _topK }, GreedySelector.Instance);
     private readonly float[] _heap = new float[K];
 
     /// <inheritdoc/>
     [Params(512, 4096, 32000, 128256, 262144)]
     public override int Vocab { get; set; }
 
-    /// <summary>Logits' top-k processor, after the copy in.</summary>
-    [Benchmark(Baseline = true, Description = "Logits TopKProcessor (copy in + process)")]
+    /// <summary>Logits' top-k processor in a pipeline, after the copy in.</summary>
+    [Benchmark(Baseline = true, Description = "Logits pipeline [TopKProcessor] (copy in + process)")]
     [Peer(Peer.Logits)]
     public void Logits()
     {
         Next();
         CopyIn();
-        _topK.Process(Batch, Contexts);
+        _topKPipeline.Process(Batch, Contexts);
     }
 
     /// <summary>TorchSharp, Hugging Face's form.</summary>
@@ -95,20 +103,25 @@ public class TopPBenchmarks : LlamaSamplingCase, ICheckedCase
 {
     private const double P = 0.9;
     private readonly TopPProcessor _topP = new(P);
+    private readonly LogitPipeline _topPPipeline;
+
+    /// <summary>Creates the case: the processor alone in a pipeline, as an application runs it (the pipeline call keeps
+    /// what the copy in learned about the row, and the kernels' row knowledge).</summary>
+    public TopPBenchmarks() => _topPPipeline = new LogitPipeline(new ILogitProcessor[] { _topP }, GreedySelector.Instance);
     private float[] _sortScratch = [];
 
     /// <inheritdoc/>
     [Params(512, 4096, 32000, 128256, 262144)]
     public override int Vocab { get; set; }
 
-    /// <summary>Logits' top-p processor, after the copy in.</summary>
-    [Benchmark(Baseline = true, Description = "Logits TopPProcessor (copy in + process)")]
+    /// <summary>Logits' top-p processor in a pipeline, after the copy in.</summary>
+    [Benchmark(Baseline = true, Description = "Logits pipeline [TopPProcessor] (copy in + process)")]
     [Peer(Peer.Logits)]
     public void Logits()
     {
         Next();
         CopyIn();
-        _topP.Process(Batch, Contexts);
+        _topPPipeline.Process(Batch, Contexts);
     }
 
     /// <summary>TorchSharp, sort + cumsum.</summary>
@@ -172,19 +185,24 @@ public class MinPBenchmarks : LlamaSamplingCase, ICheckedCase
 {
     private const double MinP = 0.05;
     private readonly MinPProcessor _minP = new(MinP);
+    private readonly LogitPipeline _minPPipeline;
+
+    /// <summary>Creates the case: the processor alone in a pipeline, as an application runs it (the pipeline call keeps
+    /// what the copy in learned about the row, and the kernels' row knowledge).</summary>
+    public MinPBenchmarks() => _minPPipeline = new LogitPipeline(new ILogitProcessor[] { _minP }, GreedySelector.Instance);
 
     /// <inheritdoc/>
     [Params(512, 4096, 32000, 128256, 262144)]
     public override int Vocab { get; set; }
 
-    /// <summary>Logits' min-p processor, after the copy in.</summary>
-    [Benchmark(Baseline = true, Description = "Logits MinPProcessor (copy in + process)")]
+    /// <summary>Logits' min-p processor in a pipeline, after the copy in.</summary>
+    [Benchmark(Baseline = true, Description = "Logits pipeline [MinPProcessor] (copy in + process)")]
     [Peer(Peer.Logits)]
     public void Logits()
     {
         Next();
         CopyIn();
-        _minP.Process(Batch, Contexts);
+        _minPPipeline.Process(Batch, Contexts);
     }
 
     /// <summary>TorchSharp, Hugging Face's form.</summary>
