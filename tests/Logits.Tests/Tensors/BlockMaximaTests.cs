@@ -135,12 +135,12 @@ public sealed class BlockMaximaTests
             {
                 var row = Row(rng, length, kind);
                 var maxima = new float[BlockMaxima.Count(length)];
-                BlockMaxima.CheckedMax(row, maxima, 0);
+                float rowMaximum = BlockMaxima.CheckedMax(row, maxima, 0);
                 var sorted = row.OrderByDescending(v => v).ToArray();
                 foreach (int k in new[] { 2, 3, 20, 32, maxima.Length / 2, rng.Next(2, (maxima.Length / 2) + 1) })
                 {
                     Assert.True(BlockMaxima.Pays(k, maxima.Length), $"k = {k}, {maxima.Length} blocks");
-                    float byBlocks = BlockMaxima.KthLargest(row, maxima, new float[k]);
+                    float byBlocks = BlockMaxima.KthLargest(row, maxima, rowMaximum, new float[k]);
                     Assert.True(sorted[k - 1].Equals(byBlocks), $"V = {length}, kind {kind}, k = {k}: {byBlocks}, expected {sorted[k - 1]}");
                     checkedCount++;
                 }

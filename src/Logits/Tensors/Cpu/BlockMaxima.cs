@@ -156,9 +156,12 @@ internal static class BlockMaxima
     /// k-th largest block maximum, which at least k values reach, and a block whose maximum is not above the root holds
     /// no value that would enter it.
     /// </summary>
-    public static float KthLargest(ReadOnlySpan<float> x, ReadOnlySpan<float> maxima, Span<float> heap)
+    public static float KthLargest(ReadOnlySpan<float> x, ReadOnlySpan<float> maxima, float rowMaximum, Span<float> heap)
     {
-        float bound = OrderStatistics.TopValues(maxima, heap);
+        // The k-th largest block maximum: the short-row search for up to 2048 blocks (V ≤ 524288), else a heap.
+        float bound = maxima.Length <= OrderStatistics.BisectionLimit
+            ? OrderStatistics.KthLargestByBisection(maxima, heap.Length, rowMaximum)
+            : OrderStatistics.TopValues(maxima, heap);
         heap.Fill(bound);
         for (int b = 0; b < maxima.Length; b++)
         {

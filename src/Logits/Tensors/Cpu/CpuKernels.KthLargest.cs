@@ -106,7 +106,7 @@ internal sealed partial class CpuKernels
             var heap = ArrayPool<float>.Shared.Rent(k);
             try
             {
-                return BlockMaxima.KthLargest(x, blockMaxima, heap.AsSpan(0, k));
+                return BlockMaxima.KthLargest(x, blockMaxima, maximum, heap.AsSpan(0, k));
             }
             finally
             {

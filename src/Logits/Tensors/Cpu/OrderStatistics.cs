@@ -134,9 +134,17 @@ internal static class OrderStatistics
                     continue;
                 }
 
-                for (int j = v * width, end = j + (4 * width); j < end; j++)
+                // Vector by vector within the group: a vector with no lane above the root is skipped (after a rise of
+                // the root, most of a passing group's lanes no longer qualify).
+                for (int u = v; u < v + 4; u++)
                 {
-                    Offer(heap, x[j]);
+                    if (System.Numerics.Vector.GreaterThanAny(vectors[u], new System.Numerics.Vector<float>(heap[0])))
+                    {
+                        for (int j = u * width, end = j + width; j < end; j++)
+                        {
+                            Offer(heap, x[j]);
+                        }
+                    }
                 }
             }
 
