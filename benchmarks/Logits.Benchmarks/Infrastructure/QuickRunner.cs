@@ -106,6 +106,20 @@ public static class QuickRunner
             output.Write(matrix);
         }
 
+        if (!dry && caseName is null)
+        {
+            // The whole quick run is also kept as a Markdown table and its chart (the full run's format, so
+            // `--chart` can draw it again), in the git-ignored artifacts folder.
+            string artifacts = Path.GetFullPath("BenchmarkDotNet.Artifacts");
+            Directory.CreateDirectory(artifacts);
+            string markdown = Path.Combine(artifacts, "quick-ratios.md");
+            File.WriteAllText(markdown, $"# Logits quick run, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC{Environment.NewLine}{Environment.NewLine}{table.ToMarkdown()}");
+            string chart = Path.Combine(artifacts, "quick-ratios.png");
+            RatioChart.Write(table, chart, $"--quick, {DateTime.UtcNow:yyyy-MM-dd}");
+            output.WriteLine($"Ratio table: {markdown}");
+            output.WriteLine($"Ratio chart: {chart}");
+        }
+
         output.WriteLine($"Total {started.Elapsed.TotalSeconds:0} s.");
         foreach (string failure in failures)
         {
