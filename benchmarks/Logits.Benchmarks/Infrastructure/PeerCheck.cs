@@ -29,6 +29,13 @@ public static class PeerCheck
     /// <summary>The largest accepted relative difference between the in-suite time and the time alone.</summary>
     public const double Tolerance = 0.2;
 
+    /// <summary>
+    /// A difference of at most this many nanoseconds always agrees: on calls of ~20 ns (the fixed-cost case's scalar
+    /// peer) the code a process happens to compile for a shared helper (its PGO data come from whichever case called
+    /// it first) moves the time by 4–5 ns, consistently, which is no inflated baseline.
+    /// </summary>
+    public const double FloorNanoseconds = 5;
+
     /// <summary>The measurements whose median is compared, on each side.</summary>
     public const int Rounds = 3;
 
@@ -41,7 +48,7 @@ public static class PeerCheck
         ArgumentNullException.ThrowIfNull(output);
         var started = Stopwatch.StartNew();
         var failures = new List<string>();
-        output.WriteLine($"Peer check at V = {vocab}, peaked rows: each method in the suite's process and alone in a child process, median of {Rounds} quick measurements each; tolerance ±{Tolerance:P0}.");
+        output.WriteLine($"Peer check at V = {vocab}, peaked rows: each method in the suite's process and alone in a child process, median of {Rounds} quick measurements each; tolerance ±{Tolerance:P0} (or ±{FloorNanoseconds} ns).");
         output.WriteLine($"{"case",-26} {"method",-28} {"in suite",12} {"alone",12} {"suite/alone",12}");
         foreach (var type in CaseCatalog.CaseTypes())
         {
@@ -125,7 +132,7 @@ public static class PeerCheck
             }
 
             double ratio = suite / alone;
-            bool ok = Math.Abs(ratio - 1) <= Tolerance;
+            bool ok = Math.Abs(ratio - 1) <= Tolerance || Math.Abs(suite - alone) <= FloorNanoseconds;
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{@case.Name,-26} {method.Name,-28} {RatioTable.FormatTime(suite),12} {RatioTable.FormatTime(alone),12} {ratio,12:0.000}{(ok ? "" : "  outside")}"));
             if (!ok)
