@@ -5,7 +5,7 @@ namespace Logits.Tests.Infrastructure;
 /// <summary>The one tolerance policy for comparing kernel outputs with references and across backends.</summary>
 public static class Tolerance
 {
-    /// <summary>Relative tolerance of the numerics contract (DESIGN.md): 1e-5.</summary>
+    /// <summary>Relative tolerance of the library's numerics contract (docs/algorithms/conventions.md): 1e-5.</summary>
     public const double Relative = 1e-5;
 
     /// <summary>

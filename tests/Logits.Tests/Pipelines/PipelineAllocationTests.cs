@@ -8,7 +8,7 @@ using Xunit;
 
 namespace Logits.Tests.Pipelines;
 
-/// <summary>The CPU pipeline allocates nothing per call in steady state (DESIGN quality bar).</summary>
+/// <summary>The CPU pipeline allocates nothing per call in steady state.</summary>
 [Collection(AllocationTestGroup.Name)]
 public sealed class PipelineAllocationTests
 {

@@ -9,7 +9,7 @@ using static Logits.Tests.Processing.Penalties.PenaltyTestSupport;
 
 namespace Logits.Tests.Processing.Penalties;
 
-/// <summary>The CPU penalty processors allocate nothing per call in steady state (DESIGN.md quality bars).</summary>
+/// <summary>The CPU penalty processors allocate nothing per call in steady state.</summary>
 [Collection(AllocationTestGroup.Name)]
 public sealed class PenaltyAllocationTests
 {
