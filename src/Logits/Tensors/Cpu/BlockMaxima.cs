@@ -93,25 +93,17 @@ internal static class BlockMaxima
         int full = x.Length / Size;
         var limit = TWidth.Create(float.PositiveInfinity);
         var allValid = TWidth.AllBitsSet;
+        var negativeInfinity = TWidth.Create(float.NegativeInfinity);
         for (int b = 0; b < full; b++)
         {
+            // The accumulators start at −∞: max(−∞, v) is v itself (also −0), so the block maxima are those of
+            // accumulators started at the block's first vectors.
+            var m0 = negativeInfinity;
+            var m1 = negativeInfinity;
+            var m2 = negativeInfinity;
+            var m3 = negativeInfinity;
             int start = b * Size;
-            var m0 = TWidth.Load(x, start);
-            var m1 = TWidth.Load(x, start + width);
-            var m2 = TWidth.Load(x, start + (2 * width));
-            var m3 = TWidth.Load(x, start + (3 * width));
-            if (TCopy.Enabled)
-            {
-                TWidth.Store(m0, copy, start);
-                TWidth.Store(m1, copy, start + width);
-                TWidth.Store(m2, copy, start + (2 * width));
-                TWidth.Store(m3, copy, start + (3 * width));
-            }
-
-            allValid = TWidth.And(allValid, TWidth.And(
-                TWidth.And(TWidth.LessThan(m0, limit), TWidth.LessThan(m1, limit)),
-                TWidth.And(TWidth.LessThan(m2, limit), TWidth.LessThan(m3, limit))));
-            for (int i = start + (4 * width), end = start + Size; i < end; i += 4 * width)
+            for (int i = start, end = start + Size; i < end; i += 4 * width)
             {
                 var v0 = TWidth.Load(x, i);
                 var v1 = TWidth.Load(x, i + width);
