@@ -50,6 +50,7 @@ public static class PeerCheck
         var started = Stopwatch.StartNew();
         var failures = new List<string>();
         output.WriteLine($"Peer check at V = {vocab}, peaked rows: each method in the suite's process and alone in a child process, median of {Rounds} quick measurements each; tolerance ±{Tolerance:P0} (or ±{FloorNanoseconds} ns).");
+        output.WriteLine($"llama.cpp's samplers entered by {Peers.LlamaSamplerEntry.Mode}.");
         output.WriteLine($"{"case",-26} {"method",-28} {"in suite",12} {"alone",12} {"suite/alone",12}");
         foreach (var type in CaseCatalog.CaseTypes())
         {

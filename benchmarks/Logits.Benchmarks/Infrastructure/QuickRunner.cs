@@ -51,6 +51,7 @@ public static class QuickRunner
             ? "Dry run: one call per benchmark method at the smallest V, and the peer agreement checks."
             : $"Quick run: {QuickBudget.TotalMilliseconds:0} ms per method after a warm-up; indicative numbers only (use the full run for reports).");
         output.WriteLine($".NET {Environment.Version}, {Environment.ProcessorCount} processors, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
+        output.WriteLine($"llama.cpp's samplers entered by {Peers.LlamaSamplerEntry.Mode}.");
 
         foreach (var type in CaseCatalog.CaseTypes())
         {

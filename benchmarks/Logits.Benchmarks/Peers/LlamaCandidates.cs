@@ -39,13 +39,14 @@ public sealed class LlamaCandidates : IDisposable
     /// <summary>Writes <c>(id, logit, 0)</c> for every token.</summary>
     public void Fill(ReadOnlySpan<float> logits) => LLamaTokenDataArray.Create(logits, _data);
 
-    /// <summary>Applies <paramref name="chain"/> to the candidates as they are now.</summary>
+    /// <summary>Applies <paramref name="chain"/> to the candidates as they are now (entered through
+    /// <see cref="LlamaSamplerEntry"/>, with the upper vector state cleared).</summary>
     public int Apply(SafeLLamaSamplerChainHandle chain)
     {
         ArgumentNullException.ThrowIfNull(chain);
         var array = new LLamaTokenDataArray(_data, false);
         using var pin = LLamaTokenDataArrayNative.Create(array, out var native);
-        chain.Apply(ref native);
+        LlamaSamplerEntry.Apply(chain, ref native);
         Size = (int)native.Size;
         SelectedToken = native.Selected >= 0 ? (int)_data[native.Selected].ID : -1;
         return SelectedToken;
