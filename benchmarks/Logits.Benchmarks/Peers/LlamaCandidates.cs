@@ -27,6 +27,12 @@ public sealed class LlamaCandidates : IDisposable
         NativeApi.llama_empty_call();
     }
 
+    /// <summary>Loads llama.cpp with the log callback set (the static constructor's work; LLamaSharp accepts
+    /// configuration only before the library is loaded, so every use of the native library goes through here first).</summary>
+    public static void EnsureLoaded()
+    {
+    }
+
     /// <summary>Creates the candidate array for <paramref name="vocab"/> tokens.</summary>
     public LlamaCandidates(int vocab) => _data = new LLamaTokenData[vocab];
 

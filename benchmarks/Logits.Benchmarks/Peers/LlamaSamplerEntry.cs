@@ -66,7 +66,7 @@ internal static unsafe partial class LlamaSamplerEntry
     private static delegate* unmanaged[Cdecl]<nint, LLamaTokenDataArrayNative*, void> Create(out string mode)
     {
         // The library LLamaSharp's own calls use: its resolver (which picks the AVX level) is registered for its assembly.
-        NativeApi.llama_empty_call();
+        LlamaCandidates.EnsureLoaded();
         nint library = NativeLibrary.Load("llama", typeof(NativeApi).Assembly, null);
         nint target = NativeLibrary.GetExport(library, "llama_sampler_apply");
         if (!(OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64 && Avx.IsSupported))
