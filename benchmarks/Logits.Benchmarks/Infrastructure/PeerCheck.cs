@@ -19,7 +19,8 @@ namespace Logits.Benchmarks.Infrastructure;
 /// times must agree within <see cref="Tolerance"/>: a peer slowed down (or sped up) by what else runs in the suite's
 /// process would make every ratio against it wrong.</para>
 /// <para>Both sides take the median of <see cref="Rounds"/> quick measurements, and a method outside the tolerance is
-/// measured once more on both sides, so noise must miss twice in a row. Exit code 1 when a method misses both times.</para>
+/// measured again on both sides (up to <see cref="Retries"/> times, a new child each time), so noise must miss every
+/// time. Exit code 1 when a method misses every time.</para>
 /// </remarks>
 public static class PeerCheck
 {
@@ -36,6 +37,15 @@ public static class PeerCheck
     /// small is no inflated baseline of the kind the check is for.
     /// </summary>
     public const double FloorNanoseconds = 5;
+
+    /// <summary>
+    /// How many times a method outside the tolerance is measured again, each time in a new child process. A fresh
+    /// process does not always compile the same code: the default chain's scalar peer took 14.2 µs alone in one child
+    /// and 18.2 µs in two others (14.0 µs in the suite), and Logits' softmax 2.6 µs in the suite against 8.7 µs in one
+    /// child. An inflated baseline of the kind the check is for (llama.cpp 2.3× slower in every process of this
+    /// executable) misses every time.
+    /// </summary>
+    public const int Retries = 3;
 
     /// <summary>The measurements whose median is compared, on each side.</summary>
     public const int Rounds = 3;
@@ -64,17 +74,18 @@ public static class PeerCheck
             var sizes = CaseCatalog.VocabSizes(type);
             int v = sizes.Contains(vocab) ? vocab : sizes.Min();
 
-            // A method outside the tolerance is measured once more on both sides (noise must miss twice in a row to
-            // fail the check; a peer that is really slower in the suite misses every time).
+            // A method outside the tolerance is measured again on both sides (noise must miss every time to fail the
+            // check; a peer that is really slower in the suite misses every time).
             var missed = CheckCase(type, @case, v, null, output, out var childFailures);
             failures.AddRange(childFailures);
-            if (missed.Count > 0)
+            for (int attempt = 1; attempt <= Retries && missed.Count > 0; attempt++)
             {
-                output.WriteLine($"  again: {string.Join(", ", missed.Keys)}");
-                var again = CheckCase(type, @case, v, missed.Keys.ToHashSet(), output, out childFailures);
+                output.WriteLine($"  again ({attempt} of {Retries}): {string.Join(", ", missed.Keys)}");
+                missed = CheckCase(type, @case, v, missed.Keys.ToHashSet(), output, out childFailures);
                 failures.AddRange(childFailures);
-                failures.AddRange(again.Values);
             }
+
+            failures.AddRange(missed.Values);
         }
 
         output.WriteLine($"Total {started.Elapsed.TotalSeconds:0} s.");
