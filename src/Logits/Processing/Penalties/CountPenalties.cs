@@ -63,6 +63,7 @@ internal static class CountPenalties
 
         int rows = logits.Rows;
         int longest = PenaltyHistory.Longest(contexts);
+        var settings = new Settings(repetition, repetitionScope, frequency, presence, frequencyPresenceScope);
 
         if (longest == 0)
         {
@@ -73,11 +74,11 @@ internal static class CountPenalties
         {
             if (rows == 1)
             {
-                ApplyCountedRow(logits, contexts[0], Rule(logits.RowOffset, repetition, repetitionScope, frequency, presence, frequencyPresenceScope), stage);
+                ApplyCountedRow(logits, contexts[0], settings.RuleFor(logits.RowOffset), stage);
             }
             else
             {
-                ApplyCounted(logits, contexts, repetition, repetitionScope, frequency, presence, frequencyPresenceScope, stage);
+                ApplyCounted(logits, contexts, settings, stage);
             }
 
             return;
@@ -94,7 +95,7 @@ internal static class CountPenalties
             for (int r = 0; r < rows; r++)
             {
                 // θ = 1 and α_f = α_p = 0 leave a row as it is: such a row reads no history.
-                var rule = Rule(logits.RowOffset + r, repetition, repetitionScope, frequency, presence, frequencyPresenceScope);
+                var rule = settings.RuleFor(logits.RowOffset + r);
                 if (rule.Repetition || rule.FrequencyPresence)
                 {
                     CollectRow(contexts[r], logits.RowOffset + r, logits.Vocab, rule, window, touched, ref edits);
@@ -131,16 +132,25 @@ internal static class CountPenalties
         }
     }
 
-    /// <summary>
-    /// Row <paramref name="row"/>'s rule: which penalties act (θ ≠ 1; α_f or α_p ≠ 0), the scope of each and their
-    /// parameters. A row with neither reads no history.
-    /// </summary>
-    private static RowRule Rule(int row, PerRow<double> repetition, PenaltyScope repetitionScope, PerRow<double> frequency, PerRow<double> presence, PenaltyScope frequencyPresenceScope)
+    /// <summary>The penalty parameters of one call (per-row or shared), from which each row's rule is read.</summary>
+    private readonly record struct Settings(
+        PerRow<double> Repetition,
+        PenaltyScope RepetitionScope,
+        PerRow<double> Frequency,
+        PerRow<double> Presence,
+        PenaltyScope FrequencyPresenceScope)
     {
-        double theta = repetition.For(row);
-        double alphaF = frequency.For(row);
-        double alphaP = presence.For(row);
-        return new RowRule(theta != 1, repetitionScope, alphaF != 0 || alphaP != 0, frequencyPresenceScope, theta, alphaF, alphaP);
+        /// <summary>
+        /// Row <paramref name="row"/>'s rule: which penalties act (θ ≠ 1; α_f or α_p ≠ 0), the scope of each and their
+        /// parameters. A row with neither reads no history.
+        /// </summary>
+        public RowRule RuleFor(int row)
+        {
+            double theta = Repetition.For(row);
+            double alphaF = Frequency.For(row);
+            double alphaP = Presence.For(row);
+            return new RowRule(theta != 1, RepetitionScope, alphaF != 0 || alphaP != 0, FrequencyPresenceScope, theta, alphaF, alphaP);
+        }
     }
 
     /// <summary>
@@ -174,15 +184,7 @@ internal static class CountPenalties
     /// Every row from its context's kept <see cref="HistoryCounts"/> (whole scopes only), in one kernel call: each row's
     /// kept edits are copied into the batch's padded id, divisor and offset lists.
     /// </summary>
-    private static void ApplyCounted(
-        LogitBatch logits,
-        IReadOnlyList<SamplingContext> contexts,
-        PerRow<double> repetition,
-        PenaltyScope repetitionScope,
-        PerRow<double> frequency,
-        PerRow<double> presence,
-        PenaltyScope frequencyPresenceScope,
-        string stage)
+    private static void ApplyCounted(LogitBatch logits, IReadOnlyList<SamplingContext> contexts, Settings settings, string stage)
     {
         int rows = logits.Rows;
         var held = ArrayPool<HistoryCounts?>.Shared.Rent(rows);
@@ -195,7 +197,7 @@ internal static class CountPenalties
             int width = 0;
             for (int r = 0; r < rows; r++)
             {
-                var rule = Rule(logits.RowOffset + r, repetition, repetitionScope, frequency, presence, frequencyPresenceScope);
+                var rule = settings.RuleFor(logits.RowOffset + r);
                 if (rule.Repetition || rule.FrequencyPresence)
                 {
                     var counts = held[r] = contexts[r].TakeCounts();
